@@ -1,0 +1,1 @@
+"""Protocol clients and agent logic (function-calling loop, memory, offline model, A2A client)."""

@@ -1,0 +1,120 @@
+"""The ``protoplay`` command line.
+
+Each capability registers its commands from its own module (``servers.cli_*``), so this file stays a table
+of contents. Heavy libraries are imported inside commands, never at module import.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="protoplay",
+    help="An agent protocol playground: ML utilities over MCP, function calling and A2A.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+serve_app = typer.Typer(help="Start a server (MCP, A2A, or the offline model's OpenAI-compatible endpoint).",
+                        no_args_is_help=True)
+app.add_typer(serve_app, name="serve")
+
+log = logging.getLogger("protoplay")
+
+
+def fail(message: str, *, code: int = 2) -> typer.Exit:
+    """Print a one-line error to stderr and return the exit to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+@app.command("tools")
+def list_tools_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print name, theme and description as JSON.")] = False,
+) -> None:
+    """List the tool catalogue: name and one-line description."""
+    from tools.catalog import TOOLS
+
+    if as_json:
+        rows = [{"name": s.name, "theme": str(s.theme), "description": s.summary} for s in TOOLS]
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    width = max(len(s.name) for s in TOOLS)
+    theme = None
+    for spec in TOOLS:
+        if spec.theme != theme:
+            theme = spec.theme
+            typer.echo(f"\n{str(theme).capitalize()}")
+        typer.echo(f"  {spec.name.ljust(width)}  {spec.summary}")
+
+
+@app.command("call")
+def call_command(
+    tool: Annotated[str, typer.Argument(help="Tool name, as listed by `protoplay tools`.")],
+    args: Annotated[str, typer.Option("--args", "-a", help="Arguments as one JSON object.")] = "{}",
+    save_plot: Annotated[
+        Path | None, typer.Option("--save-plot", help="Where to write the PNG, for tools that draw.")
+    ] = None,
+    schema: Annotated[bool, typer.Option("--schema", help="Print the tool's input schema instead.")] = False,
+) -> None:
+    """Validate JSON arguments against a tool's schema, run it and print the structured result as JSON."""
+    from tools.catalog import _arguments_model, call_tool, get_tool
+    from tools.errors import ToolInputError
+
+    try:
+        spec = get_tool(tool)
+        if schema:
+            typer.echo(json.dumps(_arguments_model(spec.name).model_json_schema(), indent=2))
+            return
+        try:
+            arguments = json.loads(args)
+        except json.JSONDecodeError as exc:
+            raise ToolInputError("--args", f"not valid JSON ({exc.msg} at position {exc.pos})") from None
+        if not isinstance(arguments, dict):
+            raise ToolInputError("--args", f"must be a JSON object, got {type(arguments).__name__}")
+        result = call_tool(spec.name, arguments)
+    except ToolInputError as exc:
+        raise fail(str(exc)) from None
+    except Exception:
+        log.exception("tool %s crashed", tool)
+        raise fail(f"internal error while running {tool}; the traceback is above", code=1) from None
+    typer.echo(result.model_dump_json(indent=2))
+    png = getattr(result, "png", None)
+    if png:
+        target = save_plot or Path(f"{tool}.png")
+        target.write_bytes(png)
+        typer.echo(f"plot saved to {target}", err=True)
+
+
+def _register_capabilities() -> None:
+    """Let each capability module add its commands (they import nothing heavy at module level)."""
+    import importlib
+
+    for module in ("servers.cli_mcp", "servers.cli_agent", "servers.cli_a2a"):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name == module:
+                continue  # capability not built into this checkout
+            raise
+        mod.register(app, serve_app)
+
+
+_register_capabilities()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Suite-wide guards: no test reaches beyond loopback, and no test writes outside its own PROTOPLAY_HOME."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import pytest
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _is_local(address: object) -> bool:
+    if not isinstance(address, tuple):  # AF_UNIX paths and the like
+        return True
+    host = address[0]
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a hostname other than localhost would need DNS: not allowed in tests
+
+
+def _guarded(real):
+    def connect(self, address):
+        if not _is_local(address):
+            raise ConnectionRefusedError(f"test tried to reach {address!r}: only loopback is allowed in tests")
+        return real(self, address)
+
+    return connect
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _guarded(_real_connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", _guarded(_real_connect_ex))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets an empty PROTOPLAY_HOME and no real model endpoint configured."""
+    home = tmp_path_factory.mktemp("protoplay_home")
+    monkeypatch.setenv("PROTOPLAY_HOME", str(home))
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "PROTOPLAY_MODEL"):
+        monkeypatch.delenv(var, raising=False)

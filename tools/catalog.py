@@ -1,0 +1,152 @@
+"""The one registry of tools: everything that exposes ML utilities (MCP server, CLI, offline model, A2A card)
+derives from this list and nothing else.
+
+A tool is a plain typed function: its name is the function name, its description the docstring, its input
+schema the annotated parameters (``Annotated[..., Field(description=..., ge=..., le=...)]``) and its output
+schema the pydantic result model it returns. Expected failures raise :class:`tools.errors.ToolInputError`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel, ValidationError, create_model
+
+from tools import (
+    backbones,
+    diagnostics,
+    finetuning,
+    information,
+    knowledge,
+    layers,
+    losses,
+    ood,
+    optimizers,
+)
+from tools.errors import ToolInputError
+
+__all__ = ["TOOLS", "Theme", "ToolSpec", "call_tool", "get_tool", "validate_arguments"]
+
+
+class Theme(StrEnum):
+    """The themes tools are grouped by (A2A skills, CLI listing, README)."""
+
+    INFORMATION_THEORY = "information theory"
+    MODEL_COMPLEXITY = "model complexity"
+    FINE_TUNING = "fine-tuning"
+    OPTIMIZERS = "optimizers"
+    TRAINING_DIAGNOSTICS = "training diagnostics"
+    OOD = "out-of-distribution detection"
+    NOTES = "notes"
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One catalogue entry."""
+
+    fn: Callable[..., BaseModel]
+    """The tool function; its signature and docstring are the contract."""
+    theme: Theme
+    """Which group of the catalogue it belongs to."""
+    long_running: bool = False
+    """True when a call may take seconds: it reports progress (``tools._common.report_progress``)."""
+
+    @property
+    def name(self) -> str:
+        return self.fn.__name__
+
+    @property
+    def description(self) -> str:
+        return inspect.getdoc(self.fn) or ""
+
+    @property
+    def summary(self) -> str:
+        """The first line of the description."""
+        return self.description.split("\n", 1)[0]
+
+
+TOOLS: tuple[ToolSpec, ...] = (
+    # information theory and losses
+    ToolSpec(information.entropy, Theme.INFORMATION_THEORY),
+    ToolSpec(information.cross_entropy, Theme.INFORMATION_THEORY),
+    ToolSpec(information.kl_divergence, Theme.INFORMATION_THEORY),
+    ToolSpec(losses.classification_loss, Theme.INFORMATION_THEORY),
+    ToolSpec(losses.distillation_loss, Theme.INFORMATION_THEORY),
+    # layer calculators and backbones
+    ToolSpec(layers.conv2d_params, Theme.MODEL_COMPLEXITY),
+    ToolSpec(layers.linear_params, Theme.MODEL_COMPLEXITY),
+    ToolSpec(layers.rnn_params, Theme.MODEL_COMPLEXITY),
+    ToolSpec(layers.transformer_params, Theme.MODEL_COMPLEXITY),
+    ToolSpec(backbones.list_architectures, Theme.MODEL_COMPLEXITY),
+    ToolSpec(backbones.model_complexity, Theme.MODEL_COMPLEXITY),
+    ToolSpec(backbones.compare_models, Theme.MODEL_COMPLEXITY, long_running=True),
+    ToolSpec(backbones.custom_network_complexity, Theme.MODEL_COMPLEXITY),
+    # fine-tuning
+    ToolSpec(finetuning.peft_trainable_params, Theme.FINE_TUNING),
+    ToolSpec(finetuning.finetune_memory, Theme.FINE_TUNING),
+    # optimizers
+    ToolSpec(optimizers.recommend_optimizer, Theme.OPTIMIZERS),
+    ToolSpec(optimizers.compare_optimizers, Theme.OPTIMIZERS, long_running=True),
+    ToolSpec(optimizers.learning_rate_sweep, Theme.OPTIMIZERS, long_running=True),
+    # training diagnostics
+    ToolSpec(diagnostics.diagnose_training, Theme.TRAINING_DIAGNOSTICS),
+    ToolSpec(diagnostics.gradient_flow, Theme.TRAINING_DIAGNOSTICS, long_running=True),
+    # out-of-distribution detection
+    ToolSpec(ood.ood_detect, Theme.OOD),
+    # knowledge
+    ToolSpec(knowledge.list_topics, Theme.NOTES),
+    ToolSpec(knowledge.explain, Theme.NOTES),
+)
+
+_BY_NAME: Mapping[str, ToolSpec] = {spec.name: spec for spec in TOOLS}
+
+
+def get_tool(name: str) -> ToolSpec:
+    """The catalogue entry called ``name``; an unknown name is a :class:`ToolInputError` with close matches."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(_BY_NAME), n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else f"; known tools: {', '.join(_BY_NAME)}"
+        raise ToolInputError("tool", f"unknown tool {name!r}{hint}") from None
+
+
+@cache
+def _arguments_model(name: str) -> type[BaseModel]:
+    spec = get_tool(name)
+    fields: dict[str, Any] = {}
+    for param in inspect.signature(spec.fn, eval_str=True).parameters.values():
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[param.name] = (param.annotation, default)
+    return create_model(f"{name}_arguments", __config__={"extra": "forbid"}, **fields)
+
+
+def validate_arguments(name: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate ``arguments`` (parsed JSON) against the tool's schema; return them as keyword arguments.
+
+    Every problem is reported at once as one :class:`ToolInputError` naming each field and its reason.
+    """
+    model = _arguments_model(name)
+    try:
+        validated = model.model_validate(dict(arguments))
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            field = ".".join(str(part) for part in err["loc"]) or "arguments"
+            problems.append(f"{field}: {err['msg']}")
+        first_field = ".".join(str(p) for p in exc.errors()[0]["loc"]) or "arguments"
+        raise ToolInputError(first_field, "; ".join(problems)[len(first_field) + 2 :]) from None
+    return {key: getattr(validated, key) for key in model.model_fields}
+
+
+def call_tool(name: str, arguments: Mapping[str, Any]) -> BaseModel:
+    """Validate the arguments and run the tool (the path the CLI takes; the MCP server validates on its own)."""
+    spec = get_tool(name)
+    return spec.fn(**validate_arguments(name, arguments))
