@@ -107,7 +107,7 @@ _BY_NAME: Mapping[str, ToolSpec] = {spec.name: spec for spec in TOOLS}
 
 
 def get_tool(name: str) -> ToolSpec:
-    """The catalogue entry called ``name``; an unknown name is a :class:`ToolInputError` with close matches."""
+    """The catalogue entry called ``name``; an unknown name raises ToolInputError with close matches."""
     try:
         return _BY_NAME[name]
     except KeyError:
@@ -128,6 +128,13 @@ def _arguments_model(name: str) -> type[BaseModel]:
     return create_model(f"{name}_arguments", __config__={"extra": "forbid"}, **fields)
 
 
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    """``("padding", "list[constrained-int]", 0)`` → ``"padding.0"``: keep field names and list indices only,
+    dropping the union-branch labels pydantic inserts, so the message names the field the caller wrote."""
+    parts = [str(part) for part in loc if isinstance(part, int) or str(part).isidentifier()]
+    return ".".join(parts) or "arguments"
+
+
 def validate_arguments(name: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
     """Validate ``arguments`` (parsed JSON) against the tool's schema; return them as keyword arguments.
 
@@ -137,16 +144,17 @@ def validate_arguments(name: str, arguments: Mapping[str, Any]) -> dict[str, Any
     try:
         validated = model.model_validate(dict(arguments))
     except ValidationError as exc:
-        problems = []
+        problems: dict[str, list[str]] = {}
         for err in exc.errors(include_url=False):
-            field = ".".join(str(part) for part in err["loc"]) or "arguments"
-            problems.append(f"{field}: {err['msg']}")
-        first_field = ".".join(str(p) for p in exc.errors()[0]["loc"]) or "arguments"
-        raise ToolInputError(first_field, "; ".join(problems)[len(first_field) + 2 :]) from None
+            problems.setdefault(_field_path(err["loc"]), []).append(err["msg"])
+        fields = list(problems)
+        reasons = [" or ".join(dict.fromkeys(problems[fields[0]]))]
+        reasons += [f"{field}: {' or '.join(dict.fromkeys(problems[field]))}" for field in fields[1:]]
+        raise ToolInputError(fields[0], "; ".join(reasons)) from None
     return {key: getattr(validated, key) for key in model.model_fields}
 
 
 def call_tool(name: str, arguments: Mapping[str, Any]) -> BaseModel:
-    """Validate the arguments and run the tool (the path the CLI takes; the MCP server validates on its own)."""
+    """Validate the arguments and run the tool (the CLI path; the MCP server validates on its own)."""
     spec = get_tool(name)
     return spec.fn(**validate_arguments(name, arguments))
