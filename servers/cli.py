@@ -23,8 +23,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-serve_app = typer.Typer(help="Start a server (MCP, A2A, or the offline model's OpenAI-compatible endpoint).",
-                        no_args_is_help=True)
+serve_app = typer.Typer(
+    help="Start a server (MCP, A2A, or the offline model's OpenAI-compatible endpoint).", no_args_is_help=True
+)
 app.add_typer(serve_app, name="serve")
 
 log = logging.getLogger("protoplay")
@@ -38,7 +39,9 @@ def fail(message: str, *, code: int = 2) -> typer.Exit:
 
 @app.command("tools")
 def list_tools_command(
-    as_json: Annotated[bool, typer.Option("--json", help="Print name, theme and description as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print name, theme and description as JSON.")
+    ] = False,
 ) -> None:
     """List the tool catalogue: name and one-line description."""
     from tools.catalog import TOOLS
@@ -59,6 +62,9 @@ def list_tools_command(
 @app.command("call")
 def call_command(
     tool: Annotated[str, typer.Argument(help="Tool name, as listed by `protoplay tools`.")],
+    json_args: Annotated[
+        str | None, typer.Argument(metavar="[JSON]", help="Arguments as one JSON object (or use --args).")
+    ] = None,
     args: Annotated[str, typer.Option("--args", "-a", help="Arguments as one JSON object.")] = "{}",
     save_plot: Annotated[
         Path | None, typer.Option("--save-plot", help="Where to write the PNG, for tools that draw.")
@@ -75,7 +81,7 @@ def call_command(
             typer.echo(json.dumps(_arguments_model(spec.name).model_json_schema(), indent=2))
             return
         try:
-            arguments = json.loads(args)
+            arguments = json.loads(json_args if json_args is not None else args)
         except json.JSONDecodeError as exc:
             raise ToolInputError("--args", f"not valid JSON ({exc.msg} at position {exc.pos})") from None
         if not isinstance(arguments, dict):
@@ -112,7 +118,9 @@ _register_capabilities()
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
     app()
 
 

@@ -113,7 +113,7 @@ def get_tool(name: str) -> ToolSpec:
     except KeyError:
         import difflib
 
-        close = difflib.get_close_matches(name, list(_BY_NAME), n=3, cutoff=0.5)
+        close = difflib.get_close_matches(name, list(_BY_NAME), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(close)}?" if close else f"; known tools: {', '.join(_BY_NAME)}"
         raise ToolInputError("tool", f"unknown tool {name!r}{hint}") from None
 
