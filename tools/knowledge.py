@@ -1,11 +1,472 @@
-"""PLACEHOLDER module: replaced by its implementation in this session."""
+"""The knowledge notes: short markdown explanations of the ideas behind the other tools.
+
+Each topic is one file ``tools/notes/<slug>.md`` whose first line is ``# Title (中文术语)`` and whose first
+paragraph is a one-line summary; those two lines are the topic's metadata. This module adds the two things a
+file cannot say about itself: which group it belongs to and the extra names people use for it (aliases,
+Chinese terms, model variants such as "ResNet-50"). Markdown links between notes (``[LoRA](lora.md)``) are
+the related topics.
+
+The tools are :func:`list_topics` and :func:`explain`; :func:`topic_slugs` and :func:`read_note` are plain
+functions for the MCP server's ``notes://{topic}`` resources. Files are read once, through
+``importlib.resources`` so they are found inside an installed package too.
+"""
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from tools._common import ResultModel
+from tools.errors import ToolInputError
+
+__all__ = [
+    "ExplainResult",
+    "NoteGroup",
+    "TopicLink",
+    "TopicSummary",
+    "TopicsResult",
+    "explain",
+    "list_topics",
+    "read_note",
+    "topic_slugs",
+]
+
+NoteGroup = Literal[
+    "protocols & agents",
+    "information theory",
+    "backbones",
+    "complexity",
+    "fine-tuning",
+    "architectures",
+    "training",
+    "OOD",
+]
+
+#: Every topic, by group, in reading order. A note file not listed here is not served (tests check both ways).
+_GROUPS: dict[str, tuple[str, ...]] = {
+    "protocols & agents": ("protocols", "agent"),
+    "information theory": ("cross-entropy-vs-kl", "losses"),
+    "backbones": (
+        "lenet",
+        "alexnet",
+        "vgg",
+        "googlenet",
+        "resnet",
+        "densenet",
+        "mobilenet",
+        "efficientnet",
+        "vit",
+    ),
+    "complexity": ("model-complexity",),
+    "fine-tuning": (
+        "peft",
+        "prefix-tuning",
+        "prompt-tuning",
+        "p-tuning-v2",
+        "lora",
+        "dylora",
+        "adalora",
+        "qlora",
+        "qa-lora",
+        "longlora",
+        "vera",
+        "s-lora",
+        "ia3",
+        "dora",
+    ),
+    "architectures": ("transformer", "bert", "gpt", "clip", "blip", "diffusion", "gan", "lstm"),
+    "training": ("optimizers", "overfitting", "vanishing-exploding-gradients"),
+    "OOD": ("ood",),
+}
+
+# Names a reader may type besides the slug and the title (whose English and Chinese parts are added
+# automatically), separated by ';'. Matching ignores case, width, spaces and punctuation, so "ResNet-50" and
+# "resnet50" are one name. A name may mean only one topic (loading the notes checks it).
+_ALIASES: dict[str, str] = {
+    "protocols": (
+        "protocol; MCP; Model Context Protocol; 模型上下文协议; function calling; tool calling; "
+        "tool use; 函数调用; A2A; agent-to-agent; agent2agent; 智能体间协议; agent protocols"
+    ),
+    "agent": "agents; AI agent; LLM agent; AI智能体; 代理; ReAct; agent memory; 记忆; 感知",
+    "cross-entropy-vs-kl": (
+        "cross entropy; cross-entropy; CE; KL; KL divergence; Kullback-Leibler; "
+        "Kullback-Leibler divergence; relative entropy; 相对熵; entropy; Shannon entropy; 信息熵; 熵; "
+        "perplexity; 困惑度; CE vs KL; information theory; 信息论"
+    ),
+    "losses": (
+        "loss; loss function; loss functions; MSE; mean squared error; 均方误差; MAE; Huber; "
+        "Huber loss; focal loss; 焦点损失; label smoothing; 标签平滑; hinge loss; contrastive loss; "
+        "InfoNCE; triplet loss; distillation loss; 知识蒸馏; knowledge distillation"
+    ),
+    "lenet": "LeNet-5; LeCun 1998; CNN; convolutional neural network; 卷积神经网络; 卷积",
+    "alexnet": "AlexNet 2012",
+    "vgg": "VGG11; VGG13; VGG16; VGG19; VGGNet; VGG-16-BN; vgg16_bn",
+    "googlenet": "Inception; Inception v1; InceptionV1; Inception module; Inception模块",
+    "resnet": (
+        "ResNet-18; ResNet-34; ResNet-50; ResNet-101; ResNet-152; residual network; "
+        "residual connection; skip connection; shortcut; 残差连接; 残差"
+    ),
+    "densenet": "DenseNet-121; DenseNet-169; DenseNet-201; dense connection; 稠密连接",
+    "mobilenet": (
+        "MobileNetV1; MobileNet v1; MobileNetV2; MobileNet v2; MobileNetV3; MobileNetV3-Large; "
+        "MobileNetV3-Small; mobilenet_v3_large; mobilenet_v3_small; depthwise separable convolution; "
+        "depthwise convolution; 深度可分离卷积; inverted residual; 倒残差"
+    ),
+    "efficientnet": (
+        "EfficientNet-B0; EfficientNet-B1; EfficientNet-B2; EfficientNet-B3; EfficientNet-B4; "
+        "EfficientNet-B5; EfficientNet-B6; EfficientNet-B7; compound scaling; 复合缩放"
+    ),
+    "vit": "ViT-B/16; ViT-B/32; ViT-L/16; ViT-H/14; vit_b_16; vision transformer; 视觉Transformer",
+    "model-complexity": (
+        "complexity; FLOPs; MACs; GMACs; params; parameter count; parameters; 参数量; 计算量; "
+        "roofline; arithmetic intensity; memory bandwidth; 带宽; compute vs bandwidth; "
+        "params vs FLOPs"
+    ),
+    "peft": (
+        "parameter-efficient fine-tuning; parameter efficient fine tuning; fine-tuning; finetuning; "
+        "微调; PEFT methods; adapters"
+    ),
+    "prefix-tuning": "prefix; prefix tuning; 前缀调优",
+    "prompt-tuning": "soft prompt; soft prompts; prompt tuning; 软提示",
+    "p-tuning-v2": "P-Tuning; p-tuning v2; ptuning; deep prompt tuning; 深度提示调优",
+    "lora": "low-rank adaptation; LoRA adapter; 低秩适应",
+    "dylora": "dynamic LoRA; dynamic low-rank adaptation",
+    "adalora": "adaptive LoRA; adaptive budget allocation; 自适应低秩适配",
+    "qlora": "quantized LoRA; NF4; NormalFloat; double quantization; paged optimizers; 4-bit",
+    "qa-lora": "quantization-aware LoRA; quantization-aware low-rank adaptation",
+    "longlora": "long LoRA; S2-Attn; shifted sparse attention; long context; 长上下文",
+    "vera": "vector-based random matrix adaptation",
+    "s-lora": "SLoRA; serving LoRA; multi-LoRA serving; LoRA serving; unified paging",
+    "ia3": "(IA)³; IA^3; T-Few; infused adapter",
+    "dora": "weight-decomposed low-rank adaptation; weight decomposition; 权重分解低秩适配",
+    "transformer": (
+        "transformers; attention; self-attention; multi-head attention; 自注意力; 注意力机制; "
+        "多头注意力; attention is all you need"
+    ),
+    "bert": "BERT-base; BERT-large; masked language model; MLM; 掩码语言模型",
+    "gpt": "GPT-1; GPT-2; GPT-3; GPT-4; ChatGPT; decoder-only; causal language model; 自回归",
+    "clip": "contrastive language-image pre-training; 图文对比学习; zero-shot classification",
+    "blip": "BLIP-2; Q-Former; CapFilt; image captioning; 图像描述",
+    "diffusion": (
+        "diffusion model; diffusion models; DDPM; DDIM; stable diffusion; latent diffusion; "
+        "classifier-free guidance; 去噪扩散"
+    ),
+    "gan": (
+        "GANs; generative adversarial network; generative adversarial networks; WGAN; DCGAN; "
+        "mode collapse; 模式崩溃; 生成器; 判别器"
+    ),
+    "lstm": (
+        "long short-term memory; LSTM gates; peephole; peephole connections; 窥视孔连接; GRU; RNN; "
+        "recurrent neural network; 循环神经网络; 遗忘门; 输入门; 输出门"
+    ),
+    "optimizers": (
+        "optimizer; optimiser; optimisers; optimizer table; 优化器; SGD; momentum; 动量; NAG; "
+        "Nesterov; Adagrad; RMSProp; Adam; AdamW; AdaBelief; weight decay; 权重衰减; learning rate; "
+        "学习率"
+    ),
+    "overfitting": (
+        "over-fitting; overfit; underfitting; under-fitting; underfit; over- and under-fitting; "
+        "bias-variance; regularization; regularisation; 正则化; early stopping; 早停; dropout; "
+        "generalization; 泛化"
+    ),
+    "vanishing-exploding-gradients": (
+        "vanishing gradients; vanishing gradient; exploding gradients; exploding gradient; "
+        "gradient clipping; clip_grad_norm_; 梯度裁剪; He init; He initialization; Kaiming init; "
+        "Xavier init; batch normalization; batchnorm; 批归一化; gradient flow"
+    ),
+    "ood": (
+        "out-of-distribution; out of distribution; OOD detection; out-of-distribution detection; "
+        "分布外; anomaly detection; novelty detection; energy score; MSP; maximum softmax probability; "
+        "ODIN; Mahalanobis"
+    ),
+}
+
+_URI_SCHEME = "notes://"
+_CJK_SPLIT = re.compile(r"[与和及、/,，;；:：\s]+")
+_LINK = re.compile(r"\[[^\]]+\]\(([a-z0-9-]+)\.md\)")
 
 
-def list_topics():
-    """PLACEHOLDER."""
-    raise NotImplementedError
+@dataclass(frozen=True)
+class _Note:
+    """One parsed note file."""
+
+    slug: str
+    """File name without ``.md``; the stable identifier."""
+    group: str
+    """The group it is listed under in ``_GROUPS``."""
+    title: str
+    """The ``#`` line without the hashes: English title plus the Chinese term in parentheses."""
+    summary: str
+    """The first paragraph after the title."""
+    markdown: str
+    """The whole file."""
+    sections: tuple[tuple[str, str], ...]
+    """``(heading, markdown of the section including its heading line)`` for each ``##`` section."""
+    related: tuple[str, ...]
+    """Slugs of the other notes this one links to, in order of first mention."""
 
 
-def explain():
-    """PLACEHOLDER."""
-    raise NotImplementedError
+@dataclass(frozen=True)
+class _Library:
+    notes: dict[str, _Note]
+    """slug → note, in group order."""
+    index: dict[str, str]
+    """Normalised name (slug, title, alias, Chinese term) → slug."""
+
+
+# --------------------------------------------------------------------------------------------------- results
+
+
+class TopicLink(ResultModel):
+    """A pointer to another note."""
+
+    slug: str = Field(description="Topic identifier; pass it to explain(topic=...).")
+    title: str = Field(description="The note's title, English with the Chinese term.")
+    uri: str = Field(description="The MCP resource holding the note's markdown.")
+
+
+class TopicSummary(ResultModel):
+    """One row of the topic listing."""
+
+    slug: str = Field(description="Topic identifier; pass it to explain(topic=...).")
+    title: str = Field(description="The note's title, English with the Chinese term in parentheses.")
+    summary: str = Field(description="One-line summary of the note.")
+    group: str = Field(description="The group the topic belongs to.")
+
+
+class TopicsResult(ResultModel):
+    """The notes available to explain()."""
+
+    count: int = Field(description="Number of topics listed.")
+    groups: list[str] = Field(description="The groups, in reading order.")
+    topics: list[TopicSummary] = Field(description="Every topic (of the requested group), in reading order.")
+
+
+class ExplainResult(ResultModel):
+    """A note (or one section of it) with its metadata."""
+
+    slug: str = Field(description="Topic identifier the query resolved to.")
+    title: str = Field(description="The note's title, English with the Chinese term in parentheses.")
+    group: str = Field(description="The group the topic belongs to.")
+    summary: str = Field(description="One-line summary of the note.")
+    section: str | None = Field(description="Heading of the section returned, or null for the whole note.")
+    sections: list[str] = Field(description="Headings of all '##' sections of the note, in order.")
+    markdown: str = Field(description="The note in markdown (or only the requested section).")
+    related: list[TopicLink] = Field(description="Other notes this one links to.")
+
+
+# ---------------------------------------------------------------------------------------------------- tools
+
+
+def list_topics(
+    group: Annotated[
+        NoteGroup | None,
+        Field(description="Only list topics of this group; omit for all topics."),
+    ] = None,
+) -> TopicsResult:
+    """List the knowledge notes (知识笔记): every topic's slug, title, one-line summary and group.
+
+    Groups: protocols & agents (MCP, function calling, A2A, 智能体), information theory (交叉熵, KL散度,
+    losses), backbones (LeNet … ViT), complexity (参数量 vs FLOPs), fine-tuning (PEFT: LoRA, QLoRA, …),
+    architectures (Transformer, BERT, GPT, CLIP, BLIP, diffusion, GAN, LSTM), training (optimizers,
+    过拟合/欠拟合, 梯度消失/梯度爆炸) and OOD (分布外检测). Read one with explain(topic).
+    """
+    library = _library()
+    topics = [
+        TopicSummary(slug=n.slug, title=n.title, summary=n.summary, group=n.group)
+        for n in library.notes.values()
+        if group is None or n.group == group
+    ]
+    return TopicsResult(count=len(topics), groups=list(_GROUPS), topics=topics)
+
+
+def explain(
+    topic: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=200,
+            description="Topic to explain: a slug from list_topics, a title, an alias or a Chinese term, "
+            "e.g. 'lora', 'KL散度', 'ResNet-50', 'low-rank adaptation', '过拟合'. Case and punctuation "
+            "are ignored.",
+        ),
+    ],
+    section: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=200,
+            description="Return only the '##' section with this heading (or a unique part of it); "
+            "omit for the whole note.",
+        ),
+    ] = None,
+) -> ExplainResult:
+    """Explain an ML or agent-protocol topic from the project's notes (知识笔记), as markdown.
+
+    Covers MCP / function calling / A2A, agents (智能体), cross-entropy vs KL (交叉熵 vs KL散度),
+    losses, each backbone, model complexity, each PEFT method (LoRA 低秩适配, QLoRA, DoRA …),
+    Transformer/BERT/GPT/CLIP/BLIP/diffusion/GAN/LSTM, optimizers (优化器), over-/under-fitting
+    (过拟合/欠拟合), vanishing/exploding gradients (梯度消失/梯度爆炸) and OOD detection (分布外检测).
+    Returns the note (or one section), its title, summary, section headings and related topics.
+    An unknown topic is an error listing the closest matches.
+    """
+    note = _library().notes[_resolve(topic)]
+    heading: str | None = None
+    markdown = note.markdown
+    if section is not None:
+        heading, markdown = _find_section(note, section)
+    return ExplainResult(
+        slug=note.slug,
+        title=note.title,
+        group=note.group,
+        summary=note.summary,
+        section=heading,
+        sections=[h for h, _ in note.sections],
+        markdown=markdown,
+        related=[_link(slug) for slug in note.related],
+    )
+
+
+# ----------------------------------------------------------------------------------- functions for resources
+
+
+def topic_slugs() -> list[str]:
+    """Every topic's slug, in reading order (the MCP server's ``notes://{topic}`` resources)."""
+    return list(_library().notes)
+
+
+def read_note(slug: str) -> str:
+    """The markdown of one note; accepts the same names as :func:`explain`, unknown → ``ToolInputError``."""
+    return _library().notes[_resolve(slug)].markdown
+
+
+# ------------------------------------------------------------------------------------------------- internals
+
+
+def _norm(name: str) -> str:
+    """Case-, width- and punctuation-insensitive form of a name: 'ResNet-50' → 'resnet50', '(IA)³' → 'ia3'."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", name).casefold() if ch.isalnum())
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" for ch in text)
+
+
+def _title_names(title: str) -> list[str]:
+    """The names a title offers: itself, its English part, its Chinese part and each Chinese term in it."""
+    names = [title]
+    match = re.fullmatch(r"(?P<en>.*?)\s*\((?P<zh>[^()]*)\)", title)
+    if match:
+        names.append(match["en"])
+        names.append(match["zh"])
+        names.extend(part for part in _CJK_SPLIT.split(match["zh"]) if part.strip())
+    return names
+
+
+def _parse(slug: str, group: str, markdown: str) -> _Note:
+    lines = markdown.splitlines()
+    if not lines or not lines[0].startswith("# "):
+        raise ValueError(f"note {slug}.md must start with '# Title (中文术语)'")
+    title = lines[0][2:].strip()
+    summary_lines: list[str] = []
+    for line in lines[1:]:
+        if line.strip():
+            if line.startswith("#"):
+                break
+            summary_lines.append(line.strip())
+        elif summary_lines:
+            break
+    sections: list[tuple[str, list[str]]] = []
+    in_code = False
+    for line in lines[1:]:
+        if line.lstrip().startswith("```"):
+            in_code = not in_code
+        if not in_code and line.startswith("## "):
+            sections.append((line[3:].strip(), [line]))
+        elif sections:
+            sections[-1][1].append(line)
+    related = dict.fromkeys(target for target in _LINK.findall(markdown) if target != slug)
+    return _Note(
+        slug=slug,
+        group=group,
+        title=title,
+        summary=" ".join(summary_lines),
+        markdown=markdown,
+        sections=tuple((h, "\n".join(body).strip() + "\n") for h, body in sections),
+        related=tuple(related),
+    )
+
+
+@cache
+def _library() -> _Library:
+    folder = resources.files("tools").joinpath("notes")
+    notes: dict[str, _Note] = {}
+    for group, slugs in _GROUPS.items():
+        for slug in slugs:
+            text = folder.joinpath(f"{slug}.md").read_text(encoding="utf-8")
+            notes[slug] = _parse(slug, group, text)
+    index: dict[str, str] = {}
+    for slug, note in notes.items():
+        for name in (slug, *_title_names(note.title), *_ALIASES.get(slug, "").split(";")):
+            key = _norm(name)
+            if not key:
+                continue
+            if index.setdefault(key, slug) != slug:
+                raise ValueError(f"name {name!r} would mean both {index[key]!r} and {slug!r}")
+    return _Library(notes=notes, index=index)
+
+
+def _resolve(topic: str) -> str:
+    library = _library()
+    slug = library.index.get(_norm(topic))
+    if slug is not None:
+        return slug
+    closest = _closest(topic)
+    if closest:
+        hint = "closest: " + ", ".join(closest)
+    else:
+        hint = f"no close match; call list_topics for all {len(library.notes)} topics"
+    raise ToolInputError("topic", f"unknown topic {topic!r}; {hint}")
+
+
+def _closest(topic: str, n: int = 3) -> list[str]:
+    """The slugs most like ``topic``: by name similarity (difflib), then by notes that mention it."""
+    library = _library()
+    key = _norm(topic)
+    scores: dict[str, float] = {}
+    if key:
+        for name, slug in library.index.items():
+            score = difflib.SequenceMatcher(None, key, name).ratio()
+            if len(key) >= 3 and len(name) >= 3 and (key in name or name in key):
+                score = max(score, 0.8)
+            scores[slug] = max(scores.get(slug, 0.0), score)
+    needle = unicodedata.normalize("NFKC", topic).casefold().strip()
+    if len(needle) >= 3 or (_has_cjk(needle) and len(needle) >= 2):
+        for slug, note in library.notes.items():
+            mentions = note.markdown.casefold().count(needle)
+            if mentions:
+                scores[slug] = max(scores.get(slug, 0.0), min(0.79, 0.6 + 0.03 * mentions))
+    ranked = sorted((s for s in scores.items() if s[1] >= 0.55), key=lambda item: -item[1])
+    return [slug for slug, _ in ranked[:n]]
+
+
+def _find_section(note: _Note, wanted: str) -> tuple[str, str]:
+    key = _norm(wanted)
+    exact = [(h, body) for h, body in note.sections if _norm(h) == key]
+    partial = [(h, body) for h, body in note.sections if key and key in _norm(h)]
+    found = exact or partial
+    if len(found) == 1:
+        return found[0]
+    headings = ", ".join(repr(h) for h, _ in note.sections)
+    if found:
+        raise ToolInputError("section", f"{wanted!r} matches several sections of '{note.slug}': {headings}")
+    raise ToolInputError("section", f"no section {wanted!r} in '{note.slug}'; sections: {headings}")
+
+
+def _link(slug: str) -> TopicLink:
+    return TopicLink(slug=slug, title=_library().notes[slug].title, uri=f"{_URI_SCHEME}{slug}")
