@@ -6,6 +6,7 @@ Nothing here imports torch or matplotlib at module level; the catalogue must sta
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -19,6 +20,7 @@ __all__ = [
     "PlotResult",
     "ProgressCallback",
     "ResultModel",
+    "finite_or_none",
     "progress_reporter",
     "render_png",
     "report_progress",
@@ -26,6 +28,12 @@ __all__ = [
 
 #: Longest list a tool accepts as one distribution / curve / vector (keeps a call well under 1 GB and 10 s).
 MAX_VECTOR = 1_000_000
+
+
+def finite_or_none(x: float | None) -> float | None:
+    """``x``, or ``None`` when it is missing, NaN or infinite (results never carry NaN or infinity)."""
+    return x if x is not None and math.isfinite(x) else None
+
 
 #: A float that must be finite: NaN and ±inf are rejected by validation with a message naming the field.
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
@@ -59,7 +67,9 @@ class PlotResult(ResultModel):
         return self
 
 
-def render_png(draw: Callable[[Any], None], *, size: tuple[float, float] = (7.0, 4.5), dpi: int = 100) -> bytes:
+def render_png(
+    draw: Callable[[Any], None], *, size: tuple[float, float] = (7.0, 4.5), dpi: int = 100
+) -> bytes:
     """Draw on a fresh matplotlib figure (Agg backend, no display needed) and return it as PNG bytes.
 
     ``draw`` receives the ``Figure``; it adds its own axes. matplotlib is imported here, on first use.
@@ -74,7 +84,7 @@ def render_png(draw: Callable[[Any], None], *, size: tuple[float, float] = (7.0,
 
 
 ProgressCallback = Callable[[float, float | None, str | None], None]
-"""``callback(done, total, message)``. It may raise to abort the running tool (that is how cancellation works)."""
+"""``callback(done, total, message)``; it may raise to abort the running tool (how cancellation works)."""
 
 _progress: ContextVar[ProgressCallback | None] = ContextVar("protoplay_tool_progress", default=None)
 

@@ -21,6 +21,7 @@ from tools import (
     backbones,
     diagnostics,
     finetuning,
+    gradients,
     information,
     knowledge,
     layers,
@@ -95,7 +96,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(optimizers.learning_rate_sweep, Theme.OPTIMIZERS, long_running=True),
     # training diagnostics
     ToolSpec(diagnostics.diagnose_training, Theme.TRAINING_DIAGNOSTICS),
-    ToolSpec(diagnostics.gradient_flow, Theme.TRAINING_DIAGNOSTICS, long_running=True),
+    ToolSpec(gradients.gradient_flow, Theme.TRAINING_DIAGNOSTICS, long_running=True),
     # out-of-distribution detection
     ToolSpec(ood.ood_detect, Theme.OOD),
     # knowledge
