@@ -1,0 +1,356 @@
+"""The function-calling agent: one short loop of model steps and tool calls.
+
+``Agent.stream(text, session=...)`` is the one path: it yields events (text deltas, tool calls started and
+finished) and ends with :class:`RunFinished`. ``Agent.run`` consumes the same stream and returns the
+:class:`RunResult`. Errors (:class:`~agents.errors.AgentError`: the model endpoint failed after its retries,
+``max_steps`` reached) raise after the turn is rolled back, so the conversation stays as it was; cancelling
+the task that iterates also rolls the turn back and cancels the tool calls in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from agents.errors import MaxStepsExceeded
+from agents.local_tools import ASK_USER, LocalTool, ask_user_tool, memory_tools
+from agents.mcp_bridge import ToolOutcome, error_outcome
+from agents.memory.long_term import LongTermMemory
+from agents.memory.sessions import Session
+from agents.model import Message, Model, ModelResponse, TextDelta, ToolCall, ToolSpec
+from agents.trace import TraceWriter
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "DEFAULT_SYSTEM_PROMPT",
+    "Agent",
+    "AgentEvent",
+    "RunFinished",
+    "RunResult",
+    "ToolCallFinished",
+    "ToolCallRecord",
+    "ToolCallStarted",
+    "Toolbox",
+]
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are protoplay, an assistant for machine-learning questions: information theory, model size and "
+    "cost, fine-tuning, optimizers, training diagnostics and out-of-distribution detection. Use the tools "
+    "for every number you report; never invent results. Tool results arrive as JSON; plots are saved to "
+    "files, so mention their paths. Use remember when the user asks you to keep something, recall when "
+    "they refer to something from before, and ask_user when a required argument is missing instead of "
+    "guessing it. "
+    "Answer briefly, in the user's language."
+)
+
+
+class Toolbox(Protocol):
+    """Where tools come from (an MCP session in practice; see :class:`agents.mcp_bridge.MCPToolbox`)."""
+
+    async def tool_specs(self, *, session: str) -> list[ToolSpec]: ...
+
+    async def call(self, name: str, arguments: dict[str, Any], *, session: str) -> ToolOutcome: ...
+
+
+@dataclass(frozen=True)
+class ToolCallRecord:
+    """A tool call the agent ran, with what it returned."""
+
+    id: str
+    """The model's call id."""
+    name: str
+    """The tool name as the model sent it."""
+    arguments: dict[str, Any] | str
+    """The parsed arguments, or the raw string when it was not a JSON object."""
+    outcome: ToolOutcome
+    """What the tool returned (or why it could not run)."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of one turn."""
+
+    text: str
+    """The final answer (empty when the turn ended asking for input)."""
+    tool_calls: tuple[ToolCallRecord, ...]
+    """Every tool call made during the turn, in the order the model asked for them."""
+    steps: int
+    """How many model requests the turn took."""
+    session: str
+    """The session the turn belongs to."""
+    needs_input: str | None = None
+    """The question put to the user when the model needs more information (A2A ``input-required``)."""
+
+    @property
+    def images(self) -> tuple[Path, ...]:
+        """Every image file saved during the turn."""
+        return tuple(path for record in self.tool_calls for path in record.outcome.images)
+
+
+@dataclass(frozen=True)
+class ToolCallStarted:
+    """The agent is about to run a tool call (several may be in flight at once)."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any] | str
+
+
+@dataclass(frozen=True)
+class ToolCallFinished:
+    """A tool call completed (successfully or not)."""
+
+    record: ToolCallRecord
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    """The last event of a run."""
+
+    result: RunResult
+
+
+AgentEvent = TextDelta | ToolCallStarted | ToolCallFinished | RunFinished
+
+
+@dataclass
+class Agent:
+    """Connects a model, a toolbox (MCP) and memory. Safe to run several sessions concurrently; one turn at
+    a time per session."""
+
+    model: Model
+    """Who decides what to do."""
+    toolbox: Toolbox | None = None
+    """Where tools come from; ``None`` for memory tools only."""
+    memory: LongTermMemory | None = None
+    """Long-term memory: enables ``remember``/``recall``/``forget`` and recalled context in each turn."""
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    max_steps: int = 8
+    """Model requests allowed per turn before :class:`MaxStepsExceeded`."""
+    recall_limit: int = 3
+    """How many recalled memories are injected into each turn's context (0 disables)."""
+    trace: TraceWriter | None = None
+    """Records every model request/response (the toolbox records its MCP calls)."""
+    ask_user: Callable[[str], Awaitable[str]] | None = None
+    """Answers ``ask_user`` calls; without it, such a call ends the run with ``needs_input``."""
+    _local: dict[str, LocalTool] = field(init=False, repr=False)
+    _specs: list[ToolSpec] | None = field(init=False, repr=False, default=None)
+    _remote: set[str] = field(init=False, repr=False, default_factory=set)
+
+    def __post_init__(self) -> None:
+        tools = memory_tools(self.memory) if self.memory is not None else []
+        tools.append(ask_user_tool(self.ask_user))
+        self._local = {tool.name: tool for tool in tools}
+
+    async def run(self, user_text: str, *, session: Session) -> RunResult:
+        """One turn, without streaming; same behaviour as :meth:`stream`."""
+        async for event in self.stream(user_text, session=session):
+            if isinstance(event, RunFinished):
+                return event.result
+        raise AssertionError("stream ended without RunFinished")  # pragma: no cover
+
+    async def stream(self, user_text: str, *, session: Session) -> AsyncIterator[AgentEvent]:
+        """One turn as a stream of events, ending with :class:`RunFinished`."""
+        session.begin({"role": "user", "content": user_text})
+        records: list[ToolCallRecord] = []
+        try:
+            tools = await self.tool_specs(session=session.name)
+            context = await self._recalled(user_text)
+            for step in range(1, self.max_steps + 1):
+                response: ModelResponse | None = None
+                async for event in self.step(session, tools, context):
+                    if isinstance(event, ModelResponse):
+                        response = event
+                    else:
+                        yield event
+                assert response is not None
+                session.add(response.to_message())
+                if not response.tool_calls:
+                    result = RunResult(response.text or "", tuple(records), step, session.name)
+                    break
+                async for event in self.call_tools(response.tool_calls, session, records):
+                    yield event
+                question = _needs_input(records)
+                if question is not None:
+                    result = RunResult("", tuple(records), step, session.name, needs_input=question)
+                    break
+            else:
+                raise MaxStepsExceeded(self.max_steps, [call.name for call in response.tool_calls])
+        except BaseException:
+            session.rollback()
+            raise
+        await session.commit()
+        yield RunFinished(result)
+
+    async def tool_specs(self, *, session: str = "default") -> list[ToolSpec]:
+        """Everything offered to the model: the toolbox's tools, then the agent's own (which win a name
+        clash). Listed once per agent."""
+        if self._specs is None:
+            listed = await self.toolbox.tool_specs(session=session) if self.toolbox is not None else []
+            remote = [spec for spec in listed if spec["function"]["name"] not in self._local]
+            self._remote = {spec["function"]["name"] for spec in remote}
+            self._specs = remote + [tool.spec for tool in self._local.values()]
+        return self._specs
+
+    async def step(
+        self, session: Session, tools: Sequence[ToolSpec], context: list[Message]
+    ) -> AsyncIterator[TextDelta | ModelResponse]:
+        """One model request: text deltas as they arrive, then the complete reply."""
+        system: list[Message] = [{"role": "system", "content": self.system_prompt}]
+        messages = session.render(system, context=context)
+        started = time.perf_counter()
+        if self.trace:
+            self.trace.record(
+                "llm",
+                "out",
+                self.model.name,
+                "chat.completions",
+                _request_digest(messages, tools),
+                None,
+                session.name,
+            )
+        async for event in self.model.stream(messages, tools):
+            if isinstance(event, ModelResponse) and self.trace:
+                elapsed = (time.perf_counter() - started) * 1e3
+                self.trace.record(
+                    "llm",
+                    "in",
+                    self.model.name,
+                    "chat.completions",
+                    _response_digest(event),
+                    elapsed,
+                    session.name,
+                )
+            yield event
+
+    async def call_tools(
+        self, calls: Sequence[ToolCall], session: Session, records: list[ToolCallRecord]
+    ) -> AsyncIterator[ToolCallStarted | ToolCallFinished]:
+        """Run one reply's tool calls concurrently; their results join the turn in the order they were
+        asked."""
+        parsed = [(call, _parse_arguments(call.arguments)) for call in calls]
+        for call, arguments in parsed:
+            yield ToolCallStarted(call.id, call.name, arguments)
+        tasks = [
+            asyncio.ensure_future(self.call_tool(call, arguments, session.name)) for call, arguments in parsed
+        ]
+        try:
+            for finished in asyncio.as_completed(tasks):
+                yield ToolCallFinished(await finished)
+        except BaseException:  # cancelled, or a crash: stop the calls still in flight before leaving
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        for task in tasks:
+            record = task.result()
+            records.append(record)
+            session.add({"role": "tool", "tool_call_id": record.id, "content": record.outcome.content})
+
+    async def call_tool(
+        self, call: ToolCall, arguments: dict[str, Any] | str, session: str
+    ) -> ToolCallRecord:
+        """Run one tool call; every failure becomes an error outcome the model can read and correct."""
+        try:
+            if isinstance(arguments, str):
+                outcome = error_outcome(arguments)
+            elif call.name in self._local:
+                outcome = await self._local[call.name].call(arguments, session)
+            elif self.toolbox is not None and call.name in self._remote:
+                outcome = await self.toolbox.call(call.name, arguments, session=session)
+            else:
+                outcome = error_outcome(await self._unknown_tool(call.name, session))
+        except Exception:
+            log.exception("tool call %s crashed", call.name)
+            outcome = error_outcome(
+                f"the tool {call.name} crashed (internal error; details in the agent's log)"
+            )
+        return ToolCallRecord(
+            call.id, call.name, arguments if isinstance(arguments, dict) else call.arguments, outcome
+        )
+
+    async def _unknown_tool(self, name: str, session: str) -> str:
+        known = sorted({spec["function"]["name"] for spec in await self.tool_specs(session=session)})
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        return f"there is no tool named {name!r}.{hint} Available tools: {', '.join(known)}."
+
+    async def _recalled(self, user_text: str) -> list[Message]:
+        if self.memory is None or self.recall_limit <= 0:
+            return []
+        found = await self.memory.recall(user_text, limit=self.recall_limit)
+        if not found:
+            return []
+        lines = "\n".join(f"- [memory {m.id}, {m.kind}] {m.text}" for m in found)
+        return [
+            {"role": "system", "content": f"Possibly relevant long-term memories (may be outdated):\n{lines}"}
+        ]
+
+
+def _parse_arguments(raw: str) -> dict[str, Any] | str:
+    """The call's arguments as a dict, or (as a string) the message telling the model what is wrong with
+    them."""
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return (
+            f"the arguments are not valid JSON ({exc.msg} at position {exc.pos}): {raw[:200]!r}. "
+            "Call the tool again with one JSON object that matches its parameters."
+        )
+    if not isinstance(value, dict):
+        return f"the arguments must be a JSON object, got {type(value).__name__}: {raw[:200]!r}."
+    return value
+
+
+def _needs_input(records: list[ToolCallRecord]) -> str | None:
+    for record in records:
+        if record.name == ASK_USER and "needs_input" in record.outcome.extra:
+            return str(record.outcome.extra["needs_input"])
+    return None
+
+
+def _clip(text: str, width: int = 160) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _request_digest(messages: list[Message], tools: Sequence[ToolSpec]) -> dict[str, Any]:
+    tail: list[Message] = []
+    for message in reversed(messages):
+        if message.get("role") == "assistant":
+            break
+        tail.append(message)
+    tail.reverse()
+    last = tail[-1] if tail else messages[-1]
+    said = _clip(last.get("content") or "")
+    summary = f"{len(messages)} messages, {len(tools)} tools; {last.get('role')}: {said}"
+    return {
+        "summary": summary,
+        "message_count": len(messages),
+        "tool_count": len(tools),
+        "new_messages": tail,
+    }
+
+
+def _response_digest(response: ModelResponse) -> dict[str, Any]:
+    calls = [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in response.tool_calls]
+    if calls:
+        summary = "tool calls: " + "; ".join(f"{c['name']}({_clip(c['arguments'], 80)})" for c in calls)
+    else:
+        summary = f"answer: {_clip(response.text or '')}"
+    digest: dict[str, Any] = {"summary": summary, "text": response.text, "tool_calls": calls}
+    if response.finish_reason:
+        digest["finish_reason"] = response.finish_reason
+    if response.usage:
+        digest["usage"] = response.usage
+    return digest

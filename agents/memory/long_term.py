@@ -1,0 +1,330 @@
+"""Long-term memory: facts with a kind, tags, source session and time, recalled by FTS5 BM25.
+
+Text is indexed through one normaliser (lower case, Latin words with a light plural fold, Chinese as
+overlapping character bigrams) so English and the notes' Chinese terms are both searchable. Recall drops
+stop words and terms that occur in a large share of memories (an OR over a very common term scores most of
+the table) before asking FTS5 for the best matches; without FTS5, a LIKE scan scored the same way stands in.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from agents.memory.store import SQLiteStore
+
+__all__ = ["LongTermMemory", "Memory", "search_terms"]
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TOKEN = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
+_CJK_RUN = re.compile(rf"[{_CJK}]")
+
+_STOP_WORDS = frozenset(
+    """a about above after again all am an and any are as at be because been before being below between
+    both but by can could did do does doing down during each few for from further had has have having he
+    her here hers him his how i if in into is it its itself just me more most my no nor not now of off
+    on once only or other our ours out over own please same she should so some such than that the their
+    them then there these they this those through to too under until up very was we were what when where
+    which while who whom why will with would you your yours remember recall know tell said say about
+    again also 什么 怎么 一下 我们 你们 这个 那个 是否 可以 请问 告诉 记得 我的 你的 是什 么是""".split()  # noqa: SIM905 - a word list reads best as words
+)
+
+#: A term found in more than this share of memories is too common to be worth an OR branch.
+COMMON_SHARE = 0.05
+#: At most this many (the rarest) terms go into one query.
+MAX_QUERY_TERMS = 8
+
+
+def _fold(word: str) -> str:
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def search_terms(text: str) -> list[str]:
+    """The index terms of ``text``: lower-cased words (plural ``s`` folded) and Chinese character bigrams."""
+    terms: list[str] = []
+    for match in _TOKEN.finditer(text.lower()):
+        token = match.group()
+        if _CJK_RUN.match(token):
+            if len(token) == 1:
+                terms.append(token)
+            else:
+                terms.extend(token[i : i + 2] for i in range(len(token) - 1))
+        else:
+            terms.append(_fold(token))
+    return terms
+
+
+@dataclass(frozen=True)
+class Memory:
+    """One remembered fact."""
+
+    id: int
+    """Stable id (use it to forget)."""
+    text: str
+    """The fact, as remembered."""
+    kind: str
+    """What sort of memory: ``fact``, ``preference``, ``result``, ``note``..."""
+    tags: tuple[str, ...]
+    """Free-form labels."""
+    session: str | None
+    """The session it was remembered in."""
+    created: float
+    """When (Unix time)."""
+    score: float | None = None
+    """Relevance for a recall (higher is better); ``None`` outside a recall."""
+
+    def to_dict(self) -> dict[str, object]:
+        created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.created))
+        row: dict[str, object] = {
+            "id": self.id,
+            "text": self.text,
+            "kind": self.kind,
+            "tags": list(self.tags),
+            "session": self.session,
+            "created": created,
+        }
+        if self.score is not None:
+            row["score"] = round(self.score, 4)
+        return row
+
+
+_COLUMNS = "id, text, kind, tags, session, created"
+
+
+def _row(raw: Sequence[object], score: float | None = None) -> Memory:
+    tags = tuple(tag for tag in str(raw[3]).split(",") if tag)
+    return Memory(int(raw[0]), str(raw[1]), str(raw[2]), tags, raw[4], float(raw[5]), score)  # type: ignore[arg-type]
+
+
+class LongTermMemory:
+    """Facts in ``memory.db``; async methods over a :class:`SQLiteStore`.
+
+    ``remember`` returns once the fact is durably committed. ``recall`` returns the best ``limit`` matches,
+    best first. Several instances (or processes) may share one file; each sees the others' commits.
+    """
+
+    def __init__(self, store: SQLiteStore | None = None, *, path: Path | None = None) -> None:
+        self.store = store or SQLiteStore(path)
+        self._df: Counter[str] | None = None
+        """Per-term document frequencies, loaded lazily from the FTS vocabulary and kept current by this
+        instance's own writes (another process's writes make it approximate until the next reload)."""
+        self._docs = 0
+        self._df_loaded_at = 0.0
+        self._data_version: int | None = None
+
+    async def remember(
+        self, text: str, *, kind: str = "fact", tags: Iterable[str] = (), session: str | None = None
+    ) -> Memory:
+        text = text.strip()
+        if not text:
+            raise ValueError("text: a memory needs some text")
+        clean_tags = tuple(dict.fromkeys(tag.strip().lower() for tag in tags if tag.strip()))
+        return await self.store.run(self._remember, text, kind.strip() or "fact", clean_tags, session)
+
+    def _remember(
+        self, conn: sqlite3.Connection, text: str, kind: str, tags: tuple[str, ...], session: str | None
+    ) -> Memory:
+        terms = search_terms(f"{text} {' '.join(tags)} {kind}")
+        search = " ".join(terms)
+        created = time.time()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            cursor = conn.execute(
+                "INSERT INTO memories(text, kind, tags, session, created, search) VALUES (?, ?, ?, ?, ?, ?)",
+                (text, kind, ",".join(tags), session, created, search),
+            )
+            memory_id = int(cursor.lastrowid or 0)
+            if self.store.fts:
+                conn.execute("INSERT INTO memories_fts(rowid, search) VALUES (?, ?)", (memory_id, search))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        if self._df is not None:
+            self._df.update(set(terms))
+            self._docs += 1
+        return Memory(memory_id, text, kind, tags, session, created)
+
+    async def remember_many(
+        self, texts: Iterable[str], *, kind: str = "fact", session: str | None = None
+    ) -> int:
+        """Store many facts in one transaction (imports, benchmarks); returns how many were stored."""
+        rows = [text.strip() for text in texts if text.strip()]
+        return await self.store.run(self._remember_many, rows, kind, session)
+
+    def _remember_many(
+        self, conn: sqlite3.Connection, texts: list[str], kind: str, session: str | None
+    ) -> int:
+        created = time.time()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for text in texts:
+                search = " ".join(search_terms(f"{text} {kind}"))
+                cursor = conn.execute(
+                    "INSERT INTO memories(text, kind, tags, session, created, search) "
+                    "VALUES (?, ?, '', ?, ?, ?)",
+                    (text, kind, session, created, search),
+                )
+                if self.store.fts:
+                    conn.execute(
+                        "INSERT INTO memories_fts(rowid, search) VALUES (?, ?)", (cursor.lastrowid, search)
+                    )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self._df = None  # reload the term statistics on the next recall
+        return len(texts)
+
+    async def forget(self, memory_id: int) -> bool:
+        """Delete one memory; ``False`` when no memory has that id."""
+        return await self.store.run(self._forget, memory_id)
+
+    def _forget(self, conn: sqlite3.Connection, memory_id: int) -> bool:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute("SELECT search FROM memories WHERE id = ?", (memory_id,)).fetchone()
+            if row is None:
+                conn.execute("ROLLBACK")
+                return False
+            if self.store.fts:
+                conn.execute(
+                    "INSERT INTO memories_fts(memories_fts, rowid, search) VALUES ('delete', ?, ?)",
+                    (memory_id, row[0]),
+                )
+            conn.execute("DELETE FROM memories WHERE id = ?", (memory_id,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        if self._df is not None:
+            self._df.subtract(set(row[0].split()))
+            self._docs -= 1
+        return True
+
+    async def get(self, memory_id: int) -> Memory | None:
+        return await self.store.run(self._get, memory_id)
+
+    def _get(self, conn: sqlite3.Connection, memory_id: int) -> Memory | None:
+        row = conn.execute(f"SELECT {_COLUMNS} FROM memories WHERE id = ?", (memory_id,)).fetchone()
+        return _row(row) if row else None
+
+    async def list(self, *, limit: int | None = 50, kind: str | None = None) -> list[Memory]:
+        """The newest memories first (all of them with ``limit=None``)."""
+        return await self.store.run(self._list, limit, kind)
+
+    def _list(self, conn: sqlite3.Connection, limit: int | None, kind: str | None) -> list[Memory]:
+        where, args = ("WHERE kind = ?", [kind]) if kind else ("", [])
+        sql = f"SELECT {_COLUMNS} FROM memories {where} ORDER BY id DESC LIMIT ?"
+        return [_row(raw) for raw in conn.execute(sql, (*args, -1 if limit is None else limit))]
+
+    async def count(self) -> int:
+        return await self.store.run(
+            lambda conn: int(conn.execute("SELECT count(*) FROM memories").fetchone()[0])
+        )
+
+    async def recall(self, query: str, *, limit: int = 5, kind: str | None = None) -> list[Memory]:
+        """The ``limit`` memories most relevant to ``query`` (BM25), best first; ``[]`` when nothing
+        matches."""
+        if limit <= 0:
+            return []
+        return await self.store.run(self._recall, query, limit, kind)
+
+    def _recall(self, conn: sqlite3.Connection, query: str, limit: int, kind: str | None) -> list[Memory]:
+        terms = [term for term in dict.fromkeys(search_terms(query)) if term not in _STOP_WORDS]
+        if not terms:
+            return []
+        fetch = limit if kind is None else limit * 5
+        if not self.store.fts:
+            hits = self._scan(conn, terms, fetch)
+        else:
+            chosen, conjunctive = self._choose_terms(conn, terms)
+            if not chosen:
+                return []
+            joiner = " AND " if conjunctive else " OR "
+            expression = joiner.join(f'"{term}"' for term in chosen)
+            hits = conn.execute(
+                "SELECT rowid, -rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?",
+                (expression, fetch),
+            ).fetchall()
+            if conjunctive and not hits:  # nothing has all the common words: fall back to the rarest one
+                hits = conn.execute(
+                    "SELECT rowid, -rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?",
+                    (f'"{chosen[0]}"', fetch),
+                ).fetchall()
+        if not hits:
+            return []
+        scores = {int(rowid): float(score) for rowid, score in hits}
+        marks = ",".join("?" * len(scores))
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM memories WHERE id IN ({marks})", tuple(scores)
+        ).fetchall()
+        found = [_row(raw, scores[int(raw[0])]) for raw in rows if kind is None or raw[2] == kind]
+        found.sort(key=lambda memory: (-(memory.score or 0.0), -memory.id))
+        return found[:limit]
+
+    def _choose_terms(self, conn: sqlite3.Connection, terms: list[str]) -> tuple[list[str], bool]:
+        """The query's informative terms, rarest first; ``conjunctive`` when only common terms were asked for.
+
+        Terms no memory contains are dropped; terms in more than ``COMMON_SHARE`` of the memories are kept
+        only when nothing rarer was asked for, and then joined with AND (an OR over a very common term would
+        score most of the table).
+        """
+        df, docs = self._frequencies(conn)
+        present = sorted((term for term in terms if df.get(term, 0) > 0), key=lambda term: df[term])
+        ceiling = max(50, int(COMMON_SHARE * docs))
+        rare = [term for term in present if df[term] <= ceiling]
+        if rare:
+            return rare[:MAX_QUERY_TERMS], False
+        return present[:MAX_QUERY_TERMS], True
+
+    def _frequencies(self, conn: sqlite3.Connection) -> tuple[Counter[str], int]:
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        stale = self._df is None or (
+            version != self._data_version and time.monotonic() - self._df_loaded_at > 60
+        )
+        if stale:
+            self._df = Counter(dict(conn.execute("SELECT term, doc FROM memories_vocab")))
+            self._docs = int(conn.execute("SELECT count(*) FROM memories").fetchone()[0])
+            self._df_loaded_at = time.monotonic()
+        self._data_version = version
+        assert self._df is not None
+        return self._df, self._docs
+
+    def _scan(self, conn: sqlite3.Connection, terms: list[str], limit: int) -> list[tuple[int, float]]:
+        """Fallback without FTS5: LIKE-filter on the rarest terms, then score with BM25 in Python."""
+        docs = int(conn.execute("SELECT count(*) FROM memories").fetchone()[0]) or 1
+        where = " OR ".join("(' ' || search || ' ') LIKE ?" for _ in terms)
+        rows = conn.execute(
+            f"SELECT id, search FROM memories WHERE {where}", tuple(f"% {term} %" for term in terms)
+        ).fetchall()
+        tokenised = [(int(memory_id), search.split()) for memory_id, search in rows]
+        df = Counter(term for _, words in tokenised for term in set(words) & set(terms))
+        average = sum(len(words) for _, words in tokenised) / max(1, len(tokenised))
+        scored = []
+        for memory_id, words in tokenised:
+            counts = Counter(words)
+            score = 0.0
+            for term in terms:
+                tf = counts.get(term, 0)
+                if tf:
+                    idf = math.log(1 + (docs - df[term] + 0.5) / (df[term] + 0.5))
+                    score += idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len(words) / average))
+            scored.append((memory_id, score))
+        scored.sort(key=lambda pair: (-pair[1], -pair[0]))
+        return scored[:limit]
+
+    async def export(self) -> list[Memory]:
+        """Every memory, oldest first."""
+        return list(reversed(await self.list(limit=None)))
+
+    def close(self) -> None:
+        self.store.close()

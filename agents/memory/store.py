@@ -1,0 +1,122 @@
+"""The SQLite file behind long-term memory and saved sessions: ``$PROTOPLAY_HOME/memory.db``.
+
+WAL journal, ``synchronous=FULL``: a write is on disk (fsync'd) before its ``await`` returns, so an
+acknowledged memory survives ``kill -9`` and power loss alike.
+
+Statements run on the calling thread, one at a time under a lock. A recall costs about 0.1 ms and a durable
+write one fsync (about 0.2 ms on an SSD): less than handing either to a worker thread costs, so the event loop
+is held for about as long as a thread hop would take. On a slow disk, ``offload=True`` runs them on one worker
+thread instead and the loop never waits for the disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from agents.config import protoplay_home
+
+__all__ = ["SQLiteStore", "default_db_path"]
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS memories (
+    id INTEGER PRIMARY KEY,
+    text TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'fact',
+    tags TEXT NOT NULL DEFAULT '',
+    session TEXT,
+    created REAL NOT NULL,
+    search TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    name TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    summary TEXT
+);
+CREATE TABLE IF NOT EXISTS turns (
+    id INTEGER PRIMARY KEY,
+    session TEXT NOT NULL,
+    messages TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS turns_session ON turns(session, id);
+"""
+
+_FTS_SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5(
+    search, content='memories', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS memories_vocab USING fts5vocab(memories_fts, 'row');
+"""
+
+
+def default_db_path() -> Path:
+    return protoplay_home() / "memory.db"
+
+
+class SQLiteStore:
+    """One ``memory.db`` connection, used by one statement batch at a time.
+
+    ``await store.run(fn, *args)`` runs ``fn(connection, *args)`` and returns its result; batches never
+    interleave, whichever threads or tasks submit them. ``fts`` says whether SQLite's FTS5 is available
+    (``use_fts=False`` forces the fallback, for tests). Close with :meth:`close` (idempotent).
+    """
+
+    def __init__(
+        self, path: Path | str | None = None, *, use_fts: bool = True, offload: bool = False
+    ) -> None:
+        self.path = Path(path) if path is not None else default_db_path()
+        self._want_fts = use_fts
+        self.fts = False
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="protoplay-memory") if offload else None
+        self._closed = False
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.executescript(_SCHEMA)
+            if self._want_fts:
+                try:
+                    conn.executescript(_FTS_SCHEMA)
+                    self.fts = True
+                except sqlite3.OperationalError:  # this SQLite was built without FTS5
+                    self.fts = False
+            self._conn = conn
+        return self._conn
+
+    def run_sync(self, fn: Callable[..., T], *args: object) -> T:
+        """Run ``fn(connection, *args)`` now, on this thread (for synchronous callers)."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the memory store is closed")
+            return fn(self._connection(), *args)
+
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
+        """Run ``fn(connection, *args)`` and return its result (on the worker thread when offloading)."""
+        if self._executor is None:
+            return self.run_sync(fn, *args)
+        return await asyncio.wrap_future(self._executor.submit(self.run_sync, fn, *args))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)

@@ -1,0 +1,107 @@
+"""Everything an agent run needs, opened and closed together: model, MCP connection, memory, session, trace.
+
+    async with open_agent(session_name="work") as runtime:
+        result = await runtime.agent.run("entropy of [0.5, 0.5] in bits", session=runtime.session)
+
+The CLI and the A2A executor both start agents this way, so they behave the same.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from agents.config import ModelConfig, resolve_model_config
+from agents.loop import Agent
+from agents.mcp_bridge import MCPToolbox, connect_mcp, describe_target
+from agents.memory.long_term import LongTermMemory
+from agents.memory.sessions import Session, SessionStore
+from agents.memory.store import SQLiteStore
+from agents.model import Model, OpenAIModel, build_model
+from agents.trace import TraceWriter
+
+__all__ = ["AgentRuntime", "default_session_name", "open_agent"]
+
+
+@dataclass
+class AgentRuntime:
+    """An opened agent and what it is connected to (valid inside ``open_agent``'s block)."""
+
+    agent: Agent
+    session: Session
+    """The conversation turns run in (saved unless opened with ``persist=False``)."""
+    config: ModelConfig
+    """Which model is in use."""
+    mcp_description: str
+    """Which MCP server is in use, in words."""
+    toolbox: MCPToolbox
+    memory: LongTermMemory
+    sessions: SessionStore
+    trace: TraceWriter
+
+    async def new_session(self, name: str, *, persist: bool = True) -> Session:
+        """Switch to (or start) another session."""
+        if persist:
+            self.session = await Session.open(
+                name,
+                self.sessions,
+                budget_tokens=self.session.window.budget_tokens,
+                summarize=self.session.window.summarize,
+            )
+        else:
+            self.session = Session.ephemeral(name)
+        return self.session
+
+
+def default_session_name(prefix: str) -> str:
+    return f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+@asynccontextmanager
+async def open_agent(
+    *,
+    model: str | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    mcp: Any = None,
+    session_name: str | None = None,
+    persist: bool = True,
+    max_steps: int = 8,
+    budget_tokens: int = 8000,
+    summarize: bool = True,
+    ask_user: Callable[[str], Awaitable[str]] | None = None,
+    model_override: Model | None = None,
+    trace_enabled: bool = True,
+) -> AsyncIterator[AgentRuntime]:
+    """Open the model (flags, then environment; offline when nothing is configured), the MCP server (``mcp``:
+    ``None`` spawns ``protoplay serve mcp``, a URL uses streamable HTTP, a server object runs in-process), the
+    memory database and the session; close them all on exit."""
+    config = resolve_model_config(model=model, base_url=base_url, api_key=api_key)
+    trace = TraceWriter(enabled=trace_enabled)
+    async with AsyncExitStack() as stack:
+        stack.callback(trace.close)
+        store = SQLiteStore()
+        stack.callback(store.close)
+        memory = LongTermMemory(store)
+        sessions = SessionStore(store)
+        toolbox = await stack.enter_async_context(connect_mcp(mcp, trace=trace))
+        name = session_name or default_session_name("chat")
+        if persist:
+            session = await Session.open(name, sessions, budget_tokens=budget_tokens, summarize=summarize)
+        else:
+            session = Session.ephemeral(name, budget_tokens=budget_tokens, summarize=summarize)
+        chosen = model_override or build_model(config)
+        if isinstance(chosen, OpenAIModel):
+            stack.push_async_callback(chosen.aclose)
+        agent = Agent(
+            chosen,
+            toolbox,
+            memory=memory,
+            max_steps=max_steps,
+            trace=trace,
+            ask_user=ask_user,
+        )
+        yield AgentRuntime(agent, session, config, describe_target(mcp), toolbox, memory, sessions, trace)

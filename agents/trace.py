@@ -1,0 +1,194 @@
+"""The protocol trace: one JSONL event per protocol message, one file per session.
+
+Event format (shared with the A2A layer): ``ts`` (ISO-8601 UTC), ``protocol`` (``llm`` | ``mcp`` | ``a2a``),
+``direction`` (``out``: sent by this process, ``in``: received), ``peer`` (who is on the other end),
+``method`` (``chat.completions``, ``tools/call``, ``SendMessage``...), ``payload`` (JSON), ``duration_ms``
+(for a response: time since its request; else ``null``) and ``session``.
+Files live at ``$PROTOPLAY_HOME/traces/<session>.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from agents.config import protoplay_home
+
+__all__ = [
+    "TraceEvent",
+    "TraceWriter",
+    "format_timeline",
+    "list_traces",
+    "read_trace",
+    "safe_session_name",
+    "traces_dir",
+]
+
+Protocol = Literal["llm", "mcp", "a2a"]
+Direction = Literal["out", "in"]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_session_name(session: str) -> str:
+    """A session name usable as a file name (other characters become ``_``)."""
+    cleaned = _UNSAFE.sub("_", session).strip("._") or "session"
+    return cleaned[:120]
+
+
+def traces_dir(home: Path | None = None) -> Path:
+    return (home or protoplay_home()) / "traces"
+
+
+@dataclass(frozen=True)
+class TraceEvent:
+    """One recorded protocol message, as read back from a trace file."""
+
+    ts: str
+    """When it was recorded (ISO-8601, UTC, milliseconds)."""
+    protocol: str
+    """``llm``, ``mcp`` or ``a2a``."""
+    direction: str
+    """``out`` (sent) or ``in`` (received)."""
+    peer: str
+    """The other end: a model name, an MCP server, an agent."""
+    method: str
+    """The protocol method or operation."""
+    payload: Any
+    """The message, or a readable digest of it."""
+    duration_ms: float | None
+    """For a response, how long after its request it arrived."""
+    session: str
+    """The session (conversation) the message belongs to."""
+
+
+class TraceWriter:
+    """Appends trace events to ``<directory>/<session>.jsonl``.
+
+    Safe to share between threads and asyncio tasks: each event is one ``write`` of one line under a lock and
+    is flushed before :meth:`record` returns, so a killed process loses at most the event being written.
+    Files stay open until :meth:`close`; a closed writer reopens them on the next record.
+    """
+
+    def __init__(self, directory: Path | None = None, *, enabled: bool = True) -> None:
+        self.directory = directory or traces_dir()
+        self.enabled = enabled
+        self._files: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def record(
+        self,
+        protocol: Protocol | str,
+        direction: Direction | str,
+        peer: str,
+        method: str,
+        payload: Any,
+        duration_ms: float | None = None,
+        session: str = "default",
+    ) -> None:
+        if not self.enabled:
+            return
+        event = {
+            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "protocol": protocol,
+            "direction": direction,
+            "peer": peer,
+            "method": method,
+            "payload": payload,
+            "duration_ms": None if duration_ms is None else round(duration_ms, 3),
+            "session": session,
+        }
+        line = json.dumps(event, ensure_ascii=False, default=str) + "\n"
+        with self._lock:
+            handle = self._files.get(session)
+            if handle is None:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                path = self.directory / f"{safe_session_name(session)}.jsonl"
+                handle = self._files[session] = path.open("a", encoding="utf-8")
+            handle.write(line)
+            handle.flush()
+
+    def path_for(self, session: str) -> Path:
+        return self.directory / f"{safe_session_name(session)}.jsonl"
+
+    def close(self) -> None:
+        with self._lock:
+            for handle in self._files.values():
+                handle.close()
+            self._files.clear()
+
+
+def list_traces(home: Path | None = None) -> list[tuple[str, int, float]]:
+    """``(session, event count, modification time)`` for every trace file, newest first."""
+    directory = traces_dir(home)
+    if not directory.is_dir():
+        return []
+    rows = []
+    for path in directory.glob("*.jsonl"):
+        with path.open("rb") as handle:
+            count = sum(1 for _ in handle)
+        rows.append((path.stem, count, path.stat().st_mtime))
+    return sorted(rows, key=lambda row: row[2], reverse=True)
+
+
+def read_trace(session: str, home: Path | None = None) -> Iterator[TraceEvent]:
+    """The events of one session in the order they were written; a torn last line is skipped."""
+    path = traces_dir(home) / f"{safe_session_name(session)}.jsonl"
+    if not path.is_file():
+        raise FileNotFoundError(session)
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            yield TraceEvent(
+                ts=raw.get("ts", ""),
+                protocol=raw.get("protocol", "?"),
+                direction=raw.get("direction", "?"),
+                peer=raw.get("peer", ""),
+                method=raw.get("method", ""),
+                payload=raw.get("payload"),
+                duration_ms=raw.get("duration_ms"),
+                session=raw.get("session", session),
+            )
+
+
+def _digest(payload: Any, width: int) -> str:
+    if isinstance(payload, dict) and isinstance(payload.get("summary"), str):
+        text = payload["summary"]
+    elif isinstance(payload, str):
+        text = payload
+    else:
+        text = json.dumps(payload, ensure_ascii=False, default=str, separators=(",", ":"))
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def format_timeline(events: list[TraceEvent], *, width: int = 100) -> list[str]:
+    """One readable line per event: time offset, protocol, arrow, peer, method, duration and a digest."""
+    if not events:
+        return []
+    start = _parse_ts(events[0].ts)
+    lines = []
+    for event in events:
+        offset = (_parse_ts(event.ts) - start) if start is not None else None
+        when = f"+{offset:8.3f}s" if offset is not None else event.ts
+        arrow = "→" if event.direction == "out" else "←"
+        took = f" ({event.duration_ms:.1f} ms)" if isinstance(event.duration_ms, int | float) else ""
+        head = f"{when}  {event.protocol:<3} {arrow} {event.peer}  {event.method}{took}"
+        lines.append(f"{head}\n    {_digest(event.payload, width)}")
+    return lines
+
+
+def _parse_ts(ts: str) -> float | None:
+    try:
+        return datetime.fromisoformat(ts).timestamp()
+    except ValueError:
+        return None

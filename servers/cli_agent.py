@@ -1,0 +1,591 @@
+"""Command line for the agent: ``chat``, ``ask``, ``memory``, ``trace`` and ``serve llm``.
+
+Imports nothing heavy at module level; each command imports what it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from agents.loop import ToolCallRecord
+    from agents.runtime import AgentRuntime
+
+__all__ = ["register"]
+
+memory_app = typer.Typer(help="Manage long-term memory: list, search, forget, export.", no_args_is_help=True)
+trace_app = typer.Typer(
+    help="Show protocol traces: every model request and MCP call of a session.", no_args_is_help=True
+)
+
+ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model name (or PROTOPLAY_MODEL).")]
+BaseUrlOpt = Annotated[
+    str | None, typer.Option("--base-url", help="OpenAI-compatible base URL (or OPENAI_BASE_URL).")
+]
+ApiKeyOpt = Annotated[
+    str | None, typer.Option("--api-key", help="API key (or OPENAI_API_KEY).", show_default=False)
+]
+McpOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--mcp", help="Streamable-HTTP MCP server URL; default: spawn `protoplay serve mcp` (stdio)."
+    ),
+]
+MaxStepsOpt = Annotated[
+    int, typer.Option("--max-steps", min=1, max=100, help="Model steps allowed per turn.")
+]
+SessionOpt = Annotated[str | None, typer.Option("--session", "-s", help="Session name: resumes a saved one.")]
+
+HELP = """Commands:
+  /help            this help
+  /tools           the tools the model is offered
+  /memory [query]  recent long-term memories, or the ones matching a query
+  /trace           this session's protocol timeline
+  /clear           forget this session's conversation (long-term memory stays)
+  /exit            leave (Ctrl-D works too)
+Enter sends; Alt+Enter (or Esc, Enter) inserts a newline. Ctrl-C stops a running answer."""
+
+
+def register(app: typer.Typer, serve_app: typer.Typer) -> None:
+    """Add ``chat``, ``ask``, ``memory`` and ``trace`` to ``app`` and ``llm`` to ``serve_app``."""
+    app.command("chat")(chat_command)
+    app.command("ask")(ask_command)
+    app.add_typer(memory_app, name="memory")
+    app.add_typer(trace_app, name="trace")
+    serve_app.command("llm")(serve_llm_command)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+# ---------------------------------------------------------------------------------------------- rendering
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def format_arguments(arguments: dict[str, Any] | str, width: int = 120) -> str:
+    if isinstance(arguments, str):
+        return _clip(arguments, width)
+    parts = []
+    for key, value in arguments.items():
+        if isinstance(value, list) and len(value) > 6:
+            shown = json.dumps(value[:6], ensure_ascii=False)[:-1] + ", …]"
+        else:
+            shown = json.dumps(value, ensure_ascii=False)
+        parts.append(f"{key}={shown}")
+    return _clip(", ".join(parts), width)
+
+
+def compact_result(record: ToolCallRecord, width: int = 140) -> str:
+    outcome = record.outcome
+    if outcome.is_error:
+        return _clip(outcome.content, width)
+    data = outcome.structured
+    if isinstance(data, dict):
+        scalars = [
+            f"{k}={_short(v)}"
+            for k, v in data.items()
+            if isinstance(v, int | float | str | bool) or v is None
+        ]
+        return _clip(", ".join(scalars) or outcome.content, width)
+    return _clip(outcome.content, width)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return _clip(str(value), 40)
+
+
+async def run_turn(runtime: AgentRuntime, text: str, console: Console, *, live: bool) -> None:
+    """Run one turn, streaming the answer and showing each tool call with a compact result."""
+    from rich.live import Live
+    from rich.markdown import Markdown
+
+    from agents.errors import AgentError
+    from agents.loop import RunFinished, ToolCallFinished, ToolCallStarted
+    from agents.model import TextDelta
+
+    buffer: list[str] = []
+    display: Live | None = None
+
+    def close_display() -> None:
+        nonlocal display
+        if display is not None:
+            display.stop()
+            display = None
+        elif buffer:
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+        buffer.clear()
+
+    try:
+        async for event in runtime.agent.stream(text, session=runtime.session):
+            if isinstance(event, TextDelta):
+                buffer.append(event.text)
+                if live:
+                    if display is None:
+                        display = Live(console=console, refresh_per_second=12, vertical_overflow="visible")
+                        display.start()
+                    display.update(Markdown("".join(buffer)))
+                else:
+                    sys.stdout.write(event.text)
+                    sys.stdout.flush()
+            elif isinstance(event, ToolCallStarted):
+                close_display()
+                console.print(
+                    f"[cyan]⚙ {event.name}[/]({format_arguments(event.arguments)})", highlight=False
+                )
+            elif isinstance(event, ToolCallFinished):
+                record = event.record
+                mark = "[red]✗[/]" if record.outcome.is_error else "[green]✓[/]"
+                took = f"{record.outcome.duration_ms:.0f} ms"
+                console.print(f"  {mark} {record.name} ({took}): {compact_result(record)}", highlight=False)
+                for path in record.outcome.images:
+                    console.print(f"  🖼  image saved to {path}", highlight=False)
+            elif isinstance(event, RunFinished) and event.result.needs_input:
+                close_display()
+                console.print(Markdown(event.result.needs_input) if live else event.result.needs_input)
+        close_display()
+    except AgentError as error:
+        close_display()
+        console.print(f"[red]{error}[/]", highlight=False)
+    except asyncio.CancelledError:
+        close_display()
+        task = asyncio.current_task()
+        if task is not None and task.uncancel() > 0:
+            raise
+        console.print("[yellow](stopped; this turn was not kept)[/]")
+
+
+def _banner(runtime: AgentRuntime) -> str:
+    lines = [
+        "[bold]protoplay chat[/]",
+        f"  model:   {runtime.config.describe()}",
+        f"  MCP:     {runtime.mcp_description}",
+        f"  session: {runtime.session.name} ({len(runtime.session.window.turns)} earlier turns)",
+        "  /help for commands, /exit to leave",
+    ]
+    return "\n".join(lines)
+
+
+async def _slash(runtime: AgentRuntime, line: str, console: Console) -> bool:
+    """Handle a slash command; ``False`` means leave the REPL."""
+    command, _, rest = line.strip().partition(" ")
+    command = command.lower()
+    if command in ("/exit", "/quit", "/q"):
+        return False
+    if command == "/help":
+        console.print(HELP, highlight=False, markup=False)
+    elif command == "/tools":
+        for spec in await runtime.agent.tool_specs(session=runtime.session.name):
+            function = spec["function"]
+            summary = (function.get("description") or "").strip().split("\n", 1)[0]
+            console.print(f"  [cyan]{function['name']}[/]  {_clip(summary, 100)}", highlight=False)
+    elif command == "/memory":
+        found = await (
+            runtime.memory.recall(rest, limit=10) if rest.strip() else runtime.memory.list(limit=10)
+        )
+        if not found:
+            console.print("  (no memories)" if not rest.strip() else f"  (nothing matches {rest.strip()!r})")
+        for memory in found:
+            console.print(f"  [{memory.id}] ({memory.kind}) {memory.text}", highlight=False, markup=False)
+    elif command == "/trace":
+        from agents.trace import format_timeline, read_trace
+
+        try:
+            events = list(read_trace(runtime.session.name))
+        except FileNotFoundError:
+            events = []
+        for entry in format_timeline(events[-30:]):
+            console.print(entry, highlight=False, markup=False)
+        if not events:
+            console.print("  (no events yet)")
+    elif command == "/clear":
+        await runtime.session.clear()
+        console.print("  (conversation cleared; long-term memories kept)")
+    else:
+        console.print(f"  unknown command {command}; /help lists them", markup=False)
+    return True
+
+
+async def _reader(interactive: bool) -> Any:
+    from agents.config import protoplay_home
+
+    if interactive:
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.history import FileHistory
+        from prompt_toolkit.key_binding import KeyBindings
+
+        bindings = KeyBindings()
+
+        @bindings.add("escape", "enter")  # Alt+Enter arrives as Esc, Enter
+        def _newline(event: Any) -> None:
+            event.current_buffer.insert_text("\n")
+
+        prompt = PromptSession(
+            history=FileHistory(str(protoplay_home() / "chat_history")),
+            key_bindings=bindings,
+            multiline=False,
+        )
+
+        async def read() -> str | None:
+            try:
+                return await prompt.prompt_async("you › ")
+            except EOFError:
+                return None
+
+        return read
+
+    async def read_line() -> str | None:
+        lines = []
+        while True:
+            line = await asyncio.to_thread(sys.stdin.readline)
+            if not line:
+                return "\n".join(lines) if lines else None
+            line = line.rstrip("\n")
+            if line.endswith("\\"):  # a trailing backslash continues the message on the next line
+                lines.append(line[:-1])
+                continue
+            lines.append(line)
+            return "\n".join(lines)
+
+    return read_line
+
+
+async def _chat(options: dict[str, Any], session: str | None) -> None:
+    from rich.console import Console
+
+    from agents.runtime import open_agent
+
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    console = Console(highlight=False, soft_wrap=not interactive)
+    async with open_agent(**options, session_name=session) as runtime:
+        console.print(_banner(runtime))
+        read = await _reader(interactive)
+        while True:
+            line = await read()
+            if line is None:
+                break
+            if not line.strip():
+                continue
+            if line.strip().startswith("/"):
+                if not await _slash(runtime, line, console):
+                    break
+                continue
+            await run_turn(runtime, line, console, live=interactive)
+
+
+def _model_options(
+    model: str | None, base_url: str | None, api_key: str | None, mcp: str | None, max_steps: int
+) -> dict[str, Any]:
+    return {"model": model, "base_url": base_url, "api_key": api_key, "mcp": mcp, "max_steps": max_steps}
+
+
+async def _surfacing_errors(events: Any) -> Any:
+    """Pass events through; an agent error is re-raised as :class:`_TurnFailed` (not an exception group) so
+    the MCP client's task group does not wrap it on the way out."""
+    from agents.errors import AgentError
+
+    try:
+        async for event in events:
+            yield event
+    except AgentError as error:
+        raise _TurnFailed(str(error)) from None
+
+
+class _TurnFailed(Exception):
+    """An agent error, carried out of the runtime's task groups."""
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    """The first leaf of an exception group (task groups wrap what crosses them)."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
+def _offline_notice(model: str | None, base_url: str | None, api_key: str | None) -> None:
+    from agents.config import resolve_model_config
+
+    config = resolve_model_config(model=model, base_url=base_url, api_key=api_key)
+    if config.offline:
+        typer.echo(
+            "note: using the built-in offline model (no OPENAI_API_KEY or OPENAI_BASE_URL set).", err=True
+        )
+
+
+def chat_command(
+    session: SessionOpt = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key: ApiKeyOpt = None,
+    mcp: McpOpt = None,
+    max_steps: MaxStepsOpt = 8,
+) -> None:
+    """Chat with the agent in the terminal (streamed answers, tool calls shown, memory kept)."""
+    from agents.errors import AgentError
+
+    _offline_notice(model, base_url, api_key)
+    try:
+        asyncio.run(_chat(_model_options(model, base_url, api_key, mcp, max_steps), session))
+    except KeyboardInterrupt:
+        typer.echo("", err=True)
+    except Exception as error:
+        leaf = _unwrap(error)
+        if isinstance(leaf, AgentError):
+            raise _fail(str(leaf), code=1) from None
+        raise
+
+
+async def _ask(question: str, options: dict[str, Any], session: str | None, as_json: bool) -> dict[str, Any]:
+    from agents.loop import RunFinished, ToolCallFinished, ToolCallStarted
+    from agents.model import TextDelta
+    from agents.runtime import default_session_name, open_agent
+
+    name = session or default_session_name("ask")
+    async with open_agent(**options, session_name=name, persist=session is not None) as runtime:
+        result = None
+        async for event in _surfacing_errors(runtime.agent.stream(question, session=runtime.session)):
+            if isinstance(event, TextDelta) and not as_json:
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+            elif isinstance(event, ToolCallStarted) and not as_json:
+                typer.echo(f"⚙ {event.name}({format_arguments(event.arguments)})", err=True)
+            elif isinstance(event, ToolCallFinished) and not as_json:
+                for path in event.record.outcome.images:
+                    typer.echo(f"image saved to {path}", err=True)
+            elif isinstance(event, RunFinished):
+                result = event.result
+        assert result is not None
+        if not as_json:
+            sys.stdout.write(("" if result.text else result.needs_input or "") + "\n")
+        return {
+            "answer": result.text,
+            "needs_input": result.needs_input,
+            "tool_calls": [
+                {
+                    "name": record.name,
+                    "arguments": record.arguments,
+                    "is_error": record.outcome.is_error,
+                    "result": record.outcome.structured
+                    if record.outcome.structured is not None
+                    else record.outcome.content,
+                    "images": [str(path) for path in record.outcome.images],
+                }
+                for record in result.tool_calls
+            ],
+            "model": runtime.config.model,
+            "session": runtime.session.name,
+            "steps": result.steps,
+        }
+
+
+def ask_command(
+    question: Annotated[str, typer.Argument(help="The question (quote it).")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the answer and the tool calls as JSON.")
+    ] = False,
+    session: SessionOpt = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key: ApiKeyOpt = None,
+    mcp: McpOpt = None,
+    max_steps: MaxStepsOpt = 8,
+) -> None:
+    """Ask one question (one turn) and print the answer: for scripts."""
+    from agents.errors import AgentError
+
+    _offline_notice(model, base_url, api_key)
+    try:
+        report = asyncio.run(
+            _ask(question, _model_options(model, base_url, api_key, mcp, max_steps), session, as_json)
+        )
+    except Exception as error:
+        leaf = _unwrap(error)
+        if isinstance(leaf, AgentError | _TurnFailed):
+            raise _fail(str(leaf), code=1) from None
+        raise
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+
+
+# ---------------------------------------------------------------------------------------------- memory
+
+
+def _memory_run(work: Any) -> Any:
+    from agents.memory.long_term import LongTermMemory
+
+    memory = LongTermMemory()
+    try:
+        return asyncio.run(work(memory))
+    finally:
+        memory.close()
+
+
+def _print_memories(found: list[Any], as_json: bool, empty: str) -> None:
+    if as_json:
+        typer.echo(json.dumps([memory.to_dict() for memory in found], indent=2, ensure_ascii=False))
+        return
+    if not found:
+        typer.echo(empty)
+    for memory in found:
+        row = memory.to_dict()
+        tags = f" [{', '.join(memory.tags)}]" if memory.tags else ""
+        typer.echo(f"{memory.id:>6}  {row['created']}  {memory.kind:<10} {memory.text}{tags}")
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@memory_app.command("list")
+def memory_list(
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many, newest first.")] = 20,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind (fact, preference...).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the newest memories."""
+    found = _memory_run(lambda memory: memory.list(limit=limit, kind=kind))
+    _print_memories(found, as_json, "(no memories yet)")
+
+
+@memory_app.command("search")
+def memory_search(
+    query: Annotated[str, typer.Argument(help="Words to look for.")],
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help="How many matches.")] = 5,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search memories (BM25 relevance, best first)."""
+    found = _memory_run(lambda memory: memory.recall(query, limit=limit))
+    _print_memories(found, as_json, f"(nothing matches {query!r})")
+
+
+@memory_app.command("forget")
+def memory_forget(
+    memory_id: Annotated[int, typer.Argument(help="The memory's id (see `memory list`).")],
+) -> None:
+    """Delete one memory."""
+    if not _memory_run(lambda memory: memory.forget(memory_id)):
+        raise _fail(f"no memory has id {memory_id}; `protoplay memory list` shows the ids")
+    typer.echo(f"forgot memory {memory_id}")
+
+
+@memory_app.command("export")
+def memory_export(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Export every memory as JSON (oldest first)."""
+    found = _memory_run(lambda memory: memory.export())
+    text = json.dumps([memory.to_dict() for memory in found], indent=2, ensure_ascii=False)
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"exported {len(found)} memories to {output}", err=True)
+
+
+@memory_app.command("sessions")
+def memory_sessions() -> None:
+    """List saved chat sessions (resume one with `protoplay chat --session NAME`)."""
+    from agents.memory.sessions import SessionStore
+    from agents.memory.store import SQLiteStore
+
+    store = SQLiteStore()
+    try:
+        rows = asyncio.run(SessionStore(store).list())
+    finally:
+        store.close()
+    if not rows:
+        typer.echo("(no saved sessions)")
+    for row in rows:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(row.updated))
+        typer.echo(f"{row.name:<32} {row.turns:>4} turns  last used {when}")
+
+
+# ---------------------------------------------------------------------------------------------- trace
+
+
+@trace_app.command("list")
+def trace_list() -> None:
+    """List the sessions that have a trace, newest first."""
+    from agents.trace import list_traces
+
+    rows = list_traces()
+    if not rows:
+        typer.echo("(no traces yet: run `protoplay ask` or `protoplay chat` first)")
+    for session, count, mtime in rows:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(mtime))
+        typer.echo(f"{session:<40} {count:>5} events  {when}")
+
+
+@trace_app.command("show")
+def trace_show(
+    session: Annotated[str, typer.Argument(help="Session name, as `protoplay trace list` shows it.")],
+    protocol: Annotated[str | None, typer.Option("--protocol", "-p", help="Only llm, mcp or a2a.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the raw JSONL events.")] = False,
+    width: Annotated[int, typer.Option(min=40, max=1000, help="Digest width.")] = 100,
+) -> None:
+    """Show a session's timeline: every model request/response and MCP call, in order, with durations."""
+    from dataclasses import asdict
+
+    from agents.trace import format_timeline, list_traces, read_trace
+
+    try:
+        events = [e for e in read_trace(session) if protocol is None or e.protocol == protocol]
+    except FileNotFoundError:
+        known = ", ".join(name for name, _, _ in list_traces()[:10]) or "none yet"
+        raise _fail(f"no trace for session {session!r}; known sessions: {known}") from None
+    if as_json:
+        for event in events:
+            typer.echo(json.dumps(asdict(event), ensure_ascii=False))
+        return
+    for line in format_timeline(events, width=width):
+        typer.echo(line)
+
+
+# ---------------------------------------------------------------------------------------------- serve llm
+
+
+def serve_llm_command(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    allow_remote: Annotated[
+        bool, typer.Option("--allow-remote", help="Allow binding an address other machines can reach.")
+    ] = False,
+) -> None:
+    """Serve the built-in offline model as an OpenAI-compatible endpoint (/v1/models,
+    /v1/chat/completions)."""
+    import ipaddress
+
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        if not allow_remote:
+            raise _fail(f"{host} is reachable from other machines; pass --allow-remote to bind it anyway")
+        typer.echo(
+            f"warning: binding {host}: the offline model endpoint is reachable from other machines", err=True
+        )
+    from servers.llm_server import serve
+
+    typer.echo(
+        f"offline model endpoint: http://{host}:{port}/v1 (model protoplay-offline); Ctrl-C stops", err=True
+    )
+    serve(host, port)

@@ -1,0 +1,177 @@
+"""Long-term memory: durable facts, BM25 recall (FTS5 and the fallback), sessions, and the kill -9 test."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from agents.loop import Agent
+from agents.memory.long_term import LongTermMemory, search_terms
+from agents.memory.sessions import Session, SessionStore
+from agents.memory.store import SQLiteStore
+from agents.testing import ScriptedModel, call
+
+
+@pytest.fixture(params=[True, False], ids=["fts5", "fallback"])
+def memory(request, tmp_path):
+    store = SQLiteStore(tmp_path / "memory.db", use_fts=request.param)
+    memory = LongTermMemory(store)
+    yield memory
+    memory.close()
+
+
+def test_search_terms_fold_plurals_and_split_chinese_into_bigrams():
+    assert search_terms("Learning rates for ResNet-50") == ["learning", "rate", "for", "resnet", "50"]
+    assert search_terms("信息熵 KL散度") == ["信息", "息熵", "kl", "散度"]
+
+
+async def test_remember_returns_the_stored_fact(memory):
+    saved = await memory.remember("My GPU has 24 GB", kind="fact", tags=["Hardware", " gpu "], session="s1")
+    again = await memory.get(saved.id)
+    assert again is not None and again.text == "My GPU has 24 GB"
+    assert again.kind == "fact" and again.tags == ("hardware", "gpu") and again.session == "s1"
+    assert again.created == pytest.approx(saved.created)
+
+
+async def test_recall_ranks_the_relevant_memory_first(memory):
+    await memory.remember("The user prefers AdamW with weight decay 0.01")
+    await memory.remember("ResNet-50 has 25.6 million parameters")
+    await memory.remember("Lunch is at noon")
+    found = await memory.recall("which optimizer does the user prefer? AdamW?")
+    assert found[0].text.startswith("The user prefers AdamW")
+    assert found[0].score is not None and found[0].score > 0
+    assert await memory.recall("quantum chromodynamics") == []
+
+
+async def test_recall_finds_chinese_terms(memory):
+    await memory.remember("过拟合时验证损失上升而训练损失下降")
+    await memory.remember("信息熵衡量分布的不确定性")
+    found = await memory.recall("什么是信息熵")
+    assert found and found[0].text == "信息熵衡量分布的不确定性"
+
+
+async def test_forget_removes_a_memory_from_recall(memory):
+    kept = await memory.remember("batch size 32 worked best")
+    dropped = await memory.remember("batch size 64 diverged")
+    assert await memory.forget(dropped.id) is True
+    assert await memory.forget(dropped.id) is False
+    assert [m.id for m in await memory.recall("batch size")] == [kept.id]
+
+
+async def test_list_and_export_order(memory):
+    first = await memory.remember("one")
+    second = await memory.remember("two", kind="note")
+    assert [m.id for m in await memory.list()] == [second.id, first.id]
+    assert [m.id for m in await memory.list(kind="note")] == [second.id]
+    assert [m.id for m in await memory.export()] == [first.id, second.id]
+
+
+async def test_empty_text_is_rejected(memory):
+    with pytest.raises(ValueError, match="text"):
+        await memory.remember("   ")
+
+
+async def test_queries_made_of_common_words_still_answer(tmp_path):
+    memory = LongTermMemory(SQLiteStore(tmp_path / "m.db"))
+    for i in range(300):
+        await memory.remember(f"the model trained with learning rate {i} and the loss fell")
+    await memory.remember("the model of the cat")
+    # every term here is common (appears in > 5% of memories): the query becomes conjunctive, not an OR scan
+    found = await memory.recall("the model loss", limit=3)
+    assert len(found) == 3 and all("loss" in m.text for m in found)
+    rare = await memory.recall("the model of the cat", limit=1)
+    assert rare[0].text == "the model of the cat"
+    memory.close()
+
+
+async def test_memories_persist_across_instances_and_agents(tmp_path):
+    path = tmp_path / "memory.db"
+    first = LongTermMemory(path=path)
+    model = ScriptedModel([call("remember", {"text": "The user's favourite optimizer is AdamW"}), "Noted."])
+    await Agent(model, memory=first).run("remember AdamW", session=Session.ephemeral("one"))
+    first.close()
+
+    second = LongTermMemory(path=path)
+    (found,) = await second.recall("favourite optimizer")
+    assert found.text == "The user's favourite optimizer is AdamW" and found.session == "one"
+    model = ScriptedModel(["You like AdamW."])
+    await Agent(model, memory=second).run("which optimizer do I like?", session=Session.ephemeral("two"))
+    injected = [m["content"] for m in model.requests[0].messages if m["role"] == "system"][1]
+    assert injected.startswith("Possibly relevant long-term memories") and "AdamW" in injected
+    second.close()
+
+
+async def test_memory_tools_validate_and_report(tmp_path):
+    memory = LongTermMemory(path=tmp_path / "m.db")
+    model = ScriptedModel([call("forget", {"id": 99}), call("recall", {"query": "x", "limit": 0}), "ok"])
+    result = await Agent(model, memory=memory).run("forget 99", session=Session.ephemeral())
+    forget, recall = result.tool_calls
+    assert forget.outcome.is_error and "id: no memory has id 99" in forget.outcome.content
+    assert recall.outcome.is_error and "limit" in recall.outcome.content
+    memory.close()
+
+
+async def test_sessions_persist_and_resume(tmp_path):
+    store = SQLiteStore(tmp_path / "memory.db")
+    session = await Session.open("work", SessionStore(store))
+    await Agent(ScriptedModel(["first answer"])).run("first question", session=session)
+    store.close()
+
+    store = SQLiteStore(tmp_path / "memory.db")
+    resumed = await Session.open("work", SessionStore(store))
+    assert [m["content"] for m in resumed.history] == ["first question", "first answer"]
+    model = ScriptedModel(["second answer"])
+    await Agent(model).run("second question", session=resumed)
+    assert [m.get("content") for m in model.requests[0].messages[1:]] == [
+        "first question",
+        "first answer",
+        "second question",
+    ]
+    (info,) = await SessionStore(store).list()
+    assert info.name == "work" and info.turns == 2
+    store.close()
+
+
+def test_an_acknowledged_remember_survives_kill_9(tmp_path):
+    path = tmp_path / "memory.db"
+    script = textwrap.dedent(
+        f"""
+        import asyncio, sys, time
+        from agents.memory.long_term import LongTermMemory
+
+        async def main():
+            memory = LongTermMemory(path={str(path)!r})
+            saved = await memory.remember("survives a hard kill", kind="fact", tags=["durability"])
+            print("ACK", saved.id, flush=True)
+            time.sleep(60)  # killed here, before any clean shutdown
+
+        asyncio.run(main())
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("ACK"), line
+        memory_id = int(line.split()[1])
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == -signal.SIGKILL
+    memory = LongTermMemory(path=path)
+    try:
+        import asyncio
+
+        found = asyncio.run(memory.get(memory_id))
+        recalled = asyncio.run(memory.recall("hard kill"))
+    finally:
+        memory.close()
+    assert found is not None and found.text == "survives a hard kill"
+    assert [m.id for m in recalled] == [memory_id]

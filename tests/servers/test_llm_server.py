@@ -1,0 +1,150 @@
+"""`protoplay serve llm`: the offline model as an OpenAI-compatible HTTP endpoint, in-process and as a real
+server."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+
+import httpx
+import pytest
+from openai import AsyncOpenAI
+from typer.testing import CliRunner
+
+from agents.config import OFFLINE_MODEL_NAME, resolve_model_config
+from agents.loop import Agent
+from agents.mcp_bridge import connect_mcp
+from agents.memory.sessions import Session
+from agents.model import build_model
+from servers.cli import app
+from servers.llm_server import build_app
+
+ENTROPY_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "entropy",
+        "description": "Shannon entropy of a discrete distribution (信息熵).",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "p": {"type": "array", "items": {"type": "number"}, "description": "Probabilities."}
+            },
+            "required": ["p"],
+        },
+    },
+}
+
+
+def asgi_client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=build_app()), base_url="http://test")
+
+
+async def test_models_lists_the_offline_model():
+    async with asgi_client() as client:
+        response = await client.get("/v1/models")
+    assert response.status_code == 200 and response.json()["data"][0]["id"] == OFFLINE_MODEL_NAME
+
+
+async def test_chat_completion_with_tools_returns_a_tool_call():
+    body = {
+        "model": "x",
+        "messages": [{"role": "user", "content": "entropy of [0.5, 0.5]"}],
+        "tools": [ENTROPY_TOOL],
+    }
+    async with asgi_client() as client:
+        response = await client.post("/v1/chat/completions", json=body)
+    message = response.json()["choices"][0]["message"]
+    assert message["tool_calls"][0]["function"] == {"name": "entropy", "arguments": '{"p": [0.5, 0.5]}'}
+
+
+async def test_streaming_is_server_sent_events_ending_with_done():
+    body = {"messages": [{"role": "user", "content": "hello"}], "stream": True}
+    async with asgi_client() as client:
+        response = await client.post("/v1/chat/completions", json=body)
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = [line.removeprefix("data: ") for line in response.text.splitlines() if line.startswith("data: ")]
+    assert events[-1] == "[DONE]"
+    text = "".join(json.loads(e)["choices"][0]["delta"].get("content") or "" for e in events[:-1])
+    assert text.startswith("I am protoplay's built-in offline model")
+
+
+async def test_bad_requests_get_openai_style_errors():
+    async with asgi_client() as client:
+        bad_json = await client.post("/v1/chat/completions", content=b"{not json")
+        no_messages = await client.post("/v1/chat/completions", json={"model": "x"})
+        unknown = await client.get("/v2/nothing")
+    assert bad_json.status_code == 400 and "not valid JSON" in bad_json.json()["error"]["message"]
+    assert no_messages.status_code == 400 and no_messages.json()["error"]["param"] == "messages"
+    assert unknown.status_code == 404 and "POST /v1/chat/completions" in unknown.json()["error"]["message"]
+
+
+def test_a_wide_bind_needs_allow_remote():
+    result = CliRunner().invoke(app, ["serve", "llm", "--host", "0.0.0.0"])
+    assert result.exit_code == 2 and "--allow-remote" in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def llm_server(protoplay_exe, subprocess_env):
+    port = _free_port()
+    process = subprocess.Popen(
+        [protoplay_exe, "serve", "llm", "--port", str(port)],
+        env=subprocess_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+            assert process.poll() is None, process.stderr.read()
+        else:
+            pytest.fail("protoplay serve llm did not start within 60 s")
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def test_any_openai_client_can_use_the_served_model(llm_server):
+    client = AsyncOpenAI(base_url=llm_server, api_key="anything", max_retries=0)
+    stream = await client.chat.completions.create(
+        model=OFFLINE_MODEL_NAME,
+        messages=[{"role": "user", "content": "entropy of [0.9, 0.1]"}],
+        tools=[ENTROPY_TOOL],
+        stream=True,
+    )
+    fragments = [
+        c.choices[0].delta.tool_calls[0] async for c in stream if c.choices and c.choices[0].delta.tool_calls
+    ]
+    assert fragments[0].function.name == "entropy"
+    assert json.loads("".join(f.function.arguments or "" for f in fragments)) == {"p": [0.9, 0.1]}
+    await client.close()
+
+
+async def test_the_agent_runs_against_the_served_model_over_http(llm_server, mcp_server):
+    config = resolve_model_config(base_url=llm_server)
+    assert not config.offline  # a base URL means a real endpoint, here the served offline model
+    model = build_model(config)
+    async with connect_mcp(mcp_server) as toolbox:
+        result = await Agent(model, toolbox).run(
+            "KL divergence between p=[0.5, 0.5] and q=[0.9, 0.1]", session=Session.ephemeral()
+        )
+    await model.aclose()
+    (record,) = result.tool_calls
+    assert record.name == "kl_divergence" and not record.outcome.is_error
+    # KL(p‖q) = ½ln(0.5/0.9) + ½ln(0.5/0.1) = 0.5108 nats (hand derivation)
+    assert record.outcome.structured["kl_pq"] == pytest.approx(0.5108256, abs=1e-6)
+    assert "**kl_divergence** result:" in result.text
