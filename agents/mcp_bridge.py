@@ -217,7 +217,7 @@ def _leaf_message(exc: BaseException) -> str:
 
 def default_server_command() -> tuple[str, list[str]]:
     """How the default MCP server is started: ``protoplay serve mcp`` under the running interpreter."""
-    return sys.executable, ["-m", "servers.cli", "serve", "mcp"]
+    return sys.executable, ["-m", "servers", "serve", "mcp"]
 
 
 def describe_target(target: Any) -> str:

@@ -1,4 +1,4 @@
-"""The ``protoplay`` command line.
+"""The ``protoplay`` command line (the script enters through ``servers.__main__``).
 
 Each capability registers its commands from its own module (``servers.cli_*``), so this file stays a table
 of contents. Heavy libraries are imported inside commands, never at module import.
@@ -94,10 +94,11 @@ def call_command(
         raise fail(f"internal error while running {tool}; the traceback is above", code=1) from None
     typer.echo(result.model_dump_json(indent=2))
     png = getattr(result, "png", None)
-    if png:
-        target = save_plot or Path(f"{tool}.png")
-        target.write_bytes(png)
-        typer.echo(f"plot saved to {target}", err=True)
+    if png and save_plot is not None:
+        save_plot.write_bytes(png)
+        typer.echo(f"plot saved to {save_plot}", err=True)
+    elif png:
+        typer.echo("this tool also drew a plot: pass --save-plot FILE.png to keep it", err=True)
 
 
 def _register_capabilities() -> None:

@@ -26,7 +26,7 @@ def _is_local(address: object) -> bool:
 def _guarded(real):
     def connect(self, address):
         if not _is_local(address):
-            raise ConnectionRefusedError(f"test tried to reach {address!r}: only loopback is allowed in tests")
+            raise ConnectionRefusedError(f"test tried to reach {address!r}: tests may only use loopback")
         return real(self, address)
 
     return connect
