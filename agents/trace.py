@@ -73,12 +73,15 @@ class TraceWriter:
 
     Safe to share between threads and asyncio tasks: each event is one ``write`` of one line under a lock and
     is flushed before :meth:`record` returns, so a killed process loses at most the event being written.
-    Files stay open until :meth:`close`; a closed writer reopens them on the next record.
+    Files stay open until :meth:`close`; a closed writer reopens them on the next record. At most ``max_open``
+    files are open at once (the least recently written is closed first), so a server recording one session per
+    conversation does not run out of file descriptors.
     """
 
-    def __init__(self, directory: Path | None = None, *, enabled: bool = True) -> None:
+    def __init__(self, directory: Path | None = None, *, enabled: bool = True, max_open: int = 64) -> None:
         self.directory = directory or traces_dir()
         self.enabled = enabled
+        self.max_open = max(1, max_open)
         self._files: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -106,11 +109,14 @@ class TraceWriter:
         }
         line = json.dumps(event, ensure_ascii=False, default=str) + "\n"
         with self._lock:
-            handle = self._files.get(session)
+            handle = self._files.pop(session, None)
             if handle is None:
+                while len(self._files) >= self.max_open:
+                    self._files.pop(next(iter(self._files))).close()
                 self.directory.mkdir(parents=True, exist_ok=True)
                 path = self.directory / f"{safe_session_name(session)}.jsonl"
-                handle = self._files[session] = path.open("a", encoding="utf-8")
+                handle = path.open("a", encoding="utf-8")
+            self._files[session] = handle  # most recently written last
             handle.write(line)
             handle.flush()
 

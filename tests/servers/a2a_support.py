@@ -1,0 +1,118 @@
+"""Helpers for the A2A tests: a plain httpx JSON-RPC client (no SDK), servers in-process or on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+VERSION_HEADERS = {"A2A-Version": "1.0"}
+
+
+def user_message(text: str, *, task_id: str | None = None, context_id: str | None = None) -> dict[str, Any]:
+    """An A2A 1.0 user message as JSON (camelCase, enum names), as any client would write it by hand."""
+    message: dict[str, Any] = {"messageId": str(uuid.uuid4()), "role": "ROLE_USER", "parts": [{"text": text}]}
+    if task_id:
+        message["taskId"] = task_id
+    if context_id:
+        message["contextId"] = context_id
+    return message
+
+
+class JsonRpc:
+    """A2A over plain HTTP + JSON-RPC 2.0 with httpx: what a client without the SDK sends."""
+
+    def __init__(self, client: httpx.AsyncClient, *, token: str | None = None) -> None:
+        self.client = client
+        self.headers = dict(VERSION_HEADERS)
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+        self._ids = 0
+
+    async def raw(
+        self, method: str, params: dict[str, Any], *, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        self._ids += 1
+        body = {"jsonrpc": "2.0", "id": self._ids, "method": method, "params": params}
+        return await self.client.post(
+            "/", json=body, headers=headers if headers is not None else self.headers
+        )
+
+    async def call(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """The ``result`` of a call; fails the test on a JSON-RPC error."""
+        response = await self.raw(method, params)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert "error" not in body, body
+        return body["result"]
+
+    async def error(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        response = await self.raw(method, params)
+        body = response.json()
+        assert "error" in body, body
+        return body["error"]
+
+    async def stream(self, method: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every SSE event's ``result`` of a streaming call, in order."""
+        response = await self.raw(method, params)
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = []
+        for line in response.text.splitlines():
+            if line.startswith("data:"):
+                body = json.loads(line[5:])
+                assert "error" not in body, body
+                events.append(body["result"])
+        return events
+
+    async def send(self, text: str, **ids: str | None) -> dict[str, Any]:
+        return (await self.call("SendMessage", {"message": user_message(text, **ids)}))["task"]
+
+
+def asgi_client(app: Any, base_url: str = "http://specialist") -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=base_url)
+
+
+def text_of(artifact: dict[str, Any]) -> str:
+    return "\n".join(part["text"] for part in artifact["parts"] if "text" in part)
+
+
+def artifacts_by_name(task: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {artifact["name"]: artifact for artifact in task.get("artifacts", [])}
+
+
+def status_texts(events: list[dict[str, Any]]) -> list[str]:
+    texts = []
+    for event in events:
+        status = (event.get("statusUpdate") or {}).get("status") or {}
+        parts = (status.get("message") or {}).get("parts") or []
+        texts += [part["text"] for part in parts if "text" in part]
+    return texts
+
+
+@contextlib.asynccontextmanager
+async def running(runner: Any, *, port: int = 0, **options: Any) -> AsyncIterator[str]:
+    """Run ``runner`` (``run_specialist``, ``run_coordinator``) on 127.0.0.1 in the block; yields its URL."""
+    ready = asyncio.Event()
+    urls: list[str] = []
+    task = asyncio.create_task(
+        runner(host="127.0.0.1", port=port, ready=ready, on_ready=urls.append, **options)
+    )
+    waiter = asyncio.create_task(ready.wait())
+    await asyncio.wait({task, waiter}, timeout=20, return_when=asyncio.FIRST_COMPLETED)
+    if not ready.is_set():
+        waiter.cancel()
+        await task  # raises why it did not start
+        raise RuntimeError("the server did not start")
+    await asyncio.sleep(0)  # let on_ready run
+    try:
+        yield urls[0].rstrip("/")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

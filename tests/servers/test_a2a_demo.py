@@ -1,0 +1,134 @@
+"""`protoplay demo` as a user runs it: every scenario as a subprocess (all at once), on the offline model."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from servers import a2a_demo
+from servers.a2a_demo import DemoError, list_scenarios, load_scenario
+
+SCENARIOS = ["backbone-for-phone", "diagnose-training", "plan-finetune", "cancel-midway", "specialist-down"]
+
+
+@pytest.fixture(scope="module")
+def demo_runs(
+    protoplay_exe: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, subprocess.CompletedProcess]:
+    """Every scenario played once, all at the same time (each in its own PROTOPLAY_HOME)."""
+    processes = {}
+    for name in SCENARIOS:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_") and k != "PROTOPLAY_MODEL"}
+        env["PROTOPLAY_HOME"] = str(tmp_path_factory.mktemp(f"demo-{name}"))
+        processes[name] = subprocess.Popen(
+            [protoplay_exe, "demo", name], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+    runs = {}
+    for name, process in processes.items():
+        try:
+            out, err = process.communicate(timeout=240)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()
+        runs[name] = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    return runs
+
+
+def played(demo_runs: dict[str, subprocess.CompletedProcess], name: str) -> str:
+    run = demo_runs[name]
+    assert run.returncode == 0, f"{name} exited {run.returncode}\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+    assert "Traceback" not in run.stdout + run.stderr
+    return run.stdout
+
+
+def transcript_and_trace(output: str) -> tuple[str, str]:
+    transcript, _, trace = output.partition("━━ trace: protoplay trace show ")
+    return transcript, trace
+
+
+def test_backbone_for_phone(demo_runs):
+    transcript, trace = transcript_and_trace(played(demo_runs, "backbone-for-phone"))
+    assert "[1] user → coordinator" in transcript
+    assert "coordinator ▸ asking protoplay-ml-specialist (Model complexity)" in transcript
+    assert "protoplay-ml-specialist ▸ running compare_models(" in transcript
+    # torchvision metadata: mobilenet_v3_small num_params = 2,542,856 (the only one under 5 M on the front)
+    assert "| MobileNetV3-Small | 2,542,856 |" in transcript
+    assert "[1] coordinator → user  [completed]" in transcript
+    assert "artifact: protoplay-ml-specialist/compare_models-plot (image/png" in transcript
+    assert "[2] coordinator → user  [completed]" in transcript  # the notes follow-up
+    # the three protocols of the demo, in one timeline
+    for marker in ("a2a → protoplay-coordinator", "a2a ← protoplay-demo-user", "llm → protoplay-offline"):
+        assert marker in trace
+    assert "mcp → protoplay  tools/call" in trace
+    assert trace.index("a2a → protoplay-coordinator  SendStreamingMessage") < trace.index("mcp → protoplay")
+
+
+def test_diagnose_training_round_trips_input_required(demo_runs):
+    transcript, _ = transcript_and_trace(played(demo_runs, "diagnose-training"))
+    first, _, second = transcript.partition("[2] user → coordinator (answering its question)")
+    assert "protoplay-ml-specialist ▸ [input-required] To run `diagnose_training` I need" in first
+    assert "[1] coordinator → user  [input-required]" in first
+    assert "protoplay-ml-specialist ▸ running diagnose_training(" in second
+    assert "[2] coordinator → user  [completed]" in second and "overfitting" in second
+    first_task = first.split("[1] coordinator → user  [input-required]  task ")[1].split()[0]
+    assert f"[2] coordinator → user  [completed]  task {first_task}" in second  # the same task resumed
+
+
+def test_plan_finetune_splits_the_goal_into_parallel_tasks(demo_runs):
+    transcript, _ = transcript_and_trace(played(demo_runs, "plan-finetune"))
+    assert transcript.count("protoplay-ml-specialist ▸ running finetune_memory(") == 3
+    assert transcript.count("protoplay-ml-specialist ▸ running peft_trainable_params(") == 2
+    assert "**finetune_memory**, 3 requests compared:" in transcript
+    assert "**peft_trainable_params**, 2 requests compared:" in transcript
+    assert "[1] coordinator → user  [completed]" in transcript
+
+
+def test_cancel_midway_cancels_both_tasks(demo_runs):
+    transcript, _ = transcript_and_trace(played(demo_runs, "cancel-midway"))
+    assert "protoplay-ml-specialist ▸ running learning_rate_sweep(" in transcript
+    assert "✋ user cancels the coordinator's task" in transcript
+    assert "[1] coordinator → user  [canceled]" in transcript
+    assert ": canceled (GetTask on the specialist)" in transcript
+
+
+def test_specialist_down_fails_clearly_then_recovers(demo_runs):
+    transcript, _ = transcript_and_trace(played(demo_runs, "specialist-down"))
+    down, _, back = transcript.partition("▶ the specialist is back")
+    assert "[2] coordinator → user  [failed]" in down
+    assert "is not reachable (could not connect" in down and "Reading its card again failed too" in down
+    assert "[4] coordinator → user  [completed]" in back and "**entropy**: 1.5" in back
+
+
+def test_demo_without_a_name_lists_the_scenarios(protoplay_exe, subprocess_env):
+    result = subprocess.run(
+        [protoplay_exe, "demo"], env=subprocess_env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0
+    listed = [line.split()[1] for line in result.stdout.splitlines()[1:]]
+    assert listed == SCENARIOS
+
+
+def test_an_unknown_demo_names_the_known_ones(protoplay_exe, subprocess_env):
+    result = subprocess.run(
+        [protoplay_exe, "demo", "nope"], env=subprocess_env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "no demo named 'nope'; known demos: backbone-for-phone" in result.stderr
+
+
+def test_scenarios_are_data_files_checked_on_load(tmp_path, monkeypatch):
+    assert [s.name for s in list_scenarios()] == SCENARIOS
+    assert load_scenario("diagnose-training").steps[1].say.startswith("train loss [")
+    monkeypatch.setattr(a2a_demo, "DEMO_DIR", tmp_path)
+    (tmp_path / "broken.toml").write_text('title = "x"\n[[steps]]\nsay = "hi"\naction = "stop_specialist"\n')
+    with pytest.raises(DemoError, match="exactly one of say or action"):
+        load_scenario("broken")
+    (tmp_path / "typo.toml").write_text('[[steps]]\nsay = "hi"\nexpect = "done"\n')
+    with pytest.raises(DemoError, match="expect must be one of"):
+        load_scenario("typo")
+    (tmp_path / "bad.toml").write_text("this is = = not toml")
+    with pytest.raises(DemoError, match=str(Path("bad.toml"))):
+        load_scenario("bad")
