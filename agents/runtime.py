@@ -23,7 +23,7 @@ from agents.memory.store import SQLiteStore
 from agents.model import Model, OpenAIModel, build_model
 from agents.trace import TraceWriter
 
-__all__ = ["AgentRuntime", "default_session_name", "open_agent"]
+__all__ = ["AgentRuntime", "default_session_name", "open_agent", "open_model"]
 
 
 @dataclass
@@ -60,6 +60,15 @@ def default_session_name(prefix: str) -> str:
     return f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
+def open_model(stack: AsyncExitStack, config: ModelConfig, override: Model | None = None) -> Model:
+    """``override`` when given, else the model ``config`` names; an HTTP model (:class:`OpenAIModel`) is
+    closed when ``stack`` closes. Every agent the CLI and the A2A servers start gets its model here."""
+    model = override or build_model(config)
+    if isinstance(model, OpenAIModel):
+        stack.push_async_callback(model.aclose)
+    return model
+
+
 @asynccontextmanager
 async def open_agent(
     *,
@@ -93,11 +102,8 @@ async def open_agent(
             session = await Session.open(name, sessions, budget_tokens=budget_tokens, summarize=summarize)
         else:
             session = Session.ephemeral(name, budget_tokens=budget_tokens, summarize=summarize)
-        chosen = model_override or build_model(config)
-        if isinstance(chosen, OpenAIModel):
-            stack.push_async_callback(chosen.aclose)
         agent = Agent(
-            chosen,
+            open_model(stack, config, model_override),
             toolbox,
             memory=memory,
             max_steps=max_steps,

@@ -212,7 +212,7 @@ async def open_coordinator(
     from agents.config import resolve_model_config
     from agents.memory.long_term import LongTermMemory
     from agents.memory.store import SQLiteStore
-    from agents.model import OpenAIModel, build_model
+    from agents.runtime import open_model
     from agents.trace import TraceWriter
 
     config = resolve_model_config(model=model, base_url=base_url, api_key=api_key)
@@ -237,11 +237,8 @@ async def open_coordinator(
         toolbox = PeerToolbox(clients)
         for problem in await toolbox.start(session="coordinator-startup"):
             log.warning("peer not reachable at start-up (will retry): %s", problem)
-        chosen = model_override or build_model(config)
-        if isinstance(chosen, OpenAIModel):
-            stack.push_async_callback(chosen.aclose)
         agent = Agent(
-            chosen,
+            open_model(stack, config, model_override),
             toolbox,
             memory=LongTermMemory(store),
             system_prompt=COORDINATOR_SYSTEM_PROMPT,

@@ -23,6 +23,7 @@ from a2a.types import Artifact, Message, Part, Role, Task, TaskState, TaskStatus
 from agents.errors import AgentError
 from agents.local_tools import ASK_USER
 from agents.loop import Agent, RunFinished, RunResult, ToolCallFinished, ToolCallStarted
+from servers.formatting import clip, format_arguments
 
 if TYPE_CHECKING:
     from agents.memory.sessions import Session
@@ -33,7 +34,6 @@ __all__ = [
     "LRU",
     "AgentTaskExecutor",
     "agent_message",
-    "format_arguments",
     "history_messages",
     "new_artifact",
     "trace_session_name",
@@ -60,22 +60,6 @@ def trace_session_name(context_id: str) -> str:
 def agent_message(updater: TaskUpdater, text: str, kind: str, **metadata: Any) -> Message:
     """An agent message for a status update, tagged with its kind (and any extra metadata)."""
     return updater.new_agent_message([Part(text=text)], metadata={KIND: kind, **metadata})
-
-
-def format_arguments(arguments: dict[str, Any] | str, width: int = 140) -> str:
-    """``models=["ResNet-18", …], plot=true`` — a call's arguments on one line."""
-    import json
-
-    if isinstance(arguments, str):
-        return _clip(arguments, width)
-    parts = []
-    for key, value in arguments.items():
-        if isinstance(value, list) and len(value) > 6:
-            shown = json.dumps(value[:6], ensure_ascii=False)[:-1] + ", …]"
-        else:
-            shown = json.dumps(value, ensure_ascii=False, default=str)
-        parts.append(f"{key}={shown}")
-    return _clip(", ".join(parts), width)
 
 
 class AgentTaskExecutor(AgentExecutor):
@@ -123,7 +107,7 @@ class AgentTaskExecutor(AgentExecutor):
 
     def describe_call(self, name: str, arguments: dict[str, Any] | str) -> str:
         """The status line for a tool call that starts."""
-        return f"running {name}({format_arguments(arguments)})"
+        return f"running {name}({format_arguments(arguments, width=140)})"
 
     async def settle(self, result: RunResult, context: RequestContext, updater: TaskUpdater) -> str:
         """Publish the turn's outcome (artifacts, final state); return the state name for the trace."""
@@ -140,7 +124,7 @@ class AgentTaskExecutor(AgentExecutor):
         user_text = context.get_user_input()
         started = time.perf_counter()
         self._record(
-            "in", client, method, {"summary": _clip(user_text, 160), "task_id": task_id}, None, session_name
+            "in", client, method, {"summary": clip(user_text, 160), "task_id": task_id}, None, session_name
         )
         if context.current_task is None:
             history = [context.message] if context.message is not None else []
@@ -226,7 +210,7 @@ class AgentTaskExecutor(AgentExecutor):
         took = f"{record.outcome.duration_ms:.0f} ms"
         if record.outcome.is_error:
             text = (
-                f"{record.name} failed ({took}): {_clip(record.outcome.content.removeprefix('Error: '), 200)}"
+                f"{record.name} failed ({took}): {clip(record.outcome.content.removeprefix('Error: '), 200)}"
             )
         else:
             text = f"{record.name} done ({took})"
@@ -294,11 +278,6 @@ def _client_name(context: RequestContext) -> str:
     headers = context.call_context.state.get("headers") or {}
     agent = str(headers.get("user-agent") or "client").split("/", 1)[0]
     return agent if agent.startswith("protoplay") else "client"
-
-
-def _clip(text: str, width: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _ms(started: float) -> float:

@@ -153,7 +153,7 @@ async def open_specialist(
     """
     from agents.config import resolve_model_config
     from agents.mcp_bridge import connect_mcp
-    from agents.model import OpenAIModel, build_model
+    from agents.runtime import open_model
     from agents.trace import TraceWriter
     from servers.mcp_server import build_server
     from tools.catalog import Theme
@@ -167,11 +167,13 @@ async def open_specialist(
             connect_mcp(mcp if mcp is not None else build_server(), trace=trace)
         )
         tools = await _list_tools(toolbox.client)
-        chosen = model_override or build_model(config)
-        if isinstance(chosen, OpenAIModel):
-            stack.push_async_callback(chosen.aclose)
         agent = Agent(
-            chosen, toolbox, memory=None, system_prompt=SPECIALIST_PROMPT, max_steps=max_steps, trace=trace
+            open_model(stack, config, model_override),
+            toolbox,
+            memory=None,
+            system_prompt=SPECIALIST_PROMPT,
+            max_steps=max_steps,
+            trace=trace,
         )
         card = agent_card(
             name=SPECIALIST_NAME,

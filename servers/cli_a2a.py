@@ -12,6 +12,8 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from servers.serving import check_bind, configure_logging
+
 __all__ = ["register"]
 
 TOKEN_ENV = "PROTOPLAY_A2A_TOKEN"  # same value as servers.a2a_app.TOKEN_ENV (not imported: it pulls in a2a)
@@ -84,8 +86,8 @@ def serve_specialist(
 ) -> None:
     """Serve the ML specialist over A2A: the function-calling agent with the MCP tools (card at
     /.well-known/agent-card.json, JSON-RPC at /)."""
-    _logging(log_level)
-    _check_bind(host, allow_remote, bool(token))
+    configure_logging(log_level)
+    _check_bind(host, allow_remote, token)
     from servers.a2a_specialist import run_specialist
 
     options = _model_options(model, base_url, api_key) | {"mcp": mcp, "max_steps": max_steps}
@@ -132,8 +134,8 @@ def serve_coordinator(
     log_level: LogLevelOpt = "warning",
 ) -> None:
     """Serve the coordinator over A2A: an agent with memory that delegates to its peers' skills."""
-    _logging(log_level)
-    _check_bind(host, allow_remote, bool(token))
+    configure_logging(log_level)
+    _check_bind(host, allow_remote, token)
     from servers.a2a_coordinator import run_coordinator
 
     _serve(
@@ -228,35 +230,14 @@ def _serve(
         pass
 
 
+def _check_bind(host: str, allow_remote: bool, token: str | None) -> None:
+    check_bind(
+        host, allow_remote=allow_remote, server="the A2A server", token_env=TOKEN_ENV, has_token=bool(token)
+    )
+
+
 def _model_options(model: str | None, base_url: str | None, api_key: str | None) -> dict[str, Any]:
     return {"model": model, "base_url": base_url, "api_key": api_key}
-
-
-def _check_bind(host: str, allow_remote: bool, has_token: bool) -> None:
-    import ipaddress
-
-    try:
-        loopback = host.strip("[]") == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        loopback = False
-    if loopback:
-        return
-    if not allow_remote:
-        _fail(f"{host} is reachable from other machines; pass --allow-remote to bind it anyway")
-    exposure = (
-        "a bearer token is required" if has_token else f"NO token is required (set --token or {TOKEN_ENV})"
-    )
-    typer.echo(
-        f"warning: binding {host}: the A2A server is reachable from other machines and {exposure}", err=True
-    )
-
-
-def _logging(level: str) -> None:
-    name = level.upper()
-    if name not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-        _fail(f"--log-level must be one of debug, info, warning, error, critical (got {level!r})")
-    logging.basicConfig(level=name, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger().setLevel(name)
 
 
 def _fail(message: str) -> NoReturn:

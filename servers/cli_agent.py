@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from servers.formatting import clip, format_arguments
+from servers.serving import check_bind
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -72,28 +75,10 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 # ---------------------------------------------------------------------------------------------- rendering
 
 
-def _clip(text: str, width: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def format_arguments(arguments: dict[str, Any] | str, width: int = 120) -> str:
-    if isinstance(arguments, str):
-        return _clip(arguments, width)
-    parts = []
-    for key, value in arguments.items():
-        if isinstance(value, list) and len(value) > 6:
-            shown = json.dumps(value[:6], ensure_ascii=False)[:-1] + ", …]"
-        else:
-            shown = json.dumps(value, ensure_ascii=False)
-        parts.append(f"{key}={shown}")
-    return _clip(", ".join(parts), width)
-
-
 def compact_result(record: ToolCallRecord, width: int = 140) -> str:
     outcome = record.outcome
     if outcome.is_error:
-        return _clip(outcome.content, width)
+        return clip(outcome.content, width)
     data = outcome.structured
     if isinstance(data, dict):
         scalars = [
@@ -101,14 +86,14 @@ def compact_result(record: ToolCallRecord, width: int = 140) -> str:
             for k, v in data.items()
             if isinstance(v, int | float | str | bool) or v is None
         ]
-        return _clip(", ".join(scalars) or outcome.content, width)
-    return _clip(outcome.content, width)
+        return clip(", ".join(scalars) or outcome.content, width)
+    return clip(outcome.content, width)
 
 
 def _short(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
-    return _clip(str(value), 40)
+    return clip(str(value), 40)
 
 
 async def run_turn(runtime: AgentRuntime, text: str, console: Console, *, live: bool) -> None:
@@ -195,7 +180,7 @@ async def _slash(runtime: AgentRuntime, line: str, console: Console) -> bool:
         for spec in await runtime.agent.tool_specs(session=runtime.session.name):
             function = spec["function"]
             summary = (function.get("description") or "").strip().split("\n", 1)[0]
-            console.print(f"  [cyan]{function['name']}[/]  {_clip(summary, 100)}", highlight=False)
+            console.print(f"  [cyan]{function['name']}[/]  {clip(summary, 100)}", highlight=False)
     elif command == "/memory":
         found = await (
             runtime.memory.recall(rest, limit=10) if rest.strip() else runtime.memory.list(limit=10)
@@ -571,18 +556,7 @@ def serve_llm_command(
 ) -> None:
     """Serve the built-in offline model as an OpenAI-compatible endpoint (/v1/models,
     /v1/chat/completions)."""
-    import ipaddress
-
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        if not allow_remote:
-            raise _fail(f"{host} is reachable from other machines; pass --allow-remote to bind it anyway")
-        typer.echo(
-            f"warning: binding {host}: the offline model endpoint is reachable from other machines", err=True
-        )
+    check_bind(host, allow_remote=allow_remote, server="the offline model endpoint")
     from servers.llm_server import serve
 
     typer.echo(

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+
+from servers.serving import check_bind, configure_logging
 
 __all__ = ["register"]
 
@@ -65,35 +65,20 @@ def serve_mcp(
     log_level: Annotated[str, typer.Option(help="Server log level (logs go to stderr).")] = "warning",
 ) -> None:
     """Serve the tool catalogue, the notes and the prompts over MCP (stdio by default, or streamable HTTP)."""
-    level = log_level.upper()
-    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-        _fail(f"--log-level must be one of debug, info, warning, error, critical (got {log_level!r})")
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger().setLevel(level)
-
-    from servers.mcp_server import (
-        MCP_PATH,
-        build_server,
-        is_loopback,
-        serve_http,
-        serve_stdio,
-        spawned_server,
-    )
+    level = configure_logging(log_level)
+    from servers.mcp_server import MCP_PATH, build_server, serve_http, serve_stdio, spawned_server
 
     if transport is Transport.stdio:
         serve_stdio(spawned_server(log_level=level))
         return
-    if not is_loopback(host):
-        if not allow_remote:
-            _fail(f"{host} is reachable from other machines; pass --allow-remote to bind it anyway")
-        exposure = (
-            "a bearer token is required" if token else f"NO token is required (set --token or {TOKEN_ENV})"
-        )
-        typer.echo(
-            f"warning: binding {host}: the MCP server is reachable from other machines and {exposure}; "
-            "clients must use a Host header of --host or --allowed-host",
-            err=True,
-        )
+    check_bind(
+        host,
+        allow_remote=allow_remote,
+        server="the MCP server",
+        token_env=TOKEN_ENV,
+        has_token=bool(token),
+        note="; clients must use a Host header of --host or --allowed-host",
+    )
     display = f"[{host}]" if ":" in host else host
     typer.echo(
         f"protoplay MCP server on http://{display}:{port}{MCP_PATH}"

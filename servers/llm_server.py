@@ -12,18 +12,11 @@ import logging
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from agents.offline.engine import OfflineBrain
-from agents.offline.wire import (
-    WireError,
-    chat_completion,
-    chat_completion_chunks,
-    models_listing,
-    parse_request,
-    sse,
-)
+from agents.offline.wire import WireResponse, handle_chat_completions, models_listing, route_not_found
 
 __all__ = ["build_app", "serve"]
 
@@ -35,28 +28,19 @@ def build_app(brain: OfflineBrain | None = None) -> Starlette:
     model = brain or OfflineBrain()
 
     async def models(request: Request) -> Response:
-        return JSONResponse(models_listing())
+        return _send(WireResponse.json(200, models_listing()))
 
     async def completions(request: Request) -> Response:
+        raw = await request.body()
         try:
-            body = parse_request(await request.body())
-        except WireError as exc:
-            return JSONResponse(exc.body, status_code=exc.status)
-        try:
-            if body.get("stream"):
-                chunks = list(sse(chat_completion_chunks(model, body)))
-                return StreamingResponse(iter(chunks), media_type="text/event-stream")
-            return JSONResponse(chat_completion(model, body))
+            return _send(handle_chat_completions(model, raw))
         except Exception:
             log.exception("the offline model failed on a request")
             error = {"error": {"message": "internal error in the offline model", "type": "server_error"}}
             return JSONResponse(error, status_code=500)
 
     async def not_found(request: Request, exc: Exception) -> Response:
-        message = (
-            f"no route {request.method} {request.url.path}; try GET /v1/models or POST /v1/chat/completions"
-        )
-        return JSONResponse({"error": {"message": message, "type": "not_found"}}, status_code=404)
+        return _send(route_not_found(request.method, request.url.path))
 
     routes = [
         Route("/v1/models", models, methods=["GET"]),
@@ -67,6 +51,10 @@ def build_app(brain: OfflineBrain | None = None) -> Starlette:
     app = Starlette(routes=routes)
     app.add_exception_handler(404, not_found)
     return app
+
+
+def _send(reply: WireResponse) -> Response:
+    return Response(reply.content, status_code=reply.status, media_type=reply.content_type)
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, *, log_level: str = "warning") -> None:

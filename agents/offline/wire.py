@@ -1,7 +1,8 @@
 """The offline model on the OpenAI chat-completions wire: request JSON in, completion JSON or SSE chunks out.
 
 Shared by the in-process transport (:mod:`agents.offline.transport`) and the HTTP endpoint
-(``protoplay serve llm``), so both speak exactly the same format.
+(``protoplay serve llm``): both answer through :func:`handle_chat_completions` and :func:`route_not_found`,
+so they speak exactly the same format.
 """
 
 from __future__ import annotations
@@ -11,13 +12,24 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from agents.config import OFFLINE_MODEL_NAME
 from agents.memory.short_term import estimate_tokens
 from agents.offline.engine import OfflineBrain, OfflineReply
 
-__all__ = ["WireError", "chat_completion", "chat_completion_chunks", "models_listing", "parse_request", "sse"]
+__all__ = [
+    "WireError",
+    "WireResponse",
+    "chat_completion",
+    "chat_completion_chunks",
+    "handle_chat_completions",
+    "models_listing",
+    "parse_request",
+    "route_not_found",
+    "sse",
+]
 
 
 class WireError(Exception):
@@ -29,6 +41,39 @@ class WireError(Exception):
             "error": {"message": message, "type": "invalid_request_error", "param": param, "code": None}
         }
         super().__init__(message)
+
+
+@dataclass(frozen=True)
+class WireResponse:
+    """An HTTP response of the endpoint, ready for a transport or a web framework to send as is."""
+
+    status: int
+    content: bytes
+    """The body: JSON, or server-sent events when :attr:`content_type` is ``text/event-stream``."""
+    content_type: str = "application/json"
+
+    @classmethod
+    def json(cls, status: int, payload: Any) -> WireResponse:
+        """``payload`` as a compact UTF-8 JSON body."""
+        return cls(status, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def handle_chat_completions(brain: OfflineBrain, raw: bytes) -> WireResponse:
+    """The response to a ``POST /v1/chat/completions`` body: a ``chat.completion``, its chunks as server-sent
+    events when the request sets ``stream``, or an OpenAI-style error (400) for a request it rejects."""
+    try:
+        body = parse_request(raw)
+    except WireError as exc:
+        return WireResponse.json(exc.status, exc.body)
+    if body.get("stream"):
+        return WireResponse(200, b"".join(sse(chat_completion_chunks(brain, body))), "text/event-stream")
+    return WireResponse.json(200, chat_completion(brain, body))
+
+
+def route_not_found(method: str, path: str) -> WireResponse:
+    """The 404 for a route the endpoint does not serve, naming the ones it does."""
+    message = f"no route {method} {path}; try GET /v1/models or POST /v1/chat/completions"
+    return WireResponse.json(404, {"error": {"message": message, "type": "not_found"}})
 
 
 def models_listing() -> dict[str, Any]:
