@@ -15,7 +15,6 @@ needs them imports them.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import logging
 import sys
 from collections.abc import Iterable, Sequence
@@ -41,7 +40,6 @@ __all__ = [
     "TOKEN_ENV",
     "build_server",
     "http_app",
-    "is_loopback",
     "serve_http",
     "serve_spawned",
     "serve_stdio",
@@ -162,16 +160,6 @@ def serve_http(
 
     app = http_app(server, host=host, allowed_hosts=allowed_hosts)
     uvicorn.run(app, host=host, port=port, log_level=log_level.lower(), lifespan="on")
-
-
-def is_loopback(host: str) -> bool:
-    """Whether binding ``host`` keeps the server reachable from this machine only."""
-    if host.strip("[]") == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 # --------------------------------------------------------------------------------------------- internals
