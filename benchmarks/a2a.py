@@ -1,17 +1,20 @@
 """Benchmark: A2A SendMessage through the protoplay specialist against a bare a2a-sdk echo agent.
 
-Both servers run as separate processes under the same settings (one uvicorn worker on 127.0.0.1, the SDK's
-DatabaseTaskStore on SQLite in WAL mode in a fresh directory, no token). The specialist runs its whole stack —
-executor, agent loop, in-process MCP connection, trace — with a trivial model that answers at once, so the
-figure is the A2A adapter's cost, not a model's. The echo agent is the minimal task-producing executor: it
-creates the task, adds one text artifact, completes.
+Both servers run as separate processes under the same settings (one uvicorn worker on 127.0.0.1, no token),
+measured twice: with the in-memory task store (32 clients × 500 requests by default: the throughput figure and
+the 0-lost/0-duplicated check at full load) and with the SDK's DatabaseTaskStore on SQLite in WAL mode, the
+servers' default (32 × 50 by default, since that store itself serves only ~60-80 req/s here; raise it with
+--sqlite-requests). The specialist runs its whole stack — executor, agent loop, in-process MCP connection,
+trace — with a trivial model that answers at once, so the figure is the A2A adapter's cost, not a model's. The
+echo agent is the minimal task-producing executor: it creates the task, adds one text artifact, completes.
 
 Each server gets CLIENTS concurrent JSON-RPC clients (plain httpx, one shared pool) sending REQUESTS messages
-each, after a warm-up. Printed: throughput (req/s), p50/p99 latency, the ratio specialist/echo (goal ≥ 0.85),
-and for each server that every sent message produced exactly one distinct task and that ``ListTasks`` counts
-exactly that many (0 lost, 0 duplicated). Exit 1 if a goal is missed.
+each, after a warm-up; the two servers take turns so background load hits both alike. Printed: throughput
+(req/s), p50/p99 latency, the ratio specialist/echo (goal ≥ 0.85), and for each server that every sent message
+produced exactly one distinct task and that ``ListTasks`` counts exactly that many (0 lost, 0 duplicated).
+Exit 1 if a goal is missed.
 
-Run: .venv/bin/python benchmarks/a2a.py [--clients 32] [--requests 500]
+Run: .venv/bin/python benchmarks/a2a.py [--clients 32] [--requests 500] [--sqlite-requests 50]
 """
 
 from __future__ import annotations
