@@ -9,10 +9,10 @@ module adds what the SDK cannot guess:
 - annotations: read-only, non-destructive, idempotent, closed-world (the tools compute; they touch nothing);
 - ``_meta``: the tool's theme and whether it is long-running (``protoplay/theme``, ``protoplay/longRunning``);
 - the call: the sync tool runs in a worker thread with a progress reporter that forwards
-  :func:`tools._common.report_progress` to the MCP request as progress notifications, and aborts the tool at
+  :func:`tools.report_progress` to the MCP request as progress notifications, and aborts the tool at
   its next report once the request is cancelled;
 - the result: structured content (the result model as JSON), the same JSON as text for clients that only read
-  text, and image content when a :class:`tools._common.PlotResult` carries a PNG;
+  text, and image content when a :class:`tools.PlotResult` carries a PNG;
 - errors: :class:`tools.errors.ToolInputError` becomes an ``isError`` result whose text names the field; any
   other exception is logged by the SDK with its traceback and answered with a short generic error.
 """
@@ -37,7 +37,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, ContentBlock, ImageContent, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict
 
-from tools._common import progress_reporter
+from tools import progress_reporter
 from tools.catalog import ToolSpec
 from tools.errors import ToolInputError
 

@@ -31,7 +31,7 @@ from tools import (
 )
 from tools.errors import ToolInputError
 
-__all__ = ["TOOLS", "Theme", "ToolSpec", "call_tool", "get_tool", "validate_arguments"]
+__all__ = ["TOOLS", "Theme", "ToolSpec", "arguments_model", "call_tool", "get_tool", "validate_arguments"]
 
 
 class Theme(StrEnum):
@@ -120,7 +120,9 @@ def get_tool(name: str) -> ToolSpec:
 
 
 @cache
-def _arguments_model(name: str) -> type[BaseModel]:
+def arguments_model(name: str) -> type[BaseModel]:
+    """The pydantic model of the tool's arguments, built once from its signature (its JSON schema is the
+    tool's input schema)."""
     spec = get_tool(name)
     fields: dict[str, Any] = {}
     for param in inspect.signature(spec.fn, eval_str=True).parameters.values():
@@ -141,7 +143,7 @@ def validate_arguments(name: str, arguments: Mapping[str, Any]) -> dict[str, Any
 
     Every problem is reported at once as one :class:`ToolInputError` naming each field and its reason.
     """
-    model = _arguments_model(name)
+    model = arguments_model(name)
     try:
         validated = model.model_validate(dict(arguments))
     except ValidationError as exc:

@@ -12,8 +12,7 @@ import threading
 import pytest
 from pydantic import ValidationError
 
-from tools import backbones
-from tools._common import progress_reporter
+from tools import backbones, progress_reporter
 from tools.backbones import (
     architecture_names,
     compare_models,

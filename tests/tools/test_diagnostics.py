@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from tools._common import progress_reporter
+from tools import progress_reporter
 from tools.catalog import call_tool
 from tools.diagnostics import diagnose_training
 from tools.errors import ToolInputError

@@ -9,8 +9,7 @@ from typing import get_args
 import pytest
 import torch
 
-from tools import optimizers, problems
-from tools._common import progress_reporter
+from tools import optimizers, problems, progress_reporter
 from tools.catalog import call_tool
 from tools.errors import ToolInputError
 from tools.optimizers import compare_optimizers, learning_rate_sweep, recommend_optimizer

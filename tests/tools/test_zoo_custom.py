@@ -252,9 +252,9 @@ def test_schema_rejects_bad_layers_naming_the_field(args, field_prefix):
 
 
 def test_schema_is_a_discriminated_union_on_type():
-    from tools.catalog import _arguments_model
+    from tools.catalog import arguments_model
 
-    schema = _arguments_model("custom_network_complexity").model_json_schema()
+    schema = arguments_model("custom_network_complexity").model_json_schema()
     layer_schema = schema["properties"]["layers"]["items"]
     assert layer_schema["discriminator"]["propertyName"] == "type"
     types = set(layer_schema["discriminator"]["mapping"])
