@@ -33,7 +33,8 @@ import contextlib
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +42,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agents.a2a_client import PeerClient, PeerError, PeerResult, PeerUnavailable, PeerUpdate
+from agents.a2a_client import (
+    PeerClient,
+    PeerError,
+    PeerResult,
+    PeerUnavailable,
+    PeerUpdate,
+    artifact_summary,
+)
 from agents.config import protoplay_home
 from agents.local_tools import validation_message
 from agents.mcp_bridge import ToolOutcome, error_outcome
@@ -287,17 +295,20 @@ class PeerToolbox:
         observer: Callable[[PeerUpdate], Awaitable[None]] | None,
     ) -> PeerResult | PeerError:
         peer = route.peer
-        metadata = {"protoplay/skill": route.skill_id}
+
+        def send() -> Awaitable[PeerResult]:
+            return peer.send(
+                text,
+                session=session,
+                task_id=task_id,
+                context_id=context_id,
+                metadata={"protoplay/skill": route.skill_id},
+                on_update=observer,
+            )
+
         try:
             try:
-                return await peer.send(
-                    text,
-                    session=session,
-                    task_id=task_id,
-                    context_id=context_id,
-                    metadata=metadata,
-                    on_update=observer,
-                )
+                return await send()
             except PeerUnavailable as first:
                 if first.task_id:  # the task exists at the peer: sending again would duplicate it
                     return first
@@ -310,14 +321,7 @@ class PeerToolbox:
                         "once it is back."
                     )
                 self._rebuild()
-                return await peer.send(
-                    text,
-                    session=session,
-                    task_id=task_id,
-                    context_id=context_id,
-                    metadata=metadata,
-                    on_update=observer,
-                )
+                return await send()
         except PeerError as error:
             return error
 
@@ -376,7 +380,11 @@ class PeerToolbox:
                 )
         else:
             payload["tasks"] = len(rows)
+            payload["states"] = dict(Counter(row["state"] for row in rows))
             payload["answer"] = compose_answers(rows)
+        attached = _artifact_list(artifact for _, artifact in artifacts if artifact.name != "answer")
+        if attached:
+            payload["artifacts"] = attached
         if images:
             payload["saved_images"] = [str(path) for path in images]
         extra = {"artifacts": artifacts, "peer": peer.name, "peer_question": question}
@@ -431,11 +439,12 @@ def _data_parts(artifacts: Sequence[Artifact]) -> list[Any]:
     ]
 
 
-def compose_answers(rows: list[dict[str, Any]], *, max_columns: int = 8) -> str:
+def compose_answers(rows: list[dict[str, Any]], *, max_columns: int = 6) -> str:
     """Several tasks' answers as one markdown answer.
 
-    Completed tasks that ran the same single tool are compared in one table: a row per request, a column per
-    scalar result field whose value differs between them (what the comparison is about). Any other task gets
+    Completed tasks that ran the same single tool are compared in one table: a row per request (labelled by
+    the words that tell the requests apart), a column per scalar result field whose value differs between
+    them (what the comparison is about; labels, then yes/no, then numbers, totals first). Any other task gets
     a section with its answer (clipped), question or error.
     """
     groups: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
@@ -459,20 +468,43 @@ def compose_answers(rows: list[dict[str, Any]], *, max_columns: int = 8) -> str:
         keys = [key for key in members[0][1] if all(_scalar(result.get(key)) for _, result in members)]
         varying = [key for key in keys if len({json.dumps(result.get(key)) for _, result in members}) > 1]
         # Data parts travel as protobuf Structs (key order is lost): labels first, then yes/no, then numbers.
-        columns = sorted(varying or keys, key=lambda key: (_kind_rank(members[0][1].get(key)), key))[
-            :max_columns
-        ]
+        columns = sorted(varying or keys, key=lambda key: _column_rank(key, members[0][1].get(key)))
+        columns = columns[:max_columns]
+        labels = _distinct_labels([row["request"] for row, _ in members])
         lines = [
             f"**{tool}**, {len(members)} requests compared:",
             "",
             "| request | " + " | ".join(columns) + " |",
         ]
         lines.append("|---" * (len(columns) + 1) + "|")
-        for row, result in members:
+        for label, (_, result) in zip(labels, members, strict=True):
             cells = [_cell(result.get(key)) for key in columns]
-            lines.append(f"| {_clip(row['request'], 40)} | " + " | ".join(cells) + " |")
+            lines.append(f"| {_clip(label, 40)} | " + " | ".join(cells) + " |")
         tables.append("\n".join(lines))
     return "\n\n".join(tables + sections)
+
+
+def _distinct_labels(requests: list[str]) -> list[str]:
+    """The requests without the words they all share at the start and at the end ("GPU memory of full
+    fine-tuning of llama-7b" and "… of lora fine-tuning …" become "full" and "lora")."""
+    split = [request.split() for request in requests]
+    if len(split) < 2 or not all(split):
+        return requests
+    shortest = min(len(words) for words in split)
+    head = 0
+    while head < shortest and len({words[head].lower() for words in split}) == 1:
+        head += 1
+    tail = 0
+    while tail < shortest - head and len({words[-1 - tail].lower() for words in split}) == 1:
+        tail += 1
+    labels = [" ".join(words[head : len(words) - tail]) for words in split]
+    return labels if all(labels) and len(set(labels)) == len(labels) else requests
+
+
+def _artifact_list(artifacts: Iterable[Artifact]) -> list[str]:
+    """``["tool-results (data)", "2 × plot (image/png, 19 kB)"]``: each kind of artifact once, counted."""
+    counts = Counter(artifact_summary(artifact) for artifact in artifacts)
+    return [summary if count == 1 else f"{count} × {summary}" for summary, count in counts.items()]
 
 
 def _single_result(row: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
@@ -498,8 +530,9 @@ def _scalar(value: Any) -> bool:
     )
 
 
-def _kind_rank(value: Any) -> int:
-    return 1 if isinstance(value, bool) else 0 if isinstance(value, str) else 2
+def _column_rank(key: str, value: Any) -> tuple[int, int, int, str]:
+    kind = 1 if isinstance(value, bool) else 0 if isinstance(value, str) else 2
+    return kind, 0 if "total" in key else 1, key.count("_"), key
 
 
 def _cell(value: Any) -> str:

@@ -110,8 +110,17 @@ class _Printer:
 
     def block(self, text: str, indent: int) -> None:
         for paragraph in text.splitlines() or [""]:
-            wrapped = textwrap.wrap(paragraph, self.width - indent, replace_whitespace=False) or [""]
-            for piece in wrapped:
+            if paragraph.lstrip().startswith("|"):  # a markdown table row: wrapping would break the table
+                self.line(paragraph, indent)
+                continue
+            wrapped = textwrap.wrap(
+                paragraph,
+                self.width - indent,
+                replace_whitespace=False,
+                break_on_hyphens=False,  # keeps file paths and model names whole
+                break_long_words=False,
+            )
+            for piece in wrapped or [""]:
                 self.line(piece, indent)
 
 

@@ -1,18 +1,42 @@
-"""Short readable answers written from tool results (the structured content the tools return as JSON)."""
+"""Short readable answers written from tool results (the structured content the tools return as JSON).
+
+Three shapes, told apart by the content itself, never by the tool's name:
+
+- a *result*: the result's own sentence (``summary``, ``note``, ``verdict``, …) first, then what the request's
+  numeric constraints make of it (:mod:`agents.offline.constraints`), the few key numbers, advice, and a
+  compact table of its rows — within :data:`ANSWER_LIMIT` characters;
+- a *document* (a long markdown body, such as a note): title, summary, the list of sections, one section, and
+  where to read the rest;
+- a *relayed answer* (another agent's ``answer`` or ``question``): that text first, then one line naming who
+  answered and what came with it.
+
+The full structured result always travels with the answer as data; this text is what a person reads.
+"""
 
 from __future__ import annotations
 
 import json
 import math
+import re
+from collections.abc import Collection
 from typing import Any
 
-__all__ = ["format_value", "render_result"]
+from agents.offline.constraints import conclude
 
-_LEAD_FIELDS = ("note", "summary", "explanation", "message", "verdict", "diagnosis", "recommendation")
-_MAX_SCALARS = 14
-_MAX_ROWS = 8
+__all__ = ["ANSWER_LIMIT", "format_value", "render_result"]
+
+ANSWER_LIMIT = 1200
+"""Characters of an answer's text, saved-image lines aside (a relayed answer may be twice as long)."""
+
+# Fields that hold the result's own sentence, best first.
+_LEAD_FIELDS = ("summary", "note", "recommendation", "conclusion", "explanation", "message", "diagnosis")
+# A false flag is noise ("infinite: no") unless the flag is the outcome the user asked about.
+_OUTCOME_FLAGS = frozenset({"fits", "feasible", "converged", "passed", "ok", "valid", "satisfied"})
+_ADVICE = re.compile(r"remed|recommend|suggest|advice|fix|next_step|action", re.IGNORECASE)
+_IMAGE_LINE = re.compile(r"^\s*(?:Plot saved to|图已保存到)[:：].*$", re.MULTILINE)
+_MAX_ROWS = 10
 _MAX_COLUMNS = 6
-_BODY_LIMIT = 2400
+_SHORT_TEXT = 80
 
 
 def format_value(value: Any) -> str:
@@ -41,20 +65,20 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def _table(rows: list[dict[str, Any]]) -> list[str]:
-    columns = [key for key, value in rows[0].items() if not isinstance(value, dict | list)][:_MAX_COLUMNS]
-    if not columns:
-        return []
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for row in rows[:_MAX_ROWS]:
-        lines.append("| " + " | ".join(format_value(row.get(column)) for column in columns) + " |")
-    if len(rows) > _MAX_ROWS:
-        lines.append(f"(… {len(rows) - _MAX_ROWS} more rows)")
-    return lines
+def render_result(
+    tool: str,
+    content: str,
+    *,
+    chinese: bool = False,
+    request: str = "",
+    arguments: dict[str, Any] | None = None,
+    parameters: Collection[str] = (),
+) -> str:
+    """A short markdown answer for one tool message's ``content``.
 
-
-def render_result(tool: str, content: str, *, chinese: bool = False) -> str:
-    """A few lines of markdown for one tool message's ``content``."""
+    ``request`` is the user's message (its numeric constraints are applied to the result); ``arguments`` and
+    ``parameters`` are the call's arguments and the tool's parameter names (to say how to ask for more).
+    """
     if content.startswith("Error:"):
         reason = content.removeprefix("Error:").strip()
         if chinese:
@@ -66,38 +90,309 @@ def render_result(tool: str, content: str, *, chinese: bool = False) -> str:
         data = None
     header = f"**{tool}** 的结果：" if chinese else f"**{tool}** result:"
     if not isinstance(data, dict):
-        text = content if len(content) <= _BODY_LIMIT else content[:_BODY_LIMIT] + " …"
-        return f"{header}\n\n{text}"
-    images = data.pop("saved_images", None)
-    lines = [header, ""]
-    lead = next((data[key] for key in _LEAD_FIELDS if isinstance(data.get(key), str) and data[key]), None)
-    if lead and len(lead) <= 400:
-        lines += [lead, ""]
-    body = max(
-        (value for value in data.values() if isinstance(value, str) and len(value) > 400),
-        key=len,
-        default=None,
-    )
-    scalars, blocks = [], []
+        return f"{header}\n\n{_clip(content, ANSWER_LIMIT)}"
+    images = [str(path) for path in data.pop("saved_images", None) or ()]
+    if isinstance(data.get("agent"), str) and _text(data.get("answer") or data.get("question")):
+        return _relayed(data, images, chinese=chinese)
+    if _body_key(data) is not None:
+        text = _document(tool, data, chinese=chinese, arguments=arguments or {}, parameters=parameters)
+    else:
+        text = _summary(header, data, request=request, chinese=chinese)
+    return "\n\n".join([text, *_image_lines(images, chinese=chinese)]) if images else text
+
+
+# ---------------------------------------------------------------------------------------------- results
+
+
+def _summary(header: str, data: dict[str, Any], *, request: str, chinese: bool) -> str:
+    conclusion = conclude(request, data, chinese=chinese) if request else None
+    lead_key = _lead_key(data)
+    lead = _sentences(data[lead_key], 500) if lead_key else None
+    facts = _facts(data, skip=lead_key)
+    unit = next((fact for fact in facts if fact.startswith("- **unit**:")), None)
+    if unit:  # the unit of every number above the cut: kept whatever else is left out
+        facts.remove(unit)
+    advice = _advice(data)
+    tables = [
+        (key, value)
+        for key, value in data.items()
+        if isinstance(value, list) and value and all(isinstance(row, dict) for row in value)
+    ]
+    # Shrink until it fits: fewer facts, fewer rows, then only the first table.
+    for n_facts, n_rows, n_tables in ((8, 10, 2), (8, 10, 1), (6, 8, 1), (5, 5, 1), (4, 3, 1), (3, 3, 0)):
+        blocks = [header]
+        blocks += [block for block in (conclusion, lead) if block]
+        if facts[:n_facts] or unit:
+            blocks.append("\n".join(facts[:n_facts] + ([unit] if unit else [])))
+        if advice:
+            blocks.append("\n".join(advice))
+        shown_tables = [
+            table for table in (_table(key, rows, n_rows) for key, rows in tables[:n_tables]) if table
+        ]
+        blocks += shown_tables
+        hidden_facts = max(len(facts) - n_facts, 0)
+        hidden_tables = [f"{key} ({len(rows)} rows)" for key, rows in tables[len(shown_tables) :]]
+        more = _more(hidden_facts, hidden_tables, chinese=chinese)
+        if more:
+            blocks.append(more)
+        text = "\n\n".join(blocks)
+        if len(text) <= ANSWER_LIMIT:
+            return text
+    return _clip(text, ANSWER_LIMIT)
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _lead_key(data: dict[str, Any]) -> str | None:
+    for key in _LEAD_FIELDS:
+        if _text(data.get(key)) and len(data[key].split()) >= 3:
+            return key
+    return None
+
+
+def _is_id(key: str) -> bool:
+    return key == "id" or key.endswith("_id") or key in ("session", "slug", "uri")
+
+
+def _facts(data: dict[str, Any], *, skip: str | None) -> list[str]:
+    """``- **name**: value`` for the short scalar fields worth reading (no nulls, false flags, ids, prose)."""
+    facts = []
     for key, value in data.items():
-        if (isinstance(value, str) and value in (lead, body)) or value == [] or value == {}:
+        if key == skip or _is_id(key) or value in (None, "", [], {}):
             continue
-        if isinstance(value, list) and value and all(isinstance(row, dict) for row in value):
-            table = _table(value)
-            if table:
-                blocks += ["", f"{key}:", *table]
-        elif isinstance(value, dict):
-            scalars.append(f"- **{key}**: {format_value(value)}")
+        if isinstance(value, bool):
+            shown = format_value(value) if value or key in _OUTCOME_FLAGS else None
+        elif isinstance(value, int | float):
+            shown = format_value(value)
+        elif isinstance(value, str):
+            shown = value if len(value) <= _SHORT_TEXT and "\n" not in value else None
+        elif isinstance(value, list) and all(not isinstance(item, dict | list) for item in value):
+            long_items = any(isinstance(item, str) and len(item) > 40 for item in value)
+            shown = None if long_items else format_value(value)
+        elif isinstance(value, dict) and all(not isinstance(item, dict | list) for item in value.values()):
+            shown = format_value(value)
         else:
-            scalars.append(f"- **{key}**: {format_value(value)}")
-    lines += scalars[:_MAX_SCALARS]
-    if len(scalars) > _MAX_SCALARS:
-        lines.append(f"- … {len(scalars) - _MAX_SCALARS} more fields")
-    lines += blocks
-    if body:
-        clipped = body if len(body) <= _BODY_LIMIT else body[:_BODY_LIMIT] + " …"
-        lines += ["", clipped]
-    if images:
-        label = "图已保存到" if chinese else "Plot saved to"
-        lines += [""] + [f"{label}: {path}" for path in images]
-    return "\n".join(line for line in lines).strip()
+            shown = None
+        if shown and len(shown) <= 100:
+            facts.append(f"- **{key}**: {shown}")
+    return facts
+
+
+def _advice(data: dict[str, Any]) -> list[str]:
+    """The first few items of a list of advice sentences ("remedies", "recommendations")."""
+    for key, value in data.items():
+        if _ADVICE.search(key) and isinstance(value, list) and value and all(_text(item) for item in value):
+            return [f"**{key}**:"] + [f"- {_sentences(item, 160)}" for item in value[:3]]
+    return []
+
+
+def _columns(rows: list[dict[str, Any]]) -> list[str]:
+    keys = list(dict.fromkeys(key for row in rows for key in row))
+    columns = []
+    for key in keys:
+        values = [row.get(key) for row in rows]
+        if _is_id(key) or all(value is None for value in values):
+            continue
+        if any(
+            isinstance(value, dict | list) or (isinstance(value, str) and len(value) > 40) for value in values
+        ):
+            continue
+        columns.append(key)
+    return columns[:_MAX_COLUMNS]
+
+
+def _cell(value: Any) -> str:
+    return "—" if value is None else format_value(value).replace("|", "/")
+
+
+def _table(key: str, rows: list[dict[str, Any]], limit: int) -> str | None:
+    columns = _columns(rows)
+    if not columns:
+        return None
+    lines = [f"{key}:", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_cell(row.get(column)) for column in columns) + " |" for row in rows[:limit]]
+    if len(rows) > limit:
+        lines.append(f"(… {len(rows) - limit} more rows)")
+    return "\n".join(lines)
+
+
+def _more(hidden_facts: int, hidden_tables: list[str], *, chinese: bool) -> str | None:
+    if not hidden_facts and not hidden_tables:
+        return None
+    if chinese:
+        parts = ([f"另外 {hidden_facts} 个字段"] if hidden_facts else []) + [f"表 {t}" for t in hidden_tables]
+        return f"_（{'、'.join(parts)}见结构化结果。）_"
+    parts = ([f"{hidden_facts} more field{'s' if hidden_facts > 1 else ''}"] if hidden_facts else []) + [
+        f"table {t}" for t in hidden_tables
+    ]
+    return f"_({', '.join(parts)} in the structured result.)_"
+
+
+# ---------------------------------------------------------------------------------------------- documents
+
+
+def _body_key(data: dict[str, Any]) -> str | None:
+    """The field holding a long markdown body (several lines, a few hundred characters), if any."""
+    bodies = [
+        key for key, value in data.items() if isinstance(value, str) and len(value) > 300 and "\n" in value
+    ]
+    return max(bodies, key=lambda key: len(data[key]), default=None)
+
+
+def _split_sections(markdown: str) -> list[tuple[str, str]]:
+    """``(heading, text)`` for each ``##`` section (text without its heading line)."""
+    parts = re.split(r"(?m)^##\s+(.+?)\s*$", markdown)
+    return [(parts[i].strip(), parts[i + 1].strip()) for i in range(1, len(parts) - 1, 2)]
+
+
+def _document(
+    tool: str,
+    data: dict[str, Any],
+    *,
+    chinese: bool,
+    arguments: dict[str, Any],
+    parameters: Collection[str],
+) -> str:
+    body = data[_body_key(data) or ""]
+    title = data.get("title") if _text(data.get("title")) else tool
+    lead_key = _lead_key(data)
+    sections_found = _split_sections(body)
+    headings = [h for h in data.get("sections") or () if isinstance(h, str)] or [h for h, _ in sections_found]
+    requested = data.get("section") if _text(data.get("section")) else None
+    if requested or len(sections_found) <= 1:
+        heading, excerpt = requested or (sections_found[0][0] if sections_found else ""), body
+        excerpt = re.sub(r"(?m)\A#{1,2}\s+.*\n", "", excerpt.strip()).strip()
+    else:
+        heading, excerpt = sections_found[0]
+    blocks = [f"**{title}**"]
+    if lead_key:
+        blocks.append(_sentences(data[lead_key], 500))
+    if headings:
+        label = "章节" if chinese else "Sections"
+        blocks.append(f"{label}: " + " · ".join(headings))
+    related = _related(data)
+    pointer = _pointer(tool, data, headings, heading, arguments, parameters, chinese=chinese)
+    tail = [block for block in (related, pointer) if block]
+    room = ANSWER_LIMIT - sum(len(block) + 2 for block in [*blocks, *tail]) - len(heading) - 10
+    if heading:
+        blocks.append(f"### {heading}\n{_clip(excerpt, max(room, 200))}")
+    else:
+        blocks.append(_clip(excerpt, max(room, 200)))
+    return "\n\n".join(blocks + tail)
+
+
+def _related(data: dict[str, Any]) -> str | None:
+    """Rows of links (``slug``/``name``/``title``) as one line."""
+    for key, value in data.items():
+        if isinstance(value, list) and value and all(isinstance(row, dict) for row in value):
+            label = next((k for k in ("slug", "name", "title") if k in value[0]), None)
+            if label:
+                return f"{key}: " + ", ".join(str(row.get(label)) for row in value[:8])
+    return None
+
+
+def _pointer(
+    tool: str,
+    data: dict[str, Any],
+    headings: list[str],
+    shown: str,
+    arguments: dict[str, Any],
+    parameters: Collection[str],
+    *,
+    chinese: bool,
+) -> str | None:
+    """Where the whole document is (its URI) and how to ask for one section (the tool's own parameter)."""
+    uri = data.get("uri") if _text(data.get("uri")) else None
+    slug = data.get("slug")
+    if uri is None and _text(slug):
+        for value in data.values():
+            rows = value if isinstance(value, list) else []
+            for row in rows:
+                link, name = (row.get("uri"), row.get("slug")) if isinstance(row, dict) else (None, None)
+                if _text(link) and _text(name) and link.endswith(name):
+                    uri = link[: -len(name)] + slug
+                    break
+            if uri:
+                break
+    hint = None
+    section_parameter = next((p for p in parameters if p in data and "section" in p), None)
+    others = sorted((h for h in headings if h != shown), key=len)
+    if section_parameter and others:
+        args = {k: v for k, v in arguments.items() if k != section_parameter}
+        args[section_parameter] = others[0]
+        hint = (
+            f"{tool}(" + ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in args.items()) + ")"
+        )
+    if not uri and not hint:
+        return None
+    if chinese:
+        parts = ([f"完整笔记：`{uri}`"] if uri else []) + ([f"只看某一节：`{hint}`"] if hint else [])
+        return "；".join(parts) + "。"
+    parts = ([f"Full note: `{uri}`"] if uri else []) + ([f"one section: `{hint}`"] if hint else [])
+    return "; ".join(parts) + "."
+
+
+# ---------------------------------------------------------------------------------------------- relayed
+
+
+def _relayed(data: dict[str, Any], images: list[str], *, chinese: bool) -> str:
+    """Another agent's answer (or question) first, then who answered and what came with it."""
+    agent = data["agent"]
+    question = data.get("question") if not _text(data.get("answer")) else None
+    text = (data.get("answer") or question or "").strip()
+    if images:  # the copies saved here replace the paths the other agent reported on its side
+        text = re.sub(r"\n{3,}", "\n\n", _IMAGE_LINE.sub("", text)).strip()
+    text = _clip(text, 2 * ANSWER_LIMIT)
+    state = data.get("state")
+    skill = data.get("skill")
+    who = [f"skill {skill}" if not chinese else f"技能 {skill}"] if skill else []
+    if state:
+        who.append(f"task {state}" if not chinese else f"任务 {state}")
+    elif isinstance(data.get("tasks"), int):
+        states = data.get("states") if isinstance(data.get("states"), dict) else {}
+        counted = ", ".join(f"{count} {name}" for name, count in states.items())
+        tasks = f"{data['tasks']} tasks" if not chinese else f"{data['tasks']} 个任务"
+        who.append(f"{tasks}: {counted}" if counted else tasks)
+    attached = [str(item) for item in data.get("artifacts") or () if isinstance(item, str)]
+    if not attached and data.get("results"):
+        attached = ["structured results (data)" if not chinese else "结构化结果 (data)"]
+    if chinese:
+        line = f"— {'提问' if question else '回答'}：**{agent}**" + (f"（{'，'.join(who)}）" if who else "")
+        line += f" · 附件：{'、'.join(attached)}" if attached else ""
+    else:
+        line = f"— {'asked' if question else 'answered'} by **{agent}**" + (
+            f" ({', '.join(who)})" if who else ""
+        )
+        line += f" · artifacts: {', '.join(attached)}" if attached else ""
+    if question:
+        head = f"**{agent}** 需要更多信息：" if chinese else f"**{agent}** needs more information:"
+        ask = "请回复答案，我会转交给它。" if chinese else "Reply with the answer and I will pass it on."
+        return "\n\n".join([head, text, ask, line, *_image_lines(images, chinese=chinese)])
+    return "\n\n".join([text, line, *_image_lines(images, chinese=chinese)])
+
+
+def _image_lines(images: list[str], *, chinese: bool) -> list[str]:
+    label = "图已保存到" if chinese else "Plot saved to"
+    return ["\n".join(f"{label}: {path}" for path in images)] if images else []
+
+
+# ---------------------------------------------------------------------------------------------- text
+
+
+def _sentences(text: str, width: int) -> str:
+    """``text`` up to ``width`` characters, cut after a whole sentence when it is longer."""
+    text = " ".join(str(text).split())
+    if len(text) <= width:
+        return text
+    cut = max(text.rfind(mark, 0, width) for mark in (". ", "; ", "。", "；"))
+    return text[: cut + 1] + " …" if cut > width // 3 else text[: width - 1].rstrip() + "…"
+
+
+def _clip(text: str, width: int) -> str:
+    """``text`` up to ``width`` characters, cut at a line break when possible."""
+    if len(text) <= width:
+        return text
+    cut = text.rfind("\n", 0, width)
+    return (text[:cut] if cut > width // 2 else text[: width - 1]).rstrip() + "\n…"

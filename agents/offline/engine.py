@@ -143,15 +143,14 @@ class OfflineBrain:
             results.insert(0, messages[index])
             index -= 1
         assistant = messages[index] if index >= 0 else {}
-        names = {
-            call.get("id"): call.get("function", {}).get("name", "tool")
-            for call in assistant.get("tool_calls") or ()
-        }
+        calls = {call.get("id"): call.get("function", {}) for call in assistant.get("tool_calls") or ()}
         request = _last_user_text(messages[:index])
         chinese = has_cjk(request)
+        parameters = {view.name: [slot.name for slot in view.slots] for view in views}
         parts = []
         for result in results:
-            name = names.get(result.get("tool_call_id"), "tool")
+            function = calls.get(result.get("tool_call_id"), {})
+            name = function.get("name", "tool")
             content = _content(result)
             if name == ASK_USER:
                 answer = _ask_user_answer(content)
@@ -162,7 +161,16 @@ class OfflineBrain:
                         if merged is not None:
                             return merged
                 continue
-            parts.append(render_result(name, content, chinese=chinese))
+            parts.append(
+                render_result(
+                    name,
+                    content,
+                    chinese=chinese,
+                    request=request,
+                    arguments=_arguments(function),
+                    parameters=parameters.get(name, ()),
+                )
+            )
         if not parts:
             return OfflineReply(text="好的。" if chinese else "OK.")
         return OfflineReply(text="\n\n".join(parts))
@@ -210,6 +218,14 @@ def _last_user_text(messages: list[dict[str, Any]]) -> str:
         if message.get("role") == "user":
             return _content(message)
     return ""
+
+
+def _arguments(function: dict[str, Any]) -> dict[str, Any]:
+    try:
+        arguments = json.loads(function.get("arguments") or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return arguments if isinstance(arguments, dict) else {}
 
 
 def _ask_user_answer(content: str) -> str | None:

@@ -58,7 +58,16 @@ def test_backbone_for_phone(demo_runs):
     assert "| MobileNetV3-Small | 2,542,856 |" in transcript
     assert "[1] coordinator → user  [completed]" in transcript
     assert "artifact: protoplay-ml-specialist/compare_models-plot (image/png" in transcript
+    # the coordinator's answer leads with the specialist's, whose conclusion applies the 5 M bound
+    answer = transcript.split("[1] coordinator → user  [completed]")[1].split("\n(A follow-up")[0]
+    assert answer.splitlines()[1].strip() == "**compare_models** result:"
+    assert "MobileNetV2 (3.5 M) and MobileNetV3-Small (2.54 M) qualify" in answer
+    assert "ResNet-18 (11.7 M) do not" in answer and "**Recommended: MobileNetV3-Small**" in answer
+    assert "— answered by **protoplay-ml-specialist** (skill model-complexity, task completed)" in answer
+    assert "task_id" not in answer and "convention" not in answer
     assert "[2] coordinator → user  [completed]" in transcript  # the notes follow-up
+    notes = transcript.split("[2] coordinator → user  [completed]")[1]
+    assert "Full note: `notes://mobilenet`" in notes and "Sections: Depthwise + pointwise" in notes
     # the three protocols of the demo, in one timeline
     for marker in ("a2a → protoplay-coordinator", "a2a ← protoplay-demo-user", "llm → protoplay-offline"):
         assert marker in trace
