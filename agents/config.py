@@ -6,7 +6,18 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["OFFLINE_MODEL_NAME", "ModelConfig", "protoplay_home", "resolve_model_config"]
+from agents.errors import AgentError
+
+__all__ = [
+    "MCP_TOKEN_ENV",
+    "OFFLINE_MODEL_NAME",
+    "HomeError",
+    "ModelConfig",
+    "SetupError",
+    "protoplay_home",
+    "resolve_mcp_token",
+    "resolve_model_config",
+]
 
 #: The name the built-in offline model answers to (``/v1/models``, banners, traces).
 OFFLINE_MODEL_NAME = "protoplay-offline"
@@ -14,17 +25,38 @@ OFFLINE_MODEL_NAME = "protoplay-offline"
 #: Used when a key or base URL is configured but no model name is.
 DEFAULT_REMOTE_MODEL = "gpt-4o-mini"
 
+#: The bearer token of a streamable-HTTP MCP server; the same variable ``protoplay serve mcp`` reads.
+MCP_TOKEN_ENV = "PROTOPLAY_MCP_TOKEN"
+
+
+class SetupError(AgentError):
+    """The data directory or a file in it cannot be used; the user has to fix it (the CLI exits with 2)."""
+
+
+class HomeError(SetupError):
+    """``$PROTOPLAY_HOME`` (or the default data directory) is not a usable directory."""
+
 
 def protoplay_home() -> Path:
-    """``$PROTOPLAY_HOME``, else the user data dir; created on first use."""
+    """``$PROTOPLAY_HOME``, else the user data dir; created on first use.
+
+    Raises :class:`HomeError` (naming the variable) when it is not a directory or cannot be created.
+    """
     configured = os.environ.get("PROTOPLAY_HOME")
     if configured:
         home = Path(configured).expanduser()
+        label = "PROTOPLAY_HOME"
     else:
         import platformdirs
 
         home = Path(platformdirs.user_data_dir("protoplay"))
-    home.mkdir(parents=True, exist_ok=True)
+        label = "the data directory (set PROTOPLAY_HOME to use another)"
+    if home.exists() and not home.is_dir():
+        raise HomeError(f"{label}: {home} is not a directory")
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HomeError(f"{label}: cannot create {home}: {exc.strerror or exc}") from None
     return home
 
 
@@ -66,3 +98,10 @@ def resolve_model_config(
     if (base_url is None and api_key is None) or (model == OFFLINE_MODEL_NAME and base_url is None):
         return ModelConfig(model=OFFLINE_MODEL_NAME, base_url=None, api_key=None, offline=True)
     return ModelConfig(model=model or DEFAULT_REMOTE_MODEL, base_url=base_url, api_key=api_key, offline=False)
+
+
+def resolve_mcp_token(token: str | None = None) -> str | None:
+    """The bearer token sent to a streamable-HTTP MCP server: ``token`` (the flag), else
+    ``$PROTOPLAY_MCP_TOKEN``; ``None`` (send no ``Authorization`` header) when neither is set or both are
+    empty."""
+    return token or os.environ.get(MCP_TOKEN_ENV) or None

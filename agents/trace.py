@@ -12,16 +12,18 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from agents.config import protoplay_home
 
 __all__ = [
     "TraceEvent",
+    "TraceEvents",
     "TraceWriter",
     "format_timeline",
     "list_traces",
@@ -143,27 +145,57 @@ def list_traces(home: Path | None = None) -> list[tuple[str, int, float]]:
     return sorted(rows, key=lambda row: row[2], reverse=True)
 
 
-def read_trace(session: str, home: Path | None = None) -> Iterator[TraceEvent]:
-    """The events of one session in the order they were written; a torn last line is skipped."""
+class _EventLine(BaseModel):
+    """What one trace line must hold to be shown; anything else on the line is ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    ts: str
+    protocol: str
+    direction: str
+    peer: str = ""
+    method: str = ""
+    payload: Any = None
+    duration_ms: float | None = Field(default=None, allow_inf_nan=False)
+    session: str | None = None
+
+
+class TraceEvents(list[TraceEvent]):
+    """The events read from one trace file, in order; ``skipped`` counts the lines that were not events
+    (not JSON, not UTF-8, or not an object of the event format). A torn last line (a write cut short, or one
+    still being written) is left out without being counted."""
+
+    skipped: int = 0
+
+
+def read_trace(session: str, home: Path | None = None) -> TraceEvents:
+    """The events of one session in the order they were written; bad lines are skipped and counted.
+
+    Raises :class:`FileNotFoundError` when the session has no trace.
+    """
     path = traces_dir(home) / f"{safe_session_name(session)}.jsonl"
     if not path.is_file():
         raise FileNotFoundError(session)
-    with path.open(encoding="utf-8") as handle:
+    events = TraceEvents()
+    with path.open("rb") as handle:
         for line in handle:
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError:
+            if not line.strip():
                 continue
-            yield TraceEvent(
-                ts=raw.get("ts", ""),
-                protocol=raw.get("protocol", "?"),
-                direction=raw.get("direction", "?"),
-                peer=raw.get("peer", ""),
-                method=raw.get("method", ""),
-                payload=raw.get("payload"),
-                duration_ms=raw.get("duration_ms"),
-                session=raw.get("session", session),
-            )
+            event = _parse_line(line)
+            if event is not None:
+                events.append(
+                    TraceEvent(**event.model_dump(exclude={"session"}), session=event.session or session)
+                )
+            elif line.endswith(b"\n"):
+                events.skipped += 1
+    return events
+
+
+def _parse_line(line: bytes) -> _EventLine | None:
+    try:
+        return _EventLine.model_validate(json.loads(line.decode("utf-8")))
+    except (ValueError, ValidationError, RecursionError):  # JSON and UTF-8 decoding errors are ValueErrors
+        return None
 
 
 def _digest(payload: Any, width: int) -> str:

@@ -35,6 +35,7 @@ def register(app: typer.Typer, serve_app: typer.Typer) -> None:
 
 
 def serve_mcp(
+    ctx: typer.Context,
     transport: Annotated[
         Transport,
         typer.Option(
@@ -65,6 +66,8 @@ def serve_mcp(
     log_level: Annotated[str, typer.Option(help="Server log level (logs go to stderr).")] = "warning",
 ) -> None:
     """Serve the tool catalogue, the notes and the prompts over MCP (stdio by default, or streamable HTTP)."""
+    if transport is Transport.stdio:
+        _refuse_http_options(ctx)
     level = configure_logging(log_level)
     from servers.mcp_server import MCP_PATH, build_server, serve_http, serve_stdio, spawned_server
 
@@ -112,6 +115,8 @@ def mcp_config(
     """Print (or --install) the claude_desktop_config.json entry that starts this installation's server."""
     from servers.mcp_config import ConfigError, desktop_config_path, install_entry, server_entry
 
+    if not name.strip():
+        _fail("--name must not be empty: it is the server's key in mcpServers (default: protoplay)")
     variables = {}
     if os.environ.get("PROTOPLAY_HOME"):
         variables["PROTOPLAY_HOME"] = os.environ["PROTOPLAY_HOME"]
@@ -139,6 +144,39 @@ def mcp_config(
     if outcome.backup is not None:
         typer.echo(f"Previous version saved as {outcome.backup}.")
     typer.echo("Restart Claude Desktop to load it.")
+
+
+#: The options of ``serve mcp`` that mean something over HTTP only.
+_HTTP_ONLY = {
+    "token": "--token",
+    "host": "--host",
+    "port": "--port",
+    "allow_remote": "--allow-remote",
+    "allowed_host": "--allowed-host",
+}
+
+
+def _refuse_http_options(ctx: typer.Context) -> None:
+    """Over stdio nothing listens: an HTTP option given on the command line is refused, not ignored.
+
+    ``$PROTOPLAY_MCP_TOKEN`` set in the environment only draws a warning (it may be meant for another use).
+    """
+    given = [flag for key, flag in _HTTP_ONLY.items() if _source(ctx, key) == "COMMANDLINE"]
+    if given:
+        verb, pronoun = ("applies", "it") if len(given) == 1 else ("apply", "them")
+        _fail(
+            f"{', '.join(given)} {verb} to --transport http only; over stdio the client that spawns the "
+            f"server is its only peer (drop {pronoun}, or add --transport http)"
+        )
+    if _source(ctx, "token") == "ENVIRONMENT":
+        typer.echo(f"warning: {TOKEN_ENV} is ignored over stdio (it applies to --transport http)", err=True)
+
+
+def _source(ctx: typer.Context, name: str) -> str | None:
+    """Where a parameter's value came from (``COMMANDLINE``, ``ENVIRONMENT``, ``DEFAULT``...), by name: typer
+    vendors click, so its ``ParameterSource`` enum is not click's."""
+    source = ctx.get_parameter_source(name)
+    return source.name if source is not None else None
 
 
 def _fail(message: str) -> NoReturn:

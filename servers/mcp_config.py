@@ -73,13 +73,19 @@ def server_entry(*, env: Mapping[str, str] | None = None) -> dict[str, Any]:
 def install_entry(path: Path, name: str, entry: Mapping[str, Any]) -> InstallOutcome:
     """Merge ``{"mcpServers": {name: entry}}`` into the config file at ``path``.
 
-    Raises :class:`ConfigError` (and changes nothing) when the file is not valid JSON, not an object, or its
-    ``mcpServers`` is not an object.
+    Raises :class:`ConfigError` (and changes nothing) when the file is not UTF-8, not valid JSON, not an
+    object, or its ``mcpServers`` is not an object.
     """
     existed = path.exists()
     config: dict[str, Any] = {}
     if existed:
-        text = path.read_text(encoding="utf-8-sig")
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason}); fix it or move it away — "
+                "nothing was changed"
+            ) from None
         if text.strip():
             try:
                 config = json.loads(text)

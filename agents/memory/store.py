@@ -19,9 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from agents.config import protoplay_home
+from agents.config import SetupError, protoplay_home
 
-__all__ = ["SQLiteStore", "default_db_path"]
+__all__ = ["SQLiteStore", "StoreError", "default_db_path"]
 
 T = TypeVar("T")
 
@@ -58,8 +58,21 @@ CREATE VIRTUAL TABLE IF NOT EXISTS memories_vocab USING fts5vocab(memories_fts, 
 """
 
 
+class StoreError(SetupError):
+    """``memory.db`` exists but is not a usable SQLite database (it is left as it is)."""
+
+
 def default_db_path() -> Path:
     return protoplay_home() / "memory.db"
+
+
+def _unreadable(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
+    reason = str(exc)
+    if reason == "file is not a database":
+        reason = "is not a SQLite database"
+    else:
+        reason = f"cannot be read as a SQLite database ({reason})"
+    return StoreError(f"{path} {reason}; move it away to start fresh")
 
 
 class SQLiteStore:
@@ -85,9 +98,17 @@ class SQLiteStore:
         if self._conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.executescript(_SCHEMA)
+            try:
+                # A file that is not a database fails here, on reading its header, before anything is written.
+                conn.execute("PRAGMA schema_version").fetchone()
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
+                conn.executescript(_SCHEMA)
+            except sqlite3.DatabaseError as exc:
+                conn.close()
+                if _is_corruption(exc):
+                    raise _unreadable(self.path, exc) from None
+                raise
             if self._want_fts:
                 try:
                     conn.executescript(_FTS_SCHEMA)
@@ -102,7 +123,13 @@ class SQLiteStore:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the memory store is closed")
-            return fn(self._connection(), *args)
+            conn = self._connection()
+            try:
+                return fn(conn, *args)
+            except sqlite3.DatabaseError as exc:
+                if _is_corruption(exc):
+                    raise _unreadable(self.path, exc) from None
+                raise
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """Run ``fn(connection, *args)`` and return its result (on the worker thread when offloading)."""
@@ -120,3 +147,11 @@ class SQLiteStore:
                 self._conn = None
         if self._executor is not None:
             self._executor.shutdown(wait=True)
+
+
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    """A damaged or foreign file (not a busy database, a constraint or a bad statement)."""
+    return type(exc) is sqlite3.DatabaseError or getattr(exc, "sqlite_errorcode", None) in (
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_NOTADB,
+    )

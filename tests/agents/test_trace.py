@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import threading
 
+import pytest
+
 from agents.trace import TraceWriter, format_timeline, list_traces, read_trace, safe_session_name
 
 
@@ -72,3 +74,66 @@ def test_timeline_and_listing(tmp_path):
 def test_session_names_become_safe_file_names():
     assert safe_session_name("../../etc/passwd") == "etc_passwd"
     assert safe_session_name("chat 2026/11") == "chat_2026_11"
+
+
+def _event(**overrides):
+    event = {
+        "ts": "2026-01-01T00:00:00.000+00:00",
+        "protocol": "llm",
+        "direction": "out",
+        "peer": "m",
+        "method": "chat.completions",
+        "payload": {"summary": "ok"},
+        "duration_ms": None,
+        "session": "s",
+    }
+    return json.dumps(event | overrides).encode()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"[1, 2]",  # valid JSON, wrong shape
+        b'"just a string"',
+        b"null",
+        _event(ts=12345),  # ts must be a string
+        _event(protocol=None),
+        _event(duration_ms="12"),  # a number as text is not a duration
+        _event(duration_ms=True),
+        b'{"ts": "2026-01-01T00:00:00+00:00", "protocol": "llm", "direction": "in", "duration_ms": NaN}',
+        b"\xff\xfe\x00 not utf-8",
+        b"{not json",
+        b"[" * 100_000,  # deeper than the JSON decoder recurses
+    ],
+)
+def test_lines_that_are_not_events_are_skipped_and_counted(tmp_path, bad):
+    traces = tmp_path / "traces"
+    traces.mkdir()
+    (traces / "s.jsonl").write_bytes(b"\n".join([_event(method="first"), bad, _event(method="last")]) + b"\n")
+    events = read_trace("s", home=tmp_path)
+    assert [event.method for event in events] == ["first", "last"]
+    assert events.skipped == 1
+    assert len(format_timeline(events)) == 2
+
+
+def test_blank_lines_and_a_torn_last_line_are_not_counted_as_skipped(tmp_path):
+    traces = tmp_path / "traces"
+    traces.mkdir()
+    (traces / "s.jsonl").write_bytes(_event() + b"\n\n   \n" + _event() + b'\n{"ts": "2026-')
+    events = read_trace("s", home=tmp_path)
+    assert len(events) == 2 and events.skipped == 0
+
+
+def test_extra_fields_are_ignored_and_missing_optional_ones_defaulted(tmp_path):
+    traces = tmp_path / "traces"
+    traces.mkdir()
+    line = b'{"ts": "2026-01-01T00:00:00+00:00", "protocol": "a2a", "direction": "in", "extra": 1}\n'
+    (traces / "fallback.jsonl").write_bytes(line)
+    (event,) = read_trace("fallback", home=tmp_path)
+    assert (event.peer, event.method, event.payload, event.duration_ms) == ("", "", None, None)
+    assert event.session == "fallback"  # the file's session when the line names none
+
+
+def test_a_missing_trace_raises_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        read_trace("nobody", home=tmp_path)
