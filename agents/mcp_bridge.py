@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agents.config import protoplay_home
+from agents.config import MCP_TOKEN_ENV, protoplay_home
 from agents.errors import ToolServerError
 from agents.model import ToolSpec
 
 if TYPE_CHECKING:
+    import httpx2
     from mcp import Client
 
     from agents.trace import TraceWriter
@@ -88,12 +89,14 @@ class MCPToolbox:
         images_dir: Path | None = None,
         trace: TraceWriter | None = None,
         call_timeout_s: float = 300.0,
+        http_auth: _HttpAuth | None = None,
     ) -> None:
         self.client = client
         self.peer = peer
         self.images_dir = images_dir
         self.trace = trace
         self.call_timeout_s = call_timeout_s
+        self._http_auth = http_auth
         self._specs: list[ToolSpec] | None = None
         self._image_count = 0
 
@@ -134,7 +137,10 @@ class MCPToolbox:
         try:
             result = await self.client.call_tool(name, arguments, read_timeout_seconds=self.call_timeout_s)
         except MCPError as exc:
-            outcome = error_outcome(f"the tool server refused the call: {exc}")
+            if self._http_auth is not None and self._http_auth.rejected:
+                outcome = error_outcome(self._http_auth.message())
+            else:
+                outcome = error_outcome(f"the tool server refused the call: {exc}")
         else:
             outcome = self._outcome(name, result, session)
         elapsed = (time.perf_counter() - started) * 1e3
@@ -215,6 +221,42 @@ def _leaf_message(exc: BaseException) -> str:
     return text if text != "Connection closed" else "the server closed the connection (it may have crashed)"
 
 
+class _HttpAuth:
+    """The bearer token sent to a streamable-HTTP server, and whether the server ever answered 401.
+
+    The SDK turns an HTTP 401 into a generic "Server returned an error response"; a response hook on the
+    HTTP client notices the status so the error can say what is wrong.
+    """
+
+    def __init__(self, url: str, token: str | None) -> None:
+        self.url = url
+        self.token = token
+        self.rejected = False
+
+    def message(self) -> str:
+        return (
+            f"The MCP server at {self.url} rejected the token (HTTP 401): missing or wrong --mcp-token / "
+            f"{MCP_TOKEN_ENV}."
+        )
+
+    def http_client(self) -> httpx2.AsyncClient:
+        """An HTTP client with the ``Authorization`` header (when there is a token), the 401 watch and the
+        timeouts the MCP SDK's own default client uses (30 s, 300 s to read: a server may hold a stream
+        open)."""
+        import httpx2
+
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
+        return httpx2.AsyncClient(
+            headers=headers,
+            timeout=httpx2.Timeout(30.0, read=300.0),
+            event_hooks={"response": [self._watch]},
+        )
+
+    async def _watch(self, response: httpx2.Response) -> None:
+        if response.status_code == 401:
+            self.rejected = True
+
+
 def default_server_command() -> tuple[str, list[str]]:
     """How the default MCP server is started: ``protoplay serve mcp`` under the running interpreter."""
     return sys.executable, ["-m", "servers", "serve", "mcp"]
@@ -237,20 +279,32 @@ async def connect_mcp(
     trace: TraceWriter | None = None,
     images_dir: Path | None = None,
     server_log: Path | None = None,
+    token: str | None = None,
 ) -> AsyncIterator[MCPToolbox]:
     """Connect to an MCP server and yield its toolbox; the connection closes with the block.
 
     ``target``: ``None`` spawns ``protoplay serve mcp`` over stdio (its stderr goes to ``server_log``, default
-    ``$PROTOPLAY_HOME/logs/mcp-server.log``); a URL string uses streamable HTTP; a server object
-    (``MCPServer``) connects in-process (tests); any MCP ``Transport`` is used as is.
+    ``$PROTOPLAY_HOME/logs/mcp-server.log``); a URL string uses streamable HTTP, sending ``token`` (if any)
+    as ``Authorization: Bearer``; a server object (``MCPServer``) connects in-process (tests); any MCP
+    ``Transport`` is used as is. ``token`` is used as given (the caller resolves flags and environment:
+    :func:`agents.config.resolve_mcp_token`) and only for a URL.
+
+    Raises :class:`ToolServerError` when the server cannot be reached or refuses the connection; a 401
+    says the token is missing or wrong.
     """
     from mcp import Client, StdioServerParameters
     from mcp.client.stdio import stdio_client
+    from mcp.client.streamable_http import streamable_http_client
 
     peer = describe_target(target).split(" (", 1)[0]
+    http_auth: _HttpAuth | None = None
     async with AsyncExitStack() as stack:
         server: Any = target
-        if target is None:
+        if isinstance(target, str):
+            http_auth = _HttpAuth(target, token)
+            http = await stack.enter_async_context(http_auth.http_client())
+            server = streamable_http_client(target, http_client=http)
+        elif target is None:
             log_path = server_log or protoplay_home() / "logs" / "mcp-server.log"
             log_path.parent.mkdir(parents=True, exist_ok=True)
             errlog = stack.enter_context(log_path.open("a", encoding="utf-8"))
@@ -262,10 +316,12 @@ async def connect_mcp(
             client = await stack.enter_async_context(Client(server))
         except Exception as exc:
             log.debug("MCP connection failed", exc_info=True)
+            if http_auth is not None and http_auth.rejected:
+                raise ToolServerError(http_auth.message()) from None
             reason = _leaf_message(exc)
             if target is None:
                 reason += f" (see the server's log: {log_path})"
             raise ToolServerError(
                 f"Could not connect to the MCP server {describe_target(target)}: {reason}"
             ) from exc
-        yield MCPToolbox(client, peer=peer, images_dir=images_dir, trace=trace)
+        yield MCPToolbox(client, peer=peer, images_dir=images_dir, trace=trace, http_auth=http_auth)

@@ -14,7 +14,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from agents.config import ModelConfig, resolve_model_config
+from agents.config import ModelConfig, resolve_mcp_token, resolve_model_config
 from agents.loop import Agent
 from agents.mcp_bridge import MCPToolbox, connect_mcp, describe_target
 from agents.memory.long_term import LongTermMemory
@@ -76,18 +76,23 @@ async def open_agent(
     base_url: str | None = None,
     api_key: str | None = None,
     mcp: Any = None,
+    mcp_token: str | None = None,
     session_name: str | None = None,
     persist: bool = True,
     max_steps: int = 8,
     budget_tokens: int = 8000,
-    summarize: bool = True,
+    summarize: bool = False,
     ask_user: Callable[[str], Awaitable[str]] | None = None,
     model_override: Model | None = None,
     trace_enabled: bool = True,
 ) -> AsyncIterator[AgentRuntime]:
     """Open the model (flags, then environment; offline when nothing is configured), the MCP server (``mcp``:
-    ``None`` spawns ``protoplay serve mcp``, a URL uses streamable HTTP, a server object runs in-process), the
-    memory database and the session; close them all on exit."""
+    ``None`` spawns ``protoplay serve mcp``, a URL uses streamable HTTP with ``mcp_token``, else
+    ``$PROTOPLAY_MCP_TOKEN``, as its bearer token, a server object runs in-process), the memory database and
+    the session; close them all on exit.
+
+    The session's window holds about ``budget_tokens`` tokens; the oldest whole turns are dropped when it is
+    full and, with ``summarize``, folded into a running summary instead of being forgotten."""
     config = resolve_model_config(model=model, base_url=base_url, api_key=api_key)
     trace = TraceWriter(enabled=trace_enabled)
     async with AsyncExitStack() as stack:
@@ -96,7 +101,9 @@ async def open_agent(
         stack.callback(store.close)
         memory = LongTermMemory(store)
         sessions = SessionStore(store)
-        toolbox = await stack.enter_async_context(connect_mcp(mcp, trace=trace))
+        toolbox = await stack.enter_async_context(
+            connect_mcp(mcp, trace=trace, token=resolve_mcp_token(mcp_token))
+        )
         name = session_name or default_session_name("chat")
         if persist:
             session = await Session.open(name, sessions, budget_tokens=budget_tokens, summarize=summarize)

@@ -141,6 +141,7 @@ async def open_specialist(
     base_url: str | None = None,
     api_key: str | None = None,
     mcp: Any = None,
+    mcp_token: str | None = None,
     model_override: Model | None = None,
     streaming: bool = True,
     max_steps: int = 8,
@@ -149,9 +150,10 @@ async def open_specialist(
     """The specialist's app, with its model, MCP connection, trace and task store open; all closed on exit.
 
     ``mcp``: ``None`` serves the catalogue in-process (``servers.mcp_server.build_server()``), a URL connects
-    to a streamable-HTTP MCP server, a server object is used as is. ``url`` is what the card advertises.
+    to a streamable-HTTP MCP server (bearer token ``mcp_token``, else ``$PROTOPLAY_MCP_TOKEN``), a server
+    object is used as is. ``url`` is what the card advertises.
     """
-    from agents.config import resolve_model_config
+    from agents.config import resolve_mcp_token, resolve_model_config
     from agents.mcp_bridge import connect_mcp
     from agents.runtime import open_model
     from agents.trace import TraceWriter
@@ -164,7 +166,9 @@ async def open_specialist(
         trace = TraceWriter(enabled=trace_enabled)
         stack.callback(trace.close)
         toolbox = await stack.enter_async_context(
-            connect_mcp(mcp if mcp is not None else build_server(), trace=trace)
+            connect_mcp(
+                mcp if mcp is not None else build_server(), trace=trace, token=resolve_mcp_token(mcp_token)
+            )
         )
         tools = await _list_tools(toolbox.client)
         agent = Agent(

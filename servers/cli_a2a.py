@@ -78,6 +78,14 @@ def serve_specialist(
         str | None,
         typer.Option("--mcp", help="Streamable-HTTP MCP server URL; default: the tool catalogue in-process."),
     ] = None,
+    mcp_token: Annotated[
+        str | None,
+        typer.Option(
+            "--mcp-token",
+            show_default=False,
+            help="Bearer token for the --mcp server (or PROTOPLAY_MCP_TOKEN).",
+        ),
+    ] = None,
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     api_key: ApiKeyOpt = None,
@@ -90,7 +98,11 @@ def serve_specialist(
     _check_bind(host, allow_remote, token)
     from servers.a2a_specialist import run_specialist
 
-    options = _model_options(model, base_url, api_key) | {"mcp": mcp, "max_steps": max_steps}
+    options = _model_options(model, base_url, api_key) | {
+        "mcp": mcp,
+        "mcp_token": mcp_token,
+        "max_steps": max_steps,
+    }
     _serve(
         "ML specialist",
         run_specialist,
@@ -134,6 +146,8 @@ def serve_coordinator(
     log_level: LogLevelOpt = "warning",
 ) -> None:
     """Serve the coordinator over A2A: an agent with memory that delegates to its peers' skills."""
+    for value in peer:
+        _check_peer_url(value)
     configure_logging(log_level)
     _check_bind(host, allow_remote, token)
     from servers.a2a_coordinator import run_coordinator
@@ -228,6 +242,21 @@ def _serve(
         _fail(str(exc))
     except KeyboardInterrupt:  # pragma: no cover - interactive stop
         pass
+
+
+def _check_peer_url(value: str) -> None:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in 0-65535
+    except ValueError:
+        ok = False
+    if not ok:
+        _fail(
+            f"--peer: {value!r} is not an http(s) URL; give the peer's base URL, e.g. http://127.0.0.1:9101/"
+        )
 
 
 def _check_bind(host: str, allow_remote: bool, token: str | None) -> None:

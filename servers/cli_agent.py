@@ -43,8 +43,37 @@ McpOpt = Annotated[
         "--mcp", help="Streamable-HTTP MCP server URL; default: spawn `protoplay serve mcp` (stdio)."
     ),
 ]
+McpTokenOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--mcp-token",
+        show_default=False,
+        help="Bearer token for the --mcp server, sent as 'Authorization: Bearer TOKEN' "
+        "(or PROTOPLAY_MCP_TOKEN).",
+    ),
+]
 MaxStepsOpt = Annotated[
     int, typer.Option("--max-steps", min=1, max=100, help="Model steps allowed per turn.")
+]
+#: Bounds of --context-tokens: below 512 a single tool result crowds out the conversation; 1M is the largest
+#: context window any chat model offers today.
+CONTEXT_TOKENS_MIN, CONTEXT_TOKENS_MAX = 512, 1_000_000
+ContextTokensOpt = Annotated[
+    int,
+    typer.Option(
+        "--context-tokens",
+        metavar="N",
+        help=f"Short-term memory budget: about N tokens of conversation sent per request "
+        f"({CONTEXT_TOKENS_MIN:,}..{CONTEXT_TOKENS_MAX:,}); the oldest whole turns go first when it is full.",
+    ),
+]
+SummarizeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--summarize/--no-summarize",
+        help="Fold turns that no longer fit --context-tokens into a running summary the model keeps seeing; "
+        "off by default: such turns are dropped (long-term memory keeps what was remembered).",
+    ),
 ]
 SessionOpt = Annotated[str | None, typer.Option("--session", "-s", help="Session name: resumes a saved one.")]
 
@@ -276,9 +305,34 @@ async def _chat(options: dict[str, Any], session: str | None) -> None:
 
 
 def _model_options(
-    model: str | None, base_url: str | None, api_key: str | None, mcp: str | None, max_steps: int
+    model: str | None,
+    base_url: str | None,
+    api_key: str | None,
+    mcp: str | None,
+    max_steps: int,
+    *,
+    mcp_token: str | None,
+    context_tokens: int,
+    summarize: bool,
 ) -> dict[str, Any]:
-    return {"model": model, "base_url": base_url, "api_key": api_key, "mcp": mcp, "max_steps": max_steps}
+    """The ``open_agent`` options of ``chat`` and ``ask``; a bad value exits with a one-line error."""
+    if not CONTEXT_TOKENS_MIN <= context_tokens <= CONTEXT_TOKENS_MAX:
+        raise _fail(
+            f"--context-tokens must be between {CONTEXT_TOKENS_MIN:,} and {CONTEXT_TOKENS_MAX:,} "
+            f"(got {context_tokens:,})"
+        )
+    if mcp_token and mcp is None:
+        typer.echo("note: --mcp-token is only sent to an --mcp URL; the stdio server needs none.", err=True)
+    return {
+        "model": model,
+        "base_url": base_url,
+        "api_key": api_key,
+        "mcp": mcp,
+        "mcp_token": mcp_token,
+        "max_steps": max_steps,
+        "budget_tokens": context_tokens,
+        "summarize": summarize,
+    }
 
 
 async def _surfacing_errors(events: Any) -> Any:
@@ -290,7 +344,7 @@ async def _surfacing_errors(events: Any) -> Any:
         async for event in events:
             yield event
     except AgentError as error:
-        raise _TurnFailed(str(error)) from None
+        raise _TurnFailed(str(error)) from error
 
 
 class _TurnFailed(Exception):
@@ -302,6 +356,15 @@ def _unwrap(exc: BaseException) -> BaseException:
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
     return exc
+
+
+def _refuse_setup_error(error: BaseException) -> None:
+    """An unusable data directory or memory.db: one line naming it, exit 2 (the user must fix it)."""
+    from agents.config import SetupError
+
+    for cause in (error, error.__cause__):  # a _TurnFailed carries the agent error as its cause
+        if isinstance(cause, SetupError):
+            raise _fail(str(cause)) from None
 
 
 def _offline_notice(model: str | None, base_url: str | None, api_key: str | None) -> None:
@@ -320,18 +383,32 @@ def chat_command(
     base_url: BaseUrlOpt = None,
     api_key: ApiKeyOpt = None,
     mcp: McpOpt = None,
+    mcp_token: McpTokenOpt = None,
     max_steps: MaxStepsOpt = 8,
+    context_tokens: ContextTokensOpt = 8000,
+    summarize: SummarizeOpt = False,
 ) -> None:
     """Chat with the agent in the terminal (streamed answers, tool calls shown, memory kept)."""
     from agents.errors import AgentError
 
+    options = _model_options(
+        model,
+        base_url,
+        api_key,
+        mcp,
+        max_steps,
+        mcp_token=mcp_token,
+        context_tokens=context_tokens,
+        summarize=summarize,
+    )
     _offline_notice(model, base_url, api_key)
     try:
-        asyncio.run(_chat(_model_options(model, base_url, api_key, mcp, max_steps), session))
+        asyncio.run(_chat(options, session))
     except KeyboardInterrupt:
         typer.echo("", err=True)
     except Exception as error:
         leaf = _unwrap(error)
+        _refuse_setup_error(leaf)
         if isinstance(leaf, AgentError):
             raise _fail(str(leaf), code=1) from None
         raise
@@ -390,18 +467,30 @@ def ask_command(
     base_url: BaseUrlOpt = None,
     api_key: ApiKeyOpt = None,
     mcp: McpOpt = None,
+    mcp_token: McpTokenOpt = None,
     max_steps: MaxStepsOpt = 8,
+    context_tokens: ContextTokensOpt = 8000,
+    summarize: SummarizeOpt = False,
 ) -> None:
     """Ask one question (one turn) and print the answer: for scripts."""
     from agents.errors import AgentError
 
+    options = _model_options(
+        model,
+        base_url,
+        api_key,
+        mcp,
+        max_steps,
+        mcp_token=mcp_token,
+        context_tokens=context_tokens,
+        summarize=summarize,
+    )
     _offline_notice(model, base_url, api_key)
     try:
-        report = asyncio.run(
-            _ask(question, _model_options(model, base_url, api_key, mcp, max_steps), session, as_json)
-        )
+        report = asyncio.run(_ask(question, options, session, as_json))
     except Exception as error:
         leaf = _unwrap(error)
+        _refuse_setup_error(leaf)
         if isinstance(leaf, AgentError | _TurnFailed):
             raise _fail(str(leaf), code=1) from None
         raise
@@ -413,13 +502,17 @@ def ask_command(
 
 
 def _memory_run(work: Any) -> Any:
+    from agents.config import SetupError
     from agents.memory.long_term import LongTermMemory
 
-    memory = LongTermMemory()
     try:
-        return asyncio.run(work(memory))
-    finally:
-        memory.close()
+        memory = LongTermMemory()
+        try:
+            return asyncio.run(work(memory))
+        finally:
+            memory.close()
+    except SetupError as error:
+        raise _fail(str(error)) from None
 
 
 def _print_memories(found: list[Any], as_json: bool, empty: str) -> None:
@@ -481,21 +574,28 @@ def memory_export(
     if output is None:
         typer.echo(text)
     else:
-        output.write_text(text + "\n", encoding="utf-8")
+        try:
+            output.write_text(text + "\n", encoding="utf-8")
+        except OSError as error:
+            raise _fail(f"cannot write {output}: {error.strerror or error}") from None
         typer.echo(f"exported {len(found)} memories to {output}", err=True)
 
 
 @memory_app.command("sessions")
 def memory_sessions() -> None:
     """List saved chat sessions (resume one with `protoplay chat --session NAME`)."""
+    from agents.config import SetupError
     from agents.memory.sessions import SessionStore
     from agents.memory.store import SQLiteStore
 
-    store = SQLiteStore()
     try:
-        rows = asyncio.run(SessionStore(store).list())
-    finally:
-        store.close()
+        store = SQLiteStore()
+        try:
+            rows = asyncio.run(SessionStore(store).list())
+        finally:
+            store.close()
+    except SetupError as error:
+        raise _fail(str(error)) from None
     if not rows:
         typer.echo("(no saved sessions)")
     for row in rows:
@@ -509,9 +609,13 @@ def memory_sessions() -> None:
 @trace_app.command("list")
 def trace_list() -> None:
     """List the sessions that have a trace, newest first."""
+    from agents.config import SetupError
     from agents.trace import list_traces
 
-    rows = list_traces()
+    try:
+        rows = list_traces()
+    except SetupError as error:
+        raise _fail(str(error)) from None
     if not rows:
         typer.echo("(no traces yet: run `protoplay ask` or `protoplay chat` first)")
     for session, count, mtime in rows:
@@ -529,13 +633,20 @@ def trace_show(
     """Show a session's timeline: every model request/response and MCP call, in order, with durations."""
     from dataclasses import asdict
 
+    from agents.config import SetupError
     from agents.trace import format_timeline, list_traces, read_trace
 
     try:
-        events = [e for e in read_trace(session) if protocol is None or e.protocol == protocol]
+        found = read_trace(session)
     except FileNotFoundError:
         known = ", ".join(name for name, _, _ in list_traces()[:10]) or "none yet"
         raise _fail(f"no trace for session {session!r}; known sessions: {known}") from None
+    except SetupError as error:
+        raise _fail(str(error)) from None
+    if found.skipped:
+        lines = "1 line that is" if found.skipped == 1 else f"{found.skipped} lines that are"
+        typer.echo(f"note: skipped {lines} not trace events (damaged, or not written by protoplay)", err=True)
+    events = [e for e in found if protocol is None or e.protocol == protocol]
     if as_json:
         for event in events:
             typer.echo(json.dumps(asdict(event), ensure_ascii=False))
