@@ -27,7 +27,7 @@ __all__ = ["register"]
 
 memory_app = typer.Typer(help="Manage long-term memory: list, search, forget, export.", no_args_is_help=True)
 trace_app = typer.Typer(
-    help="Show protocol traces: every model request and MCP call of a session.", no_args_is_help=True
+    help="Show protocol traces: every model, MCP and A2A message of a session.", no_args_is_help=True
 )
 
 ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model name (or PROTOPLAY_MODEL).")]
