@@ -23,7 +23,7 @@ from typing import Any
 
 from agents.offline.constraints import conclude
 
-__all__ = ["ANSWER_LIMIT", "format_value", "render_result"]
+__all__ = ["ANSWER_LIMIT", "format_value", "render_result", "render_results"]
 
 ANSWER_LIMIT = 1200
 """Characters of an answer's text, saved-image lines aside (a relayed answer may be twice as long)."""
@@ -65,6 +65,14 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+_INPUT_ERROR = re.compile(r"(^|: )[A-Za-z_][\w.]*: |validation error", re.IGNORECASE)
+
+
+def _is_input_error(reason: str) -> bool:
+    """Does the error name an argument (``field: reason``, a validation error), i.e. can the asker fix it?"""
+    return bool(_INPUT_ERROR.search(reason))
+
+
 def render_result(
     tool: str,
     content: str,
@@ -81,9 +89,11 @@ def render_result(
     """
     if content.startswith("Error:"):
         reason = content.removeprefix("Error:").strip()
+        fixable = _is_input_error(reason)  # an unreachable peer or a timeout is not the user's to correct
         if chinese:
-            return f"`{tool}` 没有成功：{reason}\n请修正后再问一次。"
-        return f"`{tool}` could not run: {reason}\nCorrect the request and ask again."
+            return f"`{tool}` 没有成功：{reason}" + ("\n请修正后再问一次。" if fixable else "")
+        tail = "\nCorrect the request and ask again." if fixable else ""
+        return f"`{tool}` could not run: {reason}{tail}"
     try:
         data = json.loads(content)
     except ValueError:
@@ -228,6 +238,153 @@ def _more(hidden_facts: int, hidden_tables: list[str], *, chinese: bool) -> str 
         f"table {t}" for t in hidden_tables
     ]
     return f"_({', '.join(parts)} in the structured result.)_"
+
+
+# ---------------------------------------------------------------------------------------------- several calls
+
+_GROUP_COLUMNS = 4
+
+
+def render_results(
+    calls: list[tuple[str, dict[str, Any], str]], *, chinese: bool = False, request: str = ""
+) -> str:
+    """One short answer for several tool results of one reply (``(tool, arguments, content)`` each).
+
+    Per tool, a table with one row per call, labelled by the argument values that tell the calls apart
+    ("full", "lora", "qlora"), with each result's key numbers as columns; above the tables, what the
+    request's constraints (or the results' outcome flags, such as ``fits``) make of the rows. Errors are said
+    plainly after the tables; saved plots are listed last.
+    """
+    groups: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+    errors: list[str] = []
+    images: list[str] = []
+    for tool, arguments, content in calls:
+        try:
+            data = json.loads(content) if not content.startswith("Error:") else None
+        except ValueError:
+            data = None
+        if not isinstance(data, dict) or _body_key(data) is not None or isinstance(data.get("agent"), str):
+            errors.append(render_result(tool, content, chinese=chinese, request=request, arguments=arguments))
+            continue
+        images += [str(path) for path in data.pop("saved_images", None) or ()]
+        groups.setdefault(tool, []).append((arguments, data))
+    text = ""
+    for width in range(_GROUP_COLUMNS, 0, -1):
+        conclusions, tables = [], []
+        for tool, members in groups.items():
+            labels, header = _call_labels(tool, members)
+            columns = _key_columns(tool, [data for _, data in members])
+            rows = [
+                {"label": label, **{key: data.get(key) for key in columns}}
+                for label, (_, data) in zip(labels, members, strict=True)
+            ]
+            conclusion = _group_conclusion(request, members, labels, columns, rows, chinese=chinese)
+            if conclusion:
+                conclusions.append(conclusion)
+            title = (
+                f"**{tool}**，{len(members)} 次调用：" if chinese else f"**{tool}**, {len(members)} calls:"
+            )
+            shown = columns[:width]
+            lines = [title, "| " + " | ".join([header, *shown]) + " |", "|" + "---|" * (len(shown) + 1)]
+            lines += [
+                "| " + " | ".join([row["label"], *(_cell(row[key]) for key in shown)]) + " |" for row in rows
+            ]
+            tables.append("\n".join(lines))
+        text = "\n\n".join(conclusions + tables + [_clip(error, 300) for error in errors])
+        if len(text) <= ANSWER_LIMIT:
+            break
+    text = _clip(text, ANSWER_LIMIT)
+    return "\n\n".join([text, *_image_lines(images, chinese=chinese)]) if images else text
+
+
+def _call_labels(tool: str, members: list[tuple[dict[str, Any], dict[str, Any]]]) -> tuple[list[str], str]:
+    """Row labels (the argument values that differ between the calls) and the header naming them."""
+    keys = list(dict.fromkeys(key for arguments, _ in members for key in arguments))
+    varying = [
+        key
+        for key in keys
+        if len({json.dumps(arguments.get(key), sort_keys=True) for arguments, _ in members}) > 1
+    ]
+    if not varying:
+        varying = [key for key in keys if isinstance(members[0][0].get(key), str)][:1]
+    if not varying:
+        return [str(i + 1) for i in range(len(members))], "#"
+    labels = [
+        " / ".join(_cell(arguments.get(key)) for key in varying if key in arguments) or "—"
+        for arguments, _ in members
+    ]
+    return labels, " / ".join(varying)
+
+
+def _key_columns(tool: str, results: list[dict[str, Any]]) -> list[str]:
+    """The numbers worth a column: scalar fields (that differ between the results, when there are several),
+    named after what the tool computes first, then totals, outcome flags and one percentage."""
+    keys = [
+        key
+        for key in results[0]
+        if not _is_id(key)
+        and all(isinstance(data.get(key), int | float) and data.get(key) is not None for data in results)
+    ]
+    varying = [key for key in keys if len({json.dumps(data.get(key)) for data in results}) > 1]
+    keys = varying if len(results) > 1 and varying else keys
+    tool_words = {part for part in tool.lower().split("_") if len(part) > 2}
+    named = [key for key in keys if set(key.lower().split("_")) <= tool_words]
+
+    def rank(key: str) -> float:
+        parts = set(key.lower().split("_"))
+        share = parts & {"percent", "pct", "ratio", "fraction"}
+        if key in named:
+            return 0
+        if share and any(parts & set(other.split("_")) - share for other in named):
+            return 0.5  # the share of the computed number ("trainable_percent_of_base")
+        if "total" in parts:
+            return 1
+        if key in _OUTCOME_FLAGS:
+            return 2
+        return 3 if share else 4
+
+    ordered = sorted(keys, key=rank)
+    shares = [key for key in ordered if rank(key) in (0.5, 3)]
+    return [key for key in ordered if rank(key) not in (0.5, 3) or key == shares[0]]
+
+
+def _group_conclusion(
+    request: str,
+    members: list[tuple[dict[str, Any], dict[str, Any]]],
+    labels: list[str],
+    columns: list[str],
+    rows: list[dict[str, Any]],
+    *,
+    chinese: bool,
+) -> str | None:
+    """The request's numeric constraints applied to the rows, else which calls an outcome flag holds for."""
+    if len(rows) >= 2 and request:
+        sentence = conclude(request, {"rows": rows}, chinese=chinese)
+        if sentence:
+            return sentence
+    flags = [key for key in columns if key in _OUTCOME_FLAGS]
+    if not flags or len(members) < 2:
+        return None
+    flag = flags[0]
+    yes = [label for label, (_, data) in zip(labels, members, strict=True) if data.get(flag) is True]
+    no = [label for label, (_, data) in zip(labels, members, strict=True) if data.get(flag) is False]
+    # An argument every call shares that the result echoes: the bound the flag was checked against.
+    shared = [
+        key
+        for key, value in members[0][0].items()
+        if members[0][1].get(key) == value and all(arguments.get(key) == value for arguments, _ in members)
+    ]
+    against = f" ({shared[0]} = {format_value(members[0][0][shared[0]])})" if shared else ""
+    if chinese:
+        against = f"（{shared[0]} = {format_value(members[0][0][shared[0]])}）" if shared else ""
+        verdict = f"**{flag}{against}**：{'、'.join(yes) or '无'}"
+        return verdict + (f"；否：{'、'.join(no)}。" if no else "。")
+    verdict = f"**{_capital(flag)}{against}: {', '.join(yes) or 'none'}**"
+    return verdict + (f"; not: {', '.join(no)}." if no else ".")
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 # ---------------------------------------------------------------------------------------------- documents

@@ -17,8 +17,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.offline.answers import render_result
+from agents.offline.answers import render_result, render_results
 from agents.offline.arguments import fill_arguments
+from agents.offline.fanout import MAX_CALLS, companion_tools, fan_out
 from agents.offline.lexicon import GREETINGS, has_cjk, translate
 from agents.offline.schema import Slot, ToolView
 from agents.offline.selection import MIN_SCORE, rank_tools
@@ -121,14 +122,25 @@ class OfflineBrain:
                 extraction = fill_arguments(other.tool, text, trigger_words=set(other.triggers))
                 if not extraction.missing and extraction.arguments:
                     return OfflineReply(tool_calls=[(other.tool.name, extraction.arguments)])
-        return self._call_or_ask(choice.tool, text, views, chinese, triggers=set(choice.triggers))
+        reply = self._call_or_ask(choice.tool, text, views, chinese, triggers=set(choice.triggers))
+        if reply.tool_calls and reply.tool_calls[0][0] == choice.tool.name:
+            # The request may also ask for what another tool computes ("… by GPU memory and trainable
+            # parameters"): call it too when it is a confident, fully filled match of its own.
+            calls = list(reply.tool_calls)
+            for tool, extraction, _ in companion_tools(text, ranked):
+                calls += [(tool.name, arguments) for arguments in fan_out(tool, text, extraction.arguments)]
+            reply = OfflineReply(tool_calls=calls[:MAX_CALLS])
+        return reply
 
     def _call_or_ask(
         self, tool: ToolView, text: str, views: list[ToolView], chinese: bool, *, triggers: set[str]
     ) -> OfflineReply:
         extraction = fill_arguments(tool, text, trigger_words=triggers)
         if not extraction.missing:
-            return OfflineReply(tool_calls=[(tool.name, extraction.arguments)])
+            # "compare full, LoRA and QLoRA": one call per listed value of a single-valued enum parameter.
+            return OfflineReply(
+                tool_calls=[(tool.name, arguments) for arguments in fan_out(tool, text, extraction.arguments)]
+            )
         question = _question(tool, extraction.missing, chinese=chinese)
         if any(view.name == ASK_USER for view in views):
             return OfflineReply(tool_calls=[(ASK_USER, {"question": question})])
@@ -148,6 +160,7 @@ class OfflineBrain:
         chinese = has_cjk(request)
         parameters = {view.name: [slot.name for slot in view.slots] for view in views}
         parts = []
+        done: list[tuple[str, dict[str, Any], str]] = []
         for result in results:
             function = calls.get(result.get("tool_call_id"), {})
             name = function.get("name", "tool")
@@ -161,6 +174,7 @@ class OfflineBrain:
                         if merged is not None:
                             return merged
                 continue
+            done.append((name, _arguments(function), content))
             parts.append(
                 render_result(
                     name,
@@ -171,6 +185,8 @@ class OfflineBrain:
                     parameters=parameters.get(name, ()),
                 )
             )
+        if len(done) >= 2:  # several calls of one reply ("full, LoRA and QLoRA"): one combined answer
+            return OfflineReply(text=render_results(done, chinese=chinese, request=request))
         if not parts:
             return OfflineReply(text="好的。" if chinese else "OK.")
         return OfflineReply(text="\n\n".join(parts))

@@ -292,3 +292,60 @@ def test_the_composed_table_labels_rows_by_what_tells_the_requests_apart():
     lines = compose_answers([row("full", 103.9, False), row("lora", 16.3, True)]).splitlines()
     assert lines[2] == "| request | method | fits | total_gib |"  # totals first; headroom is the same
     assert lines[4:6] == ["| full | full | no | 103.9 |", "| lora | lora | yes | 16.3 |"]
+
+
+# ---------------------------------------------------------------------------------------------- several calls
+
+
+def test_several_results_become_one_table_per_tool_with_the_fit_verdict():
+    from agents.offline.answers import format_value, render_results
+
+    calls = []
+    memories = {}
+    for method in ("full", "lora", "qlora"):
+        arguments = {"base": "llama-7b", "method": method, "gpu_memory_gb": 24, "plot": False}
+        content = result("finetune_memory", arguments)
+        memories[method] = json.loads(content)
+        calls.append(("finetune_memory", arguments, content))
+    for method in ("lora", "qlora"):
+        arguments = {"base": "llama-7b", "method": method}
+        calls.append(("peft_trainable_params", arguments, result("peft_trainable_params", arguments)))
+    calls.append(("peft_trainable_params", {"base": "llama-7b", "method": "full", "r": 8}, "Error: r: no"))
+    answer = render_results(calls, request="compare full, LoRA and QLoRA on a 24 GB GPU")
+    assert len(answer) <= ANSWER_LIMIT
+    fitting = [m for m, data in memories.items() if data["fits"]]  # the tool's own verdicts
+    assert answer.startswith(f"**Fits (gpu_memory_gb = 24): {', '.join(fitting)}**")
+    assert "**finetune_memory**, 3 calls:\n| method | total_gib | fits |" in answer
+    for method, data in memories.items():
+        assert f"| {method} | {format_value(data['total_gib'])} | {format_value(data['fits'])} |" in answer
+    assert (
+        "**peft_trainable_params**, 2 calls:\n| method | trainable_params | trainable_percent_of_base"
+        in answer
+    )
+    assert "`peft_trainable_params` could not run: r: no" in answer
+
+
+def test_a_bound_in_the_request_is_applied_to_the_rows_of_several_calls():
+    from agents.offline.answers import render_results
+
+    calls = [
+        (
+            "finetune_memory",
+            {"params_billion": 7, "method": m},
+            result("finetune_memory", {"params_billion": 7, "method": m, "plot": False}),
+        )
+        for m in ("full", "qlora")
+    ]
+    answer = render_results(calls, request="which method needs under 20 GB of memory?")
+    assert answer.startswith("**Under 20 GB")  # constraints.conclude on one row per call
+    assert "qlora (" in answer.split("\n")[0] and "Recommended: qlora" in answer
+
+
+def test_only_input_errors_ask_the_user_to_correct_the_request() -> None:
+    fixable = render_result("entropy", "Error: p: must sum to 1 within 1e-06 (got 0.9)")
+    assert "Correct the request" in fixable
+    down = render_result(
+        "ask_model_complexity",
+        "Error: The peer at http://127.0.0.1:9101/ is not reachable: connection refused. Try again later.",
+    )
+    assert "not reachable" in down and "Correct the request" not in down

@@ -86,13 +86,26 @@ def test_diagnose_training_round_trips_input_required(demo_runs):
     assert f"[2] coordinator → user  [completed]  task {first_task}" in second  # the same task resumed
 
 
-def test_plan_finetune_splits_the_goal_into_parallel_tasks(demo_runs):
+def test_plan_finetune_fans_one_sentence_out_into_parallel_tool_calls(demo_runs):
+    from agents.offline.answers import format_value
+    from tools.finetuning import finetune_memory, peft_trainable_params
+
     transcript, _ = transcript_and_trace(played(demo_runs, "plan-finetune"))
     assert transcript.count("protoplay-ml-specialist ▸ running finetune_memory(") == 3
-    assert transcript.count("protoplay-ml-specialist ▸ running peft_trainable_params(") == 2
-    assert "**finetune_memory**, 3 requests compared:" in transcript
-    assert "**peft_trainable_params**, 2 requests compared:" in transcript
+    assert transcript.count("protoplay-ml-specialist ▸ running peft_trainable_params(") == 3
     assert "[1] coordinator → user  [completed]" in transcript
+    answer = transcript.split("[1] coordinator → user  [completed]")[1]
+    fits = []
+    for method in ("full", "lora", "qlora"):  # the expected numbers: the tools themselves, called directly
+        memory = finetune_memory(base="llama-7b", method=method, gpu_memory_gb=24, plot=False)
+        peft = peft_trainable_params(method=method, base="llama-7b")
+        row = f"| {method} | {format_value(memory.total_gib)} | {format_value(memory.fits)} |"
+        assert row in answer, row
+        peft_row = f"| {method} | {format_value(peft.trainable_params)} | "
+        assert f"{peft_row}{format_value(peft.trainable_percent_of_base)} |" in answer, peft_row
+        fits += [method] if memory.fits else []
+    assert fits == ["lora", "qlora"]  # 7B in bf16 + AdamW needs > 100 GiB; LoRA ~16 GiB; QLoRA ~9 GiB
+    assert f"**Fits (gpu_memory_gb = 24): {', '.join(fits)}**; not: full." in answer
 
 
 def test_cancel_midway_cancels_both_tasks(demo_runs):
