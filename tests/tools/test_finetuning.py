@@ -474,3 +474,12 @@ def test_memory_bad_input_names_the_field(args, field):
 def test_importing_the_tools_loads_neither_torch_nor_matplotlib():
     code = "import sys, tools.finetuning; assert not {'torch', 'matplotlib'} & set(sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("method", ["lora", "qlora"])
+def test_finetune_memory_adapts_the_same_layers_as_peft_trainable_params(method: str) -> None:
+    # Both tools share one default: peft's q/v projections for LoRA, every linear layer for QLoRA (the
+    # QLoRA paper), so the trainable count in the memory estimate equals the PEFT count for the same base.
+    memory = call_tool("finetune_memory", {"base": "llama-7b", "method": method, "plot": False})
+    counted = call_tool("peft_trainable_params", {"method": method, "base": "llama-7b"})
+    assert memory.trainable_params == counted.trainable_params

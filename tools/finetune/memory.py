@@ -113,7 +113,8 @@ def estimate_memory(
         trainable = _full_weights(out, params, precision)
         adafactor_values = _adafactor_values_full(spec)
     else:
-        adapted = resolve_targets(spec, "qlora", targets)  # default: every block linear layer
+        # defaults as in peft_trainable_params: peft's q/v for LoRA, every linear layer for QLoRA (paper)
+        adapted = resolve_targets(spec, method, targets)
         trainable = _lora_weights(out, spec, exact, params, method, precision, r, adapted, targets)
         adafactor_values = sum(
             (a.d_in + a.d_out + 2 * r) * a.count for a in adapted
@@ -157,7 +158,12 @@ def _lora_weights(
         linear = max(0, params - (count_params(spec) - linear))
     other = params - linear
     trainable = sum(r * (a.d_in + a.d_out) * a.count for a in adapted)
-    where = "every linear layer" if targets in (None, "all-linear") else ", ".join(a.kind for a in adapted)
+    every_block_linear = [layer for layer in every_linear if layer.kind != "pooler"]
+    where = (
+        "every linear layer"
+        if len(adapted) >= len(every_block_linear)
+        else ", ".join(a.kind for a in adapted) + (" (peft's default)" if targets is None else "")
+    )
     out.notes.append(
         f"LoRA adapters of rank {r} on {where}: {trainable:,} trainable parameters"
         + ("." if exact else " (on the notional shape).")
