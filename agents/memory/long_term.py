@@ -4,6 +4,10 @@ Text is indexed through one normaliser (lower case, Latin words with a light plu
 overlapping character bigrams) so English and the notes' Chinese terms are both searchable. Recall drops
 stop words and terms that occur in a large share of memories (an OR over a very common term scores most of
 the table) before asking FTS5 for the best matches; without FTS5, a LIKE scan scored the same way stands in.
+
+A ``remember`` commits only the memory row (one fsync'd WAL commit, as cheap as a raw single-row write); the
+FTS index catches up in one batch before every recall and every ``INDEX_BATCH`` writes (see
+:func:`agents.memory.store.index_pending`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from agents.memory.store import SQLiteStore
+from agents.memory.store import SQLiteStore, index_pending
 
 __all__ = ["LongTermMemory", "Memory", "search_terms"]
 
@@ -39,6 +43,9 @@ _STOP_WORDS = frozenset(
 COMMON_SHARE = 0.05
 #: At most this many (the rarest) terms go into one query.
 MAX_QUERY_TERMS = 8
+#: ``remember`` brings the FTS index up to date once this many rows may be waiting, so the catch-up a recall
+#: pays stays small even when nothing recalls for a while.
+INDEX_BATCH = 256
 
 
 def _fold(word: str) -> str:
@@ -50,15 +57,16 @@ def _fold(word: str) -> str:
 def search_terms(text: str) -> list[str]:
     """The index terms of ``text``: lower-cased words (plural ``s`` folded) and Chinese character bigrams."""
     terms: list[str] = []
-    for match in _TOKEN.finditer(text.lower()):
-        token = match.group()
-        if _CJK_RUN.match(token):
+    for token in _TOKEN.findall(text.lower()):  # runs on every remember: kept lean
+        if token[-1] == "s":
+            terms.append(_fold(token))
+        elif token[0] >= "\u3400" and _CJK_RUN.match(token):
             if len(token) == 1:
                 terms.append(token)
             else:
                 terms.extend(token[i : i + 2] for i in range(len(token) - 1))
         else:
-            terms.append(_fold(token))
+            terms.append(token)
     return terms
 
 
@@ -114,9 +122,13 @@ class LongTermMemory:
     def __init__(self, store: SQLiteStore | None = None, *, path: Path | None = None) -> None:
         self.store = store or SQLiteStore(path)
         self._df: Counter[str] | None = None
-        """Per-term document frequencies, loaded lazily from the FTS vocabulary and kept current by this
-        instance's own writes (another process's writes make it approximate until the next reload)."""
+        """Per-term document frequencies, loaded lazily from the FTS vocabulary and kept current by the rows
+        this instance indexes or forgets (another process's writes make it approximate until the next
+        reload)."""
         self._docs = 0
+        self._indexed_through = 0
+        """The highest memory id this instance last saw indexed; ``remember`` catches the index up when its
+        new id is ``INDEX_BATCH`` past it."""
         self._df_loaded_at = 0.0
         self._data_version: int | None = None
 
@@ -132,26 +144,29 @@ class LongTermMemory:
     def _remember(
         self, conn: sqlite3.Connection, text: str, kind: str, tags: tuple[str, ...], session: str | None
     ) -> Memory:
-        terms = search_terms(f"{text} {' '.join(tags)} {kind}")
-        search = " ".join(terms)
+        search = " ".join(search_terms(f"{text} {' '.join(tags)} {kind}"))
         created = time.time()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            cursor = conn.execute(
-                "INSERT INTO memories(text, kind, tags, session, created, search) VALUES (?, ?, ?, ?, ?, ?)",
-                (text, kind, ",".join(tags), session, created, search),
-            )
-            memory_id = int(cursor.lastrowid or 0)
-            if self.store.fts:
-                conn.execute("INSERT INTO memories_fts(rowid, search) VALUES (?, ?)", (memory_id, search))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        if self._df is not None:
-            self._df.update(set(terms))
-            self._docs += 1
+        # One statement, so autocommit makes it its own durable transaction; the index catches up later.
+        cursor = conn.execute(
+            "INSERT INTO memories(text, kind, tags, session, created, search) VALUES (?, ?, ?, ?, ?, ?)",
+            (text, kind, ",".join(tags), session, created, search),
+        )
+        memory_id = int(cursor.lastrowid or 0)
+        if self.store.fts and memory_id - self._indexed_through >= INDEX_BATCH:
+            self._index(conn)
+            self._indexed_through = memory_id  # indexed now, by this call or by another process
         return Memory(memory_id, text, kind, tags, session, created)
+
+    def _index(self, conn: sqlite3.Connection) -> None:
+        """Bring the FTS index up to date (see :func:`index_pending`) and count the new rows' terms."""
+        rows = index_pending(conn)
+        if not rows:
+            return
+        if self._df is not None:
+            for _, search in rows:
+                self._df.update(set(search.split()))
+            self._docs += len(rows)
+        self._indexed_through = rows[-1][0]
 
     async def remember_many(
         self, texts: Iterable[str], *, kind: str = "fact", session: str | None = None
@@ -166,21 +181,18 @@ class LongTermMemory:
         created = time.time()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for text in texts:
-                search = " ".join(search_terms(f"{text} {kind}"))
-                cursor = conn.execute(
-                    "INSERT INTO memories(text, kind, tags, session, created, search) "
-                    "VALUES (?, ?, '', ?, ?, ?)",
-                    (text, kind, session, created, search),
-                )
-                if self.store.fts:
-                    conn.execute(
-                        "INSERT INTO memories_fts(rowid, search) VALUES (?, ?)", (cursor.lastrowid, search)
-                    )
+            conn.executemany(
+                "INSERT INTO memories(text, kind, tags, session, created, search) VALUES (?, ?, '', ?, ?, ?)",
+                ((text, kind, session, created, " ".join(search_terms(f"{text} {kind}"))) for text in texts),
+            )
+            rows = index_pending(conn) if self.store.fts else []  # these rows and any still waiting
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
+        if rows:
+            self._indexed_through = rows[-1][0]
         self._df = None  # reload the term statistics on the next recall
         return len(texts)
 
@@ -195,7 +207,12 @@ class LongTermMemory:
             if row is None:
                 conn.execute("ROLLBACK")
                 return False
-            if self.store.fts:
+            # A row the index has not caught up with yet has no entry to delete (and a 'delete' of what
+            # was never inserted would corrupt the index's term counts).
+            indexed = self.store.fts and bool(
+                conn.execute("SELECT 1 FROM memories_fts_docsize WHERE id = ?", (memory_id,)).fetchone()
+            )
+            if indexed:
                 conn.execute(
                     "INSERT INTO memories_fts(memories_fts, rowid, search) VALUES ('delete', ?, ?)",
                     (memory_id, row[0]),
@@ -203,9 +220,10 @@ class LongTermMemory:
             conn.execute("DELETE FROM memories WHERE id = ?", (memory_id,))
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        if self._df is not None:
+        if indexed and self._df is not None:
             self._df.subtract(set(row[0].split()))
             self._docs -= 1
         return True
@@ -246,6 +264,7 @@ class LongTermMemory:
         if not self.store.fts:
             hits = self._scan(conn, terms, fetch)
         else:
+            self._index(conn)  # every acknowledged memory is searchable
             chosen, conjunctive = self._choose_terms(conn, terms)
             if not chosen:
                 return []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -11,6 +12,7 @@ import textwrap
 import pytest
 
 from agents.loop import Agent
+from agents.memory import long_term
 from agents.memory.long_term import LongTermMemory, search_terms
 from agents.memory.sessions import Session, SessionStore
 from agents.memory.store import SQLiteStore
@@ -23,6 +25,18 @@ def memory(request, tmp_path):
     memory = LongTermMemory(store)
     yield memory
     memory.close()
+
+
+def _indexed_ids(path) -> list[int]:
+    """The memory ids the FTS index holds (FTS5 keeps one ``_docsize`` row per indexed document)."""
+    with sqlite3.connect(path) as conn:
+        return [row[0] for row in conn.execute("SELECT id FROM memories_fts_docsize ORDER BY id")]
+
+
+def _assert_index_matches_rows(path) -> None:
+    """FTS5's integrity check with rank 1 also compares the index with the content table, row by row."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO memories_fts(memories_fts, rank) VALUES ('integrity-check', 1)")
 
 
 def test_search_terms_fold_plurals_and_split_chinese_into_bigrams():
@@ -137,6 +151,83 @@ async def test_sessions_persist_and_resume(tmp_path):
     store.close()
 
 
+async def test_a_remembered_fact_is_recalled_at_once_though_indexed_lazily(tmp_path):
+    path = tmp_path / "memory.db"
+    memory = LongTermMemory(SQLiteStore(path))
+    saved = await memory.remember("The cluster uses InfiniBand between nodes")
+    assert _indexed_ids(path) == []  # the acknowledged write committed the row alone
+    assert [m.id for m in await memory.recall("infiniband")] == [saved.id]  # recall catches the index up
+    assert _indexed_ids(path) == [saved.id]
+    _assert_index_matches_rows(path)
+    memory.close()
+
+
+async def test_remember_indexes_in_batches_without_a_recall(tmp_path, monkeypatch):
+    monkeypatch.setattr(long_term, "INDEX_BATCH", 4)
+    path = tmp_path / "memory.db"
+    memory = LongTermMemory(SQLiteStore(path))
+    saved = [await memory.remember(f"fact {word}") for word in ("one", "two", "three", "four", "five")]
+    assert _indexed_ids(path) == [m.id for m in saved[:4]]  # the 4th write indexed the waiting batch
+    assert [m.id for m in await memory.recall("five")] == [saved[4].id]
+    memory.close()
+
+
+async def test_reopening_the_store_indexes_rows_left_unindexed(tmp_path):
+    path = tmp_path / "memory.db"
+    memory = LongTermMemory(SQLiteStore(path))
+    saved = [await memory.remember(f"checkpoint {name} saved") for name in ("alpha", "beta", "gamma")]
+    memory.close()  # as a crash would: the rows are durable, the index never caught up
+    assert _indexed_ids(path) == []
+
+    reopened = LongTermMemory(SQLiteStore(path))
+    assert await reopened.count() == 3  # any first use opens the file, and opening catches the index up
+    assert _indexed_ids(path) == [m.id for m in saved]
+    _assert_index_matches_rows(path)
+    assert [m.id for m in await reopened.recall("gamma")] == [saved[2].id]
+    reopened.close()
+
+
+async def test_forget_of_a_memory_not_indexed_yet(tmp_path):
+    path = tmp_path / "memory.db"
+    memory = LongTermMemory(SQLiteStore(path))
+    kept = await memory.remember("AdamW suits transformers")
+    await memory.recall("adamw")  # indexes `kept`
+    dropped = await memory.remember("Lion suits transformers too")
+    assert _indexed_ids(path) == [kept.id]
+    assert await memory.forget(dropped.id) is True
+    assert await memory.forget(dropped.id) is False
+    assert [m.id for m in await memory.recall("transformers lion")] == [kept.id]
+    _assert_index_matches_rows(path)  # no 'delete' of an entry that was never there
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT doc FROM memories_vocab WHERE term = 'transformer'").fetchall() == [(1,)]
+        assert conn.execute("SELECT doc FROM memories_vocab WHERE term = 'lion'").fetchall() == []
+    memory.close()
+
+
+async def test_a_reused_id_after_forget_is_indexed(tmp_path):
+    path = tmp_path / "memory.db"
+    memory = LongTermMemory(SQLiteStore(path))
+    first = await memory.remember("temporary note")
+    await memory.recall("temporary")
+    await memory.forget(first.id)
+    second = await memory.remember("zebra stripes")
+    assert second.id == first.id  # SQLite gives a new row max(rowid) + 1 (documented rowid behaviour)
+    assert [m.id for m in await memory.recall("zebra")] == [second.id]
+    assert await memory.recall("temporary") == []
+    _assert_index_matches_rows(path)
+    memory.close()
+
+
+async def test_remember_many_also_indexes_rows_waiting_before_it(tmp_path):
+    path = tmp_path / "memory.db"
+    memory = LongTermMemory(SQLiteStore(path))
+    waiting = await memory.remember("the waiting walrus")
+    assert await memory.remember_many(["bulk one", "bulk two"]) == 2
+    assert _indexed_ids(path) == [waiting.id, waiting.id + 1, waiting.id + 2]
+    assert [m.id for m in await memory.recall("walrus")] == [waiting.id]
+    memory.close()
+
+
 def test_an_acknowledged_remember_survives_kill_9(tmp_path):
     path = tmp_path / "memory.db"
     script = textwrap.dedent(
@@ -165,6 +256,7 @@ def test_an_acknowledged_remember_survives_kill_9(tmp_path):
             process.kill()
             process.wait()
     assert process.returncode == -signal.SIGKILL
+    assert memory_id not in _indexed_ids(path)  # killed with the row durable and the index behind
     memory = LongTermMemory(path=path)
     try:
         import asyncio
