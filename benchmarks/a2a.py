@@ -194,7 +194,9 @@ async def stored_ids(http, url: str) -> tuple[int, set[str], int]:  # type: igno
 async def http_client() -> AsyncIterator:  # type: ignore[type-arg]
     import httpx
 
-    limits = httpx.Limits(max_connections=128, max_keepalive_connections=128)
+    # Idle connections are dropped client-side before uvicorn's 5 s keep-alive timeout closes them, so a
+    # request never races the server's close of a connection it is about to reuse (a ReadError, not a loss).
+    limits = httpx.Limits(max_connections=128, max_keepalive_connections=128, keepalive_expiry=2.0)
     async with httpx.AsyncClient(timeout=httpx.Timeout(120), limits=limits) as http:
         yield http
 
