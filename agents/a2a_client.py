@@ -11,6 +11,8 @@ delegates needs around the SDK:
 - cancelling the peer's task when the caller is cancelled;
 - one trace event per A2A message (``protocol="a2a"``), in the caller's session.
 
+The task model (states, updates, results, the follower) lives in :mod:`agents.a2a_tasks`.
+
 Failures the caller should show to a person raise :class:`PeerError` subclasses whose message is a complete
 sentence naming the peer.
 """
@@ -21,17 +23,24 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from agents.a2a_tasks import (
+    PeerResult,
+    PeerUpdate,
+    TaskFollower,
+    UpdateCallback,
+    artifact_summary,
+    message_text,
+    state_name,
+)
 from agents.errors import AgentError
 
 if TYPE_CHECKING:
     from a2a.client import Client
-    from a2a.types import AgentCard, Artifact, ListTasksResponse, Message, StreamResponse, Task
+    from a2a.types import AgentCard, ListTasksResponse, StreamResponse, Task
 
     from agents.trace import TraceWriter
 
@@ -39,20 +48,12 @@ __all__ = [
     "PROTOCOL_VERSION",
     "PeerClient",
     "PeerError",
-    "PeerResult",
     "PeerTimeout",
     "PeerUnavailable",
-    "PeerUpdate",
-    "artifact_summary",
-    "message_text",
-    "state_name",
 ]
 
 PROTOCOL_VERSION = "1.0"
 """The A2A protocol version spoken (sent as the ``A2A-Version`` header)."""
-
-SETTLED_STATES = frozenset({"completed", "failed", "canceled", "rejected", "input-required", "auth-required"})
-"""States in which a task waits for nobody but its client: terminal, or interrupted (waiting for input)."""
 
 
 class PeerError(AgentError):
@@ -71,134 +72,6 @@ class PeerUnavailable(PeerError):
 
 class PeerTimeout(PeerError):
     """The peer did not settle the task within the allowed time (the task was cancelled at the peer)."""
-
-
-def state_name(state: int) -> str:
-    """``TASK_STATE_INPUT_REQUIRED`` → ``input-required`` (the A2A spec's spelling)."""
-    from a2a.types import TaskState
-
-    name = TaskState.Name(state) if state in TaskState.values() else "TASK_STATE_UNSPECIFIED"
-    return name.removeprefix("TASK_STATE_").lower().replace("_", "-")
-
-
-def message_text(message: Message | None) -> str:
-    """The text parts of a message, joined by newlines ('' for none)."""
-    if message is None:
-        return ""
-    return "\n".join(part.text for part in message.parts if part.HasField("text"))
-
-
-def artifact_summary(artifact: Artifact) -> str:
-    """``answer (text, 812 chars)`` / ``tool-results (data)`` / ``plot.png (image/png, 41 kB)``."""
-    kinds = []
-    for part in artifact.parts:
-        if part.HasField("text"):
-            kinds.append(f"text, {len(part.text)} chars")
-        elif part.HasField("data"):
-            kinds.append("data")
-        elif part.HasField("raw"):
-            kinds.append(f"{part.media_type or 'bytes'}, {len(part.raw) / 1000:.0f} kB")
-        elif part.HasField("url"):
-            kinds.append(f"url {part.url}")
-    return f"{artifact.name or artifact.artifact_id} ({'; '.join(kinds) or 'empty'})"
-
-
-@dataclass(frozen=True)
-class PeerUpdate:
-    """One thing that happened to a peer's task, as it arrived (for transcripts and status relays)."""
-
-    peer: str
-    """The peer's name (its card's name)."""
-    task_id: str
-    state: str
-    """The task's state after this update (``working``, ``input-required``, ``completed``...)."""
-    text: str
-    """The status message's text, or an artifact's summary."""
-    kind: str
-    """``status`` or ``artifact``."""
-    metadata: dict[str, Any] = field(default_factory=dict)
-    """The status update's metadata and its message's (protoplay servers name the tool call in progress and,
-    for relayed updates, the peer they come from)."""
-
-
-@dataclass(frozen=True)
-class PeerResult:
-    """A peer's task once it settled."""
-
-    peer: str
-    task_id: str
-    context_id: str
-    state: str
-    """``completed``, ``input-required``, ``failed``, ``canceled``, ``rejected`` or ``auth-required``."""
-    text: str
-    """The final status message: the answer, the question asked, or why it failed."""
-    artifacts: tuple[Artifact, ...] = ()
-    """Everything the task produced (text answer, structured data, images...)."""
-
-    @property
-    def needs_input(self) -> bool:
-        return self.state in ("input-required", "auth-required")
-
-
-UpdateCallback = Callable[[PeerUpdate], Awaitable[None]]
-
-
-class _Follower:
-    """The latest known state of one task, assembled from stream events or GetTask answers."""
-
-    def __init__(self, peer: str) -> None:
-        self.peer = peer
-        self.task_id = ""
-        self.context_id = ""
-        self.state = "submitted"
-        self.text = ""
-        self.artifacts: dict[str, Artifact] = {}
-        self.direct_message: Message | None = None
-
-    @property
-    def settled(self) -> bool:
-        return self.direct_message is not None or self.state in SETTLED_STATES
-
-    def absorb_task(self, task: Task) -> None:
-        self.task_id, self.context_id = task.id, task.context_id
-        self.state = state_name(task.status.state)
-        self.text = message_text(task.status.message) if task.status.HasField("message") else self.text
-        for artifact in task.artifacts:
-            self.artifacts[artifact.artifact_id] = artifact
-
-    def absorb(self, event: StreamResponse) -> PeerUpdate | None:
-        kind = event.WhichOneof("payload")
-        if kind == "task":
-            self.absorb_task(event.task)
-            return PeerUpdate(self.peer, self.task_id, self.state, self.text, "status")
-        if kind == "status_update":
-            update = event.status_update
-            self.task_id, self.context_id = update.task_id, update.context_id
-            self.state = state_name(update.status.state)
-            metadata = _struct(update.metadata)
-            if update.status.HasField("message"):
-                self.text = message_text(update.status.message)
-                metadata |= _struct(update.status.message.metadata)
-            return PeerUpdate(self.peer, self.task_id, self.state, self.text, "status", metadata)
-        if kind == "artifact_update":
-            update = event.artifact_update
-            self.task_id, self.context_id = update.task_id, update.context_id
-            artifact = update.artifact
-            if update.append and artifact.artifact_id in self.artifacts:
-                self.artifacts[artifact.artifact_id].parts.extend(artifact.parts)
-            else:
-                self.artifacts[artifact.artifact_id] = artifact
-            return PeerUpdate(self.peer, self.task_id, self.state, artifact_summary(artifact), "artifact")
-        if kind == "message":
-            self.direct_message = event.message
-            self.state, self.text = "completed", message_text(event.message)
-            return PeerUpdate(self.peer, self.task_id, self.state, self.text, "status")
-        return None
-
-    def result(self) -> PeerResult:
-        return PeerResult(
-            self.peer, self.task_id, self.context_id, self.state, self.text, tuple(self.artifacts.values())
-        )
 
 
 class PeerClient:
@@ -335,7 +208,7 @@ class PeerClient:
             metadata=metadata or None,
         )
         request = SendMessageRequest(message=message)
-        follower = _Follower(self.name)
+        follower = TaskFollower(self.name)
         method = "SendStreamingMessage" if self.streams else "SendMessage"
         started = time.perf_counter()
         digest = {"summary": _clip(text, 160), "task_id": task_id, "context_id": context_id}
@@ -374,7 +247,7 @@ class PeerClient:
     async def _exchange(
         self,
         request: Any,
-        follower: _Follower,
+        follower: TaskFollower,
         method: str,
         started: float,
         session: str,
@@ -484,12 +357,6 @@ class PeerClient:
     ) -> None:
         if self.trace is not None:
             self.trace.record("a2a", direction, self.name, method, payload, duration_ms, session)
-
-
-def _struct(value: Any) -> dict[str, Any]:
-    from google.protobuf.json_format import MessageToDict
-
-    return MessageToDict(value) if value is not None and value.ListFields() else {}
 
 
 def _event_digest(event: StreamResponse) -> dict[str, Any]:

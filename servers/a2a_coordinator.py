@@ -26,7 +26,8 @@ from a2a.server.agent_execution import RequestContext
 from a2a.server.tasks import TaskUpdater
 from a2a.types import Artifact, TaskState
 
-from agents.a2a_client import PeerClient, PeerUnavailable, PeerUpdate
+from agents.a2a_client import PeerClient, PeerUnavailable
+from agents.a2a_tasks import PeerUpdate
 from agents.coordinator import COORDINATOR_SYSTEM_PROMPT, PeerToolbox, coordinator_turn
 from agents.loop import Agent, RunResult
 from agents.memory.sessions import Session, SessionStore

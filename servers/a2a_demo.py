@@ -286,7 +286,7 @@ class _Play:
             trace.close()
 
     async def say(self, number: int, step: Step, user: Any) -> None:
-        from agents.a2a_client import PeerUpdate, artifact_summary
+        from agents.a2a_tasks import PeerUpdate, artifact_summary
 
         assert step.say is not None
         printer = self.printer
@@ -329,7 +329,8 @@ async def _show_peer_states(
     printer: _Printer, servers: _Servers, peer_tasks: dict[str, str], session: str
 ) -> None:
     """After a cancellation: how the specialist's task ended, straight from the specialist (GetTask)."""
-    from agents.a2a_client import PeerClient, PeerError, state_name
+    from agents.a2a_client import PeerClient, PeerError
+    from agents.a2a_tasks import state_name
 
     if not servers.specialist_url:
         return

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from tools._common import PlotResult, ResultModel, render_png, report_progress
 from tools.errors import ToolInputError
+from tools.optimizer_plots import draw_compare, draw_sweep
 from tools.optimizer_table import RULES, TABLE
 
 if TYPE_CHECKING:  # tools.problems imports torch: only for annotations here
@@ -321,7 +322,7 @@ def compare_optimizers(
         summary=_compare_summary(problem, steps, tolerance, ranking),
     )
     if plot:
-        result.with_png(render_png(lambda fig: _draw_compare(fig, prob, runs), size=(11.0, 4.5)))
+        result.with_png(render_png(lambda fig: draw_compare(fig, prob, runs), size=(11.0, 4.5)))
     return result
 
 
@@ -497,7 +498,7 @@ def learning_rate_sweep(
         rules=problems.VERDICT_RULES,
     )
     if plot:
-        result.with_png(render_png(lambda fig: _draw_sweep(fig, prob, optimizer, runs)))
+        result.with_png(render_png(lambda fig: draw_sweep(fig, prob, optimizer, runs)))
     return result
 
 
@@ -532,75 +533,3 @@ def _recommend_lr(
     if too_small:
         return None, f"every lr was too small: try above {max(too_small):g} (or more steps)."
     return None, f"every lr oscillated or diverged: try below {min(too_big):g}."
-
-
-# ----------------------------------------------------------------------------------------------------------
-# drawing
-# ----------------------------------------------------------------------------------------------------------
-
-
-def _gap_curve(losses: list[float], minimum: float) -> list[float]:
-    # a log axis needs positive values: a gap at (or a rounding error below) zero is drawn at 1e-16
-    return [max(loss - minimum, 1e-16) for loss in losses]
-
-
-def _log_gap_axis(ax) -> None:
-    from matplotlib.ticker import LogLocator, NullLocator
-
-    # few ticks and a fixed legend corner: matplotlib's default log ticks and its "best" legend placement
-    # (which scans every plotted point) cost more than the optimizer runs themselves
-    ax.set_yscale("log")
-    ax.yaxis.set_major_locator(LogLocator(numticks=7))
-    ax.yaxis.set_minor_locator(NullLocator())
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss − minimum")
-    ax.legend(fontsize="small", loc="lower left")
-
-
-def _draw_compare(fig, prob: "Problem", runs: "dict[str, Run]") -> None:
-    two_d = prob.dimension == 2
-    axes = fig.subplots(1, 2) if two_d else [fig.subplots(1, 1)]
-    ax = axes[0]
-    for name, run in runs.items():
-        (line,) = ax.plot(_gap_curve(run.losses, prob.minimum), label=name, linewidth=1.2)
-        if run.diverged_at is not None:
-            ax.plot(
-                len(run.losses) - 1, max(run.losses[-1] - prob.minimum, 1e-16), "x", color=line.get_color()
-            )
-    _log_gap_axis(ax)
-    ax.set_title(f"{prob.name}: loss gap (x = diverged)")
-    if two_d:
-        _draw_paths(axes[1], prob, runs)
-
-
-def _draw_paths(ax, prob: "Problem", runs: "dict[str, Run]") -> None:
-    import numpy as np
-    import torch
-
-    x0, x1, y0, y1 = prob.box
-    xs = torch.linspace(x0, x1, 120, dtype=torch.float64)
-    ys = torch.linspace(y0, y1, 120, dtype=torch.float64)
-    grid_x, grid_y = torch.meshgrid(xs, ys, indexing="xy")
-    values = (prob.contour(grid_x, grid_y) - prob.minimum).clamp(min=1e-3).numpy()
-    levels = np.logspace(np.log10(values.min()), np.log10(values.max()), 15)
-    ax.contour(grid_x.numpy(), grid_y.numpy(), values, levels=levels, colors="0.7", linewidths=0.6)
-    for name, run in runs.items():
-        path = np.asarray(run.points)
-        ax.plot(path[:, 0], path[:, 1], linewidth=1.0, label=name)
-    ax.plot(*prob.start, "o", color="black", markersize=5)
-    ax.plot(*prob.minimizer, "*", color="red", markersize=11)
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_title("paths over the contours (● start, ★ minimum)")
-
-
-def _draw_sweep(fig, prob: "Problem", optimizer: str, runs: "list[tuple[float, Run, str]]") -> None:
-    ax = fig.subplots(1, 1)
-    styles = {"good": "-", "too_small": ":", "oscillating": "--", "diverged": "-."}
-    for lr, run, verdict in runs:
-        gaps = _gap_curve(run.losses, prob.minimum)
-        (line,) = ax.plot(gaps, styles[verdict], linewidth=1.2, label=f"lr={lr:g} ({verdict})")
-        if verdict == "diverged":
-            ax.plot(len(gaps) - 1, gaps[-1], "x", color=line.get_color())
-    _log_gap_axis(ax)
-    ax.set_title(f"{optimizer} on {prob.name}: learning-rate sweep (x = diverged)")

@@ -15,9 +15,9 @@ import pytest
 from a2a.types import TaskState
 
 from agents.a2a_client import PeerClient
+from agents.compose import compose_answers
 from agents.coordinator import (
     PeerToolbox,
-    compose_answers,
     coordinator_turn,
     split_requests,
 )

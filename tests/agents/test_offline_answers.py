@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from agents.coordinator import compose_answers
+from agents.compose import compose_answers
 from agents.offline.answers import ANSWER_LIMIT, render_result
 from agents.offline.constraints import parse_constraints
 from agents.offline.engine import OfflineBrain

@@ -18,7 +18,7 @@ from agents.loop import Agent
 from agents.mcp_bridge import connect_mcp
 from agents.memory.sessions import Session
 from agents.testing import ScriptedModel, call
-from servers.cli_agent import run_turn
+from servers.chat_repl import run_turn
 
 
 def run(exe: str, env: dict[str, str], *args: str, stdin: str | None = None, timeout: int = 120):
