@@ -37,6 +37,7 @@ from agents.a2a_tasks import (
     state_name,
 )
 from agents.errors import AgentError
+from agents.text import one_line
 
 if TYPE_CHECKING:
     from a2a.client import Client
@@ -211,7 +212,7 @@ class PeerClient:
         follower = TaskFollower(self.name)
         method = "SendStreamingMessage" if self.streams else "SendMessage"
         started = time.perf_counter()
-        digest = {"summary": _clip(text, 160), "task_id": task_id, "context_id": context_id}
+        digest = {"summary": one_line(text, 160), "task_id": task_id, "context_id": context_id}
         self._record("out", method, digest, None, session)
         try:
             async with asyncio.timeout(self.timeout_s):
@@ -369,13 +370,13 @@ def _event_digest(event: StreamResponse) -> dict[str, Any]:
         update = event.status_update
         state = state_name(update.status.state)
         text = message_text(update.status.message) if update.status.HasField("message") else ""
-        summary = f"{state}: {_clip(text, 140)}" if text else state
+        summary = f"{state}: {one_line(text, 140)}" if text else state
         return {"summary": summary, "task_id": update.task_id, "state": state}
     if kind == "artifact_update":
         update = event.artifact_update
         return {"summary": f"artifact {artifact_summary(update.artifact)}", "task_id": update.task_id}
     if kind == "message":
-        return {"summary": f"message: {_clip(message_text(event.message), 140)}"}
+        return {"summary": f"message: {one_line(message_text(event.message), 140)}"}
     return {"summary": "(empty event)"}
 
 
@@ -410,11 +411,6 @@ def _reason(exc: BaseException) -> str:
         if text.startswith(("Network communication error", "Failed to fetch"))
         else text
     )
-
-
-def _clip(text: str, width: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _ms(started: float) -> float:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from agents.text import one_line
+
 __all__ = ["compose_answers"]
 
 
@@ -52,7 +54,7 @@ def compose_answers(rows: list[dict[str, Any]], *, max_columns: int = 6) -> str:
         lines.append("|---" * (len(columns) + 1) + "|")
         for label, (_, result) in zip(labels, members, strict=True):
             cells = [_cell(result.get(key)) for key in columns]
-            lines.append(f"| {_clip(label, 40)} | " + " | ".join(cells) + " |")
+            lines.append(f"| {one_line(label, 40)} | " + " | ".join(cells) + " |")
         tables.append("\n".join(lines))
     return "\n\n".join(tables + sections)
 
@@ -112,8 +114,3 @@ def _cell(value: Any) -> str:
 
 def _clip_block(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
-
-
-def _clip(text: str, width: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= width else text[: width - 1] + "…"

@@ -49,6 +49,7 @@ from agents.config import protoplay_home
 from agents.local_tools import validation_message
 from agents.mcp_bridge import ToolOutcome, error_outcome
 from agents.model import ToolSpec
+from agents.text import one_line
 
 if TYPE_CHECKING:
     from a2a.types import AgentSkill, Artifact
@@ -234,7 +235,7 @@ class PeerToolbox:
         if route is None:
             return f"calling {name}"
         request = arguments.get("request") if isinstance(arguments, dict) else None
-        what = _clip(request, 120) if request else "the user's request"
+        what = one_line(request, 120) if request else "the user's request"
         return f"asking {route.peer.name} ({route.skill_name}): {what}"
 
     def pending_question(self, session: str) -> str | None:
@@ -441,8 +442,3 @@ def _artifact_list(artifacts: Iterable[Artifact]) -> list[str]:
 
 def _slug(text: str, joiner: str = "_") -> str:
     return re.sub(r"[^A-Za-z0-9]+", joiner, text).strip(joiner).lower() or "peer"
-
-
-def _clip(text: str, width: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= width else text[: width - 1] + "…"

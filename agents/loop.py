@@ -25,6 +25,7 @@ from agents.mcp_bridge import ToolOutcome, error_outcome
 from agents.memory.long_term import LongTermMemory
 from agents.memory.sessions import Session
 from agents.model import Message, Model, ModelResponse, TextDelta, ToolCall, ToolSpec
+from agents.text import one_line
 from agents.trace import TraceWriter
 
 log = logging.getLogger(__name__)
@@ -319,11 +320,6 @@ def _needs_input(records: list[ToolCallRecord]) -> str | None:
     return None
 
 
-def _clip(text: str, width: int = 160) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def _request_digest(messages: list[Message], tools: Sequence[ToolSpec]) -> dict[str, Any]:
     tail: list[Message] = []
     for message in reversed(messages):
@@ -332,7 +328,7 @@ def _request_digest(messages: list[Message], tools: Sequence[ToolSpec]) -> dict[
         tail.append(message)
     tail.reverse()
     last = tail[-1] if tail else messages[-1]
-    said = _clip(last.get("content") or "")
+    said = one_line(last.get("content") or "", 160)
     summary = f"{len(messages)} messages, {len(tools)} tools; {last.get('role')}: {said}"
     return {
         "summary": summary,
@@ -345,9 +341,9 @@ def _request_digest(messages: list[Message], tools: Sequence[ToolSpec]) -> dict[
 def _response_digest(response: ModelResponse) -> dict[str, Any]:
     calls = [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in response.tool_calls]
     if calls:
-        summary = "tool calls: " + "; ".join(f"{c['name']}({_clip(c['arguments'], 80)})" for c in calls)
+        summary = "tool calls: " + "; ".join(f"{c['name']}({one_line(c['arguments'], 80)})" for c in calls)
     else:
-        summary = f"answer: {_clip(response.text or '')}"
+        summary = f"answer: {one_line(response.text or '', 160)}"
     digest: dict[str, Any] = {"summary": summary, "text": response.text, "tool_calls": calls}
     if response.finish_reason:
         digest["finish_reason"] = response.finish_reason

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from agents.text import one_line
+
 __all__ = ["clip", "format_arguments"]
 
 
 def clip(text: str, width: int) -> str:
     """``text`` on one line (runs of whitespace become one space), cut to ``width`` characters with ``…``."""
-    text = " ".join(str(text).split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return one_line(text, width)
 
 
 def format_arguments(arguments: dict[str, Any] | str, width: int = 120) -> str:

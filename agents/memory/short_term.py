@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from agents.model import Message
+from agents.text import one_line
 
 __all__ = ["ShortTermMemory", "Turn", "estimate_tokens", "extractive_summary"]
 
@@ -64,11 +65,6 @@ Summarizer = Callable[[str | None, Sequence[Turn]], str]
 """``summarize(previous_summary, dropped_turns) -> new_summary``."""
 
 
-def _clip(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def extractive_summary(previous: str | None, dropped: Sequence[Turn], *, max_lines: int = 20) -> str:
     """A deterministic summary: one line per dropped turn (question, tools used, answer), newest kept."""
     lines = previous.splitlines() if previous else []
@@ -83,11 +79,11 @@ def extractive_summary(previous: str | None, dropped: Sequence[Turn], *, max_lin
         answer = next(
             (m.get("content") or "" for m in reversed(turn.messages) if m.get("role") == "assistant"), ""
         )
-        line = f"- user: {_clip(str(question), 120)}"
+        line = f"- user: {one_line(str(question), 120)}"
         if tools:
             line += f" | tools: {', '.join(dict.fromkeys(tools))}"
         if answer:
-            line += f" | answer: {_clip(str(answer), 160)}"
+            line += f" | answer: {one_line(str(answer), 160)}"
         lines.append(line)
     return "\n".join(lines[-max_lines:])
 
