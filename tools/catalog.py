@@ -27,6 +27,7 @@ from tools import (
     layers,
     losses,
     ood,
+    optimizer_choice,
     optimizers,
 )
 from tools.errors import ToolInputError
@@ -91,7 +92,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(finetuning.peft_trainable_params, Theme.FINE_TUNING),
     ToolSpec(finetuning.finetune_memory, Theme.FINE_TUNING),
     # optimizers
-    ToolSpec(optimizers.recommend_optimizer, Theme.OPTIMIZERS),
+    ToolSpec(optimizer_choice.recommend_optimizer, Theme.OPTIMIZERS),
     ToolSpec(optimizers.compare_optimizers, Theme.OPTIMIZERS, long_running=True),
     ToolSpec(optimizers.learning_rate_sweep, Theme.OPTIMIZERS, long_running=True),
     # training diagnostics

@@ -1,17 +1,17 @@
-"""Optimizers: which one to pick (a transparent rule table), real comparison runs, learning-rate sweeps.
+"""Optimizers: real comparison runs and learning-rate sweeps (which one to pick: tools.optimizer_choice).
 
 The runs use the real ``torch.optim`` classes (and :class:`tools.adabelief.AdaBelief`) on the problems of
 :mod:`tools.problems`; torch and matplotlib are imported inside the tools, never at module import.
 """
 
-from typing import TYPE_CHECKING, Annotated, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
 from tools._common import PlotResult, ResultModel, render_png, report_progress
 from tools.errors import ToolInputError
+from tools.optimizer_choice import OptimizerName
 from tools.optimizer_plots import draw_compare, draw_sweep
-from tools.optimizer_table import RULES, TABLE
 
 if TYPE_CHECKING:  # tools.problems imports torch: only for annotations here
     from tools.problems import Assessment, Problem, Run
@@ -20,166 +20,17 @@ __all__ = [
     "CompareOptimizersResult",
     "LearningRateOutcome",
     "LearningRateSweepResult",
-    "OptimizerChoice",
     "OptimizerRun",
-    "RecommendOptimizerResult",
     "compare_optimizers",
     "learning_rate_sweep",
-    "recommend_optimizer",
 ]
 
-Task = Literal[
-    "image_classification",
-    "nlp",
-    "llm_finetuning",
-    "recommendation",
-    "reinforcement_learning",
-    "generative",
-    "tabular",
-    "other",
-]
-ModelFamily = Literal["cnn", "resnet", "transformer", "rnn", "linear", "gan", "mlp"]
-DataKind = Literal["dense", "sparse", "noisy", "small", "large"]
-Priority = Literal["generalization", "fast_convergence", "low_memory", "robustness", "little_tuning"]
-#: Kept equal to tools.problems.PROBLEM_NAMES / OPTIMIZER_NAMES (a test checks it); defined here so that
-#: importing the catalogue does not import torch.
+#: Kept equal to tools.problems.PROBLEM_NAMES / OPTIMIZER_NAMES (a test checks it); defined here and in
+#: tools.optimizer_choice so that importing the catalogue does not import torch.
 ProblemName = Literal["rosenbrock", "beale", "quadratic", "logistic_regression"]
-OptimizerName = Literal["sgd", "momentum", "rmsprop", "adagrad", "adam", "adamw", "adabelief"]
 
 _CURVE_POINTS = 100  # samples per curve in a result: enough to read its shape, small enough for a model
 
-
-class AppliedRule(ResultModel):
-    """One rule of the table that the inputs selected."""
-
-    input: str = Field(description="The input that selected the rule, as name=value.")
-    points: dict[str, int] = Field(description="Points the rule gives each optimizer (absent: 0).")
-
-
-class OptimizerChoice(ResultModel):
-    """One optimizer of the table with its score for the given inputs."""
-
-    rank: int = Field(description="1 = best match for the inputs.")
-    optimizer: str = Field(description="Key of the optimizer.")
-    name: str = Field(description="Display name.")
-    score: int = Field(description="Sum of the points of the rules the inputs selected.")
-    adaptive_learning_rate: bool = Field(description="Whether it scales the step per parameter.")
-    momentum: str = Field(description="Its momentum / first-moment mechanism.")
-    regularization: str = Field(description="How weight decay / regularisation enters.")
-    strengths: str = Field(description="What it is good at.")
-    weaknesses: str = Field(description="Where it falls short.")
-    typical_scenarios: str = Field(description="Where it is typically used.")
-    suggested_defaults: dict[str, float] = Field(description="Suggested starting hyper-parameters.")
-    usage: str = Field(description="How to construct it in PyTorch.")
-    runnable: bool = Field(
-        description="Whether compare_optimizers and learning_rate_sweep can run it (under the same key)."
-    )
-    reasons: list[str] = Field(description="Each rule that moved its score: input=value (points): why.")
-
-
-class RecommendOptimizerResult(ResultModel):
-    """The optimizer table ranked for the inputs."""
-
-    inputs: dict[str, str] = Field(description="The inputs given (empty: the plain table).")
-    ranking: list[OptimizerChoice] = Field(description="Every optimizer of the table, best match first.")
-    rules: list[AppliedRule] = Field(description="The rules the inputs selected, with their points.")
-    summary: str = Field(description="The top choice and the inputs that put it there.")
-    scoring: str = Field(description="How the score is computed.")
-
-
-def recommend_optimizer(
-    task: Annotated[Task | None, Field(description="What the model is trained for.")] = None,
-    model_family: Annotated[ModelFamily | None, Field(description="The kind of network.")] = None,
-    data: Annotated[
-        DataKind | None,
-        Field(description="The character of the data / gradients (sparse features, noise, size)."),
-    ] = None,
-    priority: Annotated[Priority | None, Field(description="What matters most in this training run.")] = None,
-) -> RecommendOptimizerResult:
-    """Rank optimizers (SGD, momentum, Nesterov, Adagrad, RMSProp, Adam, AdamW, AdaBelief, Adafactor, Lion).
-
-    Each row gives adaptive lr, momentum, regularisation, strengths, weaknesses, typical scenarios and
-    suggested defaults. The score is the sum of points from a fixed rule table, one rule per input; each row's
-    reasons name the inputs that moved it. No inputs: the plain table (all scores 0, historical order).
-    """
-    given = {
-        name: value
-        for name, value in (
-            ("task", task),
-            ("model_family", model_family),
-            ("data", data),
-            ("priority", priority),
-        )
-        if value is not None
-    }
-    scores = {entry.key: 0 for entry in TABLE}
-    reasons: dict[str, list[str]] = {entry.key: [] for entry in TABLE}
-    applied: list[AppliedRule] = []
-    silent: list[str] = []
-    for name, value in given.items():
-        rule = RULES.get((name, value))
-        if rule is None:
-            silent.append(f"{name}={value}")
-            continue
-        applied.append(AppliedRule(input=f"{name}={value}", points={k: pts for k, (pts, _) in rule.items()}))
-        for key, (points, why) in rule.items():
-            scores[key] += points
-            reasons[key].append(f"{name}={value} ({points:+d}): {why}")
-
-    order = sorted(TABLE, key=lambda entry: -scores[entry.key])  # stable: ties keep the table order
-    ranking = [
-        OptimizerChoice(
-            rank=rank,
-            optimizer=entry.key,
-            name=entry.name,
-            score=scores[entry.key],
-            adaptive_learning_rate=entry.adaptive_lr,
-            momentum=entry.momentum,
-            regularization=entry.regularization,
-            strengths=entry.strengths,
-            weaknesses=entry.weaknesses,
-            typical_scenarios=entry.typical_scenarios,
-            suggested_defaults=dict(entry.defaults),
-            usage=entry.usage,
-            runnable=entry.key in get_args(OptimizerName),
-            reasons=reasons[entry.key] or ["no selected rule mentions it (score 0)"],
-        )
-        for rank, entry in enumerate(order, start=1)
-    ]
-    if not given:
-        summary = (
-            "No inputs given: the whole table in historical order, unranked (all scores 0). Give task, "
-            "model_family, data or priority to rank it."
-        )
-    elif not applied:
-        summary = (
-            f"No rule for {', '.join(silent)}: the whole table in historical order, unranked (all scores 0)."
-        )
-    else:
-        top = ranking[0]
-        tied = [c.name for c in ranking[1:] if c.score == top.score]
-        drivers = [r.split(":", 1)[0] for r in reasons[top.optimizer]]
-        summary = f"{top.name} ranks first with score {top.score}, driven by {', '.join(drivers)}"
-        if tied:
-            summary += f"; tied with {', '.join(tied)} (ties keep the table's historical order)"
-        summary += f". Runner-up: {ranking[1].name} ({ranking[1].score})."
-        if silent:
-            summary += f" No rule for {', '.join(silent)}: it does not change the ranking."
-    return RecommendOptimizerResult(
-        inputs={k: str(v) for k, v in given.items()},
-        ranking=ranking,
-        rules=applied,
-        summary=summary,
-        scoring=(
-            "score = sum over the given inputs of the points their rule gives the optimizer (see rules); "
-            "higher is better; ties keep the table's historical order"
-        ),
-    )
-
-
-# ----------------------------------------------------------------------------------------------------------
-# compare_optimizers and learning_rate_sweep: real runs on the problems of tools.problems
-# ----------------------------------------------------------------------------------------------------------
 
 _PROBLEM_FIELD = Field(
     description=(

@@ -12,7 +12,8 @@ import torch
 from tools import optimizers, problems, progress_reporter
 from tools.catalog import call_tool
 from tools.errors import ToolInputError
-from tools.optimizers import compare_optimizers, learning_rate_sweep, recommend_optimizer
+from tools.optimizer_choice import recommend_optimizer
+from tools.optimizers import compare_optimizers, learning_rate_sweep
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
