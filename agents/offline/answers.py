@@ -4,7 +4,7 @@ Three shapes, told apart by the content itself, never by the tool's name:
 
 - a *result*: the result's own sentence (``summary``, ``note``, ``verdict``, …) first, then what the request's
   numeric constraints make of it (:mod:`agents.offline.constraints`), the few key numbers, advice, and a
-  compact table of its rows — within :data:`ANSWER_LIMIT` characters;
+  compact table of its rows — within :data:`agents.offline.prose.ANSWER_LIMIT` characters;
 - a *document* (a long markdown body, such as a note): title, summary, the list of sections, one section, and
   where to read the rest;
 - a *relayed answer* (another agent's ``answer`` or ``question``): that text first, then one line naming who
@@ -22,14 +22,11 @@ from collections.abc import Collection
 from typing import Any
 
 from agents.offline.constraints import conclude
+from agents.offline.documents import body_key, render_document
+from agents.offline.prose import ANSWER_LIMIT, clip_lines, has_text, lead_key, sentences
 
-__all__ = ["ANSWER_LIMIT", "format_value", "render_result", "render_results"]
+__all__ = ["format_value", "render_result", "render_results"]
 
-ANSWER_LIMIT = 1200
-"""Characters of an answer's text, saved-image lines aside (a relayed answer may be twice as long)."""
-
-# Fields that hold the result's own sentence, best first.
-_LEAD_FIELDS = ("summary", "note", "recommendation", "conclusion", "explanation", "message", "diagnosis")
 # A false flag is noise ("infinite: no") unless the flag is the outcome the user asked about.
 _OUTCOME_FLAGS = frozenset({"fits", "feasible", "converged", "passed", "ok", "valid", "satisfied"})
 _ADVICE = re.compile(r"remed|recommend|suggest|advice|fix|next_step|action", re.IGNORECASE)
@@ -100,12 +97,12 @@ def render_result(
         data = None
     header = f"**{tool}** 的结果：" if chinese else f"**{tool}** result:"
     if not isinstance(data, dict):
-        return f"{header}\n\n{_clip(content, ANSWER_LIMIT)}"
+        return f"{header}\n\n{clip_lines(content, ANSWER_LIMIT)}"
     images = [str(path) for path in data.pop("saved_images", None) or ()]
-    if isinstance(data.get("agent"), str) and _text(data.get("answer") or data.get("question")):
+    if isinstance(data.get("agent"), str) and has_text(data.get("answer") or data.get("question")):
         return _relayed(data, images, chinese=chinese)
-    if _body_key(data) is not None:
-        text = _document(tool, data, chinese=chinese, arguments=arguments or {}, parameters=parameters)
+    if body_key(data) is not None:
+        text = render_document(tool, data, chinese=chinese, arguments=arguments or {}, parameters=parameters)
     else:
         text = _summary(header, data, request=request, chinese=chinese)
     return "\n\n".join([text, *_image_lines(images, chinese=chinese)]) if images else text
@@ -116,9 +113,9 @@ def render_result(
 
 def _summary(header: str, data: dict[str, Any], *, request: str, chinese: bool) -> str:
     conclusion = conclude(request, data, chinese=chinese) if request else None
-    lead_key = _lead_key(data)
-    lead = _sentences(data[lead_key], 500) if lead_key else None
-    facts = _facts(data, skip=lead_key)
+    lead_field = lead_key(data)
+    lead = sentences(data[lead_field], 500) if lead_field else None
+    facts = _facts(data, skip=lead_field)
     unit = next((fact for fact in facts if fact.startswith("- **unit**:")), None)
     if unit:  # the unit of every number above the cut: kept whatever else is left out
         facts.remove(unit)
@@ -148,18 +145,7 @@ def _summary(header: str, data: dict[str, Any], *, request: str, chinese: bool) 
         text = "\n\n".join(blocks)
         if len(text) <= ANSWER_LIMIT:
             return text
-    return _clip(text, ANSWER_LIMIT)
-
-
-def _text(value: Any) -> bool:
-    return isinstance(value, str) and bool(value.strip())
-
-
-def _lead_key(data: dict[str, Any]) -> str | None:
-    for key in _LEAD_FIELDS:
-        if _text(data.get(key)) and len(data[key].split()) >= 3:
-            return key
-    return None
+    return clip_lines(text, ANSWER_LIMIT)
 
 
 def _is_id(key: str) -> bool:
@@ -193,8 +179,13 @@ def _facts(data: dict[str, Any], *, skip: str | None) -> list[str]:
 def _advice(data: dict[str, Any]) -> list[str]:
     """The first few items of a list of advice sentences ("remedies", "recommendations")."""
     for key, value in data.items():
-        if _ADVICE.search(key) and isinstance(value, list) and value and all(_text(item) for item in value):
-            return [f"**{key}**:"] + [f"- {_sentences(item, 160)}" for item in value[:3]]
+        if (
+            _ADVICE.search(key)
+            and isinstance(value, list)
+            and value
+            and all(has_text(item) for item in value)
+        ):
+            return [f"**{key}**:"] + [f"- {sentences(item, 160)}" for item in value[:3]]
     return []
 
 
@@ -263,7 +254,7 @@ def render_results(
             data = json.loads(content) if not content.startswith("Error:") else None
         except ValueError:
             data = None
-        if not isinstance(data, dict) or _body_key(data) is not None or isinstance(data.get("agent"), str):
+        if not isinstance(data, dict) or body_key(data) is not None or isinstance(data.get("agent"), str):
             errors.append(render_result(tool, content, chinese=chinese, request=request, arguments=arguments))
             continue
         images += [str(path) for path in data.pop("saved_images", None) or ()]
@@ -290,10 +281,10 @@ def render_results(
                 "| " + " | ".join([row["label"], *(_cell(row[key]) for key in shown)]) + " |" for row in rows
             ]
             tables.append("\n".join(lines))
-        text = "\n\n".join(conclusions + tables + [_clip(error, 300) for error in errors])
+        text = "\n\n".join(conclusions + tables + [clip_lines(error, 300) for error in errors])
         if len(text) <= ANSWER_LIMIT:
             break
-    text = _clip(text, ANSWER_LIMIT)
+    text = clip_lines(text, ANSWER_LIMIT)
     return "\n\n".join([text, *_image_lines(images, chinese=chinese)]) if images else text
 
 
@@ -387,121 +378,17 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-# ---------------------------------------------------------------------------------------------- documents
-
-
-def _body_key(data: dict[str, Any]) -> str | None:
-    """The field holding a long markdown body (several lines, a few hundred characters), if any."""
-    bodies = [
-        key for key, value in data.items() if isinstance(value, str) and len(value) > 300 and "\n" in value
-    ]
-    return max(bodies, key=lambda key: len(data[key]), default=None)
-
-
-def _split_sections(markdown: str) -> list[tuple[str, str]]:
-    """``(heading, text)`` for each ``##`` section (text without its heading line)."""
-    parts = re.split(r"(?m)^##\s+(.+?)\s*$", markdown)
-    return [(parts[i].strip(), parts[i + 1].strip()) for i in range(1, len(parts) - 1, 2)]
-
-
-def _document(
-    tool: str,
-    data: dict[str, Any],
-    *,
-    chinese: bool,
-    arguments: dict[str, Any],
-    parameters: Collection[str],
-) -> str:
-    body = data[_body_key(data) or ""]
-    title = data.get("title") if _text(data.get("title")) else tool
-    lead_key = _lead_key(data)
-    sections_found = _split_sections(body)
-    headings = [h for h in data.get("sections") or () if isinstance(h, str)] or [h for h, _ in sections_found]
-    requested = data.get("section") if _text(data.get("section")) else None
-    if requested or len(sections_found) <= 1:
-        heading, excerpt = requested or (sections_found[0][0] if sections_found else ""), body
-        excerpt = re.sub(r"(?m)\A#{1,2}\s+.*\n", "", excerpt.strip()).strip()
-    else:
-        heading, excerpt = sections_found[0]
-    blocks = [f"**{title}**"]
-    if lead_key:
-        blocks.append(_sentences(data[lead_key], 500))
-    if headings:
-        label = "章节" if chinese else "Sections"
-        blocks.append(f"{label}: " + " · ".join(headings))
-    related = _related(data)
-    pointer = _pointer(tool, data, headings, heading, arguments, parameters, chinese=chinese)
-    tail = [block for block in (related, pointer) if block]
-    room = ANSWER_LIMIT - sum(len(block) + 2 for block in [*blocks, *tail]) - len(heading) - 10
-    if heading:
-        blocks.append(f"### {heading}\n{_clip(excerpt, max(room, 200))}")
-    else:
-        blocks.append(_clip(excerpt, max(room, 200)))
-    return "\n\n".join(blocks + tail)
-
-
-def _related(data: dict[str, Any]) -> str | None:
-    """Rows of links (``slug``/``name``/``title``) as one line."""
-    for key, value in data.items():
-        if isinstance(value, list) and value and all(isinstance(row, dict) for row in value):
-            label = next((k for k in ("slug", "name", "title") if k in value[0]), None)
-            if label:
-                return f"{key}: " + ", ".join(str(row.get(label)) for row in value[:8])
-    return None
-
-
-def _pointer(
-    tool: str,
-    data: dict[str, Any],
-    headings: list[str],
-    shown: str,
-    arguments: dict[str, Any],
-    parameters: Collection[str],
-    *,
-    chinese: bool,
-) -> str | None:
-    """Where the whole document is (its URI) and how to ask for one section (the tool's own parameter)."""
-    uri = data.get("uri") if _text(data.get("uri")) else None
-    slug = data.get("slug")
-    if uri is None and _text(slug):
-        for value in data.values():
-            rows = value if isinstance(value, list) else []
-            for row in rows:
-                link, name = (row.get("uri"), row.get("slug")) if isinstance(row, dict) else (None, None)
-                if _text(link) and _text(name) and link.endswith(name):
-                    uri = link[: -len(name)] + slug
-                    break
-            if uri:
-                break
-    hint = None
-    section_parameter = next((p for p in parameters if p in data and "section" in p), None)
-    others = sorted((h for h in headings if h != shown), key=len)
-    if section_parameter and others:
-        args = {k: v for k, v in arguments.items() if k != section_parameter}
-        args[section_parameter] = others[0]
-        hint = (
-            f"{tool}(" + ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in args.items()) + ")"
-        )
-    if not uri and not hint:
-        return None
-    if chinese:
-        parts = ([f"完整笔记：`{uri}`"] if uri else []) + ([f"只看某一节：`{hint}`"] if hint else [])
-        return "；".join(parts) + "。"
-    parts = ([f"Full note: `{uri}`"] if uri else []) + ([f"one section: `{hint}`"] if hint else [])
-    return "; ".join(parts) + "."
-
-
 # ---------------------------------------------------------------------------------------------- relayed
 
 
 def _relayed(data: dict[str, Any], images: list[str], *, chinese: bool) -> str:
     """Another agent's answer (or question) first, then who answered and what came with it."""
     agent = data["agent"]
-    question = data.get("question") if not _text(data.get("answer")) else None
+    question = data.get("question") if not has_text(data.get("answer")) else None
     text = (data.get("answer") or question or "").strip()
     if images:  # the copies saved here replace the paths the other agent reported on its side
         text = re.sub(r"\n{3,}", "\n\n", _IMAGE_LINE.sub("", text)).strip()
-    text = _clip(text, 2 * ANSWER_LIMIT)
+    text = clip_lines(text, 2 * ANSWER_LIMIT)
     state = data.get("state")
     skill = data.get("skill")
     who = [f"skill {skill}" if not chinese else f"技能 {skill}"] if skill else []
@@ -533,23 +420,3 @@ def _relayed(data: dict[str, Any], images: list[str], *, chinese: bool) -> str:
 def _image_lines(images: list[str], *, chinese: bool) -> list[str]:
     label = "图已保存到" if chinese else "Plot saved to"
     return ["\n".join(f"{label}: {path}" for path in images)] if images else []
-
-
-# ---------------------------------------------------------------------------------------------- text
-
-
-def _sentences(text: str, width: int) -> str:
-    """``text`` up to ``width`` characters, cut after a whole sentence when it is longer."""
-    text = " ".join(str(text).split())
-    if len(text) <= width:
-        return text
-    cut = max(text.rfind(mark, 0, width) for mark in (". ", "; ", "。", "；"))
-    return text[: cut + 1] + " …" if cut > width // 3 else text[: width - 1].rstrip() + "…"
-
-
-def _clip(text: str, width: int) -> str:
-    """``text`` up to ``width`` characters, cut at a line break when possible."""
-    if len(text) <= width:
-        return text
-    cut = text.rfind("\n", 0, width)
-    return (text[:cut] if cut > width // 2 else text[: width - 1]).rstrip() + "\n…"

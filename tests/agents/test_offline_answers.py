@@ -8,9 +8,10 @@ import json
 import pytest
 
 from agents.compose import compose_answers
-from agents.offline.answers import ANSWER_LIMIT, render_result
+from agents.offline.answers import render_result
 from agents.offline.constraints import parse_constraints
 from agents.offline.engine import OfflineBrain
+from agents.offline.prose import ANSWER_LIMIT
 from tools.catalog import call_tool
 
 # torchvision weight metadata (`get_weight(...).meta`): num_params exact; "_ops" GFLOPS are GMACs.
