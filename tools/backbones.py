@@ -307,15 +307,12 @@ def compare_models(
     ones worth considering under a size or compute budget. Duplicate names (aliases) count once. Each model
     is counted at its documented input size unless input_size is given. The PNG is a log-log scatter.
     """
-    archs: list[Architecture] = []
+    sizes: dict[Architecture, int] = {}  # distinct models in the order asked, each checked before any count
     for index, name in enumerate(models):
         arch = resolve_architecture(name, field=f"models[{index}]")
-        _resolve_size(arch, input_size)
-        if arch not in archs:
-            archs.append(arch)
+        sizes.setdefault(arch, _resolve_size(arch, input_size))
     rows = []
-    for done, arch in enumerate(archs, start=1):
-        size = _resolve_size(arch, input_size)
+    for done, (arch, size) in enumerate(sizes.items(), start=1):
         result = _zoo_complexity(arch.name, size, 1, False)
         rows.append(
             ComparedModel(
@@ -327,7 +324,7 @@ def compare_models(
                 on_pareto_front=False,
             )
         )
-        report_progress(done, len(archs), f"counted {arch.name}")
+        report_progress(done, len(sizes), f"counted {arch.name}")
     front = _pareto(rows)
     rows = [row.model_copy(update={"on_pareto_front": row.name in front}) for row in rows]
     ordered_front = [
@@ -390,7 +387,7 @@ def custom_network_complexity(
 
     layers = _LAYER_LIST.validate_python(layers)  # direct callers may pass plain dicts
     with meta_device():
-        model, _ = build_network(layers, input_shape)
+        model = build_network(layers, input_shape)
     count = count_module(model, (1, *input_shape), per_module=True)
     records = {record.path: record for record in count.modules}
     rows = []

@@ -69,7 +69,7 @@ def _curve_stats(values: list[float]) -> _Curve:
         noise = median(second) / (0.6745 * math.sqrt(6))
     return _Curve(
         start=values[0],
-        end=sum(values[-_END_WINDOW:]) / len(values[-_END_WINDOW:]),
+        end=end_mean(values),
         best=values[best_epoch - 1],
         best_epoch=best_epoch,
         tail_slope=_slope(values[-k:]),

@@ -442,8 +442,3 @@ def recommend_optimizer(
             "higher is better; ties keep the table's historical order"
         ),
     )
-
-
-# ----------------------------------------------------------------------------------------------------------
-# compare_optimizers and learning_rate_sweep: real runs on the problems of tools.problems
-# ----------------------------------------------------------------------------------------------------------

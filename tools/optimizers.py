@@ -305,17 +305,16 @@ def learning_rate_sweep(
     prob = problems.make_problem(problem, seed)
     sample = problems.downsample_indices(steps + 1, _CURVE_POINTS)
     ordered = sorted(lrs)
-    runs: list[tuple[float, Run, str]] = []
+    runs: list[Run] = []
     judged: list[tuple[float, Assessment, tuple[float, float]]] = []
     for done, lr in enumerate(ordered):
         report_progress(done, len(ordered), f"{optimizer} at lr={lr:g}")
         run = problems.run_optimizer(prob, optimizer, lr, steps)
-        runs.append((lr, run, ""))
+        runs.append(run)
         judged.append((lr, problems.assess(prob, run), problems.ranking_key(prob, run, lr)))
     report_progress(len(ordered), len(ordered), "done")
 
     assessments = problems.compare_within_sweep(judged)
-    runs = [(lr, run, a.verdict) for (lr, run, _), a in zip(runs, assessments, strict=True)]
     keys = {lr: key for lr, _, key in judged}
     outcomes = [
         LearningRateOutcome(
@@ -330,7 +329,7 @@ def learning_rate_sweep(
             diverged_at_step=run.diverged_at,
             curve=[_short(run.losses[t]) for t in sample if t < len(run.losses)],
         )
-        for (lr, run, _), a in zip(runs, assessments, strict=True)
+        for lr, run, a in zip(ordered, runs, assessments, strict=True)
     ]
 
     recommended, recommendation = _recommend_lr(outcomes, keys, prob.minimum)
@@ -339,7 +338,7 @@ def learning_rate_sweep(
         optimizer=optimizer,
         settings=problems.HYPERPARAMETERS[optimizer],
         description=prob.formula,
-        initial_loss=runs[0][1].losses[0],
+        initial_loss=runs[0].losses[0],
         minimum_loss=prob.minimum,
         steps=steps,
         curve_steps=sample,
@@ -349,7 +348,8 @@ def learning_rate_sweep(
         rules=problems.VERDICT_RULES,
     )
     if plot:
-        result.with_png(render_png(lambda fig: draw_sweep(fig, prob, optimizer, runs)))
+        drawn = [(lr, run, a.verdict) for lr, run, a in zip(ordered, runs, assessments, strict=True)]
+        result.with_png(render_png(lambda fig: draw_sweep(fig, prob, optimizer, drawn)))
     return result
 
 

@@ -284,11 +284,9 @@ def _layer_module(spec: BaseModel, shape: tuple[int, ...]) -> tuple[nn.Module, t
     raise AssertionError(f"unhandled layer spec {type(spec).__name__}")  # pragma: no cover - union is closed
 
 
-def build_network(
-    layers: Sequence[BaseModel], input_shape: Sequence[int]
-) -> tuple[nn.Module, list[tuple[int, ...]]]:
+def build_network(layers: Sequence[BaseModel], input_shape: Sequence[int]) -> nn.Module:
     """Build ``layers`` as one ``nn.Sequential`` (call it under ``torch.device("meta")``) for a per-example
-    ``input_shape``, and return it with each layer's output shape (without batch).
+    ``input_shape``, checking each layer against the shape arriving at it.
 
     A layer that cannot take the shape arriving at it raises :class:`ToolInputError` on ``layers[i]`` with the
     shape that arrived and what the layer expected.
@@ -297,7 +295,6 @@ def build_network(
 
     shape = tuple(input_shape)
     modules: list[nn.Module] = []
-    shapes: list[tuple[int, ...]] = []
     for index, spec in enumerate(layers):
         try:
             module, shape_out = _layer_module(spec, shape)
@@ -308,6 +305,5 @@ def build_network(
                 f"{spec.type} got shape {_fmt(shape)} from {source}; {exc}",  # type: ignore[attr-defined]
             ) from None
         modules.append(module)
-        shapes.append(shape_out)
         shape = shape_out
-    return nn.Sequential(*modules), shapes
+    return nn.Sequential(*modules)
