@@ -22,7 +22,6 @@ __all__ = [
     "MethodFigure",
     "PeftParamsResult",
     "RankCost",
-    "TransformerSpec",
     "finetune_memory",
     "peft_trainable_params",
 ]
@@ -393,7 +392,7 @@ def finetune_memory(
     else:
         params = round(params_billion * 1e9)
         spec, label = notional_spec(params), f"{params_billion:g}B parameters (notional shape)"
-    rank = r or (64 if method == "qlora" else 8)
+    rank = r or _DEFAULT_R.get(method, 8)
     est = estimate_memory(
         spec=spec,
         exact=base is not None,

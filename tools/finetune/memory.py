@@ -16,6 +16,7 @@ from tools.finetune.architecture import (
     TransformerSpec,
     count_params,
     linear_layers,
+    norm_params,
 )
 from tools.finetune.methods import resolve_targets
 
@@ -206,8 +207,7 @@ def _adafactor_values_full(spec: TransformerSpec) -> int:
     if spec.output_head == "untied":
         tables.append(spec.vocab_size)
     total += sum(rows + h for rows in tables if rows)
-    norms = (2 * spec.num_layers + int(spec.embedding_norm) + int(spec.final_norm)) * spec.norm_params()
-    return total + norms
+    return total + norm_params(spec)
 
 
 def _optimizer_states(
