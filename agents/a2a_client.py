@@ -198,8 +198,7 @@ class PeerClient:
         """
         from a2a.types import Message, Part, Role, SendMessageRequest
 
-        if self._client is None:
-            await self.discover(session=session)
+        await self._ready(session)
         message = Message(
             message_id=str(uuid.uuid4()),
             role=Role.ROLE_USER,
@@ -284,16 +283,13 @@ class PeerClient:
         from a2a.types import GetTaskRequest
         from a2a.utils.errors import A2AError
 
-        if self._client is None:
-            await self.discover(session=session)
-        assert self._client is not None
+        client = await self._ready(session)
         started = time.perf_counter()
         self._record("out", "GetTask", {"summary": f"task {task_id}"}, None, session)
         try:
-            task = await self._client.get_task(GetTaskRequest(id=task_id, history_length=0))
+            task = await client.get_task(GetTaskRequest(id=task_id, history_length=0))
         except A2AClientError as exc:
-            self._failed(exc)
-            raise PeerUnavailable(f"{self.name} at {self.url} is not reachable: {_reason(exc)}.") from exc
+            raise self._unreachable(exc) from exc
         except A2AError as exc:
             raise PeerUnavailable(f"{self.name} could not return task {task_id}: {exc}") from exc
         summary = f"task {task_id}: {state_name(task.status.state)}"
@@ -307,15 +303,12 @@ class PeerClient:
         from a2a.client.errors import A2AClientError
         from a2a.types import ListTasksRequest
 
-        if self._client is None:
-            await self.discover(session=session)
-        assert self._client is not None
+        client = await self._ready(session)
         request = ListTasksRequest(context_id=context_id or "", page_size=100, page_token=page_token or "")
         try:
-            return await self._client.list_tasks(request)
+            return await client.list_tasks(request)
         except A2AClientError as exc:
-            self._failed(exc)
-            raise PeerUnavailable(f"{self.name} at {self.url} is not reachable: {_reason(exc)}.") from exc
+            raise self._unreachable(exc) from exc
 
     async def cancel(self, task_id: str, *, session: str = "default") -> Task:
         """``CancelTask``: ask the peer to stop the task; returns the task as it then stands."""
@@ -323,16 +316,13 @@ class PeerClient:
         from a2a.types import CancelTaskRequest
         from a2a.utils.errors import A2AError
 
-        if self._client is None:
-            await self.discover(session=session)
-        assert self._client is not None
+        client = await self._ready(session)
         started = time.perf_counter()
         self._record("out", "CancelTask", {"summary": f"task {task_id}"}, None, session)
         try:
-            task = await self._client.cancel_task(CancelTaskRequest(id=task_id))
+            task = await client.cancel_task(CancelTaskRequest(id=task_id))
         except A2AClientError as exc:
-            self._failed(exc)
-            raise PeerUnavailable(f"{self.name} at {self.url} is not reachable: {_reason(exc)}.") from exc
+            raise self._unreachable(exc) from exc
         except A2AError as exc:
             self._record("in", "CancelTask", {"summary": f"refused: {exc}"}, _ms(started), session)
             raise PeerError(f"{self.name} could not cancel task {task_id}: {exc}") from exc
@@ -347,6 +337,17 @@ class PeerClient:
                 await self.cancel(task_id, session=session)
 
     # ------------------------------------------------------------------------------------------ internals
+
+    async def _ready(self, session: str) -> Client:
+        """The SDK client, reading the card first when it is not known (or was dropped after a failure)."""
+        if self._client is None:
+            await self.discover(session=session)
+        assert self._client is not None
+        return self._client
+
+    def _unreachable(self, exc: BaseException) -> PeerUnavailable:
+        self._failed(exc)
+        return PeerUnavailable(f"{self.name} at {self.url} is not reachable: {_reason(exc)}.")
 
     def _failed(self, exc: BaseException) -> None:
         self.last_error = f"{self.url}: {_reason(exc)}"
@@ -385,6 +386,9 @@ def _is_transport_error(exc: BaseException) -> bool:
     return isinstance(cause, httpx.TransportError) or "Network communication error" in str(exc)
 
 
+_UNAUTHORIZED = "401 Unauthorized (missing or wrong bearer token; see --peer-token)"
+
+
 def _reason(exc: BaseException) -> str:
     """The most specific readable reason in an exception chain (HTTP status, refused connection...)."""
     chain: list[BaseException] = []
@@ -396,7 +400,7 @@ def _reason(exc: BaseException) -> str:
         if isinstance(item, httpx.HTTPStatusError):
             status = item.response.status_code
             if status == 401:
-                return "401 Unauthorized (missing or wrong bearer token; see --peer-token)"
+                return _UNAUTHORIZED
             return f"HTTP {status}"
         if isinstance(item, httpx.ConnectError):
             return "could not connect: nothing answers at that address"
@@ -404,7 +408,7 @@ def _reason(exc: BaseException) -> str:
             return "timed out"
     status = getattr(exc, "status_code", None)
     if status == 401:
-        return "401 Unauthorized (missing or wrong bearer token; see --peer-token)"
+        return _UNAUTHORIZED
     text = str(exc) or type(exc).__name__
     return (
         text.split(": ", 1)[-1]

@@ -34,16 +34,16 @@ import json
 import re
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents.a2a_client import PeerClient, PeerError, PeerUnavailable
-from agents.a2a_tasks import PeerResult, PeerUpdate, artifact_summary
+from agents.a2a_tasks import PeerResult, UpdateCallback, artifact_summary
 from agents.compose import compose_answers
 from agents.config import protoplay_home
 from agents.local_tools import validation_message
@@ -86,7 +86,7 @@ class Turn:
     """The user's message of this turn: forwarded when a call leaves ``request`` out."""
     context_id: str | None = None
     """The A2A context the turn belongs to; peers' tasks are created in the same context (so traces join)."""
-    observer: Callable[[PeerUpdate], Awaitable[None]] | None = None
+    observer: UpdateCallback | None = None
     """Called with every update of every peer task while it runs."""
 
 
@@ -98,7 +98,7 @@ def coordinator_turn(
     user_text: str,
     *,
     context_id: str | None = None,
-    observer: Callable[[PeerUpdate], Awaitable[None]] | None = None,
+    observer: UpdateCallback | None = None,
 ) -> Iterator[Turn]:
     """Run an agent turn inside this block so its delegation calls see the turn (tool calls inherit it)."""
     turn = Turn(user_text, context_id, observer)
@@ -287,7 +287,7 @@ class PeerToolbox:
         task_id: str | None,
         context_id: str | None,
         session: str,
-        observer: Callable[[PeerUpdate], Awaitable[None]] | None,
+        observer: UpdateCallback | None,
     ) -> PeerResult | PeerError:
         peer = route.peer
 
@@ -361,9 +361,8 @@ class PeerToolbox:
         ]
         if len(failures) == len(rows):
             reasons = " ".join(row["error"] for row in failures)
-            outcome = error_outcome(reasons, duration_ms=elapsed)
-            return ToolOutcome(
-                outcome.content, None, True, (), elapsed, {"peer_failed": True, "peer": peer.name}
+            return replace(
+                error_outcome(reasons, duration_ms=elapsed), extra={"peer_failed": True, "peer": peer.name}
             )
         payload: dict[str, Any] = {"agent": peer.name, "skill": route.skill_id}
         if len(rows) == 1:

@@ -31,7 +31,6 @@ __all__ = ["format_value", "render_result", "render_results"]
 _OUTCOME_FLAGS = frozenset({"fits", "feasible", "converged", "passed", "ok", "valid", "satisfied"})
 _ADVICE = re.compile(r"remed|recommend|suggest|advice|fix|next_step|action", re.IGNORECASE)
 _IMAGE_LINE = re.compile(r"^\s*(?:Plot saved to|图已保存到)[:：].*$", re.MULTILINE)
-_MAX_ROWS = 10
 _MAX_COLUMNS = 6
 _SHORT_TEXT = 80
 

@@ -174,14 +174,15 @@ class OfflineBrain:
                         if merged is not None:
                             return merged
                 continue
-            done.append((name, _arguments(function), content))
+            arguments = _arguments(function)
+            done.append((name, arguments, content))
             parts.append(
                 render_result(
                     name,
                     content,
                     chinese=chinese,
                     request=request,
-                    arguments=_arguments(function),
+                    arguments=arguments,
                     parameters=parameters.get(name, ()),
                 )
             )
@@ -199,7 +200,7 @@ class OfflineBrain:
             if chinese
             else "I am protoplay's built-in offline model. I can run these tools for you:"
         )
-        lines = [head, ""] + [f"- `{view.name}` — {view.summary}" for view in views]
+        lines = [head, "", *_tool_lines(views)]
         if not views:
             lines.append("- (no tools are offered in this conversation)")
         example = (
@@ -215,13 +216,17 @@ class OfflineBrain:
             if chinese
             else "Sorry, I can't do that offline: it does not match any tool I can call. What I can do:"
         )
-        lines = [head, ""] + [f"- `{view.name}` — {view.summary}" for view in views]
+        lines = [head, "", *_tool_lines(views)]
         tail = (
             "（设置 OPENAI_API_KEY 或 OPENAI_BASE_URL 可以换用一个通用模型。）"
             if chinese
             else "(Set OPENAI_API_KEY or OPENAI_BASE_URL to use a general-purpose model instead.)"
         )
         return "\n".join([*lines, "", tail])
+
+
+def _tool_lines(views: list[ToolView]) -> list[str]:
+    return [f"- `{view.name}` — {view.summary}" for view in views]
 
 
 def _is_greeting(text: str) -> bool:
