@@ -147,10 +147,7 @@ def ask_user_tool(hook: Callable[[str], Awaitable[str]] | None) -> LocalTool:
 
     async def ask(args: AskUserArguments, session: str) -> ToolOutcome:
         if hook is not None:
-            answer = await hook(args.question)
-            return ToolOutcome(
-                content=json.dumps({"answer": answer}, ensure_ascii=False), structured={"answer": answer}
-            )
+            return _ok({"answer": await hook(args.question)})
         return ToolOutcome(
             content="The question was shown to the user; their answer will arrive as the next user message.",
             extra={"needs_input": args.question},

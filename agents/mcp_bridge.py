@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -144,7 +144,7 @@ class MCPToolbox:
         else:
             outcome = self._outcome(name, result, session)
         elapsed = (time.perf_counter() - started) * 1e3
-        outcome = _with_duration(outcome, elapsed)
+        outcome = replace(outcome, duration_ms=elapsed)
         if self.trace:
             self.trace.record(
                 "mcp", "in", self.peer, "tools/call", _outcome_digest(name, outcome), elapsed, session
@@ -185,12 +185,6 @@ class MCPToolbox:
         path = directory / f"{stem}.{extension}"
         path.write_bytes(base64.b64decode(data))
         return path
-
-
-def _with_duration(outcome: ToolOutcome, elapsed: float) -> ToolOutcome:
-    return ToolOutcome(
-        outcome.content, outcome.structured, outcome.is_error, outcome.images, elapsed, outcome.extra
-    )
 
 
 def _compact(value: Any, width: int = 160) -> str:

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents.config import protoplay_home
+from agents.text import one_line
 
 __all__ = [
     "TraceEvent",
@@ -46,6 +47,10 @@ def safe_session_name(session: str) -> str:
 
 def traces_dir(home: Path | None = None) -> Path:
     return (home or protoplay_home()) / "traces"
+
+
+def _trace_file(directory: Path, session: str) -> Path:
+    return directory / f"{safe_session_name(session)}.jsonl"
 
 
 @dataclass(frozen=True)
@@ -116,14 +121,13 @@ class TraceWriter:
                 while len(self._files) >= self.max_open:
                     self._files.pop(next(iter(self._files))).close()
                 self.directory.mkdir(parents=True, exist_ok=True)
-                path = self.directory / f"{safe_session_name(session)}.jsonl"
-                handle = path.open("a", encoding="utf-8")
+                handle = self.path_for(session).open("a", encoding="utf-8")
             self._files[session] = handle  # most recently written last
             handle.write(line)
             handle.flush()
 
     def path_for(self, session: str) -> Path:
-        return self.directory / f"{safe_session_name(session)}.jsonl"
+        return _trace_file(self.directory, session)
 
     def close(self) -> None:
         with self._lock:
@@ -173,7 +177,7 @@ def read_trace(session: str, home: Path | None = None) -> TraceEvents:
 
     Raises :class:`FileNotFoundError` when the session has no trace.
     """
-    path = traces_dir(home) / f"{safe_session_name(session)}.jsonl"
+    path = _trace_file(traces_dir(home), session)
     if not path.is_file():
         raise FileNotFoundError(session)
     events = TraceEvents()
@@ -205,8 +209,7 @@ def _digest(payload: Any, width: int) -> str:
         text = payload
     else:
         text = json.dumps(payload, ensure_ascii=False, default=str, separators=(",", ":"))
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return one_line(text, width)
 
 
 def format_timeline(events: list[TraceEvent], *, width: int = 100) -> list[str]:

@@ -40,7 +40,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk  # noqa: E402
 from pydantic import BaseModel  # noqa: E402
 
 from agents.loop import Agent  # noqa: E402
-from agents.mcp_bridge import MCPToolbox  # noqa: E402
+from agents.mcp_bridge import MCPToolbox, mcp_tool_to_spec  # noqa: E402
 from agents.memory.long_term import LongTermMemory, search_terms  # noqa: E402
 from agents.memory.sessions import Session  # noqa: E402
 from agents.memory.store import SQLiteStore  # noqa: E402
@@ -194,17 +194,7 @@ async def floor_run(
 async def bench_agent_run(iterations: int, workdir: Path) -> None:
     server = build_server()
     async with Client(server) as mcp:
-        tools = [
-            {
-                "type": "function",
-                "function": {
-                    "name": t.name,
-                    "description": t.description or "",
-                    "parameters": t.input_schema,
-                },
-            }
-            for t in (await mcp.list_tools()).tools
-        ]
+        tools = [mcp_tool_to_spec(tool) for tool in (await mcp.list_tools()).tools]
         client = make_client()
         trace = TraceWriter(workdir / "traces")
         memory = LongTermMemory(SQLiteStore(workdir / "memory.db"))
