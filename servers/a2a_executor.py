@@ -23,7 +23,8 @@ from a2a.types import Artifact, Message, Part, Role, Task, TaskState, TaskStatus
 from agents.errors import AgentError
 from agents.local_tools import ASK_USER
 from agents.loop import Agent, RunFinished, RunResult, ToolCallFinished, ToolCallStarted
-from servers.formatting import clip, format_arguments
+from agents.text import one_line
+from servers.formatting import format_arguments
 
 if TYPE_CHECKING:
     from agents.memory.sessions import Session
@@ -123,9 +124,8 @@ class AgentTaskExecutor(AgentExecutor):
         session_name = trace_session_name(context_id)
         user_text = context.get_user_input()
         started = time.perf_counter()
-        self._record(
-            "in", client, method, {"summary": clip(user_text, 160), "task_id": task_id}, None, session_name
-        )
+        summary = {"summary": one_line(user_text, 160), "task_id": task_id}
+        self._record("in", client, method, summary, None, session_name)
         if context.current_task is None:
             history = [context.message] if context.message is not None else []
             working = TaskStatus(state=TaskState.TASK_STATE_WORKING)
@@ -209,9 +209,8 @@ class AgentTaskExecutor(AgentExecutor):
         record = event.record
         took = f"{record.outcome.duration_ms:.0f} ms"
         if record.outcome.is_error:
-            text = (
-                f"{record.name} failed ({took}): {clip(record.outcome.content.removeprefix('Error: '), 200)}"
-            )
+            reason = one_line(record.outcome.content.removeprefix("Error: "), 200)
+            text = f"{record.name} failed ({took}): {reason}"
         else:
             text = f"{record.name} done ({took})"
         meta = {"tool": record.name, "event": "finished", "ok": not record.outcome.is_error}

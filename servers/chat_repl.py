@@ -10,7 +10,8 @@ import asyncio
 import sys
 from typing import TYPE_CHECKING, Any
 
-from servers.formatting import clip, format_arguments
+from agents.text import one_line
+from servers.formatting import format_arguments
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -34,7 +35,7 @@ def compact_result(record: ToolCallRecord, width: int = 140) -> str:
     """One line for a finished tool call: its scalar result fields (or its error), clipped to ``width``."""
     outcome = record.outcome
     if outcome.is_error:
-        return clip(outcome.content, width)
+        return one_line(outcome.content, width)
     data = outcome.structured
     if isinstance(data, dict):
         scalars = [
@@ -42,14 +43,14 @@ def compact_result(record: ToolCallRecord, width: int = 140) -> str:
             for k, v in data.items()
             if isinstance(v, int | float | str | bool) or v is None
         ]
-        return clip(", ".join(scalars) or outcome.content, width)
-    return clip(outcome.content, width)
+        return one_line(", ".join(scalars) or outcome.content, width)
+    return one_line(outcome.content, width)
 
 
 def _short(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
-    return clip(str(value), 40)
+    return one_line(str(value), 40)
 
 
 async def run_turn(runtime: AgentRuntime, text: str, console: Console, *, live: bool) -> None:
@@ -136,7 +137,7 @@ async def _slash(runtime: AgentRuntime, line: str, console: Console) -> bool:
         for spec in await runtime.agent.tool_specs(session=runtime.session.name):
             function = spec["function"]
             summary = (function.get("description") or "").strip().split("\n", 1)[0]
-            console.print(f"  [cyan]{function['name']}[/]  {clip(summary, 100)}", highlight=False)
+            console.print(f"  [cyan]{function['name']}[/]  {one_line(summary, 100)}", highlight=False)
     elif command == "/memory":
         found = await (
             runtime.memory.recall(rest, limit=10) if rest.strip() else runtime.memory.list(limit=10)

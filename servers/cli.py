@@ -14,7 +14,9 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["app", "crash_log_path", "main", "unwrap"]
+from servers.serving import fail, unwrap
+
+__all__ = ["app", "crash_log_path", "main"]
 
 app = typer.Typer(
     name="protoplay",
@@ -27,12 +29,6 @@ serve_app = typer.Typer(
     help="Start a server (MCP, A2A, or the offline model's OpenAI-compatible endpoint).", no_args_is_help=True
 )
 app.add_typer(serve_app, name="serve")
-
-
-def fail(message: str, *, code: int = 2) -> typer.Exit:
-    """Print a one-line error to stderr and return the exit to raise."""
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
 
 
 @app.command("tools")
@@ -151,13 +147,6 @@ def main() -> None:
         details = f"details in {where}" if where is not None else "the traceback could not be saved"
         typer.echo(f"error: internal error ({type(leaf).__name__}); {details}", err=True)
         sys.exit(1)
-
-
-def unwrap(exc: BaseException) -> BaseException:
-    """The first leaf of an exception group (asyncio task groups wrap what crosses them)."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return exc
 
 
 def crash_log_path() -> Path:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
-from servers.serving import check_bind, configure_logging
+from servers.serving import check_bind, configure_logging, fail
 
 __all__ = ["register"]
 
@@ -189,14 +189,14 @@ def demo_command(
     try:
         scenario = load_scenario(name)
     except DemoError as exc:
-        _fail(str(exc))
+        raise fail(str(exc)) from None
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     try:
         ok = asyncio.run(
             run_demo(scenario, model=model, base_url=base_url, api_key=api_key, show_trace=not no_trace)
         )
     except OSError as exc:
-        _fail(f"could not start the demo servers: {exc}")
+        raise fail(f"could not start the demo servers: {exc}") from None
     except KeyboardInterrupt:  # pragma: no cover - interactive stop
         raise typer.Exit(130) from None
     if not ok:
@@ -237,9 +237,9 @@ def _serve(
             runner(host=host, port=port, token=token, task_store=task_store, on_ready=ready, **options)
         )
     except OSError as exc:
-        _fail(str(exc))
+        raise fail(str(exc)) from None
     except StoreError as exc:
-        _fail(str(exc))
+        raise fail(str(exc)) from None
     except KeyboardInterrupt:  # pragma: no cover - interactive stop
         pass
 
@@ -254,7 +254,7 @@ def _check_peer_url(value: str) -> None:
     except ValueError:
         ok = False
     if not ok:
-        _fail(
+        raise fail(
             f"--peer: {value!r} is not an http(s) URL; give the peer's base URL, e.g. http://127.0.0.1:9101/"
         )
 
@@ -267,8 +267,3 @@ def _check_bind(host: str, allow_remote: bool, token: str | None) -> None:
 
 def _model_options(model: str | None, base_url: str | None, api_key: str | None) -> dict[str, Any]:
     return {"model": model, "base_url": base_url, "api_key": api_key}
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from servers.formatting import format_arguments
-from servers.serving import check_bind
+from servers.serving import check_bind, fail, unwrap
 
 __all__ = ["register"]
 
@@ -82,11 +82,6 @@ def register(app: typer.Typer, serve_app: typer.Typer) -> None:
     serve_app.command("llm")(serve_llm_command)
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
 def _model_options(
     model: str | None,
     base_url: str | None,
@@ -100,7 +95,7 @@ def _model_options(
 ) -> dict[str, Any]:
     """The ``open_agent`` options of ``chat`` and ``ask``; a bad value exits with a one-line error."""
     if not CONTEXT_TOKENS_MIN <= context_tokens <= CONTEXT_TOKENS_MAX:
-        raise _fail(
+        raise fail(
             f"--context-tokens must be between {CONTEXT_TOKENS_MIN:,} and {CONTEXT_TOKENS_MAX:,} "
             f"(got {context_tokens:,})"
         )
@@ -134,20 +129,13 @@ class _TurnFailed(Exception):
     """An agent error, carried out of the runtime's task groups."""
 
 
-def _unwrap(exc: BaseException) -> BaseException:
-    """The first leaf of an exception group (task groups wrap what crosses them)."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return exc
-
-
 def _refuse_setup_error(error: BaseException) -> None:
     """An unusable data directory or memory.db: one line naming it, exit 2 (the user must fix it)."""
     from agents.config import SetupError
 
     for cause in (error, error.__cause__):  # a _TurnFailed carries the agent error as its cause
         if isinstance(cause, SetupError):
-            raise _fail(str(cause)) from None
+            raise fail(str(cause)) from None
 
 
 def _offline_notice(model: str | None, base_url: str | None, api_key: str | None) -> None:
@@ -191,10 +179,10 @@ def chat_command(
     except KeyboardInterrupt:
         typer.echo("", err=True)
     except Exception as error:
-        leaf = _unwrap(error)
+        leaf = unwrap(error)
         _refuse_setup_error(leaf)
         if isinstance(leaf, AgentError):
-            raise _fail(str(leaf), code=1) from None
+            raise fail(str(leaf), code=1) from None
         raise
 
 
@@ -273,10 +261,10 @@ def ask_command(
     try:
         report = asyncio.run(_ask(question, options, session, as_json))
     except Exception as error:
-        leaf = _unwrap(error)
+        leaf = unwrap(error)
         _refuse_setup_error(leaf)
         if isinstance(leaf, AgentError | _TurnFailed):
-            raise _fail(str(leaf), code=1) from None
+            raise fail(str(leaf), code=1) from None
         raise
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False, default=str))
@@ -296,7 +284,7 @@ def _memory_run(work: Any) -> Any:
         finally:
             memory.close()
     except SetupError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
 
 
 def _print_memories(found: list[Any], as_json: bool, empty: str) -> None:
@@ -342,7 +330,7 @@ def memory_forget(
 ) -> None:
     """Delete one memory."""
     if not _memory_run(lambda memory: memory.forget(memory_id)):
-        raise _fail(f"no memory has id {memory_id}; `protoplay memory list` shows the ids")
+        raise fail(f"no memory has id {memory_id}; `protoplay memory list` shows the ids")
     typer.echo(f"forgot memory {memory_id}")
 
 
@@ -361,7 +349,7 @@ def memory_export(
         try:
             output.write_text(text + "\n", encoding="utf-8")
         except OSError as error:
-            raise _fail(f"cannot write {output}: {error.strerror or error}") from None
+            raise fail(f"cannot write {output}: {error.strerror or error}") from None
         typer.echo(f"exported {len(found)} memories to {output}", err=True)
 
 
@@ -379,7 +367,7 @@ def memory_sessions() -> None:
         finally:
             store.close()
     except SetupError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     if not rows:
         typer.echo("(no saved sessions)")
     for row in rows:
@@ -399,7 +387,7 @@ def trace_list() -> None:
     try:
         rows = list_traces()
     except SetupError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     if not rows:
         typer.echo("(no traces yet: run `protoplay ask` or `protoplay chat` first)")
     for session, count, mtime in rows:
@@ -424,9 +412,9 @@ def trace_show(
         found = read_trace(session)
     except FileNotFoundError:
         known = ", ".join(name for name, _, _ in list_traces()[:10]) or "none yet"
-        raise _fail(f"no trace for session {session!r}; known sessions: {known}") from None
+        raise fail(f"no trace for session {session!r}; known sessions: {known}") from None
     except SetupError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     if found.skipped:
         lines = "1 line that is" if found.skipped == 1 else f"{found.skipped} lines that are"
         typer.echo(f"note: skipped {lines} not trace events (damaged, or not written by protoplay)", err=True)

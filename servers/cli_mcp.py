@@ -10,11 +10,11 @@ import json
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
-from servers.serving import check_bind, configure_logging
+from servers.serving import check_bind, configure_logging, fail
 
 __all__ = ["register"]
 
@@ -116,14 +116,14 @@ def mcp_config(
     from servers.mcp_config import ConfigError, desktop_config_path, install_entry, server_entry
 
     if not name.strip():
-        _fail("--name must not be empty: it is the server's key in mcpServers (default: protoplay)")
+        raise fail("--name must not be empty: it is the server's key in mcpServers (default: protoplay)")
     variables = {}
     if os.environ.get("PROTOPLAY_HOME"):
         variables["PROTOPLAY_HOME"] = os.environ["PROTOPLAY_HOME"]
     for item in env or ():
         key, sep, value = item.partition("=")
         if not sep or not key:
-            _fail(f"--env must look like KEY=VALUE (got {item!r})")
+            raise fail(f"--env must look like KEY=VALUE (got {item!r})")
         variables[key] = value
     entry = server_entry(env=variables)
     path = config_path if config_path is not None else desktop_config_path()
@@ -134,9 +134,9 @@ def mcp_config(
     try:
         outcome = install_entry(path, name, entry)
     except ConfigError as exc:
-        _fail(str(exc))
+        raise fail(str(exc)) from None
     except OSError as exc:
-        _fail(f"cannot write {path}: {exc.strerror or exc}")
+        raise fail(f"cannot write {path}: {exc.strerror or exc}") from None
     if outcome.action == "unchanged":
         typer.echo(f"{path} already has this '{name}' entry; nothing to do.")
         return
@@ -164,7 +164,7 @@ def _refuse_http_options(ctx: typer.Context) -> None:
     given = [flag for key, flag in _HTTP_ONLY.items() if _source(ctx, key) == "COMMANDLINE"]
     if given:
         verb, pronoun = ("applies", "it") if len(given) == 1 else ("apply", "them")
-        _fail(
+        raise fail(
             f"{', '.join(given)} {verb} to --transport http only; over stdio the client that spawns the "
             f"server is its only peer (drop {pronoun}, or add --transport http)"
         )
@@ -177,8 +177,3 @@ def _source(ctx: typer.Context, name: str) -> str | None:
     vendors click, so its ``ParameterSource`` enum is not click's."""
     source = ctx.get_parameter_source(name)
     return source.name if source is not None else None
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)

@@ -7,12 +7,7 @@ from typing import Any
 
 from agents.text import one_line
 
-__all__ = ["clip", "format_arguments"]
-
-
-def clip(text: str, width: int) -> str:
-    """``text`` on one line (runs of whitespace become one space), cut to ``width`` characters with ``…``."""
-    return one_line(text, width)
+__all__ = ["format_arguments"]
 
 
 def format_arguments(arguments: dict[str, Any] | str, width: int = 120) -> str:
@@ -22,7 +17,7 @@ def format_arguments(arguments: dict[str, Any] | str, width: int = 120) -> str:
     arguments that arrived as a raw string (unparsed JSON) are clipped as they are.
     """
     if isinstance(arguments, str):
-        return clip(arguments, width)
+        return one_line(arguments, width)
     parts = []
     for key, value in arguments.items():
         if isinstance(value, list) and len(value) > 6:
@@ -30,4 +25,4 @@ def format_arguments(arguments: dict[str, Any] | str, width: int = 120) -> str:
         else:
             shown = json.dumps(value, ensure_ascii=False, default=str)
         parts.append(f"{key}={shown}")
-    return clip(", ".join(parts), width)
+    return one_line(", ".join(parts), width)

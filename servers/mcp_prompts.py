@@ -242,9 +242,10 @@ def pick_optimizer(
             _json_block(arguments),
             "2. Show the top three as a table (adaptive learning rate, momentum, regularisation, strengths, "
             "weaknesses, suggested hyper-parameters) with the tool's reason for each rank.",
-            "3. Let the numbers speak: call `compare_optimizers` with the top three (as the tool names "
-            "them) on a problem that resembles my case (the ill-conditioned quadratic for badly scaled "
-            "features, logistic regression for a classifier), and show the loss curves.",
+            "3. Let the numbers speak: call `compare_optimizers` with the top three that have "
+            "`runnable: true` (under the keys the tool gives them) on a problem that resembles my case "
+            "(the ill-conditioned quadratic for badly scaled features, logistic regression for a "
+            "classifier), and show the loss curves.",
             "4. Call `learning_rate_sweep` for the winner around its suggested learning rate and "
             "recommend one.",
         ]

@@ -1,4 +1,5 @@
-"""Start-up rules every ``protoplay serve …`` command shares: where it may bind, and how it logs.
+"""Start-up rules every ``protoplay serve …`` command shares: where it may bind, and how it logs; and
+:func:`fail` and :func:`unwrap`, which every command module uses to end with one ``error:`` line.
 
 Light on purpose (no server library is imported): the command modules import it at module level.
 """
@@ -8,13 +9,25 @@ from __future__ import annotations
 import ipaddress
 import logging
 import sys
-from typing import NoReturn
 
 import typer
 
-__all__ = ["check_bind", "configure_logging", "is_loopback"]
+__all__ = ["check_bind", "configure_logging", "fail", "is_loopback", "unwrap"]
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def fail(message: str, *, code: int = 2) -> typer.Exit:
+    """Print a one-line error to stderr and return the exit to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def unwrap(exc: BaseException) -> BaseException:
+    """The first leaf of an exception group (asyncio task groups wrap what crosses them)."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
 
 
 def is_loopback(host: str) -> bool:
@@ -46,7 +59,7 @@ def check_bind(
     if is_loopback(host):
         return
     if not allow_remote:
-        _fail(f"{host} is reachable from other machines; pass --allow-remote to bind it anyway")
+        raise fail(f"{host} is reachable from other machines; pass --allow-remote to bind it anyway")
     warning = f"warning: binding {host}: {server} is reachable from other machines"
     if token_env is not None:
         required = "a bearer token is required"
@@ -60,12 +73,7 @@ def configure_logging(level: str) -> str:
     exits with code 2."""
     name = level.upper()
     if name not in _LOG_LEVELS:
-        _fail(f"--log-level must be one of debug, info, warning, error, critical (got {level!r})")
+        raise fail(f"--log-level must be one of debug, info, warning, error, critical (got {level!r})")
     logging.basicConfig(level=name, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(name)
     return name
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from servers.formatting import clip, format_arguments
+from agents.text import one_line as clip
+from servers.formatting import format_arguments
 
 
 def test_clip_folds_whitespace_and_marks_the_cut():
