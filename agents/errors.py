@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["AgentError", "MaxStepsExceeded", "ModelAPIError", "ToolServerError"]
+__all__ = ["AgentError", "MaxStepsExceeded", "ModelAPIError", "ToolServerError", "unwrap"]
+
+
+def unwrap(exc: BaseException) -> BaseException:
+    """The first leaf of an exception group (asyncio task groups wrap what crosses them)."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
 
 
 class AgentError(Exception):

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agents.config import MCP_TOKEN_ENV, protoplay_home
-from agents.errors import ToolServerError
+from agents.errors import ToolServerError, unwrap
 from agents.model import ToolSpec
 
 if TYPE_CHECKING:
@@ -209,8 +209,7 @@ def _outcome_digest(name: str, outcome: ToolOutcome) -> dict[str, Any]:
 
 def _leaf_message(exc: BaseException) -> str:
     """The innermost, most specific message of an exception (groups from task groups are unwrapped)."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
+    exc = unwrap(exc)
     text = str(exc) or type(exc).__name__
     return text if text != "Connection closed" else "the server closed the connection (it may have crashed)"
 

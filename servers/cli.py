@@ -14,7 +14,8 @@ from typing import Annotated
 
 import typer
 
-from servers.serving import fail, unwrap
+from agents.errors import unwrap
+from servers.serving import fail
 
 __all__ = ["app", "crash_log_path", "main"]
 

@@ -15,8 +15,9 @@ from typing import Annotated, Any
 
 import typer
 
+from agents.errors import unwrap
 from servers.formatting import format_arguments
-from servers.serving import check_bind, fail, unwrap
+from servers.serving import check_bind, fail
 
 __all__ = ["register"]
 

@@ -1,5 +1,5 @@
 """Start-up rules every ``protoplay serve …`` command shares: where it may bind, and how it logs; and
-:func:`fail` and :func:`unwrap`, which every command module uses to end with one ``error:`` line.
+:func:`fail`, which every command module uses to end with one ``error:`` line.
 
 Light on purpose (no server library is imported): the command modules import it at module level.
 """
@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-__all__ = ["check_bind", "configure_logging", "fail", "is_loopback", "unwrap"]
+__all__ = ["check_bind", "configure_logging", "fail", "is_loopback"]
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -21,13 +21,6 @@ def fail(message: str, *, code: int = 2) -> typer.Exit:
     """Print a one-line error to stderr and return the exit to raise."""
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
-
-
-def unwrap(exc: BaseException) -> BaseException:
-    """The first leaf of an exception group (asyncio task groups wrap what crosses them)."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return exc
 
 
 def is_loopback(host: str) -> bool:
