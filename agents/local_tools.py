@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agents.mcp_bridge import ToolOutcome, error_outcome
+from agents.mcp.client import ToolOutcome, error_outcome
 from agents.memory.long_term import LongTermMemory
-from agents.model import ToolSpec
+from agents.models.openai import ToolSpec
 
 __all__ = ["ASK_USER", "LocalTool", "ask_user_tool", "memory_tools", "validation_message"]
 

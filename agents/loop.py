@@ -21,10 +21,10 @@ from typing import Any, Protocol
 
 from agents.errors import MaxStepsExceeded
 from agents.local_tools import ASK_USER, LocalTool, ask_user_tool, memory_tools
-from agents.mcp_bridge import ToolOutcome, error_outcome
+from agents.mcp.client import ToolOutcome, error_outcome
 from agents.memory.long_term import LongTermMemory
 from agents.memory.sessions import Session
-from agents.model import Message, Model, ModelResponse, TextDelta, ToolCall, ToolSpec
+from agents.models.openai import Message, Model, ModelResponse, TextDelta, ToolCall, ToolSpec
 from agents.text import one_line
 from agents.trace import TraceWriter
 
@@ -54,7 +54,7 @@ DEFAULT_SYSTEM_PROMPT = (
 
 
 class Toolbox(Protocol):
-    """Where tools come from (an MCP session in practice; see :class:`agents.mcp_bridge.MCPToolbox`)."""
+    """Where tools come from (an MCP session in practice; see :class:`agents.mcp.client.MCPToolbox`)."""
 
     async def tool_specs(self, *, session: str) -> list[ToolSpec]: ...
 

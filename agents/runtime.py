@@ -16,11 +16,11 @@ from typing import Any
 
 from agents.config import ModelConfig, resolve_mcp_token, resolve_model_config
 from agents.loop import Agent
-from agents.mcp_bridge import MCPToolbox, connect_mcp, describe_target
+from agents.mcp.client import MCPToolbox, connect_mcp, describe_target
 from agents.memory.long_term import LongTermMemory
 from agents.memory.sessions import Session, SessionStore
 from agents.memory.store import SQLiteStore
-from agents.model import Model, OpenAIModel, build_model
+from agents.models.openai import Model, OpenAIModel, build_model
 from agents.trace import TraceWriter
 
 __all__ = ["AgentRuntime", "default_session_name", "open_agent", "open_model"]

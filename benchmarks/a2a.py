@@ -53,7 +53,7 @@ class TrivialModel:
     name = "trivial"
 
     async def stream(self, messages, tools):  # type: ignore[no-untyped-def]
-        from agents.model import ModelResponse
+        from agents.models.openai import ModelResponse
 
         yield ModelResponse(text="ok", finish_reason="stop")
 
@@ -81,13 +81,13 @@ def echo_executor():  # type: ignore[no-untyped-def]
 
 
 async def serve(kind: str, port: int, store_url: str) -> None:
-    from servers.a2a_app import agent_card, build_app, listen, open_task_store, public_url
-    from servers.a2a_app import serve as serve_app
+    from servers.a2a.app import agent_card, build_app, listen, open_task_store, public_url
+    from servers.a2a.app import serve as serve_app
 
     sock = listen("127.0.0.1", port)
     url = public_url("127.0.0.1", port)
     if kind == "specialist":
-        from servers.a2a_specialist import open_specialist
+        from servers.a2a.specialist import open_specialist
 
         async with open_specialist(url=url, task_store=store_url, model_override=TrivialModel()) as a2a:
             await serve_app(a2a.app, sock)
@@ -108,7 +108,7 @@ async def serve(kind: str, port: int, store_url: str) -> None:
 
 @contextlib.contextmanager
 def server_process(kind: str, home: Path, store_kind: str):  # type: ignore[no-untyped-def]
-    from servers.a2a_app import free_port
+    from servers.a2a.app import free_port
 
     port = free_port()
     store = "memory" if store_kind == "memory" else f"sqlite+aiosqlite:///{home / f'{kind}.db'}"

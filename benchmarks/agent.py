@@ -40,11 +40,11 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk  # noqa: E402
 from pydantic import BaseModel  # noqa: E402
 
 from agents.loop import Agent  # noqa: E402
-from agents.mcp_bridge import MCPToolbox, mcp_tool_to_spec  # noqa: E402
+from agents.mcp.client import MCPToolbox, mcp_tool_to_spec  # noqa: E402
 from agents.memory.long_term import LongTermMemory, search_terms  # noqa: E402
 from agents.memory.sessions import Session  # noqa: E402
 from agents.memory.store import SQLiteStore  # noqa: E402
-from agents.model import OpenAIModel  # noqa: E402
+from agents.models.openai import OpenAIModel  # noqa: E402
 from agents.trace import TraceWriter  # noqa: E402
 
 # ------------------------------------------------------------------------------------------ 1. one agent run

@@ -1,9 +1,10 @@
 """model_complexity vs torchinfo: time to build a zoo model and count its parameters and MACs.
 
 Each measurement runs in a fresh Python process (``--worker``) that first imports everything both sides
-need (torch, torchvision, torchinfo / tools.backbones) and runs one ``gc.collect()``, so that neither side is
-charged for imports or for the first full garbage collection over the freshly imported torch objects, and
-uses one intra-op thread (on a shared machine, spinning OpenMP workers make the baseline erratic). Timed:
+need (torch, torchvision, torchinfo / tools.complexity.backbones) and runs one ``gc.collect()``, so that
+neither side is charged for imports or for the first full garbage collection over the freshly imported torch
+objects, and uses one intra-op thread (on a shared machine, spinning OpenMP workers make the baseline
+erratic). Timed:
 
 * torchinfo  — ``torchvision.models.<name>(weights=None)`` on CPU + ``torchinfo.summary(model, input_size)``;
 * cold       — the first ``model_complexity(name)`` call in the process (build on meta + count);
@@ -60,7 +61,7 @@ def _worker_protoplay(name: str) -> dict[str, float]:
     import torch
     import torchvision  # noqa: F401
 
-    from tools.backbones import model_complexity
+    from tools.complexity.backbones import model_complexity
 
     torch.set_num_threads(1)
     gc.collect()

@@ -48,7 +48,7 @@ def median_time(fn, repeats: int = REPEATS) -> float:
 def main() -> int:
     import torch
 
-    from tools.gradients import gradient_flow
+    from tools.training.gradients import gradient_flow
 
     torch.manual_seed(0)
     baseline = median_time(hand_written_mlp)

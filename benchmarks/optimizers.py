@@ -6,7 +6,8 @@ from the same start, so the ratio is independent of the machine. Both are timed 
 construction imports torch._dynamo once per process; that one-off cost is printed separately).
 
     python benchmarks/optimizers.py           # the timings
-    python benchmarks/optimizers.py --tune    # recompute tools.problems.DEFAULT_LR and compare with the table
+    python benchmarks/optimizers.py --tune    # recompute tools.optimizers.problems.DEFAULT_LR and compare
+    with the table
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def _hand_adam_loop(total_steps: int) -> None:
 
 
 def _tool_call(plot: bool) -> None:
-    from tools.optimizers import compare_optimizers
+    from tools.optimizers.experiments import compare_optimizers
 
     result = compare_optimizers(problem="rosenbrock", steps=STEPS, plot=plot)
     assert len(result.runs) == 7 and (result.png is not None) == plot
@@ -54,7 +55,7 @@ def _tool_call(plot: bool) -> None:
 
 def bench() -> None:
     began = time.perf_counter()
-    from tools.problems import make_problem, run_optimizer
+    from tools.optimizers.problems import make_problem, run_optimizer
 
     run_optimizer(make_problem("rosenbrock"), "adam", 0.1, 1)
     cold = time.perf_counter() - began
@@ -80,7 +81,7 @@ def bench() -> None:
 
 def tune() -> None:
     """Recompute the default-lr table by its documented rule and show where it differs from DEFAULT_LR."""
-    from tools import problems
+    from tools.optimizers import problems
 
     differ = 0
     for name in problems.PROBLEM_NAMES:

@@ -3,7 +3,7 @@
 Start-up fast path: Claude Desktop and the agent spawn ``protoplay serve mcp`` often and wait for it, and the
 goal is a start as quick as a bare MCP server's; typer plus the other capabilities' command modules would add
 ~5 % to it. So exactly that command line is handed to the function the ``serve mcp`` command itself calls for
-stdio (:func:`servers.mcp_server.serve_spawned`) before the CLI is imported: same behaviour, sooner.
+stdio (:func:`servers.mcp.server.serve_spawned`) before the CLI is imported: same behaviour, sooner.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ _STDIO_MCP = (["serve", "mcp"], ["serve", "mcp", "--transport", "stdio"])
 
 def main() -> None:
     if sys.argv[1:] in _STDIO_MCP:
-        from servers.mcp_server import serve_spawned
+        from servers.mcp.server import serve_spawned
 
         sys.exit(serve_spawned())
-    from servers.cli import main as cli_main
+    from servers.cli.main import main as cli_main
 
     cli_main()
 

@@ -17,20 +17,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError, create_model
 
-from tools import (
-    backbones,
-    diagnostics,
-    finetuning,
-    gradients,
-    information,
-    knowledge,
-    layers,
-    losses,
-    ood,
-    optimizer_choice,
-    optimizers,
-)
+from tools import knowledge
+from tools.complexity import backbones, layers
 from tools.errors import ToolInputError
+from tools.finetuning import calculators as finetuning
+from tools.information import losses, measures, ood
+from tools.optimizers import choice as optimizer_choice
+from tools.optimizers import experiments as optimizers
+from tools.training import diagnostics, gradients
 
 __all__ = ["TOOLS", "Theme", "ToolSpec", "arguments_model", "call_tool", "get_tool", "validate_arguments"]
 
@@ -74,9 +68,9 @@ class ToolSpec:
 
 TOOLS: tuple[ToolSpec, ...] = (
     # information theory and losses
-    ToolSpec(information.entropy, Theme.INFORMATION_THEORY),
-    ToolSpec(information.cross_entropy, Theme.INFORMATION_THEORY),
-    ToolSpec(information.kl_divergence, Theme.INFORMATION_THEORY),
+    ToolSpec(measures.entropy, Theme.INFORMATION_THEORY),
+    ToolSpec(measures.cross_entropy, Theme.INFORMATION_THEORY),
+    ToolSpec(measures.kl_divergence, Theme.INFORMATION_THEORY),
     ToolSpec(losses.classification_loss, Theme.INFORMATION_THEORY),
     ToolSpec(losses.distillation_loss, Theme.INFORMATION_THEORY),
     # layer calculators and backbones

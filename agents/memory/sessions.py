@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from agents.memory.short_term import ShortTermMemory
 from agents.memory.store import SQLiteStore
-from agents.model import Message
+from agents.models.openai import Message
 
 __all__ = ["Session", "SessionInfo", "SessionStore"]
 

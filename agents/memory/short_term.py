@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from agents.model import Message
+from agents.models.openai import Message
 from agents.text import one_line
 
 __all__ = ["ShortTermMemory", "Turn", "estimate_tokens", "extractive_summary"]

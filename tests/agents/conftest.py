@@ -15,7 +15,7 @@ from mcp.server.mcpserver import Image, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from agents.testing.http import forbid_real_requests
+from agents.models.testing.http import forbid_real_requests
 
 # A 1×1 transparent PNG (hand-assembled): enough for image content to round-trip.
 PNG_1X1 = bytes.fromhex(

@@ -14,9 +14,9 @@ import httpx
 import pytest
 from a2a.types import TaskState
 
-from agents.a2a_client import PeerClient
-from agents.compose import compose_answers
-from agents.coordinator import (
+from agents.a2a.client import PeerClient
+from agents.a2a.compose import compose_answers
+from agents.a2a.coordinator import (
     PeerToolbox,
     coordinator_turn,
     split_requests,
@@ -24,17 +24,17 @@ from agents.coordinator import (
 from agents.errors import ModelAPIError
 from agents.loop import Agent
 from agents.memory.sessions import Session
-from agents.testing import FunctionModel, ScriptedModel, call
+from agents.models.testing import FunctionModel, ScriptedModel, call
 from agents.trace import TraceWriter, read_trace
-from servers.a2a_app import free_port
-from servers.a2a_specialist import open_specialist
+from servers.a2a.app import free_port
+from servers.a2a.specialist import open_specialist
 
 FAIR_COIN = {"p": [0.5, 0.5], "base": "2"}
 
 
 @pytest.fixture(scope="module")
 def mcp_server():
-    from servers.mcp_server import build_server
+    from servers.mcp.server import build_server
 
     return build_server()
 

@@ -16,7 +16,7 @@ from agents.memory import long_term
 from agents.memory.long_term import LongTermMemory, search_terms
 from agents.memory.sessions import Session, SessionStore
 from agents.memory.store import SQLiteStore
-from agents.testing import ScriptedModel, call
+from agents.models.testing import ScriptedModel, call
 
 
 @pytest.fixture(params=[True, False], ids=["fts5", "fallback"])

@@ -9,10 +9,10 @@ import pytest
 
 from agents.errors import MaxStepsExceeded
 from agents.loop import Agent, RunFinished, ToolCallFinished, ToolCallStarted
-from agents.mcp_bridge import connect_mcp
+from agents.mcp.client import connect_mcp
 from agents.memory.sessions import Session
-from agents.model import TextDelta
-from agents.testing import FunctionModel, ScriptedModel, call, reply
+from agents.models.openai import TextDelta
+from agents.models.testing import FunctionModel, ScriptedModel, call, reply
 from agents.trace import TraceWriter, read_trace
 
 

@@ -1,6 +1,6 @@
 """The agent's MCP client and a streamable-HTTP server that requires a bearer token (`serve mcp --token`).
 
-The server is the real one (``servers.mcp_server``) under uvicorn in a thread on a free loopback port, behind
+The server is the real one (``servers.mcp.server``) under uvicorn in a thread on a free loopback port, behind
 a switch that can make it answer 401 to everything (a server restarted with another token).
 """
 
@@ -17,9 +17,9 @@ import pytest
 
 from agents.config import MCP_TOKEN_ENV, resolve_mcp_token
 from agents.errors import ToolServerError
-from agents.mcp_bridge import connect_mcp
+from agents.mcp.client import connect_mcp
+from agents.models.testing import ScriptedModel, call
 from agents.runtime import open_agent
-from agents.testing import ScriptedModel, call
 
 TOKEN = "s3cret-token"
 
@@ -42,7 +42,7 @@ def token_server() -> Iterator[TokenServer]:
     import uvicorn
     from starlette.responses import PlainTextResponse
 
-    from servers.mcp_server import build_server, http_app
+    from servers.mcp.server import build_server, http_app
 
     port = _free_port()
     state = TokenServer(url=f"http://127.0.0.1:{port}/mcp")

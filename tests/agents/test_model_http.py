@@ -11,10 +11,10 @@ from openai import AsyncOpenAI
 
 from agents.errors import ModelAPIError
 from agents.loop import Agent
-from agents.mcp_bridge import connect_mcp
+from agents.mcp.client import connect_mcp
 from agents.memory.sessions import Session
-from agents.model import OpenAIModel
-from agents.testing.http import TEST_BASE_URL, RealEndpointError, completion, mock_openai, stream
+from agents.models.openai import OpenAIModel
+from agents.models.testing.http import TEST_BASE_URL, RealEndpointError, completion, mock_openai, stream
 
 # retry-after-ms makes the client's built-in backoff wait 1 ms instead of ~0.5-8 s (openai
 # _calculate_retry_timeout)

@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from agents.compose import compose_answers
-from agents.offline.answers import render_result
-from agents.offline.constraints import parse_constraints
-from agents.offline.engine import OfflineBrain
-from agents.offline.prose import ANSWER_LIMIT
+from agents.a2a.compose import compose_answers
+from agents.models.offline.answers import render_result
+from agents.models.offline.constraints import parse_constraints
+from agents.models.offline.engine import OfflineBrain
+from agents.models.offline.prose import ANSWER_LIMIT
 from tools.catalog import call_tool
 
 # torchvision weight metadata (`get_weight(...).meta`): num_params exact; "_ops" GFLOPS are GMACs.
@@ -299,7 +299,7 @@ def test_the_composed_table_labels_rows_by_what_tells_the_requests_apart():
 
 
 def test_several_results_become_one_table_per_tool_with_the_fit_verdict():
-    from agents.offline.answers import format_value, render_results
+    from agents.models.offline.answers import format_value, render_results
 
     calls = []
     memories = {}
@@ -327,7 +327,7 @@ def test_several_results_become_one_table_per_tool_with_the_fit_verdict():
 
 
 def test_a_bound_in_the_request_is_applied_to_the_rows_of_several_calls():
-    from agents.offline.answers import render_results
+    from agents.models.offline.answers import render_results
 
     calls = [
         (

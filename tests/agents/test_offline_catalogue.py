@@ -1,7 +1,7 @@
 """The offline model against the real catalogue: for every tool, one English and one Chinese request reaches
 the right tool with the right arguments, and those arguments pass the tool's own validation.
 
-The tool specs come from the MCP server (``servers.mcp_server.build_server``) through the agent's MCP client,
+The tool specs come from the MCP server (``servers.mcp.server.build_server``) through the agent's MCP client,
 exactly as the offline model receives them; nothing here lists the tools' parameters by hand except the
 expected values, which are read off each request.
 """
@@ -15,13 +15,13 @@ import pytest
 from agents.config import resolve_model_config
 from agents.local_tools import AskUserArguments, ForgetArguments, RecallArguments, RememberArguments
 from agents.loop import Agent
-from agents.mcp_bridge import connect_mcp
+from agents.mcp.client import connect_mcp
 from agents.memory.long_term import LongTermMemory
 from agents.memory.sessions import Session
-from agents.model import build_model
-from agents.offline.engine import OfflineBrain
-from agents.testing import ScriptedModel
-from servers.mcp_server import build_server
+from agents.models.offline.engine import OfflineBrain
+from agents.models.openai import build_model
+from agents.models.testing import ScriptedModel
+from servers.mcp.server import build_server
 from tools.catalog import TOOLS, validate_arguments
 
 CASES = [  # (tool, request, arguments that must be read from it: read by hand from the request text)

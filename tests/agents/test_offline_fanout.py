@@ -11,13 +11,13 @@ import asyncio
 import pytest
 
 from agents.loop import Agent
-from agents.mcp_bridge import connect_mcp
+from agents.mcp.client import connect_mcp
 from agents.memory.long_term import LongTermMemory
-from agents.offline.engine import OfflineBrain
-from agents.offline.fanout import listed_values
-from agents.offline.schema import ToolView
-from agents.testing import ScriptedModel
-from servers.mcp_server import build_server
+from agents.models.offline.engine import OfflineBrain
+from agents.models.offline.fanout import listed_values
+from agents.models.offline.schema import ToolView
+from agents.models.testing import ScriptedModel
+from servers.mcp.server import build_server
 from tools.catalog import validate_arguments
 
 PLAN = (

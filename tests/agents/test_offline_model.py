@@ -10,10 +10,10 @@ import pytest
 from openai import AsyncOpenAI, BadRequestError
 
 from agents.config import OFFLINE_MODEL_NAME
-from agents.offline.answers import format_value, render_result
-from agents.offline.engine import OfflineBrain
-from agents.offline.transport import OfflineTransport
-from agents.offline.wire import chat_completion, chat_completion_chunks
+from agents.models.offline.answers import format_value, render_result
+from agents.models.offline.engine import OfflineBrain
+from agents.models.offline.transport import OfflineTransport
+from agents.models.offline.wire import chat_completion, chat_completion_chunks
 
 ENTROPY = {
     "type": "function",

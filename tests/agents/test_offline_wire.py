@@ -1,4 +1,5 @@
-"""`agents.offline.wire`: the one request → response path of the in-process transport and `serve llm`."""
+"""`agents.models.offline.wire`: the one request → response path of the in-process transport and
+`serve llm`."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import json
 
 import httpx2
 
-from agents.offline.engine import OfflineBrain
-from agents.offline.transport import OfflineTransport
-from agents.offline.wire import handle_chat_completions, route_not_found
+from agents.models.offline.engine import OfflineBrain
+from agents.models.offline.transport import OfflineTransport
+from agents.models.offline.wire import handle_chat_completions, route_not_found
 
 
 def test_a_rejected_request_is_a_400_with_an_openai_style_error():

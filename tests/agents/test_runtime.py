@@ -5,9 +5,9 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 
 from agents.config import resolve_model_config
-from agents.model import OpenAIModel
+from agents.models.openai import OpenAIModel
+from agents.models.testing import ScriptedModel
 from agents.runtime import open_model
-from agents.testing import ScriptedModel
 
 
 async def test_a_built_model_is_closed_with_the_stack():

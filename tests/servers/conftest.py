@@ -16,7 +16,7 @@ FUZZ_CASES = pytest.StashKey[dict[str, int]]()
 @pytest.fixture(scope="session")
 def mcp_server():
     """The real server over the whole catalogue (stateless, so one instance serves every test)."""
-    from servers.mcp_server import build_server
+    from servers.mcp.server import build_server
 
     return build_server()
 

@@ -10,11 +10,11 @@ from a2a.client.card_resolver import parse_agent_card
 from a2a_support import JsonRpc, asgi_client, user_message
 from mcp import Client
 
-from agents.mcp_bridge import mcp_tool_to_spec
-from agents.offline.engine import OfflineBrain
-from agents.testing import ScriptedModel
-from servers.a2a_app import THEME_EXAMPLES, StoreError, open_task_store, skills_from_tools
-from servers.a2a_specialist import open_specialist
+from agents.mcp.client import mcp_tool_to_spec
+from agents.models.offline.engine import OfflineBrain
+from agents.models.testing import ScriptedModel
+from servers.a2a.app import THEME_EXAMPLES, StoreError, open_task_store, skills_from_tools
+from servers.a2a.specialist import open_specialist
 from tools.catalog import TOOLS, Theme
 
 

@@ -9,12 +9,12 @@ import httpx
 from a2a.types import TaskState
 from a2a_support import JsonRpc, running, user_message
 
-from agents.a2a_client import PeerClient
-from agents.testing import FunctionModel, ScriptedModel, call
+from agents.a2a.client import PeerClient
+from agents.models.testing import FunctionModel, ScriptedModel, call
 from agents.trace import read_trace
-from servers.a2a_app import free_port
-from servers.a2a_coordinator import run_coordinator
-from servers.a2a_specialist import run_specialist
+from servers.a2a.app import free_port
+from servers.a2a.coordinator import run_coordinator
+from servers.a2a.specialist import run_specialist
 
 ENTROPY_REQUEST = "Entropy of [0.5, 0.25, 0.25] in bits"
 # Hand derivation: H = ½·log2 2 + 2·¼·log2 4 = 0.5 + 1 = 1.5 bits.

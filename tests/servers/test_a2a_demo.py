@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from servers import a2a_demo
-from servers.a2a_demo import DemoError, list_scenarios, load_scenario
+from servers.a2a import demo as a2a_demo
+from servers.a2a.demo import DemoError, list_scenarios, load_scenario
 
 SCENARIOS = ["backbone-for-phone", "diagnose-training", "plan-finetune", "cancel-midway", "specialist-down"]
 
@@ -87,8 +87,8 @@ def test_diagnose_training_round_trips_input_required(demo_runs):
 
 
 def test_plan_finetune_fans_one_sentence_out_into_parallel_tool_calls(demo_runs):
-    from agents.offline.answers import format_value
-    from tools.finetuning import finetune_memory, peft_trainable_params
+    from agents.models.offline.answers import format_value
+    from tools.finetuning.calculators import finetune_memory, peft_trainable_params
 
     transcript, _ = transcript_and_trace(played(demo_runs, "plan-finetune"))
     assert transcript.count("protoplay-ml-specialist ▸ running finetune_memory(") == 3

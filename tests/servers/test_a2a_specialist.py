@@ -33,9 +33,9 @@ from a2a_support import (
 )
 
 from agents.errors import ModelAPIError
-from agents.testing import FunctionModel, ScriptedModel, call
+from agents.models.testing import FunctionModel, ScriptedModel, call
 from agents.trace import TraceWriter, read_trace
-from servers.a2a_specialist import open_specialist
+from servers.a2a.specialist import open_specialist
 
 FAIR_COIN = {"p": [0.5, 0.5], "base": "2"}
 # Hand derivation: H([½, ½]) = −2·½·log2 ½ = 1 bit.

@@ -15,10 +15,10 @@ from rich.console import Console
 
 from agents.errors import ModelAPIError
 from agents.loop import Agent
-from agents.mcp_bridge import connect_mcp
+from agents.mcp.client import connect_mcp
 from agents.memory.sessions import Session
-from agents.testing import ScriptedModel, call
-from servers.chat_repl import run_turn
+from agents.models.testing import ScriptedModel, call
+from servers.cli.chat_repl import run_turn
 
 
 def run(exe: str, env: dict[str, str], *args: str, stdin: str | None = None, timeout: int = 120):

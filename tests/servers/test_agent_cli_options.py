@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 import agents.runtime as runtime_module
 from agents.errors import ToolServerError
+from agents.models.testing import ScriptedModel
 from agents.runtime import open_agent
-from agents.testing import ScriptedModel
-from servers.cli import app
+from servers.cli.main import app
 
 TOKEN = "cli-s3cret"
 
@@ -219,7 +219,7 @@ def test_serve_a2a_specialist_uses_the_mcp_token(protoplay_exe, clean_env, token
 
 
 async def test_open_specialist_refuses_to_start_without_the_token(token_mcp_url):
-    from servers.a2a_specialist import open_specialist
+    from servers.a2a.specialist import open_specialist
 
     with pytest.raises(ToolServerError, match=r"rejected the token \(HTTP 401\)"):
         async with open_specialist(url="http://127.0.0.1:1/", mcp=token_mcp_url, task_store="memory"):

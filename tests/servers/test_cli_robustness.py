@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from servers.cli import app
+from servers.cli.main import app
 
 runner = CliRunner()
 
@@ -152,7 +152,7 @@ def test_trace_show_skips_lines_that_are_not_events_and_says_how_many(protoplay_
 _CRASHER = textwrap.dedent(
     """
     import sys
-    import servers.cli as cli
+    import servers.cli.main as cli
 
     @cli.app.command("boom")
     def boom(kind: str) -> None:

@@ -15,11 +15,11 @@ from typer.testing import CliRunner
 
 from agents.config import OFFLINE_MODEL_NAME, resolve_model_config
 from agents.loop import Agent
-from agents.mcp_bridge import connect_mcp
+from agents.mcp.client import connect_mcp
 from agents.memory.sessions import Session
-from agents.model import build_model
-from servers.cli import app
-from servers.llm_server import build_app
+from agents.models.openai import build_model
+from servers.cli.main import app
+from servers.llm.server import build_app
 
 ENTROPY_TOOL = {
     "type": "function",

@@ -17,8 +17,8 @@ from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from typer.testing import CliRunner
 
-from servers.cli import app
-from servers.mcp_config import ConfigError, desktop_config_path, install_entry, server_entry
+from servers.cli.main import app
+from servers.mcp.desktop_config import ConfigError, desktop_config_path, install_entry, server_entry
 from tools.catalog import TOOLS
 
 LEGACY_VERSION = "2025-11-25"

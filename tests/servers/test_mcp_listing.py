@@ -15,8 +15,8 @@ from mcp import Client
 from mcp_types import ResourceTemplateReference
 
 import tools
-from servers import mcp_listing
-from servers.mcp_server import spawned_server
+from servers.mcp import listing as mcp_listing
+from servers.mcp.server import spawned_server
 
 
 async def _everything_listed(server) -> dict:

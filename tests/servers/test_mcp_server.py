@@ -21,7 +21,7 @@ from mcp_calls import PROGRESS_CALL, VALID_CALLS
 from mcp_types import INVALID_PARAMS, PromptReference, ResourceTemplateReference
 from pydantic import Field
 
-from servers.mcp_server import build_server
+from servers.mcp.server import build_server
 from tools._common import PlotResult, ResultModel, report_progress
 from tools.catalog import TOOLS, Theme, ToolSpec, call_tool, validate_arguments
 from tools.errors import ToolInputError
@@ -197,7 +197,7 @@ async def test_a_non_finite_result_is_a_crash_not_output(caplog):
 
 
 def test_the_closed_input_schema_is_what_pydantic_derives():
-    from servers.mcp_tools import catalogue_tool
+    from servers.mcp.tools import catalogue_tool
 
     for spec in TOOLS:
         tool = catalogue_tool(spec)
@@ -271,7 +271,7 @@ async def test_cancelling_a_call_stops_the_tool_at_its_next_report(mode):
 
 
 async def test_cancelling_a_real_long_tool_stops_it_between_optimizers(mcp_server, monkeypatch):
-    from servers import mcp_tools
+    from servers.mcp import tools as mcp_tools
 
     reports: list[str] = []
     forward = mcp_tools._ProgressBridge.__call__
@@ -313,7 +313,7 @@ async def test_cancelling_a_real_long_tool_stops_it_between_optimizers(mcp_serve
 
 async def test_every_note_and_architecture_is_listed_as_a_resource(connect):
     async with connect() as client:
-        from tools.backbones import architecture_names
+        from tools.complexity.backbones import architecture_names
         from tools.knowledge import topic_slugs
 
         resources = {str(resource.uri): resource for resource in (await client.list_resources()).resources}
@@ -340,7 +340,7 @@ async def test_a_note_reads_as_its_markdown(connect):
 
 async def test_an_architecture_reads_as_its_layer_table(connect):
     async with connect() as client:
-        from tools.backbones import model_complexity
+        from tools.complexity.backbones import model_complexity
 
         expected = model_complexity(model="LeNet-5", per_layer=True)
         text = (await client.read_resource("arch://LeNet-5")).contents[0].text
@@ -435,7 +435,7 @@ async def test_a_prompt_carries_the_users_numbers_into_the_call(connect):
 
 async def test_choose_backbone_compares_the_whole_zoo(connect):
     async with connect() as client:
-        from tools.backbones import architecture_names
+        from tools.complexity.backbones import architecture_names
 
         rendered = await client.get_prompt("choose-backbone", {"max_params_millions": "5"})
         calls = _json_blocks(rendered.messages[0].content.text)
@@ -475,7 +475,7 @@ def test_building_and_listing_imports_no_torch_torchvision_or_matplotlib():
     script = (
         "import sys, anyio\n"
         "from mcp import Client\n"
-        "from servers.mcp_server import build_server\n"
+        "from servers.mcp.server import build_server\n"
         "async def main():\n"
         "    async with Client(build_server()) as c:\n"
         "        await c.list_tools(); await c.list_resources(); await c.list_prompts()\n"

@@ -6,8 +6,8 @@ import math
 import pytest
 import torch
 
-from tools.adabelief import AdaBelief
-from tools.problems import make_problem, run_optimizer
+from tools.optimizers.adabelief import AdaBelief
+from tools.optimizers.problems import make_problem, run_optimizer
 
 
 def _steps(opt: AdaBelief, param: torch.Tensor, grads: list[float]) -> list[float]:

@@ -12,16 +12,17 @@ import threading
 import pytest
 from pydantic import ValidationError
 
-from tools import backbones, progress_reporter
-from tools.backbones import (
+from tools import progress_reporter
+from tools.catalog import call_tool
+from tools.complexity import backbones
+from tools.complexity.backbones import (
     architecture_names,
     compare_models,
     list_architectures,
     model_complexity,
 )
-from tools.catalog import call_tool
+from tools.complexity.zoo.registry import ARCHITECTURES, resolve_architecture
 from tools.errors import ToolInputError
-from tools.zoo.registry import ARCHITECTURES, resolve_architecture
 
 TORCHVISION_ENTRIES = [arch for arch in ARCHITECTURES if arch.weights is not None]
 
@@ -82,7 +83,7 @@ def test_years_and_input_shapes_of_classic_entries():
         2020,
     )
     assert by_name["EfficientNet-B7"].input_shape == (3, 600, 600)  # torchvision transforms crop_size
-    assert by_name["MobileNetV1"].source == "tools.zoo.mobilenet_v1.mobilenet_v1"
+    assert by_name["MobileNetV1"].source == "tools.complexity.zoo.mobilenet_v1.mobilenet_v1"
 
 
 @pytest.mark.parametrize("arch", TORCHVISION_ENTRIES, ids=lambda a: a.name)
@@ -96,7 +97,8 @@ def test_documented_input_sizes_match_torchvision_metadata(arch):
 
 def test_list_architectures_does_not_count_anything():
     code = (
-        "import sys; from tools.backbones import list_architectures as f; f(); print('torch' in sys.modules)"
+        "import sys; from tools.complexity.backbones import list_architectures as f; f(); "
+        "print('torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
@@ -384,7 +386,8 @@ def test_compare_models_schema_bounds(args, field):
 
 def test_importing_the_tools_does_not_import_torch():
     code = (
-        "import sys, tools.catalog, tools.backbones, tools.zoo.registry, tools.zoo.custom; "
+        "import sys, tools.catalog, tools.complexity.backbones, tools.complexity.zoo.registry, "
+        "tools.complexity.zoo.custom; "
         "print(sorted(m for m in ('torch', 'torchvision', 'matplotlib') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

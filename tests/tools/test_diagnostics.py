@@ -6,9 +6,9 @@ import pytest
 
 from tools import progress_reporter
 from tools.catalog import call_tool
-from tools.diagnostics import diagnose_training
 from tools.errors import ToolInputError
-from tools.gradients import gradient_flow
+from tools.training.diagnostics import diagnose_training
+from tools.training.gradients import gradient_flow
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

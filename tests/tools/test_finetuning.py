@@ -9,10 +9,10 @@ import pytest
 
 from tools.catalog import call_tool
 from tools.errors import ToolInputError
-from tools.finetune.architecture import PRESETS, TransformerSpec, count_params, notional_spec, resolve_base
-from tools.finetune.memory import NF4_BYTES_PER_PARAM
-from tools.finetune.methods import Method
-from tools.finetuning import finetune_memory, peft_trainable_params
+from tools.finetuning.architecture import PRESETS, TransformerSpec, count_params, notional_spec, resolve_base
+from tools.finetuning.calculators import finetune_memory, peft_trainable_params
+from tools.finetuning.memory import NF4_BYTES_PER_PARAM
+from tools.finetuning.methods import Method
 
 GIB = 2**30
 
@@ -472,7 +472,7 @@ def test_memory_bad_input_names_the_field(args, field):
 
 
 def test_importing_the_tools_loads_neither_torch_nor_matplotlib():
-    code = "import sys, tools.finetuning; assert not {'torch', 'matplotlib'} & set(sys.modules)"
+    code = "import sys, tools.finetuning.calculators; assert not {'torch', 'matplotlib'} & set(sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

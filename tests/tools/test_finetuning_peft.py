@@ -10,8 +10,8 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 peft = pytest.importorskip("peft")
 
-from tools.finetune.architecture import PRESETS, TransformerSpec, count_params  # noqa: E402
-from tools.finetuning import peft_trainable_params  # noqa: E402
+from tools.finetuning.architecture import PRESETS, TransformerSpec, count_params  # noqa: E402
+from tools.finetuning.calculators import peft_trainable_params  # noqa: E402
 
 # Odd, distinct sizes so that a swapped d_in/d_out or a missing bias changes the count.
 BERT_SPEC = TransformerSpec(

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tools.catalog import call_tool
 from tools.errors import ToolInputError
-from tools.information import cross_entropy, entropy, kl_divergence
+from tools.information.measures import cross_entropy, entropy, kl_divergence
 
 LN2 = math.log(2.0)
 
@@ -279,6 +279,9 @@ def test_non_finite_entries_are_rejected_on_direct_calls_too():
 
 
 def test_importing_the_tool_modules_does_not_import_torch():
-    code = "import sys, tools.information, tools.losses, tools.layers; print('torch' in sys.modules)"
+    code = (
+        "import sys, tools.information.measures, tools.information.losses, tools.complexity.layers; "
+        "print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from tools.catalog import call_tool
 from tools.errors import ToolInputError
-from tools.losses import classification_loss, distillation_loss
+from tools.information.losses import classification_loss, distillation_loss
 
 
 def _random(rows: int, cols: int, seed: int, scale: float = 3.0) -> torch.Tensor:

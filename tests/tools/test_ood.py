@@ -7,7 +7,7 @@ import torch
 
 from tools.catalog import call_tool
 from tools.errors import ToolInputError
-from tools.ood import ood_detect
+from tools.information.ood import ood_detect
 
 
 def test_msp_matches_a_hand_derived_softmax() -> None:

@@ -9,11 +9,13 @@ from typing import get_args
 import pytest
 import torch
 
-from tools import optimizers, problems, progress_reporter
+from tools import progress_reporter
 from tools.catalog import call_tool
 from tools.errors import ToolInputError
-from tools.optimizer_choice import recommend_optimizer
-from tools.optimizers import compare_optimizers, learning_rate_sweep
+from tools.optimizers import experiments as optimizers
+from tools.optimizers import problems
+from tools.optimizers.choice import recommend_optimizer
+from tools.optimizers.experiments import compare_optimizers, learning_rate_sweep
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -27,7 +29,10 @@ def _no_nan_json(result) -> dict:
 
 
 def test_importing_the_tool_module_does_not_import_torch_or_matplotlib() -> None:
-    code = "import sys, tools.optimizers; print(any(m in sys.modules for m in ('torch', 'matplotlib')))"
+    code = (
+        "import sys, tools.optimizers.experiments; "
+        "print(any(m in sys.modules for m in ('torch', 'matplotlib')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -1,11 +1,12 @@
-"""The complexity engine (tools.zoo.counting): meta builds, the zero-cost swap, per-module attribution."""
+"""The complexity engine (tools.complexity.zoo.counting): meta builds, the zero-cost swap, per-module
+attribution."""
 
 import pytest
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from tools.zoo.counting import count_module, meta_device
+from tools.complexity.zoo.counting import count_module, meta_device
 
 
 def test_meta_device_allocates_nothing_and_skips_initialisation():

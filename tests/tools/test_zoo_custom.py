@@ -11,11 +11,11 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from tools.backbones import custom_network_complexity
 from tools.catalog import call_tool, validate_arguments
+from tools.complexity.backbones import custom_network_complexity
+from tools.complexity.zoo.counting import meta_device
+from tools.complexity.zoo.sequence import LSTMOutput
 from tools.errors import ToolInputError
-from tools.zoo.counting import meta_device
-from tools.zoo.sequence import LSTMOutput
 
 
 def _run(layers, input_shape):

@@ -10,10 +10,10 @@ import math
 import pytest
 import torch
 
-from tools.backbones import model_complexity
-from tools.zoo.counting import count_module, meta_device
-from tools.zoo.lenet import C3_CONNECTIONS, EuclideanRBF, LeNet5, ScaledTanh
-from tools.zoo.mobilenet_v1 import MobileNetV1
+from tools.complexity.backbones import model_complexity
+from tools.complexity.zoo.counting import count_module, meta_device
+from tools.complexity.zoo.lenet import C3_CONNECTIONS, EuclideanRBF, LeNet5, ScaledTanh
+from tools.complexity.zoo.mobilenet_v1 import MobileNetV1
 
 # --- LeNet-5
 

@@ -1,0 +1,283 @@
+"""What the offline model reads from a tool spec: its name, words, Chinese terms and parameter slots.
+
+Everything comes from the spec the model is offered (name, description, JSON schema of the parameters), never
+from a list kept elsewhere.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from agents.models.offline.lexicon import STOP_WORDS
+
+__all__ = ["Slot", "ToolView", "fold", "is_name_like", "norm", "phrases", "token_keys", "tokens", "words"]
+
+_WORD = re.compile(r"[a-z][a-z0-9]*")
+_CJK_TERM = re.compile(r"[A-Za-z]{0,4}[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_ARROW = re.compile(r"([\w.\-]+)\s*(?:→|->|=>|=|:)\s*([A-Za-z][\w\-]*)")
+
+
+def fold(word: str) -> str:
+    """Lower case with a plural ``s`` folded, so "parameters" meets "parameter"."""
+    word = word.lower()
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Content words of ``text`` (lower case, folded, stop words removed)."""
+    return [fold(w) for w in _WORD.findall(text.lower()) if w not in STOP_WORDS]
+
+
+def norm(value: str) -> str:
+    """Case- and punctuation-insensitive form: "ResNet-50" → "resnet50", "vit_b_16" → "vitb16"."""
+    return re.sub(r"[^0-9a-z\u3400-\u9fff]+", "", value.lower())
+
+
+_TOKEN = re.compile(r"[^\s,;:()\[\]{}?!]+")
+_QUANTITY = re.compile(r"^\d+(?:\.\d+)?(?:[a-z]{1,2}|x\d+)?$")
+
+
+def tokens(text: str) -> list[tuple[int, int, str]]:
+    """Whitespace/punctuation-separated tokens with their spans."""
+    return [(m.start(), m.end(), m.group().rstrip(".:")) for m in _TOKEN.finditer(text)]
+
+
+def token_keys(text: str, width: int = 3) -> set[str]:
+    """Normalised runs of 1..``width`` adjacent tokens ("low memory" → "lowmemory", "ResNet-50" →
+    "resnet50")."""
+    parts = [norm(token) for _, _, token in tokens(text)]
+    return {"".join(parts[i : i + n]) for n in range(1, width + 1) for i in range(len(parts) - n + 1)} - {""}
+
+
+def is_name_like(token: str) -> bool:
+    """An identifier such as "ResNet-50", "vit_b_16", "AlexNet" (letters with digits, or inner capitals),
+    but not a quantity such as "7B", "24GB" or "3x3"."""
+    token = token.strip("'\"`.,:;()")
+    if len(token) < 3 or _QUANTITY.match(token.lower()):
+        return False
+    has_alpha = any(c.isalpha() for c in token)
+    if has_alpha and any(c.isdigit() for c in token):
+        return True
+    return re.search(r"[a-z][A-Z]", token) is not None
+
+
+@dataclass
+class Slot:
+    """One parameter of a tool, reduced to what argument filling needs."""
+
+    name: str
+    types: set[str]
+    """JSON types accepted (``integer``, ``number``, ``boolean``, ``string``, ``array``, ``object``,
+    ``null``)."""
+    description: str
+    required: bool
+    default: Any = None
+    enum: list[Any] = field(default_factory=list)
+    """Allowed scalar values (from ``enum``/``const``, across ``anyOf`` branches)."""
+    item_types: set[str] = field(default_factory=set)
+    """For arrays: the item types (``array`` items mean a matrix)."""
+    item_enum: list[Any] = field(default_factory=list)
+    """For arrays of enum values (e.g. several model names)."""
+    minimum: float | None = None
+    maximum: float | None = None
+    synonyms: dict[str, Any] = field(default_factory=dict)
+    """Words the description maps to enum values ("2 → bits" gives ``bits`` → ``"2"``)."""
+
+    @property
+    def name_words(self) -> list[str]:
+        return [fold(part) for part in self.name.split("_") if part]
+
+    @property
+    def keywords(self) -> set[str]:
+        return set(self.name_words) | set(words(self.description))
+
+    @property
+    def lead_words(self) -> set[str]:
+        """The first words of the description, which usually say what the slot is ("Rank …")."""
+        return set(words(self.description)[:3])
+
+    @property
+    def wants_names(self) -> bool:
+        """A free-text slot (or list) that holds names ("Zoo name, e.g. 'ResNet-50'")."""
+        free = ("string" in self.types and not self.enum) or (
+            "array" in self.types and "string" in self.item_types and not self.item_enum
+        )
+        return free and re.search(r"\bnames?\b", self.description.lower()) is not None
+
+    @property
+    def numeric(self) -> bool:
+        return bool(self.types & {"integer", "number"}) and not self.enum
+
+    @property
+    def is_vector(self) -> bool:
+        return "array" in self.types and bool(self.item_types & {"number", "integer"})
+
+    @property
+    def is_matrix(self) -> bool:
+        return "array" in self.types and "array" in self.item_types
+
+
+@dataclass
+class ToolView:
+    """A tool spec as the offline model sees it."""
+
+    name: str
+    description: str
+    slots: list[Slot]
+    name_words: list[str]
+    summary: str
+    """The first line of the description."""
+    desc_words: set[str]
+    summary_words: set[str]
+    cjk_terms: list[str]
+    """Chinese terms in the description ("信息熵", "KL散度"), longest first."""
+    enum_values: dict[str, list[str]]
+    """Normalised enum value → slot names that accept it."""
+    phrases: set[tuple[str, ...]] = field(default_factory=set)
+    """Two- and three-word phrases of the description."""
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> ToolView:
+        function = spec.get("function", spec)
+        name = function["name"]
+        description = function.get("description") or ""
+        schema = function.get("parameters") or {}
+        slots = _slots(schema)
+        enum_values: dict[str, list[str]] = {}
+        for slot in slots:
+            for value in [*slot.enum, *slot.item_enum]:
+                if isinstance(value, str) and len(norm(value)) >= 2:
+                    enum_values.setdefault(norm(value), []).append(slot.name)
+        summary = _first_sentence(description)
+        terms = sorted(set(_CJK_TERM.findall(description)), key=len, reverse=True)
+        return cls(
+            name=name,
+            description=description,
+            slots=slots,
+            name_words=[fold(part) for part in name.split("_") if part],
+            summary=summary,
+            desc_words=set(words(description)),
+            summary_words=set(words(summary)),
+            cjk_terms=terms,
+            enum_values=enum_values,
+            phrases=phrases(description),
+        )
+
+    def slot(self, name: str) -> Slot | None:
+        return next((slot for slot in self.slots if slot.name == name), None)
+
+
+def _first_sentence(description: str) -> str:
+    line = description.strip().split("\n", 1)[0]
+    match = re.search(r"(?<=\w{3}[.!?])\s|(?<=。)", line)
+    return line[: match.start()] if match else line
+
+
+def phrases(text: str) -> set[tuple[str, ...]]:
+    """Two- and three-word phrases, stop words included ("what do you remember" is a phrase)."""
+    raw = re.findall(r"[a-z][a-z0-9]*", text.lower())
+    pairs = {(a, b) for a, b in itertools.pairwise(raw) if not (len(a) < 3 and len(b) < 3)}
+    return pairs | set(zip(raw, raw[1:], raw[2:], strict=False))
+
+
+def _resolve(node: Any, defs: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    if not isinstance(node, dict):
+        return {}
+    ref = node.get("$ref")
+    if isinstance(ref, str) and depth < 10:
+        target = defs.get(ref.rsplit("/", 1)[-1], {})
+        merged = {**_resolve(target, defs, depth + 1), **{k: v for k, v in node.items() if k != "$ref"}}
+        return merged
+    return node
+
+
+def _branches(node: dict[str, Any], defs: dict[str, Any]) -> list[dict[str, Any]]:
+    node = _resolve(node, defs)
+    for key in ("anyOf", "oneOf"):
+        if isinstance(node.get(key), list):
+            out: list[dict[str, Any]] = []
+            for branch in node[key]:
+                out.extend(_branches(branch, defs))
+            return out
+    return [node]
+
+
+def _slots(schema: dict[str, Any]) -> list[Slot]:
+    defs = schema.get("$defs") or schema.get("definitions") or {}
+    required = set(schema.get("required") or ())
+    slots = []
+    for name, raw in (schema.get("properties") or {}).items():
+        node = _resolve(raw, defs)
+        slot = Slot(
+            name=name,
+            types=set(),
+            description=str(node.get("description") or raw.get("description") or ""),
+            required=name in required,
+            default=node.get("default"),
+        )
+        for branch in _branches(node, defs):
+            _absorb(slot, branch, defs)
+        slot.synonyms = _synonyms(slot)
+        slots.append(slot)
+    return slots
+
+
+def _absorb(slot: Slot, branch: dict[str, Any], defs: dict[str, Any]) -> None:
+    kind = branch.get("type")
+    kinds = kind if isinstance(kind, list) else [kind] if kind else []
+    if "enum" in branch:
+        slot.enum.extend(branch["enum"])
+        kinds = kinds or sorted({_json_type(v) for v in branch["enum"]})
+    if "const" in branch:
+        slot.enum.append(branch["const"])
+        kinds = kinds or [_json_type(branch["const"])]
+    if not kinds and "properties" in branch:
+        kinds = ["object"]
+    slot.types.update(kinds)
+    if "array" in kinds:
+        for item in _branches(branch.get("items") or {}, defs):
+            item_kind = item.get("type")
+            if "enum" in item:
+                slot.item_enum.extend(item["enum"])
+                slot.item_types.add("string")
+            elif item_kind:
+                slot.item_types.update(item_kind if isinstance(item_kind, list) else [item_kind])
+            elif "properties" in item:
+                slot.item_types.add("object")
+    for bound, attr in (
+        ("minimum", "minimum"),
+        ("exclusiveMinimum", "minimum"),
+        ("maximum", "maximum"),
+        ("exclusiveMaximum", "maximum"),
+    ):
+        if bound in branch and getattr(slot, attr) is None:
+            setattr(slot, attr, branch[bound])
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if value is None:
+        return "null"
+    return "string"
+
+
+def _synonyms(slot: Slot) -> dict[str, Any]:
+    """Words the description ties to an enum value: "e → nats, 2 → bits" maps nats → "e", bits → "2"."""
+    if not slot.enum:
+        return {}
+    by_text = {str(value).lower(): value for value in slot.enum}
+    found: dict[str, Any] = {}
+    for left, right in _ARROW.findall(slot.description):
+        if left.lower() in by_text and right.lower() not in by_text:
+            found[fold(right)] = by_text[left.lower()]
+    return found

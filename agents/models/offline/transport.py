@@ -1,0 +1,36 @@
+"""The offline model as an httpx2 transport: plug it into ``openai.AsyncOpenAI`` and no socket is opened.
+
+    client = AsyncOpenAI(api_key="offline", base_url="http://offline.protoplay.invalid/v1",
+                         http_client=httpx2.AsyncClient(transport=OfflineTransport()))
+
+Serves ``GET /v1/models`` and ``POST /v1/chat/completions`` (streamed or not); anything else is a 404.
+"""
+
+from __future__ import annotations
+
+import httpx2
+
+from agents.models.offline.engine import OfflineBrain
+from agents.models.offline.wire import WireResponse, handle_chat_completions, models_listing, route_not_found
+
+__all__ = ["OfflineTransport"]
+
+
+class OfflineTransport(httpx2.AsyncBaseTransport):
+    """Answers chat-completions requests with :class:`~agents.models.offline.engine.OfflineBrain`, in
+    process."""
+
+    def __init__(self, brain: OfflineBrain | None = None) -> None:
+        self.brain = brain or OfflineBrain()
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        path = request.url.path.rstrip("/")
+        if request.method == "GET" and path.endswith("/models"):
+            reply = WireResponse.json(200, models_listing())
+        elif request.method == "POST" and path.endswith("/chat/completions"):
+            reply = handle_chat_completions(self.brain, await request.aread())
+        else:
+            reply = route_not_found(request.method, path)
+        return httpx2.Response(
+            reply.status, content=reply.content, headers={"content-type": reply.content_type}
+        )

@@ -1,0 +1,1 @@
+"""The ``protoplay`` command line: one module per command group."""

@@ -1,0 +1,359 @@
+"""Guided prompts: a user's situation in, a step-by-step plan of tool calls out.
+
+Each prompt turns its (string) arguments into the exact JSON arguments of the tools it asks the model to
+call, validated against those tools' schemas when the prompt is rendered: a prompt never suggests a call the
+tool would reject, and a bad argument is a protocol error naming it (``-32602``). The most relevant note is
+attached as an embedded resource, so the model has the background even where it cannot read resources.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import re
+import typing
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.prompts.base import Message, Prompt, UserMessage
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS, EmbeddedResource, TextResourceContents
+from pydantic import Field
+
+from tools.errors import ToolInputError
+
+__all__ = ["PROMPT_TOOLS", "add_prompts", "prompt_argument_choices"]
+
+#: Prompt → the tool whose parameters share its argument names (for argument completion).
+PROMPT_TOOLS: Mapping[str, str] = {
+    "diagnose-training": "diagnose_training",
+    "choose-backbone": "compare_models",
+    "plan-finetune": "finetune_memory",
+    "pick-optimizer": "recommend_optimizer",
+}
+
+
+def add_prompts(server: MCPServer) -> None:
+    """Register the four guided prompts on ``server``."""
+    for name, fn, title in (
+        ("diagnose-training", diagnose_training, "Diagnose a training run"),
+        ("choose-backbone", choose_backbone, "Choose a backbone under constraints"),
+        ("plan-finetune", plan_finetune, "Plan a fine-tune for a model and a GPU"),
+        ("pick-optimizer", pick_optimizer, "Pick an optimizer"),
+    ):
+        server.add_prompt(Prompt.from_function(fn, name=name, title=title, description=inspect.getdoc(fn)))
+
+
+def prompt_argument_choices(prompt: str, argument: str) -> list[str] | None:
+    """Allowed values of a prompt argument, read from the enum of the same-named tool parameter."""
+    from tools.catalog import get_tool
+
+    tool = PROMPT_TOOLS.get(prompt)
+    if tool is None:
+        return None
+    parameter = typing.get_type_hints(get_tool(tool).fn, include_extras=True).get(argument)
+    return _literal_values(parameter) if parameter is not None else None
+
+
+# ------------------------------------------------------------------------------------------------ prompts
+
+
+def diagnose_training(
+    train_loss: Annotated[str, Field(description="Training loss per epoch, e.g. '2.1, 1.6, 1.2, 0.9'.")],
+    val_loss: Annotated[str, Field(description="Validation loss per epoch, same number of values.")],
+    train_metric: Annotated[
+        str | None, Field(description="Optional training metric (e.g. accuracy) per epoch.")
+    ] = None,
+    val_metric: Annotated[str | None, Field(description="Optional validation metric per epoch.")] = None,
+    context: Annotated[
+        str | None, Field(description="Anything else worth knowing: model, data size, lr schedule …")
+    ] = None,
+) -> list[Message]:
+    """Diagnose a training run from its loss curves: over-/under-fitting, divergence, instability; remedies.
+
+    Returns a guided request: call diagnose_training on your curves, read the verdict and its evidence, then
+    rank the remedies from the notes (过拟合 / 欠拟合 / 梯度爆炸).
+    """
+    arguments: dict[str, Any] = {"train_loss": _numbers("train_loss", train_loss)}
+    arguments["val_loss"] = _numbers("val_loss", val_loss)
+    if train_metric:
+        arguments["train_metric"] = _numbers("train_metric", train_metric)
+    if val_metric:
+        arguments["val_metric"] = _numbers("val_metric", val_metric)
+    _check("diagnose_training", arguments)
+    text = "\n".join(
+        [
+            f"I trained a model for {len(arguments['train_loss'])} epochs; what do the curves say?",
+            *([f"Context: {context.strip()}"] if context and context.strip() else []),
+            "",
+            "1. Call the `diagnose_training` tool with exactly these arguments (null marks a NaN/inf loss):",
+            _json_block(arguments),
+            "2. Give the verdict in one line, then the evidence the tool reports: the gap between the "
+            "curves at the end, their trends, the epoch of the best validation loss and where early "
+            "stopping would stop.",
+            "3. Recommend the remedies that fit this verdict, most effective first, each with one sentence "
+            "on why it applies to these curves (the attached notes list causes and remedies).",
+            "4. If the loss diverged or exploded, say what to check next: learning rate, gradient clipping, "
+            "initialisation — and offer to run `gradient_flow` for the network's depth and activation.",
+            "Show the plot the tool returns.",
+        ]
+    )
+    return [UserMessage(text), *_notes("overfitting")]
+
+
+def choose_backbone(
+    max_params_millions: Annotated[
+        str | None, Field(description="Parameter budget in millions, e.g. '5' for a phone.")
+    ] = None,
+    max_gmacs: Annotated[
+        str | None, Field(description="Compute budget in GMACs per image, e.g. '0.6'.")
+    ] = None,
+    input_size: Annotated[
+        str | None,
+        Field(description="Input resolution, e.g. '224' or '224x224' (default: each model's own)."),
+    ] = None,
+    device: Annotated[
+        str | None, Field(description="Where it runs: phone, edge, desktop GPU, server …")
+    ] = None,
+    task: Annotated[str | None, Field(description="What it is for, e.g. 'image classification'.")] = None,
+) -> list[Message]:
+    """Choose a vision backbone under a parameter / compute budget: the zoo's candidates side by side.
+
+    Returns a guided request: compare the zoo's architectures with compare_models, keep those within budget,
+    read the params-vs-MACs Pareto front and recommend two or three with their trade-offs.
+    """
+    from tools.complexity.backbones import architecture_names
+
+    budget = []
+    if max_params_millions:
+        budget.append(
+            f"at most {_number('max_params_millions', max_params_millions, positive=True):g} M parameters"
+        )
+    if max_gmacs:
+        budget.append(f"at most {_number('max_gmacs', max_gmacs, positive=True):g} GMACs per image")
+    size = _input_size(input_size) if input_size else None
+    calls = []
+    names = architecture_names()
+    chunk = _max_items("compare_models", "models") or len(names)
+    for start in range(0, len(names), chunk):
+        arguments: dict[str, Any] = {"models": names[start : start + chunk]}
+        if size is not None:
+            arguments["input_size"] = size
+        _check("compare_models", arguments)
+        calls.append(_json_block(arguments))
+    text = "\n".join(
+        [
+            f"I need a backbone for {task.strip() if task else 'image classification'}"
+            f"{' on ' + device.strip() if device else ''}"
+            f"{' with ' + ' and '.join(budget) if budget else ''}.",
+            "",
+            "1. Measure the candidates: call `compare_models` "
+            + ("with these arguments:" if len(calls) == 1 else f"{len(calls)} times, with these arguments:"),
+            *calls,
+            "2. Keep only the models within the budget"
+            + (" (" + "; ".join(budget) + ")" if budget else "")
+            + ", and mark which of them lie on the Pareto front of parameters vs MACs.",
+            "3. Recommend two or three candidates with their trade-offs (parameters, MACs, weight "
+            "memory, the architectural idea that makes them efficient). If none fits, name the closest "
+            "model and which constraint to relax.",
+            "4. Offer `model_complexity` with per_layer=true for the winner, to see where its cost lies.",
+        ]
+    )
+    return [UserMessage(text), *_notes("model-complexity")]
+
+
+def plan_finetune(
+    params_billion: Annotated[str, Field(description="Model size in billions of parameters, e.g. '7'.")],
+    gpu_memory_gb: Annotated[str, Field(description="Memory of one GPU in GB, e.g. '24'.")],
+    seq_len: Annotated[
+        str | None, Field(description="Training sequence length in tokens (optional).")
+    ] = None,
+    batch_size: Annotated[str | None, Field(description="Micro-batch size per GPU (optional).")] = None,
+    task: Annotated[str | None, Field(description="What the fine-tune is for (optional).")] = None,
+) -> list[Message]:
+    """Plan fine-tuning a model of a given size on one GPU: full vs LoRA vs QLoRA memory, then a method.
+
+    Returns a guided request: compute the memory of each method with finetune_memory, pick the cheapest one
+    that fits with headroom, size its adapters with peft_trainable_params
+    (参数高效微调 PEFT, LoRA 低秩适配, QLoRA).
+    """
+    shared: dict[str, Any] = {
+        "params_billion": _number("params_billion", params_billion, positive=True),
+        "gpu_memory_gb": _number("gpu_memory_gb", gpu_memory_gb, positive=True),
+    }
+    if seq_len:
+        shared["seq_len"] = _integer("seq_len", seq_len)
+    if batch_size:
+        shared["batch_size"] = _integer("batch_size", batch_size)
+    calls = []
+    for method in ("full", "lora", "qlora"):
+        arguments = {**shared, "method": method}
+        _check("finetune_memory", arguments)
+        calls.append(_json_block(arguments))
+    text = "\n".join(
+        [
+            f"I want to fine-tune a {shared['params_billion']:g}B-parameter model on one "
+            f"{shared['gpu_memory_gb']:g} GB GPU{' for ' + task.strip() if task else ''}.",
+            "",
+            "1. Call `finetune_memory` three times, once per method:",
+            *calls,
+            "2. Put the three memory breakdowns (weights, gradients, optimizer states, activations, "
+            "total) side by side and say which fit the GPU and with how much headroom.",
+            "3. Recommend the method: the simplest one that fits with headroom, and what it costs in "
+            "quality or speed. Then call `peft_trainable_params` for it (LoRA or QLoRA, r = 8 or 16, on "
+            "all linear layers of the closest preset) to show how many parameters are trained.",
+            "4. If nothing fits, say what to change: gradient checkpointing, a shorter sequence, a "
+            "smaller batch.",
+        ]
+    )
+    return [UserMessage(text), *_notes("peft")]
+
+
+def pick_optimizer(
+    task: Annotated[str | None, Field(description="The task, e.g. image_classification, nlp, …")] = None,
+    model_family: Annotated[
+        str | None, Field(description="The model family, e.g. resnet, transformer, …")
+    ] = None,
+    data: Annotated[
+        str | None, Field(description="The data, e.g. dense, sparse, noisy, small, large.")
+    ] = None,
+    priority: Annotated[
+        str | None, Field(description="What matters most, e.g. generalization, fast_convergence, low_memory.")
+    ] = None,
+) -> list[Message]:
+    """Pick an optimizer for a task and model: a ranked recommendation, then a real comparison run.
+
+    Returns a guided request: rank optimizers with recommend_optimizer, then compare the top ones with
+    compare_optimizers and tune the winner's learning rate with learning_rate_sweep (优化器).
+    """
+    given = {"task": task, "model_family": model_family, "data": data, "priority": priority}
+    arguments = {key: value.strip() for key, value in given.items() if value and value.strip()}
+    _check("recommend_optimizer", arguments)
+    described = (
+        ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in arguments.items()) or "no constraints given"
+    )
+    text = "\n".join(
+        [
+            f"Help me pick an optimizer ({described}).",
+            "",
+            "1. Call `recommend_optimizer` with these arguments:",
+            _json_block(arguments),
+            "2. Show the top three as a table (adaptive learning rate, momentum, regularisation, strengths, "
+            "weaknesses, suggested hyper-parameters) with the tool's reason for each rank.",
+            "3. Let the numbers speak: call `compare_optimizers` with the top three that have "
+            "`runnable: true` (under the keys the tool gives them) on a problem that resembles my case "
+            "(the ill-conditioned quadratic for badly scaled features, logistic regression for a "
+            "classifier), and show the loss curves.",
+            "4. Call `learning_rate_sweep` for the winner around its suggested learning rate and "
+            "recommend one.",
+        ]
+    )
+    return [UserMessage(text), *_notes("optimizers")]
+
+
+# ----------------------------------------------------------------------------------------------- helpers
+
+
+def _check(tool: str, arguments: Mapping[str, Any]) -> None:
+    """Reject the prompt's arguments exactly as the tool would (the message names the field)."""
+    from tools.catalog import validate_arguments
+
+    try:
+        validate_arguments(tool, arguments)
+    except ToolInputError as exc:
+        raise _invalid(exc.field, exc.reason) from None
+
+
+def _invalid(field: str, reason: str) -> MCPError:
+    return MCPError(code=INVALID_PARAMS, message=f"{field}: {reason}", data={"field": field})
+
+
+def _numbers(field: str, text: str) -> list[float | None]:
+    """Numbers separated by commas, spaces or semicolons (a JSON list works too); NaN/inf/null → None."""
+    values: list[float | None] = []
+    for token in re.split(r"[\s,;\[\]]+", text.strip()):
+        if not token:
+            continue
+        if token.lower() in ("null", "none"):
+            values.append(None)
+            continue
+        try:
+            value = float(token)
+        except ValueError:
+            raise _invalid(field, f"{token!r} is not a number; give numbers separated by commas") from None
+        values.append(value if math.isfinite(value) else None)
+    if not values:
+        raise _invalid(field, "no numbers given; give one value per epoch separated by commas")
+    return values
+
+
+def _number(field: str, text: str, *, positive: bool = False) -> float:
+    values = _numbers(field, text)
+    if len(values) != 1 or values[0] is None:
+        raise _invalid(field, f"must be one finite number (got {text!r})")
+    if positive and values[0] <= 0:
+        raise _invalid(field, f"must be > 0 (got {text!r})")
+    return values[0]
+
+
+def _integer(field: str, text: str) -> int:
+    value = _number(field, text, positive=True)
+    if value != int(value):
+        raise _invalid(field, f"must be a whole number (got {text!r})")
+    return int(value)
+
+
+def _input_size(text: str) -> int | list[int]:
+    """'224', '224x224' → 224; '224x160' → [224, 160] (for the tool's schema to accept or reject)."""
+    sizes = [_integer("input_size", part) for part in re.split(r"[x×*, ]+", text.strip()) if part]
+    if len(sizes) not in (1, 2):
+        raise _invalid("input_size", f"give one size or height x width (got {text!r})")
+    return sizes[0] if len(set(sizes)) == 1 else sizes
+
+
+def _max_items(tool: str, parameter: str) -> int | None:
+    """A list parameter's max_length, so a prompt can split a long list into several valid calls."""
+    from tools.catalog import get_tool
+
+    hint = typing.get_type_hints(get_tool(tool).fn, include_extras=True).get(parameter)
+    for meta in typing.get_args(hint)[1:]:
+        for constraint in getattr(meta, "metadata", [meta]):
+            if hasattr(constraint, "max_length") and constraint.max_length is not None:
+                return int(constraint.max_length)
+    return None
+
+
+def _literal_values(annotation: Any) -> list[str] | None:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return [str(value) for value in typing.get_args(annotation)]
+    for arg in typing.get_args(annotation) if origin is not None else ():
+        values = _literal_values(arg)
+        if values:
+            return values
+    return None
+
+
+def _json_block(arguments: Mapping[str, Any]) -> str:
+    return "```json\n" + json.dumps(arguments, ensure_ascii=False) + "\n```"
+
+
+def _notes(*slugs: str) -> list[Message]:
+    """The named notes as embedded resources (skipping any the notes do not have)."""
+    from tools import knowledge
+
+    known = set(knowledge.topic_slugs())
+    return [
+        UserMessage(
+            EmbeddedResource(
+                type="resource",
+                resource=TextResourceContents(
+                    uri=f"notes://{slug}", mime_type="text/markdown", text=knowledge.read_note(slug)
+                ),
+            )
+        )
+        for slug in slugs
+        if slug in known
+    ]

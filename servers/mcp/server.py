@@ -1,0 +1,297 @@
+"""protoplay's MCP server: the tool catalogue as tools, the notes and the zoo as resources, guided prompts.
+
+A thin adapter over :mod:`tools.catalog` (no ML logic here): :func:`build_server` registers every catalogue
+tool generically (:mod:`servers.mcp.tools`), the resources (:mod:`servers.mcp.resources`) and the prompts
+(:mod:`servers.mcp.prompts`). :func:`spawned_server` is the same server for a process a client has just
+spawned: it answers the handshake and the listings from a saved copy (:mod:`servers.mcp.listing`) and imports
+the catalogue on the first call. :func:`serve_spawned`, :func:`serve_stdio` and :func:`serve_http` run a
+server; :func:`http_app` is the streamable-HTTP ASGI app (``/mcp``) with DNS-rebinding protection and
+optional bearer-token auth.
+
+Torch, torchvision and matplotlib are never imported to list anything: the first tool (or resource) that
+needs them imports them.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import sys
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import anyio.to_thread
+import mcp_types
+from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from mcp_types import Completion, CompletionArgument, PromptReference, ResourceTemplateReference
+
+from servers.mcp import listing as mcp_listing
+
+if TYPE_CHECKING:
+    from tools.catalog import ToolSpec
+
+__all__ = [
+    "MCP_PATH",
+    "SERVER_NAME",
+    "TOKEN_ENV",
+    "build_server",
+    "http_app",
+    "serve_http",
+    "serve_spawned",
+    "serve_stdio",
+    "spawned_server",
+]
+
+SERVER_NAME = "protoplay"
+MCP_PATH = "/mcp"
+TOKEN_ENV = "PROTOPLAY_MCP_TOKEN"
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+_MAX_COMPLETIONS = 100
+
+
+def build_server(
+    *,
+    tools: Sequence[ToolSpec] | None = None,
+    token: str | None = None,
+    log_level: str = "WARNING",
+) -> MCPServer:
+    """The MCP server for ``tools`` (default: the whole catalogue), with the notes, the zoo and the prompts.
+
+    ``token`` makes the HTTP app require ``Authorization: Bearer <token>`` (stdio has no use for it). The
+    server object is transport-neutral: pass it to :func:`serve_stdio`, :func:`http_app` or ``mcp.Client``.
+    """
+    # Imported here, not at module level: a pre-listed server (spawned_server) starts without the catalogue.
+    from servers.mcp.prompts import add_prompts
+    from servers.mcp.resources import add_resources
+    from servers.mcp.tools import catalogue_tool
+    from tools.catalog import TOOLS
+
+    specs = TOOLS if tools is None else tuple(tools)
+    auth: dict[str, Any] = {}
+    if token:
+        # Only the token verifier matters: no resource_server_url, so no OAuth metadata is advertised.
+        auth = {
+            "token_verifier": _StaticTokenVerifier(token),
+            "auth": AuthSettings(issuer_url="http://127.0.0.1", resource_server_url=None),
+        }
+    server: MCPServer = MCPServer(
+        SERVER_NAME,
+        title=_TITLE,
+        version=_version(),
+        instructions=_instructions(specs),
+        tools=[catalogue_tool(spec) for spec in specs],
+        log_level=log_level.upper(),  # type: ignore[arg-type]
+        **auth,
+    )
+    add_resources(server)
+    add_prompts(server)
+    server.completion()(_complete)
+    return server
+
+
+def spawned_server(*, log_level: str = "WARNING") -> MCPServer:
+    """The whole-catalogue server for a process a client has just spawned (stdio), ready as soon as possible.
+
+    With a saved listing that matches the code, the handshake and every ``*/list`` are answered from it, and
+    the catalogue is imported and registered on the first request that needs it (a call, a read, a prompt).
+    Otherwise the server is built now and its listing saved for the next start. Call it before the event
+    loop runs (it runs one briefly to read the listing it saves).
+    """
+    stamp = mcp_listing.fingerprint()  # before building: an edit meanwhile must not be saved as this code's
+    listing = mcp_listing.load(stamp)
+    if listing is not None:
+        return _PreListedServer(listing, log_level=log_level)
+    server = build_server(log_level=log_level)
+    mcp_listing.save(anyio.run(mcp_listing.capture, server), stamp)
+    return server
+
+
+def serve_stdio(server: MCPServer) -> None:
+    """Serve over stdin/stdout until the client closes stdin (fd 1 carries nothing but protocol)."""
+    server.run("stdio")
+
+
+def serve_spawned(*, log_level: str = "WARNING") -> int:
+    """``protoplay serve mcp`` (stdio): log to stderr, serve :func:`spawned_server` until stdin closes."""
+    level = log_level.upper()
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(level)
+    if sys.stdin.isatty():
+        print(
+            "protoplay MCP server: speaking MCP on stdin/stdout, for an MCP client to start "
+            "(`protoplay mcp-config` prints Claude Desktop's entry). Ctrl+C stops it.",
+            file=sys.stderr,
+        )
+    try:
+        serve_stdio(spawned_server(log_level=log_level))
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def http_app(server: MCPServer, *, host: str = "127.0.0.1", allowed_hosts: Iterable[str] = ()) -> Any:
+    """The streamable-HTTP ASGI app, serving MCP at ``/mcp``.
+
+    DNS-rebinding protection is always on: the Host header must name a loopback address, the bind address or
+    one of ``allowed_hosts`` (any port) — anything else gets 421 — and a browser Origin must name one of them
+    too (403).
+    """
+    return server.streamable_http_app(
+        streamable_http_path=MCP_PATH,
+        host=host,
+        transport_security=_transport_security(host, allowed_hosts),
+    )
+
+
+def serve_http(
+    server: MCPServer,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    allowed_hosts: Iterable[str] = (),
+    log_level: str = "warning",
+) -> None:
+    """Serve streamable HTTP on ``host:port`` until interrupted."""
+    import uvicorn
+
+    app = http_app(server, host=host, allowed_hosts=allowed_hosts)
+    uvicorn.run(app, host=host, port=port, log_level=log_level.lower(), lifespan="on")
+
+
+# --------------------------------------------------------------------------------------------- internals
+
+_TITLE = "protoplay ML utilities"
+
+
+class _PreListedServer(MCPServer):
+    """Answers the handshake and the list methods from a saved :class:`~servers.mcp.listing.Listing`.
+
+    The first request that needs the catalogue itself (a call, a read, a prompt) builds :func:`build_server`'s
+    server — once, in a worker thread — and from then on every request is delegated to it. For stdio only: the
+    HTTP app reads tool schemas before any list call.
+    """
+
+    def __init__(self, listing: mcp_listing.Listing, *, log_level: str) -> None:
+        super().__init__(
+            SERVER_NAME,
+            title=_TITLE,
+            version=listing.version,
+            instructions=listing.instructions,
+            log_level=log_level.upper(),  # type: ignore[arg-type]
+        )
+        self._listing = listing
+        self._log_level = log_level
+        self._full: MCPServer | None = None
+        self._building: anyio.Lock | None = None
+        self.completion()(_complete)
+
+    async def _catalogue(self) -> MCPServer:
+        if self._full is None:
+            self._building = self._building or anyio.Lock()
+            async with self._building:
+                if self._full is None:
+                    self._full = await anyio.to_thread.run_sync(
+                        lambda: build_server(log_level=self._log_level)
+                    )
+        return self._full
+
+    async def list_tools(self) -> list[mcp_types.Tool]:
+        return list(self._listing.tools) if self._full is None else await self._full.list_tools()
+
+    async def list_resources(self) -> list[mcp_types.Resource]:
+        return list(self._listing.resources) if self._full is None else await self._full.list_resources()
+
+    async def list_resource_templates(self) -> list[mcp_types.ResourceTemplate]:
+        if self._full is None:
+            return list(self._listing.resource_templates)
+        return await self._full.list_resource_templates()
+
+    async def list_prompts(self) -> list[mcp_types.Prompt]:
+        return list(self._listing.prompts) if self._full is None else await self._full.list_prompts()
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        return await (await self._catalogue()).call_tool(name, arguments, context)
+
+    async def read_resource(self, uri: Any, context: Any = None) -> Any:
+        return await (await self._catalogue()).read_resource(uri, context)
+
+    async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None, context: Any = None):
+        return await (await self._catalogue()).get_prompt(name, arguments, context)
+
+
+class _StaticTokenVerifier:
+    """Accepts exactly one bearer token (compared in constant time)."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token.encode()
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        if hmac.compare_digest(token.encode(), self._token):
+            return AccessToken(token=token, client_id="protoplay-token", scopes=[])
+        return None
+
+
+def _transport_security(host: str, allowed_hosts: Iterable[str]) -> TransportSecuritySettings:
+    names = list(_LOOPBACK_NAMES)
+    bind = f"[{host.strip('[]')}]" if ":" in host else host
+    if bind not in names and not _is_wildcard(host):
+        names.append(bind)
+    names += [name for name in allowed_hosts if name not in names]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[f"{name}:*" for name in names] + names,
+        allowed_origins=[f"{scheme}://{name}:*" for name in names for scheme in ("http", "https")],
+    )
+
+
+def _is_wildcard(host: str) -> bool:
+    return host.strip("[]") in ("0.0.0.0", "::", "")
+
+
+async def _complete(
+    ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument, context: Any
+) -> Completion | None:
+    """Complete resource template arguments (topics, architectures) and enum-valued prompt arguments."""
+    from servers.mcp.prompts import prompt_argument_choices
+    from servers.mcp.resources import template_choices
+
+    if isinstance(ref, ResourceTemplateReference):
+        choices = template_choices(ref.uri, argument.name)
+    else:
+        choices = prompt_argument_choices(ref.name, argument.name)
+    if choices is None:
+        return None
+    typed = argument.value.lower()
+    matches = [choice for choice in choices if choice.lower().startswith(typed)]
+    return Completion(
+        values=matches[:_MAX_COMPLETIONS], total=len(matches), has_more=len(matches) > _MAX_COMPLETIONS
+    )
+
+
+def _instructions(specs: Sequence[ToolSpec]) -> str:
+    themes: dict[str, list[str]] = {}
+    for spec in specs:
+        themes.setdefault(str(spec.theme), []).append(spec.name)
+    lines = [
+        "protoplay: ML utilities as pure, deterministic calculations (nothing is downloaded or written).",
+        "Tools by theme:",
+        *(f"- {theme}: {', '.join(names)}" for theme, names in themes.items()),
+        "Resources: notes://{topic} (markdown notes; list them with resources/list) and arch://{name} "
+        "(a zoo architecture's layer table).",
+        "Prompts: diagnose-training, choose-backbone, plan-finetune, pick-optimizer.",
+        "Errors name the argument to fix; tools that draw also return the plot as an image.",
+    ]
+    return "\n".join(lines)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("protoplay")
+    except PackageNotFoundError:
+        return "0+unknown"
