@@ -1,11 +1,15 @@
-"""Suite-wide guards: no test reaches beyond loopback, and no test writes outside its own PROTOPLAY_HOME."""
+"""Suite-wide guards: no test reaches beyond loopback, no model request escapes to a real endpoint, and no
+test writes outside its own PROTOPLAY_HOME."""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterator
 
 import pytest
+
+from agents.models.testing.http import forbid_real_requests
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -45,3 +49,10 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("PROTOPLAY_HOME", str(home))
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "PROTOPLAY_MODEL"):
         monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_real_endpoints() -> Iterator[None]:
+    """An openai (httpx2) request that no test route answers fails loudly instead of leaving the machine."""
+    with forbid_real_requests():
+        yield

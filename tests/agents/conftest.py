@@ -1,4 +1,4 @@
-"""Fixtures for agent tests: a small in-process MCP server and the real-endpoint guard.
+"""Fixtures for agent tests: a small in-process MCP server.
 
 Tests connect with ``async with connect_mcp(test_server) as toolbox`` inside the test body (an MCP client's
 task group must be entered and left by the same task, which async fixtures do not guarantee).
@@ -7,15 +7,12 @@ task group must be entered and left by the same task, which async fixtures do no
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Annotated
 
 import pytest
 from mcp.server.mcpserver import Image, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
-
-from agents.models.testing.http import forbid_real_requests
 
 # A 1×1 transparent PNG (hand-assembled): enough for image content to round-trip.
 PNG_1X1 = bytes.fromhex(
@@ -88,9 +85,3 @@ def rendezvous() -> Rendezvous:
 @pytest.fixture
 def test_server(rendezvous: Rendezvous) -> MCPServer:
     return build_test_server(rendezvous)
-
-
-@pytest.fixture(autouse=True)
-def _no_real_endpoints() -> Iterator[None]:
-    with forbid_real_requests():
-        yield

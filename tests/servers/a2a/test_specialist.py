@@ -23,7 +23,12 @@ from a2a.types import (
     SendMessageRequest,
     TaskState,
 )
-from a2a_support import (
+
+from agents.errors import ModelAPIError
+from agents.models.testing import FunctionModel, ScriptedModel, call
+from agents.trace import TraceWriter, read_trace
+from servers.a2a.specialist import open_specialist
+from tests.servers.a2a.support import (
     JsonRpc,
     artifacts_by_name,
     asgi_client,
@@ -31,11 +36,6 @@ from a2a_support import (
     text_of,
     user_message,
 )
-
-from agents.errors import ModelAPIError
-from agents.models.testing import FunctionModel, ScriptedModel, call
-from agents.trace import TraceWriter, read_trace
-from servers.a2a.specialist import open_specialist
 
 FAIR_COIN = {"p": [0.5, 0.5], "base": "2"}
 # Hand derivation: H([½, ½]) = −2·½·log2 ½ = 1 bit.

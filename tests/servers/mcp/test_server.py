@@ -17,11 +17,11 @@ import anyio
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
-from mcp_calls import PROGRESS_CALL, VALID_CALLS
 from mcp_types import INVALID_PARAMS, PromptReference, ResourceTemplateReference
 from pydantic import Field
 
 from servers.mcp.server import build_server
+from tests.servers.mcp.calls import PROGRESS_CALL, VALID_CALLS
 from tools._common import PlotResult, ResultModel, report_progress
 from tools.catalog import TOOLS, Theme, ToolSpec, call_tool, validate_arguments
 from tools.errors import ToolInputError
@@ -44,7 +44,7 @@ def connect(request, mcp_server):
 
 def _valid_call(name: str) -> dict:
     if name not in VALID_CALLS:
-        pytest.fail(f"catalogue tool {name!r} has no entry in tests/servers/mcp_calls.py VALID_CALLS")
+        pytest.fail(f"catalogue tool {name!r} has no entry in tests/servers/mcp/calls.py VALID_CALLS")
     return VALID_CALLS[name]
 
 

@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 
 import pytest
 from a2a.client.card_resolver import parse_agent_card
-from a2a_support import JsonRpc, asgi_client, user_message
 from mcp import Client
 
 from agents.mcp.client import mcp_tool_to_spec
@@ -15,6 +14,7 @@ from agents.models.offline.engine import OfflineBrain
 from agents.models.testing import ScriptedModel
 from servers.a2a.app import THEME_EXAMPLES, StoreError, open_task_store, skills_from_tools
 from servers.a2a.specialist import open_specialist
+from tests.servers.a2a.support import JsonRpc, asgi_client, user_message
 from tools.catalog import TOOLS, Theme
 
 

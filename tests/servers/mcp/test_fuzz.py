@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mcp import Client
-from mcp_calls import VALID_CALLS
 from mcp_types import CallToolResult
 
+from tests.servers.mcp.calls import VALID_CALLS
 from tools.catalog import TOOLS
 
 CATALOGUE = [spec.name for spec in TOOLS]

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from a2a_support import JsonRpc, user_message
+
+from tests.servers.a2a.support import JsonRpc, user_message
 
 ENTROPY_REQUEST = "Entropy of [0.5, 0.25, 0.25] in bits"
 # Hand derivation: H = ½·log2 2 + 2·¼·log2 4 = 1.5 bits.

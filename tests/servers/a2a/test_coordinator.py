@@ -7,7 +7,6 @@ import time
 
 import httpx
 from a2a.types import TaskState
-from a2a_support import JsonRpc, running, user_message
 
 from agents.a2a.client import PeerClient
 from agents.models.testing import FunctionModel, ScriptedModel, call
@@ -15,6 +14,7 @@ from agents.trace import read_trace
 from servers.a2a.app import free_port
 from servers.a2a.coordinator import run_coordinator
 from servers.a2a.specialist import run_specialist
+from tests.servers.a2a.support import JsonRpc, running, user_message
 
 ENTROPY_REQUEST = "Entropy of [0.5, 0.25, 0.25] in bits"
 # Hand derivation: H = ½·log2 2 + 2·¼·log2 4 = 0.5 + 1 = 1.5 bits.
