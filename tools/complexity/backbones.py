@@ -314,14 +314,14 @@ def compare_models(
         sizes.setdefault(arch, _resolve_size(arch, input_size))
     rows = []
     for done, (arch, size) in enumerate(sizes.items(), start=1):
-        result = _zoo_complexity(arch.name, size, 1, False)
+        counted = _zoo_complexity(arch.name, size, 1, False)
         rows.append(
             ComparedModel(
                 name=arch.name,
-                input_shape=result.input_shape,
-                params=result.params,
-                macs=result.macs,
-                gmacs=result.gmacs,
+                input_shape=counted.input_shape,
+                params=counted.params,
+                macs=counted.macs,
+                gmacs=counted.gmacs,
                 on_pareto_front=False,
             )
         )

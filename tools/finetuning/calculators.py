@@ -3,7 +3,7 @@
 The arithmetic lives in :mod:`tools.finetuning`; this module is the tools' typed surface and result models.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Discriminator, Field, Tag
 
@@ -169,7 +169,7 @@ _METHOD_OPTIONS: dict[str, set[str]] = {
 _DEFAULT_R = {"adalora": 12, "vera": 256, "qlora": 64}  # peft's AdaLoRA init_r and VeRA r; QLoRA paper r=64
 
 
-def _options(method: str, given: dict[str, object]) -> PeftOptions:
+def _options(method: str, given: dict[str, Any]) -> PeftOptions:
     """Check which options were given for ``method`` and fill in the rest from the method's defaults."""
     values = {name: value for name, value in given.items() if value is not None}
     for name in values:

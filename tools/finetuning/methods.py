@@ -286,7 +286,7 @@ def count_method(method: Method, spec: TransformerSpec, total_base: int, opts: P
     if method in _PROMPT_FAMILY:
         return MethodCount(_prompt_parts(method, spec, opts))
     adapted = resolve_targets(spec, method, opts.targets)
-    targets = [a.kind for a in adapted]
+    targets: list[str] = [a.kind for a in adapted]
     if method == "ia3":
         return MethodCount([_ia3_part(a) for a in adapted], targets=targets)
     if method == "s_lora":
@@ -395,5 +395,5 @@ def _serving_count(spec: TransformerSpec, opts: PeftOptions, adapted: list[Linea
             "Unified Paging stores adapter weights as width-h vectors (exact when every target is h×h).",
         ),
     ]
-    targets = [a.kind for a in adapted]
+    targets: list[str] = [a.kind for a in adapted]
     return MethodCount(parts, figures=figures, ranks=rows, targets=targets, serving_only=True)

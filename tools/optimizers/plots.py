@@ -52,6 +52,7 @@ def _draw_paths(ax, prob: "Problem", runs: "dict[str, Run]") -> None:
     import numpy as np
     import torch
 
+    assert prob.box is not None and prob.contour is not None  # two_d problems define both
     x0, x1, y0, y1 = prob.box
     xs = torch.linspace(x0, x1, 120, dtype=torch.float64)
     ys = torch.linspace(y0, y1, 120, dtype=torch.float64)

@@ -5,6 +5,7 @@ The rules and thresholds are stated in the result. torch and matplotlib are impo
 """
 
 import math
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -142,20 +143,27 @@ def gradient_flow(
     import torch.nn.functional as F
     from torch import nn
 
-    act_fn = {
+    activations: dict[str, Callable[..., torch.Tensor]] = {
         "sigmoid": torch.sigmoid,
         "tanh": torch.tanh,
         "relu": F.relu,
         "gelu": F.gelu,
         "leaky_relu": F.leaky_relu,
-    }[activation]
+    }
+    act_fn = activations[activation]
     units = 3 * depth + 1
     gen = torch.Generator().manual_seed(seed)
     blocks: list[tuple[nn.Linear, nn.Module]] = []
     for i in range(depth):
         lin = _linear(width, width, init, activation, init_std, gen)
-        norm_layer = {"none": nn.Identity, "batchnorm": nn.BatchNorm1d, "layernorm": nn.LayerNorm}[norm]
-        blocks.append((lin, norm_layer() if norm == "none" else norm_layer(width)))
+        norm_module: nn.Module
+        if norm == "batchnorm":
+            norm_module = nn.BatchNorm1d(width)
+        elif norm == "layernorm":
+            norm_module = nn.LayerNorm(width)
+        else:
+            norm_module = nn.Identity()
+        blocks.append((lin, norm_module))
         report_progress(i + 1, units, f"built layer {i + 1}/{depth}")
     head = _linear(width, NUM_CLASSES, init, activation, init_std, gen)
     x = torch.randn(batch_size, width, generator=gen)
@@ -190,6 +198,7 @@ def gradient_flow(
     layers = [*blocks, (head, nn.Identity())]
     layer_params = [[*lin.parameters(), *norm_layer.parameters()] for lin, norm_layer in layers]
     weight_norms = [_grad_norm([lin.weight]) for lin, _ in layers]
+    finite = [norm for norm in weight_norms if norm is not None]
     param_norms = [_grad_norm(ps) for ps in layer_params]
     total = _combine(param_norms)
     clipped_norms: list[float | None] = [None] * len(layer_params)
@@ -222,8 +231,8 @@ def gradient_flow(
         network=_describe(depth, width, activation, init, init_std, norm, residual, batch_size),
         loss=loss_value,
         first_last_ratio=ratio,
-        max_weight_grad_norm=None if None in weight_norms else max(weight_norms),
-        min_weight_grad_norm=None if None in weight_norms else min(weight_norms),
+        max_weight_grad_norm=max(finite) if len(finite) == len(weight_norms) else None,
+        min_weight_grad_norm=min(finite) if len(finite) == len(weight_norms) else None,
         total_grad_norm=total,
         clip_norm=clip_norm,
         clipped_total_grad_norm=clipped_total,
@@ -284,19 +293,20 @@ def _grad_norm(params) -> float | None:
 
 def _combine(norms: list[float | None]) -> float | None:
     """The L2 norm of several L2 norms (math.hypot scales, so 1e200s do not overflow)."""
-    if any(n is None for n in norms):
+    present = [n for n in norms if n is not None]
+    if len(present) < len(norms):
         return None
-    return finite_or_none(math.hypot(*norms))
+    return finite_or_none(math.hypot(*present))
 
 
 def _flow_verdict(rows: list[LayerGradient], depth: int, loss: float | None):
-    weights = [r.weight_grad_norm for r in rows]
-    first, last = weights[0], weights[depth - 1]
+    first, last = rows[0].weight_grad_norm, rows[depth - 1].weight_grad_norm
     ratio = first / last if first is not None and last is not None and last > 0 else None
     broken = [r.layer for r in rows if r.weight_grad_norm is None or r.activation_std is None]
     if loss is None or broken:
         where = f"first at layer {broken[0]}" if broken else "in the loss"
         return "exploding", [f"NaN/inf gradients or activations ({where}): the signal overflowed"], ratio
+    weights = [r.weight_grad_norm or 0.0 for r in rows]  # none is None past the check above
     peak = max(weights)
     if peak > _EXPLODING_NORM:
         layer = weights.index(peak) + 1
@@ -406,18 +416,18 @@ def _describe(
 def _draw_flow(fig, result: GradientFlowResult) -> None:
     # log10 on linear axes: log-scale axes typeset every tick label with mathtext, which triples the cost
     ax_grad, ax_std = fig.subplots(1, 2)
-    rows = [r for r in result.layers if r.weight_grad_norm]
-    layers = [r.layer for r in rows]
-    ax_grad.plot(layers, [math.log10(r.weight_grad_norm) for r in rows], ".-", label="before clipping")
+    norms = [(r.layer, r.weight_grad_norm) for r in result.layers if r.weight_grad_norm]
+    layers = [layer for layer, _ in norms]
+    ax_grad.plot(layers, [math.log10(norm) for _, norm in norms], ".-", label="before clipping")
     if result.clip_coefficient:  # clipping scales every gradient by the same factor
-        clipped = [math.log10(r.weight_grad_norm * result.clip_coefficient) for r in rows]
+        clipped = [math.log10(norm * result.clip_coefficient) for _, norm in norms]
         ax_grad.plot(layers, clipped, "r.", label="after clipping")
         ax_grad.legend(fontsize="small")
     ax_grad.set_xlabel("layer (input → output)")
     ax_grad.set_ylabel("log10 ‖∂loss/∂W‖")
     ax_grad.set_title(f"gradient norm per layer: {result.verdict}")
-    stds = [r for r in result.layers if r.activation_std]
-    ax_std.plot([r.layer for r in stds], [math.log10(r.activation_std) for r in stds], ".-")
+    stds = [(r.layer, r.activation_std) for r in result.layers if r.activation_std]
+    ax_std.plot([layer for layer, _ in stds], [math.log10(std) for _, std in stds], ".-")
     ax_std.set_xlabel("layer")
     ax_std.set_ylabel("log10 activation std")
     ax_std.set_title("activation std")

@@ -21,6 +21,8 @@ unit, so it counts bias adds and the subsampling sums that the MAC convention of
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -104,7 +106,8 @@ class SparseConv2d(nn.Module):
             weight = getattr(self, f"weight_{g}")
             gathered = x.index_select(1, getattr(self, f"gather_{g}"))
             outs.append(F.conv2d(gathered, weight, getattr(self, f"bias_{g}"), groups=weight.shape[0]))
-        return torch.cat(outs, dim=1).index_select(1, self.unpermute)
+        unpermute = cast(torch.Tensor, self.unpermute)  # a registered buffer
+        return torch.cat(outs, dim=1).index_select(1, unpermute)
 
 
 class EuclideanRBF(nn.Module):
