@@ -1,16 +1,21 @@
-"""Where the agent's data lives and which model it talks to: flags first, then the environment."""
+"""Configuration, defined once: the environment variables protoplay reads, its defaults, where its data lives
+and which model it talks to (flags first, then the environment). Every layer reads these names from here."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from agents.errors import AgentError
 
 __all__ = [
+    "DEFAULTS",
     "MCP_TOKEN_ENV",
     "OFFLINE_MODEL_NAME",
+    "Defaults",
+    "Env",
     "HomeError",
     "ModelConfig",
     "SetupError",
@@ -19,6 +24,44 @@ __all__ = [
     "resolve_model_config",
 ]
 
+
+class Env(StrEnum):
+    """The environment variables protoplay reads (flags win over them)."""
+
+    HOME = "PROTOPLAY_HOME"
+    """Data directory: memory.db, tasks.db, traces, images, logs (default: the user data dir)."""
+    MODEL = "PROTOPLAY_MODEL"
+    """Model name sent to an OpenAI-compatible endpoint."""
+    OPENAI_BASE_URL = "OPENAI_BASE_URL"
+    """OpenAI-compatible base URL (``.../v1``)."""
+    OPENAI_API_KEY = "OPENAI_API_KEY"
+    """Bearer key of that endpoint."""
+    MCP_TOKEN = "PROTOPLAY_MCP_TOKEN"
+    """Bearer token of a streamable-HTTP MCP server: required by ``serve mcp``, sent by the agent."""
+    A2A_TOKEN = "PROTOPLAY_A2A_TOKEN"
+    """Bearer token an A2A server requires."""
+    A2A_PEER_TOKEN = "PROTOPLAY_A2A_PEER_TOKEN"
+    """Bearer token the coordinator sends to its peers."""
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Defaults shared by the CLI, the runtime and the servers."""
+
+    max_steps: int = 8
+    """Model requests allowed per turn."""
+    context_tokens: int = 8000
+    """Short-term memory budget per request."""
+    recall_limit: int = 3
+    """Recalled memories injected into each turn."""
+    mcp_http_port: int = 8765
+    llm_port: int = 8000
+    specialist_port: int = 9101
+    coordinator_port: int = 9100
+
+
+DEFAULTS = Defaults()
+
 #: The name the built-in offline model answers to (``/v1/models``, banners, traces).
 OFFLINE_MODEL_NAME = "protoplay-offline"
 
@@ -26,7 +69,7 @@ OFFLINE_MODEL_NAME = "protoplay-offline"
 DEFAULT_REMOTE_MODEL = "gpt-4o-mini"
 
 #: The bearer token of a streamable-HTTP MCP server; the same variable ``protoplay serve mcp`` reads.
-MCP_TOKEN_ENV = "PROTOPLAY_MCP_TOKEN"
+MCP_TOKEN_ENV = Env.MCP_TOKEN.value
 
 
 class SetupError(AgentError):
@@ -42,15 +85,15 @@ def protoplay_home() -> Path:
 
     Raises :class:`HomeError` (naming the variable) when it is not a directory or cannot be created.
     """
-    configured = os.environ.get("PROTOPLAY_HOME")
+    configured = os.environ.get(Env.HOME)
     if configured:
         home = Path(configured).expanduser()
-        label = "PROTOPLAY_HOME"
+        label = Env.HOME.value
     else:
         import platformdirs
 
         home = Path(platformdirs.user_data_dir("protoplay"))
-        label = "the data directory (set PROTOPLAY_HOME to use another)"
+        label = f"the data directory (set {Env.HOME} to use another)"
     if home.exists() and not home.is_dir():
         raise HomeError(f"{label}: {home} is not a directory")
     try:
@@ -92,9 +135,9 @@ def resolve_model_config(
     With no key and no base URL at all, the offline model is chosen (whatever ``model`` says, unless it names
     the offline model explicitly, which is the same thing).
     """
-    base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
-    api_key = api_key or os.environ.get("OPENAI_API_KEY") or None
-    model = model or os.environ.get("PROTOPLAY_MODEL") or None
+    base_url = base_url or os.environ.get(Env.OPENAI_BASE_URL) or None
+    api_key = api_key or os.environ.get(Env.OPENAI_API_KEY) or None
+    model = model or os.environ.get(Env.MODEL) or None
     if (base_url is None and api_key is None) or (model == OFFLINE_MODEL_NAME and base_url is None):
         return ModelConfig(model=OFFLINE_MODEL_NAME, base_url=None, api_key=None, offline=True)
     return ModelConfig(model=model or DEFAULT_REMOTE_MODEL, base_url=base_url, api_key=api_key, offline=False)

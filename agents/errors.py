@@ -13,11 +13,19 @@ def unwrap(exc: BaseException) -> BaseException:
 
 
 class AgentError(Exception):
-    """Base of every expected agent failure. ``str(error)`` is a complete sentence for the user."""
+    """Base of every expected agent failure. ``str(error)`` is a complete sentence for the user.
+
+    ``setting`` names the setting that would fix it (``max_steps``, ``mcp_token``...) when there is one; the
+    layer that knows how users set it (a command-line flag, a form field) adds that to the message.
+    """
+
+    setting: str | None = None
 
 
 class MaxStepsExceeded(AgentError):
     """The model kept asking for tools for ``max_steps`` steps without giving an answer."""
+
+    setting = "max_steps"
 
     def __init__(self, max_steps: int, last_tools: list[str]) -> None:
         self.max_steps = max_steps
@@ -25,7 +33,7 @@ class MaxStepsExceeded(AgentError):
         called = ", ".join(last_tools) or "no tool"
         super().__init__(
             f"Stopped after {max_steps} model steps without a final answer (the last step called {called}). "
-            "The conversation is kept as it was before this turn; rephrase the question or raise --max-steps."
+            "The conversation is kept as it was before this turn; rephrase the question or allow more steps."
         )
 
 
@@ -40,3 +48,7 @@ class ModelAPIError(AgentError):
 
 class ToolServerError(AgentError):
     """The MCP tool server could not be reached or started."""
+
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        self.setting = setting
+        super().__init__(message)

@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agents.mcp.client import ToolOutcome, error_outcome
 from agents.memory.long_term import LongTermMemory
-from agents.models.openai import ToolSpec
+from agents.messages import ToolSpec
+from agents.toolbox import ToolOutcome, TurnContext, error_outcome
 
 __all__ = ["ASK_USER", "LocalTool", "ask_user_tool", "memory_tools", "validation_message"]
 
@@ -51,8 +51,8 @@ class AskUserArguments(_Arguments):
     question: str = Field(min_length=1, max_length=2000, description="The question to show the user.")
 
 
-Handler = Callable[[Any, str], Awaitable[ToolOutcome]]
-"""``handler(validated_arguments, session_name) -> outcome``."""
+Handler = Callable[[Any, TurnContext], Awaitable[ToolOutcome]]
+"""``handler(validated_arguments, turn_context) -> outcome``."""
 
 
 @dataclass(frozen=True)
@@ -72,17 +72,18 @@ class LocalTool:
     def spec(self) -> ToolSpec:
         schema = self.arguments.model_json_schema()
         schema.pop("title", None)
-        return {
+        spec: ToolSpec = {
             "type": "function",
             "function": {"name": self.name, "description": self.description, "parameters": schema},
         }
+        return spec
 
-    async def call(self, arguments: dict[str, Any], session: str) -> ToolOutcome:
+    async def call(self, arguments: dict[str, Any], context: TurnContext) -> ToolOutcome:
         try:
             validated = self.arguments.model_validate(arguments)
         except ValidationError as exc:
             return error_outcome(validation_message(exc))
-        return await self.handler(validated, session)
+        return await self.handler(validated, context)
 
 
 def validation_message(exc: ValidationError) -> str:
@@ -101,15 +102,15 @@ def _ok(payload: dict[str, Any]) -> ToolOutcome:
 def memory_tools(memory: LongTermMemory) -> list[LocalTool]:
     """``remember``, ``recall`` and ``forget`` over one long-term memory."""
 
-    async def remember(args: RememberArguments, session: str) -> ToolOutcome:
-        saved = await memory.remember(args.text, kind=args.kind, tags=args.tags, session=session)
+    async def remember(args: RememberArguments, context: TurnContext) -> ToolOutcome:
+        saved = await memory.remember(args.text, kind=args.kind, tags=args.tags, session=context.session)
         return _ok({"remembered": True, **saved.to_dict()})
 
-    async def recall(args: RecallArguments, session: str) -> ToolOutcome:
+    async def recall(args: RecallArguments, context: TurnContext) -> ToolOutcome:
         found = await memory.recall(args.query, limit=args.limit)
         return _ok({"query": args.query, "count": len(found), "memories": [m.to_dict() for m in found]})
 
-    async def forget(args: ForgetArguments, session: str) -> ToolOutcome:
+    async def forget(args: ForgetArguments, context: TurnContext) -> ToolOutcome:
         if not await memory.forget(args.id):
             return error_outcome(f"id: no memory has id {args.id}; call recall to find the right id")
         return _ok({"forgotten": True, "id": args.id})
@@ -145,7 +146,7 @@ def ask_user_tool(hook: Callable[[str], Awaitable[str]] | None) -> LocalTool:
     """``ask_user``: with a hook, the hook's answer is the tool result and the run continues; without one, the
     run ends asking for input (the answer comes as the user's next message)."""
 
-    async def ask(args: AskUserArguments, session: str) -> ToolOutcome:
+    async def ask(args: AskUserArguments, context: TurnContext) -> ToolOutcome:
         if hook is not None:
             return _ok({"answer": await hook(args.question)})
         return ToolOutcome(

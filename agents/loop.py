@@ -13,20 +13,19 @@ import asyncio
 import difflib
 import json
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from agents.config import DEFAULTS
 from agents.errors import MaxStepsExceeded
 from agents.local_tools import ASK_USER, LocalTool, ask_user_tool, memory_tools
-from agents.mcp.client import ToolOutcome, error_outcome
 from agents.memory.long_term import LongTermMemory
 from agents.memory.sessions import Session
-from agents.models.openai import Message, Model, ModelResponse, TextDelta, ToolCall, ToolSpec
-from agents.text import one_line
-from agents.trace import TraceWriter
+from agents.messages import Message, ModelResponse, TextDelta, ToolCall, ToolSpec, tool_name
+from agents.models.base import Model
+from agents.toolbox import Observer, Toolbox, ToolOutcome, TurnContext, error_outcome
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +38,6 @@ __all__ = [
     "ToolCallFinished",
     "ToolCallRecord",
     "ToolCallStarted",
-    "Toolbox",
 ]
 
 DEFAULT_SYSTEM_PROMPT = (
@@ -51,14 +49,6 @@ DEFAULT_SYSTEM_PROMPT = (
     "guessing it. "
     "Answer briefly, in the user's language."
 )
-
-
-class Toolbox(Protocol):
-    """Where tools come from (an MCP session in practice; see :class:`agents.mcp.client.MCPToolbox`)."""
-
-    async def tool_specs(self, *, session: str) -> list[ToolSpec]: ...
-
-    async def call(self, name: str, arguments: dict[str, Any], *, session: str) -> ToolOutcome: ...
 
 
 @dataclass(frozen=True)
@@ -134,12 +124,10 @@ class Agent:
     memory: LongTermMemory | None = None
     """Long-term memory: enables ``remember``/``recall``/``forget`` and recalled context in each turn."""
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
-    max_steps: int = 8
+    max_steps: int = DEFAULTS.max_steps
     """Model requests allowed per turn before :class:`MaxStepsExceeded`."""
-    recall_limit: int = 3
+    recall_limit: int = DEFAULTS.recall_limit
     """How many recalled memories are injected into each turn's context (0 disables)."""
-    trace: TraceWriter | None = None
-    """Records every model request/response (the toolbox records its MCP calls)."""
     ask_user: Callable[[str], Awaitable[str]] | None = None
     """Answers ``ask_user`` calls; without it, such a call ends the run with ``needs_input``."""
     _local: dict[str, LocalTool] = field(init=False, repr=False)
@@ -151,98 +139,95 @@ class Agent:
         tools.append(ask_user_tool(self.ask_user))
         self._local = {tool.name: tool for tool in tools}
 
-    async def run(self, user_text: str, *, session: Session) -> RunResult:
+    async def run(
+        self,
+        user_text: str,
+        *,
+        session: Session,
+        context_id: str | None = None,
+        observer: Observer | None = None,
+    ) -> RunResult:
         """One turn, without streaming; same behaviour as :meth:`stream`."""
-        async for event in self.stream(user_text, session=session):
+        async for event in self.stream(user_text, session=session, context_id=context_id, observer=observer):
             if isinstance(event, RunFinished):
                 return event.result
         raise AssertionError("stream ended without RunFinished")  # pragma: no cover
 
-    async def stream(self, user_text: str, *, session: Session) -> AsyncIterator[AgentEvent]:
-        """One turn as a stream of events, ending with :class:`RunFinished`."""
+    async def stream(
+        self,
+        user_text: str,
+        *,
+        session: Session,
+        context_id: str | None = None,
+        observer: Observer | None = None,
+    ) -> AsyncIterator[AgentEvent]:
+        """One turn as a stream of events, ending with :class:`RunFinished`. ``context_id`` and ``observer``
+        travel to the tools in the turn's :class:`~agents.toolbox.TurnContext`."""
+        turn = TurnContext(session.name, user_text, context_id, observer)
         session.begin({"role": "user", "content": user_text})
         records: list[ToolCallRecord] = []
         try:
-            tools = await self.tool_specs(session=session.name)
-            context = await self._recalled(user_text)
+            tools = await self.tool_specs(turn)
+            recalled = await self._recalled(user_text)
             for step in range(1, self.max_steps + 1):
                 response: ModelResponse | None = None
-                async for event in self.step(session, tools, context):
-                    if isinstance(event, ModelResponse):
-                        response = event
+                async for delta in self.step(session, tools, recalled, turn):
+                    if isinstance(delta, ModelResponse):
+                        response = delta
                     else:
-                        yield event
+                        yield delta
                 assert response is not None
                 session.add(response.to_message())
                 if not response.tool_calls:
                     result = RunResult(response.text or "", tuple(records), step, session.name)
                     break
-                async for event in self.call_tools(response.tool_calls, session, records):
+                async for event in self.call_tools(response.tool_calls, session, records, turn):
                     yield event
                 question = _needs_input(records)
                 if question is not None:
                     result = RunResult("", tuple(records), step, session.name, needs_input=question)
                     break
             else:
-                raise MaxStepsExceeded(self.max_steps, [call.name for call in response.tool_calls])
+                last = response.tool_calls if response is not None else ()
+                raise MaxStepsExceeded(self.max_steps, [call.name for call in last])
         except BaseException:
             session.rollback()
             raise
         await session.commit()
         yield RunFinished(result)
 
-    async def tool_specs(self, *, session: str = "default") -> list[ToolSpec]:
+    async def tool_specs(self, context: TurnContext) -> list[ToolSpec]:
         """Everything offered to the model: the toolbox's tools, then the agent's own (which win a name
         clash). Listed once per agent."""
         if self._specs is None:
-            listed = await self.toolbox.tool_specs(session=session) if self.toolbox is not None else []
-            remote = [spec for spec in listed if spec["function"]["name"] not in self._local]
-            self._remote = {spec["function"]["name"] for spec in remote}
+            listed = await self.toolbox.tool_specs(context) if self.toolbox is not None else []
+            remote = [spec for spec in listed if tool_name(spec) not in self._local]
+            self._remote = {tool_name(spec) for spec in remote}
             self._specs = remote + [tool.spec for tool in self._local.values()]
         return self._specs
 
     async def step(
-        self, session: Session, tools: Sequence[ToolSpec], context: list[Message]
+        self, session: Session, tools: Sequence[ToolSpec], recalled: list[Message], turn: TurnContext
     ) -> AsyncIterator[TextDelta | ModelResponse]:
         """One model request: text deltas as they arrive, then the complete reply."""
         system: list[Message] = [{"role": "system", "content": self.system_prompt}]
-        messages = session.render(system, context=context)
-        started = time.perf_counter()
-        if self.trace:
-            self.trace.record(
-                "llm",
-                "out",
-                self.model.name,
-                "chat.completions",
-                _request_digest(messages, tools),
-                None,
-                session.name,
-            )
-        async for event in self.model.stream(messages, tools):
-            if isinstance(event, ModelResponse) and self.trace:
-                elapsed = (time.perf_counter() - started) * 1e3
-                self.trace.record(
-                    "llm",
-                    "in",
-                    self.model.name,
-                    "chat.completions",
-                    _response_digest(event),
-                    elapsed,
-                    session.name,
-                )
+        messages = session.render(system, context=recalled)
+        async for event in self.model.stream(messages, tools, context=turn):
             yield event
 
     async def call_tools(
-        self, calls: Sequence[ToolCall], session: Session, records: list[ToolCallRecord]
+        self,
+        calls: Sequence[ToolCall],
+        session: Session,
+        records: list[ToolCallRecord],
+        turn: TurnContext,
     ) -> AsyncIterator[ToolCallStarted | ToolCallFinished]:
         """Run one reply's tool calls concurrently; their results join the turn in the order they were
         asked."""
         parsed = [(call, _parse_arguments(call.arguments)) for call in calls]
         for call, arguments in parsed:
             yield ToolCallStarted(call.id, call.name, arguments)
-        tasks = [
-            asyncio.ensure_future(self.call_tool(call, arguments, session.name)) for call, arguments in parsed
-        ]
+        tasks = [asyncio.ensure_future(self.call_tool(call, arguments, turn)) for call, arguments in parsed]
         try:
             for finished in asyncio.as_completed(tasks):
                 yield ToolCallFinished(await finished)
@@ -257,18 +242,18 @@ class Agent:
             session.add({"role": "tool", "tool_call_id": record.id, "content": record.outcome.content})
 
     async def call_tool(
-        self, call: ToolCall, arguments: dict[str, Any] | str, session: str
+        self, call: ToolCall, arguments: dict[str, Any] | str, turn: TurnContext
     ) -> ToolCallRecord:
         """Run one tool call; every failure becomes an error outcome the model can read and correct."""
         try:
             if isinstance(arguments, str):
                 outcome = error_outcome(arguments)
             elif call.name in self._local:
-                outcome = await self._local[call.name].call(arguments, session)
+                outcome = await self._local[call.name].call(arguments, turn)
             elif self.toolbox is not None and call.name in self._remote:
-                outcome = await self.toolbox.call(call.name, arguments, session=session)
+                outcome = await self.toolbox.call(call.name, arguments, turn)
             else:
-                outcome = error_outcome(await self._unknown_tool(call.name, session))
+                outcome = error_outcome(await self._unknown_tool(call.name, turn))
         except Exception:
             log.exception("tool call %s crashed", call.name)
             outcome = error_outcome(
@@ -278,8 +263,8 @@ class Agent:
             call.id, call.name, arguments if isinstance(arguments, dict) else call.arguments, outcome
         )
 
-    async def _unknown_tool(self, name: str, session: str) -> str:
-        known = sorted({spec["function"]["name"] for spec in await self.tool_specs(session=session)})
+    async def _unknown_tool(self, name: str, turn: TurnContext) -> str:
+        known = sorted({tool_name(spec) for spec in await self.tool_specs(turn)})
         close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         return f"there is no tool named {name!r}.{hint} Available tools: {', '.join(known)}."
@@ -318,35 +303,3 @@ def _needs_input(records: list[ToolCallRecord]) -> str | None:
         if record.name == ASK_USER and "needs_input" in record.outcome.extra:
             return str(record.outcome.extra["needs_input"])
     return None
-
-
-def _request_digest(messages: list[Message], tools: Sequence[ToolSpec]) -> dict[str, Any]:
-    tail: list[Message] = []
-    for message in reversed(messages):
-        if message.get("role") == "assistant":
-            break
-        tail.append(message)
-    tail.reverse()
-    last = tail[-1] if tail else messages[-1]
-    said = one_line(last.get("content") or "", 160)
-    summary = f"{len(messages)} messages, {len(tools)} tools; {last.get('role')}: {said}"
-    return {
-        "summary": summary,
-        "message_count": len(messages),
-        "tool_count": len(tools),
-        "new_messages": tail,
-    }
-
-
-def _response_digest(response: ModelResponse) -> dict[str, Any]:
-    calls = [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in response.tool_calls]
-    if calls:
-        summary = "tool calls: " + "; ".join(f"{c['name']}({one_line(c['arguments'], 80)})" for c in calls)
-    else:
-        summary = f"answer: {one_line(response.text or '', 160)}"
-    digest: dict[str, Any] = {"summary": summary, "text": response.text, "tool_calls": calls}
-    if response.finish_reason:
-        digest["finish_reason"] = response.finish_reason
-    if response.usage:
-        digest["usage"] = response.usage
-    return digest

@@ -1,9 +1,10 @@
 """Everything an agent run needs, opened and closed together: model, MCP connection, memory, session, trace.
 
-    async with open_agent(session_name="work") as runtime:
+    async with open_agent(mcp=server, session_name="work") as runtime:
         result = await runtime.agent.run("entropy of [0.5, 0.5] in bits", session=runtime.session)
 
-The CLI and the A2A executor both start agents this way, so they behave the same.
+The CLI and the A2A executor both start agents this way, so they behave the same. When a trace is kept, the
+model and the toolbox are wrapped by :mod:`agents.traced`: the loop itself records nothing.
 """
 
 from __future__ import annotations
@@ -12,18 +13,20 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 
-from agents.config import ModelConfig, resolve_mcp_token, resolve_model_config
+from agents.config import DEFAULTS, ModelConfig, resolve_mcp_token, resolve_model_config
 from agents.loop import Agent
-from agents.mcp.client import MCPToolbox, connect_mcp, describe_target
+from agents.mcp.client import MCPTarget, MCPToolbox, connect_mcp, describe_target
 from agents.memory.long_term import LongTermMemory
 from agents.memory.sessions import Session, SessionStore
 from agents.memory.store import SQLiteStore
-from agents.models.openai import Model, OpenAIModel, build_model
+from agents.models.base import Model
+from agents.models.openai import OpenAIModel, build_model
+from agents.toolbox import Toolbox
 from agents.trace import TraceWriter
+from agents.traced import TracedModel, TracedToolbox
 
-__all__ = ["AgentRuntime", "default_session_name", "open_agent", "open_model"]
+__all__ = ["AgentRuntime", "default_session_name", "open_agent", "open_model", "traced"]
 
 
 @dataclass
@@ -69,25 +72,33 @@ def open_model(stack: AsyncExitStack, config: ModelConfig, override: Model | Non
     return model
 
 
+def traced(model: Model, toolbox: Toolbox, trace: TraceWriter, *, peer: str) -> tuple[Model, Toolbox]:
+    """The model and the toolbox wrapped so every request to them is recorded in ``trace`` (unchanged when
+    the trace is off, so a disabled trace costs nothing)."""
+    if not trace.enabled:
+        return model, toolbox
+    return TracedModel(model, trace), TracedToolbox(toolbox, trace, peer=peer)
+
+
 @asynccontextmanager
 async def open_agent(
     *,
+    mcp: MCPTarget,
     model: str | None = None,
     base_url: str | None = None,
     api_key: str | None = None,
-    mcp: Any = None,
     mcp_token: str | None = None,
     session_name: str | None = None,
     persist: bool = True,
-    max_steps: int = 8,
-    budget_tokens: int = 8000,
+    max_steps: int = DEFAULTS.max_steps,
+    budget_tokens: int = DEFAULTS.context_tokens,
     summarize: bool = False,
     ask_user: Callable[[str], Awaitable[str]] | None = None,
     model_override: Model | None = None,
     trace_enabled: bool = True,
 ) -> AsyncIterator[AgentRuntime]:
     """Open the model (flags, then environment; offline when nothing is configured), the MCP server (``mcp``:
-    ``None`` spawns ``protoplay serve mcp``, a URL uses streamable HTTP with ``mcp_token``, else
+    a :class:`~agents.mcp.client.StdioServer` is spawned, a URL uses streamable HTTP with ``mcp_token``, else
     ``$PROTOPLAY_MCP_TOKEN``, as its bearer token, a server object runs in-process), the memory database and
     the session; close them all on exit.
 
@@ -101,20 +112,14 @@ async def open_agent(
         stack.callback(store.close)
         memory = LongTermMemory(store)
         sessions = SessionStore(store)
-        toolbox = await stack.enter_async_context(
-            connect_mcp(mcp, trace=trace, token=resolve_mcp_token(mcp_token))
-        )
+        toolbox = await stack.enter_async_context(connect_mcp(mcp, token=resolve_mcp_token(mcp_token)))
         name = session_name or default_session_name("chat")
         if persist:
             session = await Session.open(name, sessions, budget_tokens=budget_tokens, summarize=summarize)
         else:
             session = Session.ephemeral(name, budget_tokens=budget_tokens, summarize=summarize)
-        agent = Agent(
-            open_model(stack, config, model_override),
-            toolbox,
-            memory=memory,
-            max_steps=max_steps,
-            trace=trace,
-            ask_user=ask_user,
+        agent_model, agent_tools = traced(
+            open_model(stack, config, model_override), toolbox, trace, peer=toolbox.peer
         )
+        agent = Agent(agent_model, agent_tools, memory=memory, max_steps=max_steps, ask_user=ask_user)
         yield AgentRuntime(agent, session, config, describe_target(mcp), toolbox, memory, sessions, trace)

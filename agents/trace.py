@@ -219,7 +219,8 @@ def format_timeline(events: list[TraceEvent], *, width: int = 100) -> list[str]:
     start = _parse_ts(events[0].ts)
     lines = []
     for event in events:
-        offset = (_parse_ts(event.ts) - start) if start is not None else None
+        stamp = _parse_ts(event.ts)
+        offset = stamp - start if start is not None and stamp is not None else None
         when = f"+{offset:8.3f}s" if offset is not None else event.ts
         arrow = "→" if event.direction == "out" else "←"
         took = f" ({event.duration_ms:.1f} ms)" if isinstance(event.duration_ms, int | float) else ""

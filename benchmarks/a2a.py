@@ -81,8 +81,10 @@ def echo_executor():  # type: ignore[no-untyped-def]
 
 
 async def serve(kind: str, port: int, store_url: str) -> None:
-    from servers.a2a.app import agent_card, build_app, listen, open_task_store, public_url
+    from servers.a2a.app import build_app, listen, public_url
     from servers.a2a.app import serve as serve_app
+    from servers.a2a.card import agent_card
+    from servers.a2a.store import open_task_store
 
     sock = listen("127.0.0.1", port)
     url = public_url("127.0.0.1", port)

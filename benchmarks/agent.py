@@ -45,6 +45,7 @@ from agents.memory.long_term import LongTermMemory, search_terms  # noqa: E402
 from agents.memory.sessions import Session  # noqa: E402
 from agents.memory.store import SQLiteStore  # noqa: E402
 from agents.models.openai import OpenAIModel  # noqa: E402
+from agents.runtime import traced  # noqa: E402
 from agents.trace import TraceWriter  # noqa: E402
 
 # ------------------------------------------------------------------------------------------ 1. one agent run
@@ -203,7 +204,8 @@ async def bench_agent_run(iterations: int, workdir: Path) -> None:
         for stream in (False, True):
             model = OpenAIModel(client, "bench", stream=stream)
             bare = Agent(model, MCPToolbox(mcp), recall_limit=0)
-            full = Agent(model, MCPToolbox(mcp, trace=trace), memory=memory, trace=trace)
+            traced_model, traced_tools = traced(model, MCPToolbox(mcp), trace, peer="protoplay-mcp")
+            full = Agent(traced_model, traced_tools, memory=memory)
             mode = "stream" if stream else "non-stream"
             variants[f"floor ({mode})"] = lambda s=stream: floor_run(client, mcp, tools, s)
             variants[f"floor raw ({mode})"] = lambda s=stream: floor_run(client, mcp, tools, s, raw=True)

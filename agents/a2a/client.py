@@ -398,10 +398,9 @@ def _reason(exc: BaseException) -> str:
         current = current.__cause__ or current.__context__
     for item in chain:
         if isinstance(item, httpx.HTTPStatusError):
-            status = item.response.status_code
-            if status == 401:
+            if item.response.status_code == 401:
                 return _UNAUTHORIZED
-            return f"HTTP {status}"
+            return f"HTTP {item.response.status_code}"
         if isinstance(item, httpx.ConnectError):
             return "could not connect: nothing answers at that address"
         if isinstance(item, httpx.TimeoutException):

@@ -1,19 +1,19 @@
 """The coordinator's tools: one delegation tool per skill of each peer agent, built from the peers' cards.
 
-A :class:`PeerToolbox` is a :class:`agents.loop.Toolbox`, so the ordinary function-calling agent becomes a
+A :class:`PeerToolbox` is a :class:`agents.toolbox.Toolbox`, so the ordinary function-calling agent becomes a
 coordinator by being given one::
 
     async with PeerClient("http://127.0.0.1:9101") as specialist:
         toolbox = PeerToolbox([specialist])
         await toolbox.start()
         agent = Agent(model, toolbox, memory=memory, system_prompt=COORDINATOR_SYSTEM_PROMPT)
-        with coordinator_turn(text):
-            result = await agent.run(text, session=session)
+        result = await agent.run(text, session=session, context_id=context_id, observer=relay)
 
-What a delegation call does:
+What a delegation call does (the turn's :class:`~agents.toolbox.TurnContext` carries the user's text, the
+A2A context and the observer):
 
 - sends the request to the peer as an A2A message and follows the task (stream or polling) until it settles,
-  relaying every update to the turn's observer (:func:`coordinator_turn`);
+  relaying every update to the turn's observer;
 - a request written as several bullet points ("- ...") is split into one task per bullet, run concurrently;
 - a request left out forwards the user's message of this turn as it is;
 - when the peer asks a question (``input-required``) the question is returned to the model and the task is
@@ -34,8 +34,7 @@ import json
 import re
 import time
 from collections import Counter
-from collections.abc import Awaitable, Iterable, Iterator, Sequence
-from contextvars import ContextVar
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,9 +46,9 @@ from agents.a2a.compose import compose_answers
 from agents.a2a.tasks import PeerResult, UpdateCallback, artifact_summary
 from agents.config import protoplay_home
 from agents.local_tools import validation_message
-from agents.mcp.client import ToolOutcome, error_outcome
-from agents.models.openai import ToolSpec
+from agents.messages import ToolSpec
 from agents.text import one_line
+from agents.toolbox import ToolOutcome, TurnContext, error_outcome
 
 if TYPE_CHECKING:
     from a2a.types import AgentSkill, Artifact
@@ -58,8 +57,6 @@ __all__ = [
     "COORDINATOR_SYSTEM_PROMPT",
     "DelegateArguments",
     "PeerToolbox",
-    "Turn",
-    "coordinator_turn",
     "split_requests",
 ]
 
@@ -76,37 +73,6 @@ COORDINATOR_SYSTEM_PROMPT = (
 
 _MAX_PARALLEL = 8
 """At most this many tasks are sent for one call (more bullets are refused with a message)."""
-
-
-@dataclass(frozen=True)
-class Turn:
-    """What the delegation tools know about the turn in progress (set by whoever runs it)."""
-
-    user_text: str
-    """The user's message of this turn: forwarded when a call leaves ``request`` out."""
-    context_id: str | None = None
-    """The A2A context the turn belongs to; peers' tasks are created in the same context (so traces join)."""
-    observer: UpdateCallback | None = None
-    """Called with every update of every peer task while it runs."""
-
-
-_TURN: ContextVar[Turn | None] = ContextVar("protoplay_coordinator_turn", default=None)
-
-
-@contextlib.contextmanager
-def coordinator_turn(
-    user_text: str,
-    *,
-    context_id: str | None = None,
-    observer: UpdateCallback | None = None,
-) -> Iterator[Turn]:
-    """Run an agent turn inside this block so its delegation calls see the turn (tool calls inherit it)."""
-    turn = Turn(user_text, context_id, observer)
-    token = _TURN.set(turn)
-    try:
-        yield turn
-    finally:
-        _TURN.reset(token)
 
 
 class DelegateArguments(BaseModel):
@@ -185,7 +151,8 @@ class PeerToolbox:
 
     # ------------------------------------------------------------------------------------------ Toolbox
 
-    async def tool_specs(self, *, session: str = "default") -> list[ToolSpec]:
+    async def tool_specs(self, context: TurnContext) -> list[ToolSpec]:
+        session = context.session
         now = time.monotonic()
         missing = [
             peer
@@ -197,7 +164,8 @@ class PeerToolbox:
             self._rebuild()
         return self._specs
 
-    async def call(self, name: str, arguments: dict[str, Any], *, session: str = "default") -> ToolOutcome:
+    async def call(self, name: str, arguments: dict[str, Any], context: TurnContext) -> ToolOutcome:
+        session = context.session
         started = time.perf_counter()
         route = self._routes.get(name)
         if route is None:
@@ -206,8 +174,7 @@ class PeerToolbox:
             args = DelegateArguments.model_validate(arguments)
         except ValidationError as exc:
             return error_outcome(validation_message(exc))
-        turn = _TURN.get()
-        text = args.request or (turn.user_text if turn else None)
+        text = args.request or context.user_text
         if not text:
             return error_outcome("request: say what to ask the specialist")
         pending = self._pending.get((session, route.peer.url))
@@ -221,9 +188,8 @@ class PeerToolbox:
                 return error_outcome(
                     f"request: {len(parts)} bullet points; send at most {_MAX_PARALLEL} per call"
                 )
-            context_id = turn.context_id if turn else None
-            requests = [(part, None, context_id) for part in parts]
-        observer = turn.observer if turn else None
+            requests = [(part, None, context.context_id) for part in parts]
+        observer = context.observer
         outcomes = await asyncio.gather(
             *(self._delegate(route, req, tid, cid, session, observer) for req, tid, cid in requests)
         )

@@ -12,55 +12,30 @@ import json
 import logging
 import os
 import re
-import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agents.config import MCP_TOKEN_ENV, protoplay_home
+from agents.config import protoplay_home
 from agents.errors import ToolServerError, unwrap
-from agents.models.openai import ToolSpec
+from agents.messages import ToolSpec
+from agents.toolbox import ToolOutcome, TurnContext, error_outcome
 
 if TYPE_CHECKING:
     import httpx2
     from mcp import Client
 
-    from agents.trace import TraceWriter
-
-__all__ = ["MCPToolbox", "ToolOutcome", "connect_mcp", "default_server_command", "describe_target"]
+__all__ = ["MCPTarget", "MCPToolbox", "StdioServer", "connect_mcp", "describe_target", "mcp_tool_to_spec"]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ToolOutcome:
-    """What one tool call produced, for the model and for the person watching."""
-
-    content: str
-    """The ``role=tool`` message text: structured content as JSON, else the text content, else an error."""
-    structured: Any = None
-    """The structured result (``structuredContent``), when the tool returned one."""
-    is_error: bool = False
-    """True when the tool failed or was refused; ``content`` then says why, for the model to correct
-    itself."""
-    images: tuple[Path, ...] = ()
-    """Files the call's image content was saved to."""
-    duration_ms: float = 0.0
-    """Wall time of the call."""
-    extra: dict[str, Any] = field(default_factory=dict)
-    """Anything a local tool wants the caller to see (e.g. the question of ``ask_user``)."""
-
-
-def error_outcome(message: str, *, duration_ms: float = 0.0) -> ToolOutcome:
-    return ToolOutcome(content=f"Error: {message}", is_error=True, duration_ms=duration_ms)
-
-
 def mcp_tool_to_spec(tool: Any) -> ToolSpec:
     """An MCP ``Tool`` as an OpenAI function spec; the input schema passes through unchanged."""
-    return {
+    spec: ToolSpec = {
         "type": "function",
         "function": {
             "name": tool.name,
@@ -68,6 +43,7 @@ def mcp_tool_to_spec(tool: Any) -> ToolSpec:
             "parameters": tool.input_schema or {"type": "object", "properties": {}},
         },
     }
+    return spec
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
@@ -87,24 +63,19 @@ class MCPToolbox:
         *,
         peer: str = "mcp",
         images_dir: Path | None = None,
-        trace: TraceWriter | None = None,
         call_timeout_s: float = 300.0,
         http_auth: _HttpAuth | None = None,
     ) -> None:
         self.client = client
         self.peer = peer
         self.images_dir = images_dir
-        self.trace = trace
         self.call_timeout_s = call_timeout_s
         self._http_auth = http_auth
         self._specs: list[ToolSpec] | None = None
         self._image_count = 0
 
-    async def tool_specs(self, *, session: str = "default") -> list[ToolSpec]:
+    async def tool_specs(self, context: TurnContext) -> list[ToolSpec]:
         if self._specs is None:
-            started = time.perf_counter()
-            if self.trace:
-                self.trace.record("mcp", "out", self.peer, "tools/list", {}, None, session)
             listing = await self.client.list_tools()
             tools = list(listing.tools)
             cursor = listing.next_cursor
@@ -113,27 +84,12 @@ class MCPToolbox:
                 tools.extend(page.tools)
                 cursor = page.next_cursor
             self._specs = [mcp_tool_to_spec(tool) for tool in tools]
-            if self.trace:
-                names = [tool.name for tool in tools]
-                digest = {"summary": f"{len(names)} tools: {', '.join(names)}", "tools": names}
-                self.trace.record(
-                    "mcp",
-                    "in",
-                    self.peer,
-                    "tools/list",
-                    digest,
-                    (time.perf_counter() - started) * 1e3,
-                    session,
-                )
         return self._specs
 
-    async def call(self, name: str, arguments: dict[str, Any], *, session: str = "default") -> ToolOutcome:
+    async def call(self, name: str, arguments: dict[str, Any], context: TurnContext) -> ToolOutcome:
         from mcp import MCPError
 
         started = time.perf_counter()
-        if self.trace:
-            request = {"summary": f"{name} {_compact(arguments)}", "name": name, "arguments": arguments}
-            self.trace.record("mcp", "out", self.peer, "tools/call", request, None, session)
         try:
             result = await self.client.call_tool(name, arguments, read_timeout_seconds=self.call_timeout_s)
         except MCPError as exc:
@@ -142,14 +98,8 @@ class MCPToolbox:
             else:
                 outcome = error_outcome(f"the tool server refused the call: {exc}")
         else:
-            outcome = self._outcome(name, result, session)
-        elapsed = (time.perf_counter() - started) * 1e3
-        outcome = replace(outcome, duration_ms=elapsed)
-        if self.trace:
-            self.trace.record(
-                "mcp", "in", self.peer, "tools/call", _outcome_digest(name, outcome), elapsed, session
-            )
-        return outcome
+            outcome = self._outcome(name, result, context.session)
+        return replace(outcome, duration_ms=(time.perf_counter() - started) * 1e3)
 
     def _outcome(self, name: str, result: Any, session: str) -> ToolOutcome:
         texts: list[str] = []
@@ -187,26 +137,6 @@ class MCPToolbox:
         return path
 
 
-def _compact(value: Any, width: int = 160) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _outcome_digest(name: str, outcome: ToolOutcome) -> dict[str, Any]:
-    status = "error" if outcome.is_error else "ok"
-    digest: dict[str, Any] = {
-        "summary": f"{name} {status}: {_compact(outcome.content, 200)}",
-        "is_error": outcome.is_error,
-    }
-    if outcome.structured is not None:
-        digest["structured"] = outcome.structured
-    elif outcome.is_error:
-        digest["error"] = outcome.content
-    if outcome.images:
-        digest["images"] = [str(path) for path in outcome.images]
-    return digest
-
-
 def _leaf_message(exc: BaseException) -> str:
     """The innermost, most specific message of an exception (groups from task groups are unwrapped)."""
     exc = unwrap(exc)
@@ -228,8 +158,8 @@ class _HttpAuth:
 
     def message(self) -> str:
         return (
-            f"The MCP server at {self.url} rejected the token (HTTP 401): missing or wrong --mcp-token / "
-            f"{MCP_TOKEN_ENV}."
+            f"The MCP server at {self.url} rejected the token (HTTP 401): the bearer token is missing or "
+            "wrong."
         )
 
     def http_client(self) -> httpx2.AsyncClient:
@@ -250,15 +180,36 @@ class _HttpAuth:
             self.rejected = True
 
 
-def default_server_command() -> tuple[str, list[str]]:
-    """How the default MCP server is started: ``protoplay serve mcp`` under the running interpreter."""
-    return sys.executable, ["-m", "servers", "serve", "mcp"]
+@dataclass(frozen=True)
+class StdioServer:
+    """An MCP server started as a subprocess and spoken to over stdio (the layer that knows the command —
+    the CLI — builds it; this package only runs it)."""
+
+    command: str
+    """The executable."""
+    args: tuple[str, ...] = ()
+    """Its arguments."""
+    name: str = "mcp-server"
+    """The peer name in traces and banners."""
+    description: str = ""
+    """How a banner names it (default: the command line)."""
+    log_path: Path | None = None
+    """Where its stderr goes (default ``$PROTOPLAY_HOME/logs/mcp-server.log``)."""
+
+    @property
+    def label(self) -> str:
+        return self.description or " ".join((Path(self.command).name, *self.args))
 
 
-def describe_target(target: Any) -> str:
+MCPTarget = StdioServer | str | Any
+"""What :func:`connect_mcp` connects to: a :class:`StdioServer`, a streamable-HTTP URL, a server object
+(in-process), or any MCP transport."""
+
+
+def describe_target(target: MCPTarget) -> str:
     """One line naming the MCP server in use, for banners."""
-    if target is None:
-        return "protoplay serve mcp (stdio subprocess)"
+    if isinstance(target, StdioServer):
+        return f"{target.label} (stdio subprocess)"
     if isinstance(target, str):
         return f"{target} (streamable HTTP)"
     name = getattr(target, "name", None) or type(target).__name__
@@ -267,20 +218,17 @@ def describe_target(target: Any) -> str:
 
 @asynccontextmanager
 async def connect_mcp(
-    target: Any = None,
+    target: MCPTarget,
     *,
-    trace: TraceWriter | None = None,
     images_dir: Path | None = None,
-    server_log: Path | None = None,
     token: str | None = None,
 ) -> AsyncIterator[MCPToolbox]:
     """Connect to an MCP server and yield its toolbox; the connection closes with the block.
 
-    ``target``: ``None`` spawns ``protoplay serve mcp`` over stdio (its stderr goes to ``server_log``, default
-    ``$PROTOPLAY_HOME/logs/mcp-server.log``); a URL string uses streamable HTTP, sending ``token`` (if any)
-    as ``Authorization: Bearer``; a server object (``MCPServer``) connects in-process (tests); any MCP
-    ``Transport`` is used as is. ``token`` is used as given (the caller resolves flags and environment:
-    :func:`agents.config.resolve_mcp_token`) and only for a URL.
+    ``target``: a :class:`StdioServer` is spawned (its stderr goes to its ``log_path``); a URL string uses
+    streamable HTTP, sending ``token`` (if any) as ``Authorization: Bearer``; a server object (``MCPServer``)
+    connects in-process (tests); any MCP ``Transport`` is used as is. ``token`` is used as given (the caller
+    resolves flags and environment: :func:`agents.config.resolve_mcp_token`) and only for a URL.
 
     Raises :class:`ToolServerError` when the server cannot be reached or refuses the connection; a 401
     says the token is missing or wrong.
@@ -291,30 +239,32 @@ async def connect_mcp(
 
     peer = describe_target(target).split(" (", 1)[0]
     http_auth: _HttpAuth | None = None
+    log_path: Path | None = None
     async with AsyncExitStack() as stack:
         server: Any = target
         if isinstance(target, str):
             http_auth = _HttpAuth(target, token)
             http = await stack.enter_async_context(http_auth.http_client())
             server = streamable_http_client(target, http_client=http)
-        elif target is None:
-            log_path = server_log or protoplay_home() / "logs" / "mcp-server.log"
+        elif isinstance(target, StdioServer):
+            log_path = target.log_path or protoplay_home() / "logs" / "mcp-server.log"
             log_path.parent.mkdir(parents=True, exist_ok=True)
             errlog = stack.enter_context(log_path.open("a", encoding="utf-8"))
-            command, args = default_server_command()
-            params = StdioServerParameters(command=command, args=args, env=dict(os.environ))
+            params = StdioServerParameters(
+                command=target.command, args=list(target.args), env=dict(os.environ)
+            )
             server = stdio_client(params, errlog=errlog)
-            peer = "protoplay-mcp"
+            peer = target.name
         try:
             client = await stack.enter_async_context(Client(server))
         except Exception as exc:
             log.debug("MCP connection failed", exc_info=True)
             if http_auth is not None and http_auth.rejected:
-                raise ToolServerError(http_auth.message()) from None
+                raise ToolServerError(http_auth.message(), setting="mcp_token") from None
             reason = _leaf_message(exc)
-            if target is None:
+            if log_path is not None:
                 reason += f" (see the server's log: {log_path})"
             raise ToolServerError(
                 f"Could not connect to the MCP server {describe_target(target)}: {reason}"
             ) from exc
-        yield MCPToolbox(client, peer=peer, images_dir=images_dir, trace=trace, http_auth=http_auth)
+        yield MCPToolbox(client, peer=peer, images_dir=images_dir, http_auth=http_auth)

@@ -3,7 +3,7 @@
 
 from agents.memory.long_term import LongTermMemory, Memory
 from agents.memory.sessions import Session, SessionStore
-from agents.memory.short_term import ShortTermMemory, estimate_tokens
+from agents.memory.short_term import ShortTermMemory
 from agents.memory.store import SQLiteStore
 
 __all__ = [
@@ -13,5 +13,4 @@ __all__ = [
     "Session",
     "SessionStore",
     "ShortTermMemory",
-    "estimate_tokens",
 ]

@@ -20,14 +20,15 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from agents.memory.store import SQLiteStore, index_pending
+from agents.messages import CJK_CHARS
 
 __all__ = ["LongTermMemory", "Memory", "search_terms"]
 
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
-_CJK_RUN = re.compile(rf"[{_CJK}]")
+_TOKEN = re.compile(rf"[{CJK_CHARS}]+|[^\W_{CJK_CHARS}]+")
+_CJK_RUN = re.compile(rf"[{CJK_CHARS}]")
 
 _STOP_WORDS = frozenset(
     """a about above after again all am an and any are as at be because been before being below between
@@ -109,7 +110,8 @@ _COLUMNS = "id, text, kind, tags, session, created"
 
 def _row(raw: Sequence[object], score: float | None = None) -> Memory:
     tags = tuple(tag for tag in str(raw[3]).split(",") if tag)
-    return Memory(int(raw[0]), str(raw[1]), str(raw[2]), tags, raw[4], float(raw[5]), score)  # type: ignore[arg-type]
+    identity, created = cast(int, raw[0]), cast(float, raw[5])  # INTEGER and REAL columns
+    return Memory(int(identity), str(raw[1]), str(raw[2]), tags, raw[4], float(created), score)  # type: ignore[arg-type]
 
 
 class LongTermMemory:
@@ -235,7 +237,7 @@ class LongTermMemory:
         row = conn.execute(f"SELECT {_COLUMNS} FROM memories WHERE id = ?", (memory_id,)).fetchone()
         return _row(row) if row else None
 
-    async def list(self, *, limit: int | None = 50, kind: str | None = None) -> list[Memory]:
+    async def newest(self, *, limit: int | None = 50, kind: str | None = None) -> list[Memory]:
         """The newest memories first (all of them with ``limit=None``)."""
         return await self.store.run(self._list, limit, kind)
 
@@ -343,7 +345,7 @@ class LongTermMemory:
 
     async def export(self) -> list[Memory]:
         """Every memory, oldest first."""
-        return list(reversed(await self.list(limit=None)))
+        return list(reversed(await self.newest(limit=None)))
 
     def close(self) -> None:
         self.store.close()

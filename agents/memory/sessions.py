@@ -87,7 +87,7 @@ class SessionStore:
 
         await self.store.run(_clear)
 
-    async def list(self) -> list[SessionInfo]:
+    async def saved(self) -> list[SessionInfo]:
         """Every saved session, most recently used first."""
 
         def _list(conn: sqlite3.Connection) -> list[SessionInfo]:

@@ -5,46 +5,18 @@ window is over budget, whole turns are dropped, oldest first, and — when asked
 that rides along as a system message. The system prompt and the newest turn are always kept, and because only
 whole turns are dropped, an assistant ``tool_calls`` message is never separated from its tool results.
 
-Tokens are estimated offline (no tokenizer download): about four characters per token for Latin text, one per
-CJK character, plus a few tokens of framing per message.
+Tokens are estimated offline by :func:`agents.messages.estimate_tokens` (no tokenizer download).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from agents.models.openai import Message
+from agents.messages import Message, estimate_tokens
 from agents.text import one_line
 
-__all__ = ["ShortTermMemory", "Turn", "estimate_tokens", "extractive_summary"]
-
-_WIDE = re.compile("[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
-_MESSAGE_OVERHEAD = 4
-
-
-def _text_tokens(text: str) -> int:
-    if not text:
-        return 0
-    if text.isascii():
-        return (len(text) + 3) // 4
-    wide = len(_WIDE.findall(text))
-    return wide + (len(text) - wide + 3) // 4
-
-
-def estimate_tokens(message: Message) -> int:
-    """An offline estimate of the tokens a chat message costs (content, tool calls and framing)."""
-    total = _MESSAGE_OVERHEAD
-    content = message.get("content")
-    if isinstance(content, str):
-        total += _text_tokens(content)
-    elif isinstance(content, list):  # content parts
-        total += sum(_text_tokens(str(part.get("text", ""))) for part in content if isinstance(part, dict))
-    for call in message.get("tool_calls") or ():
-        function = call.get("function", {})
-        total += 3 + _text_tokens(function.get("name", "")) + _text_tokens(function.get("arguments", ""))
-    return total
+__all__ = ["ShortTermMemory", "Turn", "extractive_summary"]
 
 
 @dataclass

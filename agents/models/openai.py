@@ -1,96 +1,23 @@
-"""The model behind a small interface: messages and tool specs in, a stream of text deltas and one reply out.
-
-Messages and tool specs are plain OpenAI chat-completions dicts (``ChatCompletionMessageParam`` /
-``ChatCompletionToolParam`` shapes): that is the wire format every backend here speaks, so nothing is
-converted twice. Replies are dataclasses.
-"""
+"""A chat-completions model reached through the ``openai`` client: any OpenAI-compatible endpoint, and the
+built-in offline model on an in-process transport (:func:`build_model`)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 from agents.errors import ModelAPIError
+from agents.messages import Message, ModelResponse, TextDelta, ToolCall, ToolSpec
+from agents.models.base import Model
+from agents.toolbox import TurnContext
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
-    from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolParam
 
     from agents.config import ModelConfig
 
-__all__ = ["Model", "ModelResponse", "OpenAIModel", "TextDelta", "ToolCall", "build_model"]
-
-Message = dict[str, Any]
-"""One chat message in the OpenAI wire shape (``ChatCompletionMessageParam``)."""
-ToolSpec = dict[str, Any]
-"""One function tool in the OpenAI wire shape (``ChatCompletionToolParam``)."""
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    """A function call the model asked for."""
-
-    id: str
-    """The call id; the ``role=tool`` message that answers it carries the same id."""
-    name: str
-    """The tool's name, as the model spelled it (it may not exist)."""
-    arguments: str
-    """The arguments as the model sent them: a JSON *string*, possibly malformed."""
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "type": "function",
-            "function": {"name": self.name, "arguments": self.arguments},
-        }
-
-
-@dataclass(frozen=True)
-class ModelResponse:
-    """One complete model reply: text, tool calls, or both."""
-
-    text: str | None
-    """The assistant's text (``None`` when it only called tools)."""
-    tool_calls: tuple[ToolCall, ...] = ()
-    """The calls to run before asking the model again; empty for a final answer."""
-    finish_reason: str | None = None
-    """Why the model stopped (``stop``, ``tool_calls``, ``length``...), as reported."""
-    usage: dict[str, int] = field(default_factory=dict)
-    """Token counts reported by the endpoint, when it reports them."""
-
-    def to_message(self) -> Message:
-        """The assistant message to append to the conversation."""
-        message: Message = {"role": "assistant", "content": self.text}
-        if self.tool_calls:
-            message["tool_calls"] = [call.to_wire() for call in self.tool_calls]
-        return message
-
-
-@dataclass(frozen=True)
-class TextDelta:
-    """A fragment of the assistant's text, streamed as it arrives."""
-
-    text: str
-
-
-@runtime_checkable
-class Model(Protocol):
-    """Anything that answers a chat-completions request.
-
-    ``stream`` yields zero or more :class:`TextDelta` and then exactly one :class:`ModelResponse` (the whole
-    reply, including the text already streamed). Expected endpoint failures raise
-    :class:`agents.errors.ModelAPIError`; cancelling the consuming task stops the request.
-    """
-
-    name: str
-
-    def stream(
-        self,
-        messages: Sequence[ChatCompletionMessageParam | Message],
-        tools: Sequence[ChatCompletionToolParam],
-    ) -> AsyncIterator[TextDelta | ModelResponse]: ...
+__all__ = ["OpenAIModel", "build_model"]
 
 
 class OpenAIModel:
@@ -109,7 +36,11 @@ class OpenAIModel:
         """Extra request fields (``temperature``, ``max_tokens``...), passed through unchanged."""
 
     async def stream(
-        self, messages: Sequence[Message], tools: Sequence[ToolSpec]
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSpec],
+        *,
+        context: TurnContext | None = None,
     ) -> AsyncIterator[TextDelta | ModelResponse]:
         import httpx2
         import openai

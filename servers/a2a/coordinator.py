@@ -27,18 +27,21 @@ from a2a.server.tasks import TaskUpdater
 from a2a.types import Artifact, TaskState
 
 from agents.a2a.client import PeerClient, PeerUnavailable
-from agents.a2a.coordinator import COORDINATOR_SYSTEM_PROMPT, PeerToolbox, coordinator_turn
+from agents.a2a.coordinator import COORDINATOR_SYSTEM_PROMPT, PeerToolbox
 from agents.a2a.tasks import PeerUpdate
 from agents.loop import Agent, RunResult
 from agents.memory.sessions import Session, SessionStore
-from servers.a2a.app import A2AApp, agent_card, build_app, open_task_store, protoplay_version, run_server
+from agents.toolbox import Observer, TurnContext
+from servers.a2a.app import A2AApp, build_app, run_server
+from servers.a2a.card import agent_card, protoplay_version
 from servers.a2a.executor import LRU, AgentTaskExecutor, agent_message, new_artifact, trace_session_name
+from servers.a2a.store import open_task_store
 
 if TYPE_CHECKING:
     import httpx
     from a2a.types import AgentSkill
 
-    from agents.models.openai import Model
+    from agents.models.base import Model
 
 __all__ = ["COORDINATOR_NAME", "CoordinatorExecutor", "open_coordinator", "run_coordinator"]
 
@@ -86,15 +89,16 @@ class CoordinatorExecutor(AgentTaskExecutor):
     @contextlib.asynccontextmanager
     async def turn_scope(
         self, context: RequestContext, updater: TaskUpdater, session: Session
-    ) -> AsyncIterator[None]:
+    ) -> AsyncIterator[Observer | None]:
         context_id = context.context_id or ""
         lock = self._locks.get(context_id) or self._locks.touch(context_id, asyncio.Lock())
         async with lock:
             task = context.current_task
             saved = _struct(task.metadata).get(PENDING_KEY) if task is not None else None
-            if isinstance(saved, dict) and task.status.state == TaskState.TASK_STATE_INPUT_REQUIRED:
+            waiting = task is not None and task.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
+            if isinstance(saved, dict) and waiting:
                 self.toolbox.restore_pending(session.name, saved)  # the coordinator restarted meanwhile
-            await self.toolbox.tool_specs(session=session.name)
+            await self.toolbox.tool_specs(TurnContext.of(session.name))
             if not self.toolbox.reachable:
                 raise PeerUnavailable(self.toolbox.unreachable_message())
 
@@ -111,8 +115,7 @@ class CoordinatorExecutor(AgentTaskExecutor):
                 text = f"{update.peer}: {update.text or update.state}"
                 await updater.start_work(agent_message(updater, text, "progress", **meta))
 
-            with coordinator_turn(context.get_user_input(), context_id=context_id, observer=relay):
-                yield
+            yield relay
 
     def describe_call(self, name: str, arguments: dict[str, Any] | str) -> str:
         return self.toolbox.describe_call(name, arguments)
@@ -215,6 +218,7 @@ async def open_coordinator(
     from agents.memory.store import SQLiteStore
     from agents.runtime import open_model
     from agents.trace import TraceWriter
+    from agents.traced import TracedModel
 
     config = resolve_model_config(model=model, base_url=base_url, api_key=api_key)
     async with AsyncExitStack() as stack:
@@ -238,13 +242,13 @@ async def open_coordinator(
         toolbox = PeerToolbox(clients)
         for problem in await toolbox.start(session="coordinator-startup"):
             log.warning("peer not reachable at start-up (will retry): %s", problem)
+        chat_model = open_model(stack, config, model_override)
         agent = Agent(
-            open_model(stack, config, model_override),
+            TracedModel(chat_model, trace) if trace.enabled else chat_model,  # PeerClient records peers
             toolbox,
             memory=LongTermMemory(store),
             system_prompt=COORDINATOR_SYSTEM_PROMPT,
             max_steps=max_steps,
-            trace=trace,
         )
         card = agent_card(
             name=COORDINATOR_NAME,

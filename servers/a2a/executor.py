@@ -23,7 +23,9 @@ from a2a.types import Artifact, Message, Part, Role, Task, TaskState, TaskStatus
 from agents.errors import AgentError
 from agents.local_tools import ASK_USER
 from agents.loop import Agent, RunFinished, RunResult, ToolCallFinished, ToolCallStarted
+from agents.messages import Message as ChatMessage
 from agents.text import one_line
+from agents.toolbox import Observer
 from servers.formatting import format_arguments
 
 if TYPE_CHECKING:
@@ -102,9 +104,10 @@ class AgentTaskExecutor(AgentExecutor):
     @contextlib.asynccontextmanager
     async def turn_scope(
         self, context: RequestContext, updater: TaskUpdater, session: Session
-    ) -> AsyncIterator[None]:
-        """Entered around each turn (the coordinator sets up peer relays here)."""
-        yield
+    ) -> AsyncIterator[Observer | None]:
+        """Entered around each turn; yields who observes the work the turn's tools start elsewhere (the
+        coordinator relays its peers' updates to the client here)."""
+        yield None
 
     def describe_call(self, name: str, arguments: dict[str, Any] | str) -> str:
         """The status line for a tool call that starts."""
@@ -177,8 +180,11 @@ class AgentTaskExecutor(AgentExecutor):
         try:
             session = await self.session_for(context)
             result: RunResult | None = None
-            async with self.turn_scope(context, updater, session):
-                async for event in self.agent.stream(user_text, session=session):
+            async with self.turn_scope(context, updater, session) as observer:
+                events = self.agent.stream(
+                    user_text, session=session, context_id=context.context_id or None, observer=observer
+                )
+                async for event in events:
                     if (
                         isinstance(event, ToolCallStarted | ToolCallFinished)
                         and _tool_name(event) == ASK_USER
@@ -223,7 +229,7 @@ class AgentTaskExecutor(AgentExecutor):
             self.trace.record("a2a", direction, peer, method, payload, ms, session)
 
 
-def history_messages(task: Task | None, *, skip_message_id: str = "") -> list[list[dict[str, str]]]:
+def history_messages(task: Task | None, *, skip_message_id: str = "") -> list[list[ChatMessage]]:
     """A task's conversation rebuilt from its A2A history, as turns of chat messages.
 
     User messages start turns; agent messages tagged ``question`` or ``answer`` join them (progress updates
@@ -231,7 +237,7 @@ def history_messages(task: Task | None, *, skip_message_id: str = "") -> list[li
     """
     from google.protobuf.json_format import MessageToDict
 
-    turns: list[list[dict[str, str]]] = []
+    turns: list[list[ChatMessage]] = []
     if task is None:
         return turns
     messages = list(task.history)

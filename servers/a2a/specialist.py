@@ -21,14 +21,8 @@ from a2a.types import Part
 
 from agents.loop import Agent, RunResult
 from agents.memory.sessions import Session
-from servers.a2a.app import (
-    A2AApp,
-    agent_card,
-    build_app,
-    open_task_store,
-    run_server,
-    skills_from_tools,
-)
+from servers.a2a.app import A2AApp, build_app, run_server
+from servers.a2a.card import agent_card, skills_from_tools
 from servers.a2a.executor import (
     LRU,
     AgentTaskExecutor,
@@ -37,6 +31,7 @@ from servers.a2a.executor import (
     new_artifact,
     trace_session_name,
 )
+from servers.a2a.store import open_task_store
 
 if TYPE_CHECKING:
     from agents.models.openai import Model
@@ -155,7 +150,7 @@ async def open_specialist(
     """
     from agents.config import resolve_mcp_token, resolve_model_config
     from agents.mcp.client import connect_mcp
-    from agents.runtime import open_model
+    from agents.runtime import open_model, traced
     from agents.trace import TraceWriter
     from servers.mcp.server import build_server
     from tools.catalog import Theme
@@ -166,18 +161,13 @@ async def open_specialist(
         trace = TraceWriter(enabled=trace_enabled)
         stack.callback(trace.close)
         toolbox = await stack.enter_async_context(
-            connect_mcp(
-                mcp if mcp is not None else build_server(), trace=trace, token=resolve_mcp_token(mcp_token)
-            )
+            connect_mcp(mcp if mcp is not None else build_server(), token=resolve_mcp_token(mcp_token))
         )
         tools = await _list_tools(toolbox.client)
+        chat_model = open_model(stack, config, model_override)
+        chat_model, tool_source = traced(chat_model, toolbox, trace, peer=toolbox.peer)
         agent = Agent(
-            open_model(stack, config, model_override),
-            toolbox,
-            memory=None,
-            system_prompt=SPECIALIST_PROMPT,
-            max_steps=max_steps,
-            trace=trace,
+            chat_model, tool_source, memory=None, system_prompt=SPECIALIST_PROMPT, max_steps=max_steps
         )
         card = agent_card(
             name=SPECIALIST_NAME,

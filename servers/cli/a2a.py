@@ -12,12 +12,14 @@ from typing import Annotated, Any
 
 import typer
 
+from agents.config import DEFAULTS, Env
+from servers.cli.options import AllowRemoteOpt, ApiKeyOpt, BaseUrlOpt, MaxStepsOpt, McpTokenOpt, ModelOpt
 from servers.serving import check_bind, configure_logging, fail
 
 __all__ = ["register"]
 
-TOKEN_ENV = "PROTOPLAY_A2A_TOKEN"  # same value as servers.a2a.app.TOKEN_ENV (not imported: it pulls in a2a)
-PEER_TOKEN_ENV = "PROTOPLAY_A2A_PEER_TOKEN"
+TOKEN_ENV = Env.A2A_TOKEN.value
+PEER_TOKEN_ENV = Env.A2A_PEER_TOKEN.value
 
 a2a_app = typer.Typer(help="Serve an A2A agent: the ML specialist or the coordinator.", no_args_is_help=True)
 
@@ -38,24 +40,11 @@ StoreOpt = Annotated[
         "none; postgresql://... for several replicas).",
     ),
 ]
-AllowRemoteOpt = Annotated[
-    bool, typer.Option("--allow-remote", help="Allow binding an address other machines can reach.")
-]
 UrlOpt = Annotated[
     str | None,
     typer.Option(
         "--url", help="The URL the card advertises (default http://HOST:PORT/; set it behind a proxy)."
     ),
-]
-ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model name (or PROTOPLAY_MODEL).")]
-BaseUrlOpt = Annotated[
-    str | None, typer.Option("--base-url", help="OpenAI-compatible base URL (or OPENAI_BASE_URL).")
-]
-ApiKeyOpt = Annotated[
-    str | None, typer.Option("--api-key", help="API key (or OPENAI_API_KEY).", show_default=False)
-]
-MaxStepsOpt = Annotated[
-    int, typer.Option("--max-steps", min=1, max=100, help="Model steps allowed per turn.")
 ]
 LogLevelOpt = Annotated[str, typer.Option(help="Server log level (logs go to stderr).")]
 
@@ -69,7 +58,9 @@ def register(app: typer.Typer, serve_app: typer.Typer) -> None:
 @a2a_app.command("specialist")
 def serve_specialist(
     host: HostOpt = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")] = 9101,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")
+    ] = DEFAULTS.specialist_port,
     token: TokenOpt = None,
     task_store: StoreOpt = None,
     allow_remote: AllowRemoteOpt = False,
@@ -78,18 +69,11 @@ def serve_specialist(
         str | None,
         typer.Option("--mcp", help="Streamable-HTTP MCP server URL; default: the tool catalogue in-process."),
     ] = None,
-    mcp_token: Annotated[
-        str | None,
-        typer.Option(
-            "--mcp-token",
-            show_default=False,
-            help="Bearer token for the --mcp server (or PROTOPLAY_MCP_TOKEN).",
-        ),
-    ] = None,
+    mcp_token: McpTokenOpt = None,
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     api_key: ApiKeyOpt = None,
-    max_steps: MaxStepsOpt = 8,
+    max_steps: MaxStepsOpt = DEFAULTS.max_steps,
     log_level: LogLevelOpt = "warning",
 ) -> None:
     """Serve the ML specialist over A2A: the function-calling agent with the MCP tools (card at
@@ -123,7 +107,9 @@ def serve_coordinator(
         typer.Option("--peer", help="Base URL of a peer agent whose card to read (repeatable)."),
     ],
     host: HostOpt = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")] = 9100,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")
+    ] = DEFAULTS.coordinator_port,
     token: TokenOpt = None,
     peer_token: Annotated[
         str | None,
@@ -142,7 +128,7 @@ def serve_coordinator(
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     api_key: ApiKeyOpt = None,
-    max_steps: MaxStepsOpt = 8,
+    max_steps: MaxStepsOpt = DEFAULTS.max_steps,
     log_level: LogLevelOpt = "warning",
 ) -> None:
     """Serve the coordinator over A2A: an agent with memory that delegates to its peers' skills."""
@@ -217,12 +203,12 @@ def _serve(
     **options: Any,
 ) -> None:
     from agents.config import resolve_model_config
-    from servers.a2a.app import StoreError
+    from servers.a2a.store import StoreError
 
     config = resolve_model_config(
         model=options.get("model"), base_url=options.get("base_url"), api_key=options.get("api_key")
     )
-    store = task_store or "SQLite in $PROTOPLAY_HOME/tasks.db"
+    store = task_store or f"SQLite in ${Env.HOME}/tasks.db"
 
     def ready(url: str) -> None:
         typer.echo(

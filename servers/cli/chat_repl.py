@@ -11,6 +11,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from agents.text import one_line
+from agents.toolbox import TurnContext
 from servers.formatting import format_arguments
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ async def run_turn(runtime: AgentRuntime, text: str, console: Console, *, live: 
 
     from agents.errors import AgentError
     from agents.loop import RunFinished, ToolCallFinished, ToolCallStarted
-    from agents.models.openai import TextDelta
+    from agents.messages import TextDelta
 
     buffer: list[str] = []
     display: Live | None = None
@@ -134,13 +135,13 @@ async def _slash(runtime: AgentRuntime, line: str, console: Console) -> bool:
     if command == "/help":
         console.print(HELP, highlight=False, markup=False)
     elif command == "/tools":
-        for spec in await runtime.agent.tool_specs(session=runtime.session.name):
+        for spec in await runtime.agent.tool_specs(TurnContext.of(runtime.session.name)):
             function = spec["function"]
             summary = (function.get("description") or "").strip().split("\n", 1)[0]
             console.print(f"  [cyan]{function['name']}[/]  {one_line(summary, 100)}", highlight=False)
     elif command == "/memory":
         found = await (
-            runtime.memory.recall(rest, limit=10) if rest.strip() else runtime.memory.list(limit=10)
+            runtime.memory.recall(rest, limit=10) if rest.strip() else runtime.memory.newest(limit=10)
         )
         if not found:
             console.print("  (no memories)" if not rest.strip() else f"  (nothing matches {rest.strip()!r})")
@@ -179,7 +180,7 @@ async def _reader(interactive: bool) -> Any:
         def _newline(event: Any) -> None:
             event.current_buffer.insert_text("\n")
 
-        prompt = PromptSession(
+        prompt: PromptSession[str] = PromptSession(
             history=FileHistory(str(protoplay_home() / "chat_history")),
             key_bindings=bindings,
             multiline=False,
@@ -194,7 +195,7 @@ async def _reader(interactive: bool) -> Any:
         return read
 
     async def read_line() -> str | None:
-        lines = []
+        lines: list[str] = []
         while True:
             line = await asyncio.to_thread(sys.stdin.readline)
             if not line:

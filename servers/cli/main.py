@@ -102,7 +102,14 @@ def _register_capabilities() -> None:
     """Let each capability module add its commands (they import nothing heavy at module level)."""
     import importlib
 
-    for module in ("servers.cli.mcp", "servers.cli.agent", "servers.cli.a2a"):
+    for module in (
+        "servers.cli.mcp",
+        "servers.cli.agent",
+        "servers.cli.memory",
+        "servers.cli.trace",
+        "servers.cli.llm",
+        "servers.cli.a2a",
+    ):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

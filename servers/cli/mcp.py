@@ -14,13 +14,12 @@ from typing import Annotated
 
 import typer
 
+from agents.config import Env
 from servers.serving import check_bind, configure_logging, fail
 
 __all__ = ["register"]
 
-TOKEN_ENV = (
-    "PROTOPLAY_MCP_TOKEN"  # same value as servers.mcp.server.TOKEN_ENV (not imported: it pulls in mcp)
-)
+TOKEN_ENV = Env.MCP_TOKEN.value
 
 
 class Transport(StrEnum):
@@ -118,8 +117,8 @@ def mcp_config(
     if not name.strip():
         raise fail("--name must not be empty: it is the server's key in mcpServers (default: protoplay)")
     variables = {}
-    if os.environ.get("PROTOPLAY_HOME"):
-        variables["PROTOPLAY_HOME"] = os.environ["PROTOPLAY_HOME"]
+    if os.environ.get(Env.HOME):
+        variables[Env.HOME.value] = os.environ[Env.HOME]
     for item in env or ():
         key, sep, value = item.partition("=")
         if not sep or not key:

@@ -21,12 +21,15 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import mcp_types
 import pydantic
+
+from agents.config import Env
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -64,7 +67,7 @@ async def capture(server: MCPServer) -> Listing:
 
 
 def cache_path() -> Path:
-    home = os.environ.get("PROTOPLAY_HOME")
+    home = os.environ.get(Env.HOME)
     if not home:
         from platformdirs import user_data_dir
 
@@ -152,5 +155,5 @@ def _add_file(digest: Any, path: Path, root: Path) -> None:
     digest.update(f"{path.relative_to(root.parent)} {stat.st_size} {stat.st_mtime_ns}\n".encode())
 
 
-def _dump(items: list[pydantic.BaseModel]) -> list[dict[str, Any]]:
+def _dump(items: Sequence[pydantic.BaseModel]) -> list[dict[str, Any]]:
     return [item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in items]

@@ -29,6 +29,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import Completion, CompletionArgument, PromptReference, ResourceTemplateReference
 
+from agents.config import Env
 from servers.mcp import listing as mcp_listing
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ __all__ = [
 
 SERVER_NAME = "protoplay"
 MCP_PATH = "/mcp"
-TOKEN_ENV = "PROTOPLAY_MCP_TOKEN"
+TOKEN_ENV = Env.MCP_TOKEN.value
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 _MAX_COMPLETIONS = 100
 

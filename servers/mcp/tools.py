@@ -69,7 +69,7 @@ def catalogue_tool(spec: ToolSpec) -> Tool:
     # The SDK reads the handler's signature: the tool's own parameters (→ input schema), plus the context it
     # injects, and `Annotated[CallToolResult, Model]` (→ output schema; structured content checked on it).
     context = inspect.Parameter(_CONTEXT_PARAM, inspect.Parameter.KEYWORD_ONLY, annotation=Context)
-    handler.__signature__ = signature.replace(  # type: ignore[attr-defined]
+    handler.__signature__ = signature.replace(
         parameters=[*signature.parameters.values(), context],
         return_annotation=Annotated[CallToolResult, result_type],
     )

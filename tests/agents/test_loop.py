@@ -13,7 +13,6 @@ from agents.mcp.client import connect_mcp
 from agents.memory.sessions import Session
 from agents.models.openai import TextDelta
 from agents.models.testing import FunctionModel, ScriptedModel, call, reply
-from agents.trace import TraceWriter, read_trace
 
 
 def tool_messages(messages):
@@ -193,29 +192,6 @@ async def test_images_are_saved_to_files_and_kept_out_of_the_model_context(
     assert path.parent == tmp_path / "images" and path.read_bytes().startswith(b"\x89PNG")
     content = tool_messages(model.requests[1].messages)[-1]["content"]
     assert str(path) in content and "iVBOR" not in content  # no base64 reaches the model
-
-
-async def test_every_model_request_and_mcp_call_is_traced(test_server, tmp_path):
-    trace = TraceWriter(tmp_path / "traces")
-    model = ScriptedModel([call("add", {"a": 1, "b": 2}), "3"])
-    async with connect_mcp(test_server, trace=trace) as toolbox:
-        await Agent(model, toolbox, trace=trace).run("1+2", session=Session.ephemeral("traced"))
-    trace.close()
-    events = list(read_trace("traced", home=tmp_path))
-    flow = [(e.protocol, e.direction, e.method) for e in events]
-    assert flow == [
-        ("mcp", "out", "tools/list"),
-        ("mcp", "in", "tools/list"),
-        ("llm", "out", "chat.completions"),
-        ("llm", "in", "chat.completions"),
-        ("mcp", "out", "tools/call"),
-        ("mcp", "in", "tools/call"),
-        ("llm", "out", "chat.completions"),
-        ("llm", "in", "chat.completions"),
-    ]
-    assert events[5].payload["structured"] == {"total": 3.0} and events[5].duration_ms is not None
-    assert events[3].payload["tool_calls"][0]["name"] == "add"
-    assert {e.session for e in events} == {"traced"}
 
 
 async def test_events_carry_the_parsed_arguments(test_server):

@@ -18,18 +18,21 @@ from agents.a2a.client import PeerClient
 from agents.a2a.compose import compose_answers
 from agents.a2a.coordinator import (
     PeerToolbox,
-    coordinator_turn,
     split_requests,
 )
 from agents.errors import ModelAPIError
 from agents.loop import Agent
 from agents.memory.sessions import Session
 from agents.models.testing import FunctionModel, ScriptedModel, call
+from agents.toolbox import TurnContext
 from agents.trace import TraceWriter, read_trace
 from servers.a2a.app import free_port
 from servers.a2a.specialist import open_specialist
 
 FAIR_COIN = {"p": [0.5, 0.5], "base": "2"}
+
+TURN = TurnContext.of("default")
+"""A turn with no user text: calls must say what to ask."""
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +68,7 @@ async def toolbox_for(mcp_server, model, **client_options):
 
 async def test_delegation_tools_are_built_from_the_peer_card(mcp_server):
     async with toolbox_for(mcp_server, ScriptedModel()) as (toolbox, client):
-        specs = await toolbox.tool_specs()
+        specs = await toolbox.tool_specs(TURN)
     names = [spec["function"]["name"] for spec in specs]
     assert names == [f"ask_{skill.id.replace('-', '_')}" for skill in client.card.skills]
     complexity = next(
@@ -86,10 +89,10 @@ async def test_a_call_returns_the_answer_structured_results_and_artifacts(mcp_se
         updates.append(update)
 
     async with toolbox_for(mcp_server, model) as (toolbox, _):
-        with coordinator_turn("entropy please", context_id="ctx-1", observer=observe):
-            outcome = await toolbox.call(
-                "ask_information_theory", {"request": "entropy of [0.5, 0.5] in bits"}
-            )
+        turn = TurnContext("default", "entropy please", context_id="ctx-1", observer=observe)
+        outcome = await toolbox.call(
+            "ask_information_theory", {"request": "entropy of [0.5, 0.5] in bits"}, turn
+        )
     assert not outcome.is_error
     data = outcome.structured
     assert (data["state"], data["answer"]) == ("completed", "H = 1 bit.")
@@ -105,8 +108,8 @@ async def test_a_call_returns_the_answer_structured_results_and_artifacts(mcp_se
 async def test_leaving_the_request_out_forwards_the_users_message_in_the_same_context(mcp_server):
     model = ScriptedModel(["noted"])
     async with toolbox_for(mcp_server, model) as (toolbox, client):
-        with coordinator_turn("the user's own words", context_id="ctx-shared"):
-            outcome = await toolbox.call("ask_notes", {})
+        turn = TurnContext("default", "the user's own words", context_id="ctx-shared")
+        outcome = await toolbox.call("ask_notes", {}, turn)
         task = await client.get_task(outcome.structured["task_id"])
     assert model.requests[0].messages[-1]["content"] == "the user's own words"
     assert task.context_id == "ctx-shared"  # the peer's task joins the coordinator's context (and trace)
@@ -114,9 +117,9 @@ async def test_leaving_the_request_out_forwards_the_users_message_in_the_same_co
 
 async def test_bad_arguments_and_unknown_tools_are_error_results(mcp_server):
     async with toolbox_for(mcp_server, ScriptedModel()) as (toolbox, _):
-        extra = await toolbox.call("ask_notes", {"request": "x", "colour": "red"})
-        unknown = await toolbox.call("ask_nothing", {})
-        nothing = await toolbox.call("ask_notes", {})  # no request and no turn to forward
+        extra = await toolbox.call("ask_notes", {"request": "x", "colour": "red"}, TURN)
+        unknown = await toolbox.call("ask_nothing", {}, TURN)
+        nothing = await toolbox.call("ask_notes", {}, TURN)  # no request and no turn to forward
     assert extra.is_error and "colour" in extra.content
     assert unknown.is_error and "ask_nothing" in unknown.content
     assert nothing.is_error and "request" in nothing.content
@@ -148,7 +151,7 @@ async def test_bullet_points_become_parallel_tasks(mcp_server):
         return f"answer to {messages[-1]['content']}"
 
     async with toolbox_for(mcp_server, FunctionModel(answer)) as (toolbox, _):
-        outcome = await toolbox.call("ask_fine_tuning", {"request": "Compare:\n- a\n- b\n- c"})
+        outcome = await toolbox.call("ask_fine_tuning", {"request": "Compare:\n- a\n- b\n- c"}, TURN)
     assert sorted(arrived) == ["a", "b", "c"]
     assert outcome.structured["tasks"] == 3
     for letter in "abc":
@@ -180,14 +183,14 @@ async def test_a_question_stays_pending_and_the_next_call_answers_the_same_task(
     )
     async with toolbox_for(mcp_server, model) as (toolbox, _):
         asked = await toolbox.call(
-            "ask_information_theory", {"request": "entropy of [0.5, 0.5]"}, session="s1"
+            "ask_information_theory", {"request": "entropy of [0.5, 0.5]"}, TurnContext.of("s1")
         )
         assert asked.structured["state"] == "input-required"
         assert asked.structured["question"] == "Which base?"
         assert asked.extra["peer_question"] == "Which base?"
         assert toolbox.pending_question("s1") == "Which base?"
         assert toolbox.pending_question("another-session") is None
-        answered = await toolbox.call("ask_information_theory", {"request": "base 2"}, session="s1")
+        answered = await toolbox.call("ask_information_theory", {"request": "base 2"}, TurnContext.of("s1"))
     assert answered.structured["task_id"] == asked.structured["task_id"]
     assert answered.structured["state"] == "completed"
     assert toolbox.pending_question("s1") is None
@@ -208,8 +211,7 @@ async def test_the_coordinator_answers_a_question_from_context_in_the_same_turn(
         agent = Agent(coordinator_model, toolbox)
         session = Session.ephemeral("coordinator")
         text = "I work in bits. What is the entropy of [0.5, 0.5]?"
-        with coordinator_turn(text):
-            result = await agent.run(text, session=session)
+        result = await agent.run(text, session=session)
     assert result.needs_input is None and result.text == "The entropy is 1 bit."
     first, second = (record.outcome.structured for record in result.tool_calls)
     assert first["state"] == "input-required" and second["state"] == "completed"
@@ -229,7 +231,7 @@ async def test_a_peer_that_is_down_is_reported_at_once():
         problems = await toolbox.start()
         assert time.perf_counter() - begun < 3
     assert len(problems) == 1 and url in problems[0] and "could not connect" in problems[0]
-    assert not toolbox.reachable and await toolbox.tool_specs() == []
+    assert not toolbox.reachable and await toolbox.tool_specs(TURN) == []
     assert url in toolbox.unreachable_message()
 
 
@@ -255,8 +257,8 @@ async def test_a_peer_down_at_start_up_is_found_when_it_comes_back(mcp_server):
             toolbox = PeerToolbox([client], retry_after_s=0)
             assert len(await toolbox.start()) == 1
             transport.up = True
-            specs = await toolbox.tool_specs()  # its card is read again
-            outcome = await toolbox.call("ask_notes", {"request": "hello"})
+            specs = await toolbox.tool_specs(TURN)  # its card is read again
+            outcome = await toolbox.call("ask_notes", {"request": "hello"}, TURN)
     assert specs and outcome.structured["answer"] == "hi"
 
 
@@ -270,7 +272,7 @@ async def test_a_peer_that_goes_down_after_discovery_gives_a_clear_error(mcp_ser
             toolbox = PeerToolbox([client])
             await toolbox.start()
             transport.up = False
-            outcome = await toolbox.call("ask_notes", {"request": "hello"})
+            outcome = await toolbox.call("ask_notes", {"request": "hello"}, TURN)
     assert outcome.is_error and outcome.extra["peer_failed"]
     assert (
         "protoplay-ml-specialist at http://specialist is not reachable (could not connect" in outcome.content
@@ -287,7 +289,7 @@ async def test_a_slow_peer_times_out_and_its_task_is_cancelled(mcp_server):
         client,
     ):
         begun = time.perf_counter()
-        outcome = await toolbox.call("ask_notes", {"request": "take your time"})
+        outcome = await toolbox.call("ask_notes", {"request": "take your time"}, TURN)
         took = time.perf_counter() - begun
         task_id = outcome.content.split("its task ")[1].split(" ")[0]
         task = await client.get_task(task_id)
@@ -299,20 +301,20 @@ async def test_a_slow_peer_times_out_and_its_task_is_cancelled(mcp_server):
 async def test_a_task_the_peer_fails_is_an_error_result(mcp_server):
     failure = ModelAPIError("The model endpoint at http://llm.test/v1 refused the API key (401): bad key")
     async with toolbox_for(mcp_server, ScriptedModel([failure])) as (toolbox, _):
-        outcome = await toolbox.call("ask_notes", {"request": "hello"})
+        outcome = await toolbox.call("ask_notes", {"request": "hello"}, TURN)
     assert outcome.is_error and outcome.extra["peer_failed"]
     assert "refused the API key" in outcome.content
 
 
 async def test_a_peer_that_wants_a_token(mcp_server):
     async with toolbox_for(mcp_server, ScriptedModel(), token="s3cret") as (toolbox, _):
-        outcome = await toolbox.call("ask_notes", {"request": "hello"})
+        outcome = await toolbox.call("ask_notes", {"request": "hello"}, TURN)
     assert outcome.is_error and "401 Unauthorized" in outcome.content and "--peer-token" in outcome.content
     async with toolbox_for(mcp_server, ScriptedModel(["hi"]), token="s3cret", client_token="s3cret") as (
         toolbox,
         _,
     ):
-        outcome = await toolbox.call("ask_notes", {"request": "hello"})
+        outcome = await toolbox.call("ask_notes", {"request": "hello"}, TURN)
     assert outcome.structured["answer"] == "hi"
 
 
@@ -332,7 +334,7 @@ async def test_without_a_stream_the_task_is_followed_by_polling(mcp_server):
         toolbox,
         _,
     ):
-        outcome = await toolbox.call("ask_notes", {"request": "hello"}, session="polling")
+        outcome = await toolbox.call("ask_notes", {"request": "hello"}, TurnContext.of("polling"))
     trace.close()
     assert outcome.structured["answer"] == "done"
     methods = [event.method for event in read_trace("polling") if event.direction == "out"]
@@ -350,7 +352,7 @@ async def test_cancelling_the_caller_cancels_the_peer_task(mcp_server):
         toolbox,
         client,
     ):
-        caller = asyncio.create_task(toolbox.call("ask_notes", {"request": "hello"}))
+        caller = asyncio.create_task(toolbox.call("ask_notes", {"request": "hello"}, TURN))
         await asyncio.wait_for(started.wait(), 5)
         await asyncio.sleep(0.1)  # let the first poll learn the task id
         caller.cancel()
@@ -377,7 +379,7 @@ async def test_a_peer_lost_after_taking_the_task_is_not_sent_it_twice(mcp_server
                 await asyncio.sleep(0.1)  # after SendMessage returned the task, while polling
                 transport.up = False
 
-            outcome, _ = await asyncio.gather(toolbox.call("ask_notes", {"request": "hello"}), vanish())
+            outcome, _ = await asyncio.gather(toolbox.call("ask_notes", {"request": "hello"}, TURN), vanish())
             transport.up = True
             listing = await client.list_tasks()
     assert outcome.is_error and "stopped answering about its task" in outcome.content

@@ -20,6 +20,7 @@ from agents.errors import ToolServerError
 from agents.mcp.client import connect_mcp
 from agents.models.testing import ScriptedModel, call
 from agents.runtime import open_agent
+from agents.toolbox import TurnContext
 
 TOKEN = "s3cret-token"
 
@@ -72,8 +73,8 @@ def token_server() -> Iterator[TokenServer]:
 
 async def test_the_token_is_sent_as_a_bearer_header(token_server):
     async with connect_mcp(token_server.url, token=TOKEN) as toolbox:
-        names = [spec["function"]["name"] for spec in await toolbox.tool_specs()]
-        outcome = await toolbox.call("entropy", {"p": [0.5, 0.5], "base": "2"})
+        names = [spec["function"]["name"] for spec in await toolbox.tool_specs(TurnContext.of("default"))]
+        outcome = await toolbox.call("entropy", {"p": [0.5, 0.5], "base": "2"}, TurnContext.of("default"))
     assert "entropy" in names and "linear_params" in names
     # H([½, ½]) = 1 bit (hand derivation)
     assert not outcome.is_error and outcome.structured["entropy"] == pytest.approx(1.0)
@@ -86,21 +87,22 @@ async def test_a_missing_or_wrong_token_is_a_clear_error(token_server, token):
             pass  # pragma: no cover - the connection is refused
     message = str(raised.value)
     assert message == (
-        f"The MCP server at {token_server.url} rejected the token (HTTP 401): missing or wrong --mcp-token / "
-        "PROTOPLAY_MCP_TOKEN."
+        f"The MCP server at {token_server.url} rejected the token (HTTP 401): the bearer token is missing or "
+        "wrong."
     )
+    assert raised.value.setting == "mcp_token"  # the CLI names its flag for it; the agent layer does not
 
 
 async def test_a_token_rejected_mid_session_is_reported_to_the_model(token_server):
     async with connect_mcp(token_server.url, token=TOKEN) as toolbox:
-        await toolbox.tool_specs()
+        await toolbox.tool_specs(TurnContext.of("default"))
         token_server.revoked = True
         try:
-            outcome = await toolbox.call("entropy", {"p": [0.5, 0.5]})
+            outcome = await toolbox.call("entropy", {"p": [0.5, 0.5]}, TurnContext.of("default"))
         finally:
             token_server.revoked = False
     assert outcome.is_error
-    assert "rejected the token (HTTP 401)" in outcome.content and "--mcp-token" in outcome.content
+    assert "rejected the token (HTTP 401)" in outcome.content
 
 
 def test_the_flag_wins_over_the_environment(monkeypatch):
@@ -125,4 +127,7 @@ async def test_open_agent_sends_the_token_from_the_environment(token_server, mon
 
 async def test_open_agent_passes_the_flag_token(token_server):
     async with open_agent(mcp=token_server.url, mcp_token=TOKEN, persist=False) as runtime:
-        assert any(spec["function"]["name"] == "entropy" for spec in await runtime.agent.tool_specs())
+        assert any(
+            spec["function"]["name"] == "entropy"
+            for spec in await runtime.agent.tool_specs(TurnContext.of("default"))
+        )

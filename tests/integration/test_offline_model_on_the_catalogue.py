@@ -21,6 +21,7 @@ from agents.memory.sessions import Session
 from agents.models.offline.engine import OfflineBrain
 from agents.models.openai import build_model
 from agents.models.testing import ScriptedModel
+from agents.toolbox import TurnContext
 from servers.mcp.server import build_server
 from tools.catalog import TOOLS, validate_arguments
 
@@ -277,7 +278,9 @@ def offered_tools(tmp_path_factory) -> list[dict]:
         memory = LongTermMemory(path=tmp_path_factory.mktemp("mem") / "memory.db")
         try:
             async with connect_mcp(build_server()) as toolbox:
-                return await Agent(ScriptedModel(), toolbox, memory=memory).tool_specs()
+                return await Agent(ScriptedModel(), toolbox, memory=memory).tool_specs(
+                    TurnContext.of("default")
+                )
         finally:
             memory.close()
 

@@ -395,7 +395,7 @@ def finetune_memory(
     if base is not None:
         spec, label = resolve_base(base)
         params = count_params(spec)
-    else:
+    elif params_billion is not None:
         params = round(params_billion * 1e9)
         spec, label = notional_spec(params), f"{params_billion:g}B parameters (notional shape)"
     rank = r or _DEFAULT_R.get(method, 8)

@@ -5,6 +5,7 @@ problems of
 :mod:`tools.optimizers.problems`; torch and matplotlib are imported inside the tools, never at module import.
 """
 
+import math
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
@@ -133,7 +134,7 @@ def compare_optimizers(
     """
     from tools.optimizers import problems
 
-    names = list(optimizers) if optimizers is not None else list(problems.OPTIMIZER_NAMES)
+    names: list[str] = list(optimizers) if optimizers is not None else list(problems.OPTIMIZER_NAMES)
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ToolInputError(
@@ -354,6 +355,11 @@ def learning_rate_sweep(
     return result
 
 
+def _gap(outcome: LearningRateOutcome, minimum: float) -> float:
+    """Final loss − minimum (infinite for a run that diverged, which has no final loss)."""
+    return outcome.final_loss - minimum if outcome.final_loss is not None else math.inf
+
+
 def _recommend_lr(
     outcomes: list[LearningRateOutcome], keys: dict[float, tuple[float, float]], minimum: float
 ) -> tuple[float | None, str]:
@@ -362,14 +368,14 @@ def _recommend_lr(
         best = min(good, key=lambda o: keys[o.lr])
         text = (
             f"lr={best.lr:g}: the good run with the lowest final loss (loss − minimum = "
-            f"{best.final_loss - minimum:.3g}); converged runs tie and ties go to the smaller lr, for a "
+            f"{_gap(best, minimum):.3g}); converged runs tie and ties go to the smaller lr, for a "
             "margin from oscillation"
         )
         faster = [o for o in outcomes if o.verdict == "oscillating" and keys[o.lr][0] < keys[best.lr][0]]
         if faster:
             lower = min(faster, key=lambda o: keys[o.lr])
             text += (
-                f"; lr={lower.lr:g} ended lower ({lower.final_loss - minimum:.3g}) but oscillated: faster, "
+                f"; lr={lower.lr:g} ended lower ({_gap(lower, minimum):.3g}) but oscillated: faster, "
                 "less stable"
             )
         if best.lr == outcomes[-1].lr:

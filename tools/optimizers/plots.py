@@ -5,6 +5,7 @@ Called inside ``render_png`` (matplotlib is loaded by then); torch and numpy are
 functions.
 """
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # tools.optimizers.problems imports torch: only for annotations here
@@ -70,7 +71,7 @@ def _draw_paths(ax, prob: "Problem", runs: "dict[str, Run]") -> None:
     ax.set_title("paths over the contours (● start, ★ minimum)")
 
 
-def draw_sweep(fig, prob: "Problem", optimizer: str, runs: "list[tuple[float, Run, str]]") -> None:
+def draw_sweep(fig, prob: "Problem", optimizer: str, runs: "Sequence[tuple[float, Run, str]]") -> None:
     """Loss gap per step for each learning rate, styled by its verdict."""
     ax = fig.subplots(1, 1)
     styles = {"good": "-", "too_small": ":", "oscillating": "--", "diverged": "-."}

@@ -274,7 +274,8 @@ def diagnose_training(
         if m < 6:
             reasons.append(f"only {m} epochs: trends are rough")
 
-    early_stop, restore = early_stop_point(val_c[:m], patience) if m >= 2 else (None, None)
+    finite_val = [v for v in val_c[:m] if v is not None]  # the first m epochs are all finite
+    early_stop, restore = early_stop_point(finite_val, patience) if m >= 2 else (None, None)
     causes, remedies = (list(x) for x in _ADVICE[verdict])
     if verdict == "overfitting" and ev is not None:
         best = f"epoch {ev.va.best_epoch} (val {ev.va.best:.4g})"

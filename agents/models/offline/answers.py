@@ -277,7 +277,8 @@ def render_results(
             shown = columns[:width]
             lines = [title, "| " + " | ".join([header, *shown]) + " |", "|" + "---|" * (len(shown) + 1)]
             lines += [
-                "| " + " | ".join([row["label"], *(_cell(row[key]) for key in shown)]) + " |" for row in rows
+                "| " + " | ".join([str(row["label"]), *(_cell(row[key]) for key in shown)]) + " |"
+                for row in rows
             ]
             tables.append("\n".join(lines))
         text = "\n\n".join(conclusions + tables + [clip_lines(error, 300) for error in errors])
@@ -394,7 +395,7 @@ def _relayed(data: dict[str, Any], images: list[str], *, chinese: bool) -> str:
     if state:
         who.append(f"task {state}" if not chinese else f"任务 {state}")
     elif isinstance(data.get("tasks"), int):
-        states = data.get("states") if isinstance(data.get("states"), dict) else {}
+        states = data["states"] if isinstance(data.get("states"), dict) else {}
         counted = ", ".join(f"{count} {name}" for name, count in states.items())
         tasks = f"{data['tasks']} tasks" if not chinese else f"{data['tasks']} 个任务"
         who.append(f"{tasks}: {counted}" if counted else tasks)

@@ -341,7 +341,8 @@ def _conclude_rows(constraints: list[Constraint], rows: list[dict[str, Any]], *,
     ]
     if not matched:
         return None
-    passing, failing = [], []
+    passing: list[dict[str, Any]] = []
+    failing: list[dict[str, Any]] = []
     for row in rows:
         values = [_numeric(row.get(column)) for _, (column, _) in matched]
         ok = all(

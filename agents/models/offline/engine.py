@@ -17,10 +17,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents.messages import has_cjk
 from agents.models.offline.answers import render_result, render_results
 from agents.models.offline.arguments import fill_arguments
 from agents.models.offline.fanout import MAX_CALLS, companion_tools, fan_out
-from agents.models.offline.lexicon import GREETINGS, has_cjk, translate
+from agents.models.offline.lexicon import GREETINGS, translate
 from agents.models.offline.schema import Slot, ToolView
 from agents.models.offline.selection import MIN_SCORE, rank_tools
 

@@ -94,7 +94,8 @@ def listed_values(slot: Slot, request: str) -> list[Any]:
 def fan_out(tool: ToolView, request: str, arguments: dict[str, Any]) -> list[dict[str, Any]]:
     """One argument set per value of the enum parameter the request lists several values of (the parameter
     with the most such values; the others shared), or just ``[arguments]``."""
-    best_slot, best_values = None, []
+    best_slot: Slot | None = None
+    best_values: list[Any] = []
     for slot in tool.slots:
         values = listed_values(slot, request)
         if len(values) > len(best_values):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["GLOSSARY", "GREETINGS", "NEGATIONS", "STOP_WORDS", "has_cjk", "translate"]
+from agents.messages import has_cjk
+
+__all__ = ["GLOSSARY", "GREETINGS", "NEGATIONS", "STOP_WORDS", "translate"]
 
 STOP_WORDS = frozenset(
     """a an the of to in on for with and or by from as at is are was were be been it its this that these
@@ -126,12 +128,7 @@ GLOSSARY: dict[str, str] = {
 }
 
 _GLOSSARY_PATTERN = re.compile("|".join(re.escape(term) for term in sorted(GLOSSARY, key=len, reverse=True)))
-_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _FULL_WIDTH = str.maketrans("，。：；（）【】！？、＝", ",.:;()[]!?,=")
-
-
-def has_cjk(text: str) -> bool:
-    return _CJK.search(text) is not None
 
 
 def translate(text: str) -> str:

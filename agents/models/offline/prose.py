@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 __all__ = ["ANSWER_LIMIT", "LEAD_FIELDS", "clip_lines", "has_text", "lead_key", "sentences"]
 
@@ -13,7 +13,7 @@ LEAD_FIELDS = ("summary", "note", "recommendation", "conclusion", "explanation",
 """Fields that hold a result's own sentence, best first."""
 
 
-def has_text(value: Any) -> bool:
+def has_text(value: Any) -> TypeGuard[str]:
     """Is ``value`` a string with something besides whitespace?"""
     return isinstance(value, str) and bool(value.strip())
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.config import OFFLINE_MODEL_NAME
-from agents.memory.short_term import estimate_tokens
+from agents.messages import estimate_tokens
 from agents.models.offline.engine import OfflineBrain, OfflineReply
 
 __all__ = [
@@ -124,7 +124,7 @@ def _reply(brain: OfflineBrain, body: dict[str, Any]) -> tuple[OfflineReply, lis
 
 def _usage(body: dict[str, Any], reply: OfflineReply, calls: list[dict[str, Any]]) -> dict[str, int]:
     prompt = sum(estimate_tokens(message) for message in body["messages"])
-    completion = estimate_tokens({"role": "assistant", "content": reply.text, "tool_calls": calls})
+    completion = estimate_tokens({"role": "assistant", "content": reply.text, "tool_calls": calls})  # type: ignore[typeddict-item]
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 

@@ -3,8 +3,7 @@
 - :class:`ScriptedModel` answers from a queue (replies, or exceptions to raise) and records every request.
 - :class:`FunctionModel` answers with ``fn(messages, tools)``, for tests that branch on the conversation.
 - :mod:`agents.models.testing.http` mocks ``/v1/chat/completions`` at the HTTP seam with respx (openai's
-httpx2 included)
-  and guards against a test reaching a real endpoint.
+  httpx2 included) and guards against a test reaching a real endpoint.
 
 Example::
 
@@ -25,7 +24,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from dataclasses import dataclass
 from typing import Any
 
-from agents.models.openai import Message, ModelResponse, TextDelta, ToolCall, ToolSpec
+from agents.messages import Message, ModelResponse, TextDelta, ToolCall, ToolSpec, tool_name
+from agents.toolbox import TurnContext
 
 __all__ = ["FunctionModel", "RecordedRequest", "ScriptedModel", "call", "reply"]
 
@@ -57,7 +57,7 @@ class RecordedRequest:
 
     @property
     def tool_names(self) -> list[str]:
-        return [tool["function"]["name"] for tool in self.tools]
+        return [tool_name(tool) for tool in self.tools]
 
 
 def _as_response(answer: Reply) -> ModelResponse:
@@ -98,7 +98,11 @@ class ScriptedModel:
         self.replies.extend(replies)
 
     async def stream(
-        self, messages: Sequence[Message], tools: Sequence[ToolSpec]
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSpec],
+        *,
+        context: TurnContext | None = None,
     ) -> AsyncIterator[TextDelta | ModelResponse]:
         self.requests.append(RecordedRequest(copy.deepcopy(list(messages)), copy.deepcopy(list(tools))))
         if not self.replies:
@@ -123,7 +127,11 @@ class FunctionModel:
         self.requests: list[RecordedRequest] = []
 
     async def stream(
-        self, messages: Sequence[Message], tools: Sequence[ToolSpec]
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSpec],
+        *,
+        context: TurnContext | None = None,
     ) -> AsyncIterator[TextDelta | ModelResponse]:
         recorded = RecordedRequest(copy.deepcopy(list(messages)), copy.deepcopy(list(tools)))
         self.requests.append(recorded)

@@ -55,7 +55,7 @@ class HTTPCore2Mocker(AbstractRequestMocker):
     target_methods = ["handle_request", "handle_async_request"]  # noqa: RUF012
 
     @classmethod
-    def prepare_sync_request(cls, httpx_request, **kwargs):  # type: ignore[no-untyped-def]
+    def prepare_sync_request(cls, httpx_request, **kwargs):
         httpx_request, kwargs = super().prepare_sync_request(httpx_request, **kwargs)
         kwargs[
             "request"
@@ -63,13 +63,13 @@ class HTTPCore2Mocker(AbstractRequestMocker):
         return httpx_request, kwargs
 
     @classmethod
-    async def prepare_async_request(cls, httpx_request, **kwargs):  # type: ignore[no-untyped-def]
+    async def prepare_async_request(cls, httpx_request, **kwargs):
         httpx_request, kwargs = await super().prepare_async_request(httpx_request, **kwargs)
         kwargs["request"].stream = httpx_request.stream
         return httpx_request, kwargs
 
     @classmethod
-    def to_httpx_request(cls, **kwargs):  # type: ignore[no-untyped-def]
+    def to_httpx_request(cls, **kwargs):
         request = kwargs["request"]
         method = request.method.decode("ascii") if isinstance(request.method, bytes) else request.method
         raw_url = (request.url.scheme, request.url.host, request.url.port, request.url.target)
@@ -82,7 +82,7 @@ class HTTPCore2Mocker(AbstractRequestMocker):
         )
 
     @classmethod
-    def from_sync_httpx_response(cls, httpx_response, target, **kwargs):  # type: ignore[no-untyped-def]
+    def from_sync_httpx_response(cls, httpx_response, target, **kwargs):
         return httpcore2.Response(
             status=httpx_response.status_code,
             headers=httpx_response.headers.raw,
@@ -91,7 +91,7 @@ class HTTPCore2Mocker(AbstractRequestMocker):
         )
 
     @classmethod
-    async def from_async_httpx_response(cls, httpx_response, target, **kwargs):  # type: ignore[no-untyped-def]
+    async def from_async_httpx_response(cls, httpx_response, target, **kwargs):
         return cls.from_sync_httpx_response(httpx_response, target, **kwargs)
 
 
@@ -217,11 +217,11 @@ def forbid_real_requests() -> Iterator[None]:
             url = f"{request.url.scheme.decode()}://{host}{request.url.target.decode('ascii', 'replace')}"
             raise RealEndpointError(f"test tried to reach a real endpoint: {request.method.decode()} {url}")
 
-    async def handle_async_request(self, request):  # type: ignore[no-untyped-def]
+    async def handle_async_request(self, request):
         _check(request)
         return await real_async(self, request)
 
-    def handle_request(self, request):  # type: ignore[no-untyped-def]
+    def handle_request(self, request):
         _check(request)
         return real_sync(self, request)
 

@@ -80,8 +80,8 @@ async def test_forget_removes_a_memory_from_recall(memory):
 async def test_list_and_export_order(memory):
     first = await memory.remember("one")
     second = await memory.remember("two", kind="note")
-    assert [m.id for m in await memory.list()] == [second.id, first.id]
-    assert [m.id for m in await memory.list(kind="note")] == [second.id]
+    assert [m.id for m in await memory.newest()] == [second.id, first.id]
+    assert [m.id for m in await memory.newest(kind="note")] == [second.id]
     assert [m.id for m in await memory.export()] == [first.id, second.id]
 
 
@@ -146,7 +146,7 @@ async def test_sessions_persist_and_resume(tmp_path):
         "first answer",
         "second question",
     ]
-    (info,) = await SessionStore(store).list()
+    (info,) = await SessionStore(store).saved()
     assert info.name == "work" and info.turns == 2
     store.close()
 

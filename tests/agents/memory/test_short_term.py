@@ -6,7 +6,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.memory.short_term import ShortTermMemory, Turn, estimate_tokens, extractive_summary
+from agents.memory.short_term import ShortTermMemory, Turn, extractive_summary
+from agents.messages import estimate_tokens
 
 SYSTEM = [{"role": "system", "content": "You are a test."}]
 

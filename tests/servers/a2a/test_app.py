@@ -12,8 +12,9 @@ from mcp import Client
 from agents.mcp.client import mcp_tool_to_spec
 from agents.models.offline.engine import OfflineBrain
 from agents.models.testing import ScriptedModel
-from servers.a2a.app import THEME_EXAMPLES, StoreError, open_task_store, skills_from_tools
+from servers.a2a.card import THEME_EXAMPLES, skills_from_tools
 from servers.a2a.specialist import open_specialist
+from servers.a2a.store import StoreError, open_task_store
 from tests.servers.a2a.support import JsonRpc, asgi_client, user_message
 from tools.catalog import TOOLS, Theme
 

@@ -192,8 +192,8 @@ def test_ask_with_a_missing_or_wrong_token_says_so_in_one_line(
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and result.stdout == ""
     assert result.stderr.splitlines()[-1] == (
-        f"error: The MCP server at {token_mcp_url} rejected the token (HTTP 401): missing or wrong "
-        "--mcp-token / PROTOPLAY_MCP_TOKEN."
+        f"error: The MCP server at {token_mcp_url} rejected the token (HTTP 401): the bearer token is "
+        "missing or wrong; pass it with --mcp-token or PROTOPLAY_MCP_TOKEN."
     )
 
 

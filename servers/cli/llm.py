@@ -1,0 +1,35 @@
+"""Command line for the offline model's OpenAI-compatible endpoint: ``protoplay serve llm``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from agents.config import DEFAULTS, OFFLINE_MODEL_NAME
+from servers.cli.options import AllowRemoteOpt
+from servers.serving import check_bind
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer, serve_app: typer.Typer) -> None:
+    """Add ``llm`` to ``serve_app``."""
+    serve_app.command("llm")(serve_llm_command)
+
+
+def serve_llm_command(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = DEFAULTS.llm_port,
+    allow_remote: AllowRemoteOpt = False,
+) -> None:
+    """Serve the built-in offline model as an OpenAI-compatible endpoint (/v1/models,
+    /v1/chat/completions)."""
+    check_bind(host, allow_remote=allow_remote, server="the offline model endpoint")
+    from servers.llm.server import serve
+
+    typer.echo(
+        f"offline model endpoint: http://{host}:{port}/v1 (model {OFFLINE_MODEL_NAME}); Ctrl-C stops",
+        err=True,
+    )
+    serve(host, port)
