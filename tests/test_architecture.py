@@ -8,6 +8,8 @@ inside functions included, since they run too — so a rule broken anywhere fail
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -160,6 +162,16 @@ def test_every_module_stays_readable():
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert long == {}, f"modules over {MAX_LINES} lines (split them by meaning): {long}"
+
+
+def test_the_entry_points_import_no_torch_torchvision_or_matplotlib():
+    # The CLI, the agent and the catalogue start fast: heavy libraries load inside the tools that use them.
+    code = (
+        "import sys, servers.cli.main, agents.loop, agents.runtime, tools.catalog; "
+        "print(sorted(m for m in ('torch', 'torchvision', 'matplotlib') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]", out.stderr
 
 
 def test_the_circle_finder_finds_a_circle():

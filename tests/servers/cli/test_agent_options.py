@@ -224,3 +224,15 @@ async def test_open_specialist_refuses_to_start_without_the_token(token_mcp_url)
     with pytest.raises(ToolServerError, match=r"rejected the token \(HTTP 401\)"):
         async with open_specialist(url="http://127.0.0.1:1/", mcp=token_mcp_url, task_store="memory"):
             pass  # pragma: no cover - the MCP connection is refused
+
+
+def test_an_agent_error_naming_a_setting_gets_the_flag_that_fixes_it():
+    from agents.errors import MaxStepsExceeded, ToolServerError
+    from servers.cli.options import user_message
+
+    stopped = user_message(MaxStepsExceeded(3, ["entropy"]))
+    assert stopped.endswith("allow more steps; raise the limit with --max-steps N.")
+    refused = user_message(ToolServerError("The server refused the token.", setting="mcp_token"))
+    assert refused == "The server refused the token; pass it with --mcp-token or PROTOPLAY_MCP_TOKEN."
+    plain = ToolServerError("Could not connect.")
+    assert user_message(plain) == "Could not connect."
