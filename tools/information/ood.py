@@ -87,7 +87,7 @@ def ood_detect(
     0.8). energy (Liu et al. 2020): E(x) = −T·logsumexp(logits/T), score = −E(x) (higher = more
     in-distribution); flagged when −E(x) < threshold, which must be given in logit units. Returns per sample
     the predicted class, max softmax probability, energy, score and flag, plus how many were flagged.
-    Numerically stable for logits of any size (float64 logsumexp).
+    Numerically stable for logits of any size: MSP as 1/Σexp(xᵢ − max), energy by float64 logsumexp.
     """
     num_classes = len(logits[0])
     for i, row in enumerate(logits):
@@ -124,9 +124,12 @@ def ood_detect(
     import torch
 
     scaled = torch.tensor(logits, dtype=torch.float64) / temperature
-    lse = torch.logsumexp(scaled, dim=1)
-    msp = torch.exp(scaled.max(dim=1).values - lse)  # softmax at the argmax, without forming exp(logits)
-    energy = -temperature * lse
+    top = scaled.max(dim=1, keepdim=True).values
+    # softmax at the argmax = 1 / Σ exp(xᵢ − max): each difference is exact in float64 and the sum is ≥ 1, so
+    # this keeps full precision at any scale. exp(max − logsumexp) would lose it: at 1e12 logsumexp rounds
+    # to ~1e-4 absolute, and that error lands in the exponent.
+    msp = 1.0 / torch.exp(scaled - top).sum(dim=1)
+    energy = -temperature * torch.logsumexp(scaled, dim=1)
     score = msp if method == "msp" else -energy
     flagged = score < threshold
     predicted = torch.argmax(scaled, dim=1)

@@ -44,6 +44,24 @@ def test_temperature_scales_the_logits() -> None:
     assert result.samples[0].energy == pytest.approx(-2.0 * math.log(math.e + 1), rel=1e-12)
 
 
+@pytest.mark.parametrize("scale", [1e4, 1e8, 1e12])
+def test_msp_keeps_full_precision_at_any_scale(scale: float) -> None:
+    # hand derivation: softmax shifts freely, so softmax([s, s − 1, s − 2])₀ = 1 / (1 + e⁻¹ + e⁻²) for every s,
+    # and softmax([s, s])₀ = ½ exactly; s − 1 and s − 2 are exact in float64 up to 2⁵³ ≈ 9e15
+    (shifted,) = ood_detect([[scale, scale - 1, scale - 2]]).samples
+    tie, negative = ood_detect([[scale, scale], [-scale, -scale - 1]]).samples
+    assert shifted.max_softmax_prob == pytest.approx(1 / (1 + math.exp(-1) + math.exp(-2)), rel=1e-15)
+    assert tie.max_softmax_prob == 0.5
+    assert negative.max_softmax_prob == pytest.approx(1 / (1 + math.exp(-1)), rel=1e-15)
+
+
+def test_msp_of_the_issue_examples() -> None:
+    # issue #11: [1e12, 1e12] gave 0.500016 and [1e11, 1e11 − 1] gave 0.7310577; exact: ½ and 1/(1 + e⁻¹)
+    tie, near = ood_detect([[1e12, 1e12], [1e11, 1e11 - 1]]).samples
+    assert tie.max_softmax_prob == 0.5
+    assert near.max_softmax_prob == pytest.approx(0.7310585786300049, rel=1e-15)
+
+
 def test_large_logits_are_stable() -> None:
     # a naive exp(1e4) overflows; log-sum-exp keeps everything finite and exact
     # (a third logit 1e4 below the others adds exp(-1e4) = 0 to the sums)
