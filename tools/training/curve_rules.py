@@ -125,7 +125,8 @@ def rule_texts(patience: int, target: float) -> list[str]:
         f"{_EXPLODE_FACTOR:g}× its first value (rise > {_EXPLODE_FACTOR - 1:g}·|first|); "
         f"or val loss ends above {_VAL_EXPLODE_FACTOR:g}× its first value",
         "statistics use the epochs before the first non-finite value; "
-        f"'end' = mean of the last {_END_WINDOW} epochs; 'last third' = the last max(3, ⌈n/3⌉) epochs; "
+        f"'end' = mean of the last {_END_WINDOW} epochs (smoothed_*_loss in the result; final_*_loss is "
+        "the last value as given); 'last third' = the last max(3, ⌈n/3⌉) epochs; "
         "loss scale = max(|first train|, |first val|, train range, val range)",
         f"unstable: train or val oscillation > {_NOISE_UNSTABLE:g} of the loss scale (oscillation = median "
         "|second difference| / (0.6745·√6), needs ≥ 5 epochs)",
@@ -244,12 +245,14 @@ def _overfitting(ev: Evidence, opts: Options) -> list[str]:
     ):
         reasons.append(
             f"val loss bottomed at {va.best:.4g} (epoch {va.best_epoch}) and rose {rise:.1%} to "
-            f"{va.end:.4g} while train loss kept falling ({train_at_best:.4g} → {tr.end:.4g})"
+            f"{va.end:.4g} (mean of the last {_END_WINDOW} epochs) while train loss kept falling "
+            f"({train_at_best:.4g} → {tr.end:.4g})"
         )
     rel_gap = ev.rel_gap
     if rel_gap is not None and rel_gap >= _GAP_REL and ev.gap >= _GAP_ABS * ev.scale:
         reasons.append(
-            f"generalization gap {ev.gap:.4g}: val {va.end:.4g} vs train {tr.end:.4g} "
+            f"generalization gap {ev.gap:.4g}: val {va.end:.4g} vs train {tr.end:.4g} (means of the last "
+            f"{_END_WINDOW} epochs) "
             f"({rel_gap:.0%} of val ≥ {_GAP_REL:.0%})"
         )
     if opts.train_metric is not None and opts.val_metric is not None:
@@ -258,7 +261,8 @@ def _overfitting(ev: Evidence, opts: Options) -> list[str]:
         advantage = (t_end - v_end) if opts.higher_is_better else (v_end - t_end)
         if t_end != 0 and advantage >= _METRIC_GAP * abs(t_end):
             reasons.append(
-                f"train metric {t_end:.4g} beats val metric {v_end:.4g} by {advantage / abs(t_end):.0%}"
+                f"train metric {t_end:.4g} beats val metric {v_end:.4g} by {advantage / abs(t_end):.0%} "
+                f"(means of the last {_END_WINDOW} epochs)"
             )
     return reasons
 
@@ -288,8 +292,9 @@ def _underfitting(ev: Evidence, opts: Options) -> list[str]:
     if remaining < _REMAINING:
         return []
     return [
-        f"train loss stays high: {tr.end:.4g} is {remaining:.0%} of the way from target {target:g} to the "
-        f"first value {tr.start:.4g}; val {ev.va.end:.4g} close to train (gap {ev.gap:.4g}); "
+        f"train loss stays high: {tr.end:.4g} (mean of the last {_END_WINDOW} epochs) is {remaining:.0%} "
+        f"of the way from target {target:g} to the first value {tr.start:.4g}; val {ev.va.end:.4g} close to "
+        f"train (gap {ev.gap:.4g}); "
         f"last-third slope {tr.tail_slope:.4g}/epoch"
     ]
 
@@ -312,7 +317,8 @@ def judge(ev: Evidence, opts: Options) -> tuple[str, list[str]]:
             return verdict, reasons
     tr, va = ev.tr, ev.va
     return "good_fit", [
-        f"both losses converged: train {tr.end:.4g}, val {va.end:.4g} (gap {ev.gap:.4g}, "
+        f"both losses converged: train {tr.end:.4g}, val {va.end:.4g} (means of the last {_END_WINDOW} "
+        f"epochs; gap {ev.gap:.4g}, "
         f"{(ev.rel_gap or 0):.0%} of val); val best {va.best:.4g} at epoch {va.best_epoch}"
     ]
 

@@ -153,19 +153,28 @@ class TrainingDiagnosis(PlotResult):
         description="Epochs used for the statistics: those before the first non-finite."
     )
     final_train_loss: float | None = Field(
-        default=None, description="Train loss at the end (mean of the last 3 analysed epochs)."
+        default=None, description="Train loss of the last analysed epoch, as given."
     )
     final_val_loss: float | None = Field(
-        default=None, description="Val loss at the end (mean of the last 3 analysed epochs)."
+        default=None, description="Val loss of the last analysed epoch, as given."
     )
-    generalization_gap: float | None = Field(default=None, description="final_val_loss − final_train_loss.")
-    relative_gap: float | None = Field(default=None, description="generalization_gap / |final_val_loss|.")
+    smoothed_train_loss: float | None = Field(
+        default=None,
+        description="Mean train loss of the last 3 analysed epochs: the 'end' the rules compare.",
+    )
+    smoothed_val_loss: float | None = Field(
+        default=None, description="Mean val loss of the last 3 analysed epochs (the rules' 'end')."
+    )
+    generalization_gap: float | None = Field(
+        default=None, description="smoothed_val_loss − smoothed_train_loss."
+    )
+    relative_gap: float | None = Field(default=None, description="generalization_gap / |smoothed_val_loss|.")
     best_val_epoch: int | None = Field(
         default=None, description="1-based epoch of the lowest validation loss."
     )
     best_val_loss: float | None = Field(default=None, description="The lowest validation loss.")
     val_rise_from_best: float | None = Field(
-        default=None, description="(final_val_loss − best_val_loss) / |best_val_loss|."
+        default=None, description="(smoothed_val_loss − best_val_loss) / |best_val_loss|."
     )
     train_tail_slope: float | None = Field(
         default=None, description="Least-squares slope of train loss per epoch, last third."
@@ -192,10 +201,16 @@ class TrainingDiagnosis(PlotResult):
     )
     early_stop_restore_epoch: int | None = Field(description="The best epoch early stopping would restore.")
     final_train_metric: float | None = Field(
-        default=None, description="Train metric at the end (mean of the last 3 epochs)."
+        default=None, description="Train metric of the last analysed epoch, as given."
     )
     final_val_metric: float | None = Field(
-        default=None, description="Val metric at the end (mean of the last 3 epochs)."
+        default=None, description="Val metric of the last analysed epoch, as given."
+    )
+    smoothed_train_metric: float | None = Field(
+        default=None, description="Mean train metric of the last 3 analysed epochs (the rules' 'end')."
+    )
+    smoothed_val_metric: float | None = Field(
+        default=None, description="Mean val metric of the last 3 analysed epochs (the rules' 'end')."
     )
     best_val_metric: float | None = Field(
         default=None, description="Best val metric (max or min per metric_higher_is_better)."
@@ -317,8 +332,10 @@ def _evidence_fields(ev: Evidence | None) -> dict[str, float | int | None]:
         return {}  # the fields default to None
     tr, va = ev.tr, ev.va
     return {
-        "final_train_loss": finite_or_none(tr.end),
-        "final_val_loss": finite_or_none(va.end),
+        "final_train_loss": finite_or_none(ev.train[-1]),
+        "final_val_loss": finite_or_none(ev.val[-1]),
+        "smoothed_train_loss": finite_or_none(tr.end),
+        "smoothed_val_loss": finite_or_none(va.end),
         "generalization_gap": finite_or_none(ev.gap),
         "relative_gap": finite_or_none(ev.rel_gap),
         "best_val_epoch": va.best_epoch,
@@ -336,10 +353,12 @@ def _evidence_fields(ev: Evidence | None) -> dict[str, float | int | None]:
 def _metric_fields(opts: Options, m: int) -> dict[str, float | int | None]:
     fields: dict[str, float | int | None] = {}
     if opts.train_metric is not None and m > 0:
-        fields["final_train_metric"] = finite_or_none(end_mean(opts.train_metric[:m]))
+        fields["final_train_metric"] = finite_or_none(opts.train_metric[m - 1])
+        fields["smoothed_train_metric"] = finite_or_none(end_mean(opts.train_metric[:m]))
     if opts.val_metric is not None:
         if m > 0:
-            fields["final_val_metric"] = finite_or_none(end_mean(opts.val_metric[:m]))
+            fields["final_val_metric"] = finite_or_none(opts.val_metric[m - 1])
+            fields["smoothed_val_metric"] = finite_or_none(end_mean(opts.val_metric[:m]))
         pick = max if opts.higher_is_better else min
         best_epoch = pick(range(len(opts.val_metric)), key=opts.val_metric.__getitem__) + 1
         fields["best_val_metric"] = opts.val_metric[best_epoch - 1]

@@ -46,8 +46,8 @@ def test_temperature_scales_the_logits() -> None:
 
 @pytest.mark.parametrize("scale", [1e4, 1e8, 1e12])
 def test_msp_keeps_full_precision_at_any_scale(scale: float) -> None:
-    # hand derivation: softmax shifts freely, so softmax([s, s − 1, s − 2])₀ = 1 / (1 + e⁻¹ + e⁻²) for every s,
-    # and softmax([s, s])₀ = ½ exactly; s − 1 and s − 2 are exact in float64 up to 2⁵³ ≈ 9e15
+    # hand derivation: softmax shifts freely, so softmax([s, s − 1, s − 2])₀ = 1 / (1 + e⁻¹ + e⁻²) for any
+    # s, and softmax([s, s])₀ = ½ exactly; s − 1 and s − 2 are exact in float64 up to 2⁵³ ≈ 9e15
     (shifted,) = ood_detect([[scale, scale - 1, scale - 2]]).samples
     tie, negative = ood_detect([[scale, scale], [-scale, -scale - 1]]).samples
     assert shifted.max_softmax_prob == pytest.approx(1 / (1 + math.exp(-1) + math.exp(-2)), rel=1e-15)

@@ -77,10 +77,32 @@ def test_overfitting_evidence_is_the_hand_computed_gap() -> None:
     train_end = sum(train[-3:]) / 3  # 'end' = mean of the last 3 epochs (stated in rules)
     val_end = sum(val[-3:]) / 3  # indices 37..39: 0.8 + 0.05·(22 + 23 + 24)/3 = 1.95
     assert val_end == pytest.approx(1.95)
-    assert result.final_train_loss == pytest.approx(train_end)
+    assert result.smoothed_train_loss == pytest.approx(train_end)
+    assert result.smoothed_val_loss == pytest.approx(val_end)
     assert result.generalization_gap == pytest.approx(val_end - train_end)
     assert result.relative_gap == pytest.approx((val_end - train_end) / val_end)
     assert result.val_rise_from_best == pytest.approx((1.95 - 0.8) / 0.8)
+
+
+def test_final_values_are_the_last_ones_and_the_smoothed_ones_are_named_so() -> None:
+    # issue #11: a demo said "final val 1.617" when the last value was 1.8; 1.617 is the mean of the last 3
+    train = [2.0, 1.5, 1.1, 0.8, 0.6, 0.45, 0.35, 0.28]
+    val = [2.1, 1.7, 1.4, 1.3, 1.35, 1.45, 1.6, 1.8]
+    result = diagnose_training(
+        train, val, train_metric=[0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.97], plot=False
+    )
+    assert (result.final_train_loss, result.final_val_loss) == (0.28, 1.8)  # the last values, as given
+    assert result.smoothed_val_loss == pytest.approx((1.45 + 1.6 + 1.8) / 3)  # = 1.6167
+    assert result.smoothed_train_loss == pytest.approx((0.45 + 0.35 + 0.28) / 3)
+    assert result.generalization_gap == pytest.approx(result.smoothed_val_loss - result.smoothed_train_loss)
+    assert result.final_train_metric == 0.97
+    assert result.smoothed_train_metric == pytest.approx((0.9 + 0.93 + 0.97) / 3)
+    assert "mean of the last 3 epochs" in result.reasons[0] or "means of the last 3" in result.reasons[0]
+
+
+def test_final_values_stop_before_the_first_non_finite_epoch() -> None:
+    result = diagnose_training([2.0, 1.5, 1.2, 1.0, None, 0.5], [2.1, 1.6, 1.3, 1.1, 1.0, 0.9], plot=False)
+    assert result.final_train_loss == 1.0 and result.final_val_loss == 1.1  # epoch 4, the last analysed
 
 
 def test_both_high_and_flat_is_underfitting() -> None:
@@ -181,6 +203,7 @@ def test_metric_gap_flags_overfitting() -> None:
     result = diagnose_training(train, val, train_metric=[0.99] * 40, val_metric=[0.80] * 40, plot=False)
     assert result.verdict == "overfitting"
     assert result.final_train_metric == pytest.approx(0.99)
+    assert result.smoothed_train_metric == pytest.approx(0.99)
     assert result.best_val_metric_epoch == 1  # all equal: the first is best
     assert "0.99" in result.reasons[0]
 
