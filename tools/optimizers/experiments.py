@@ -246,7 +246,8 @@ class LearningRateOutcome(ResultModel):
         description="Share of the initial gap loss − minimum closed by the end (1 = all)."
     )
     reversal_share: float = Field(
-        description="Share of the distance travelled in steps reversing the previous one."
+        description="Share of the distance travelled in the run's second half in steps reversing the "
+        "previous one."
     )
     rise_share: float = Field(description="Σ loss rises / Σ |loss changes| (0 = monotone descent).")
     diverged_at_step: int | None = Field(description="Step of the divergence; the run stopped there.")
@@ -290,9 +291,10 @@ def learning_rate_sweep(
     """Run one optimizer at several learning rates; classify each as too_small, good, oscillating or diverged.
 
     Rules, in order: diverged = loss non-finite or its gap to the minimum > 1000 × the initial gap;
-    oscillating = steps reversing direction carry ≥ 50 % of the distance travelled, or loss rises are ≥ 45 %
-    of its total movement; too_small = closed < 10 % of the initial gap, or a larger good lr ended ≥ 100 ×
-    closer to the minimum; good otherwise. Recommends the good lr with the lowest final loss (converged runs
+    oscillating = in the second half of the run, steps reversing direction carry ≥ 50 % of the distance
+    travelled (an early zig-zag that dies out is convergence), or loss rises are ≥ 45 % of its movement;
+    too_small = closed < 10 % of the initial gap, or a larger good lr ended ≥ 100 × closer to the minimum;
+    good otherwise. Recommends the good lr with the lowest final loss (converged runs
     tie; ties go to the smaller lr).
     """
     from tools.optimizers import problems

@@ -112,10 +112,16 @@ def test_verdict_rules_on_hand_built_runs() -> None:
     assert (good.verdict, good.gap_closed, good.reversal_share, good.rise_share) == ("good", 0.5, 0.0, 0.0)
     # monotone, 1 − 9.5/10 = 5 % of the gap closed (< 10 %) → too_small
     assert problems.assess(problem, _run([10, 9.9, 9.8, 9.6, 9.5], line)).verdict == "too_small"
-    # zig-zag x = 0, 2, 0, 2, 0: steps +2, −2, +2, −2; the last three reverse: 6/8 = 75 % ≥ 50 % → oscillating
+    # zig-zag x = 0, 2, 0, 2, 0: steps +2, −2, +2, −2; the second half (steps 3 and 4) both reverse the step
+    # before: 4/4 = 100 % ≥ 50 % → oscillating
     zigzag = [[0.0, 0.0], [2.0, 0.0], [0.0, 0.0], [2.0, 0.0], [0.0, 0.0]]
     oscillating = problems.assess(problem, _run([10, 5, 4, 3, 2], zigzag))
-    assert (oscillating.verdict, oscillating.reversal_share) == ("oscillating", 0.75)
+    assert (oscillating.verdict, oscillating.reversal_share) == ("oscillating", 1.0)
+    # a zig-zag that dies out: steps +2, −1.5, −0.1, −0.1, −0.1; the second half (the last three) goes one
+    # way: 0 % → good (the one reversal, step 2, was early)
+    settling = [[0.0, 0.0], [2.0, 0.0], [0.5, 0.0], [0.4, 0.0], [0.3, 0.0], [0.2, 0.0]]
+    converging = problems.assess(problem, _run([10, 5, 3, 2, 1.5, 1], settling))
+    assert (converging.verdict, converging.reversal_share) == ("good", 0.0)
     # loss 10, 4, 9, 3, 8 on a straight path: rises 5 + 5 = 10 of movement 6 + 5 + 6 + 5 = 22, i.e. 45.5 %
     # ≥ 45 % → oscillating
     bouncing = problems.assess(problem, _run([10, 4, 9, 3, 8], line))
@@ -364,28 +370,53 @@ def test_compare_rejects_a_repeated_optimizer() -> None:
 
 
 def test_sweep_gives_each_verdict_for_sgd_on_the_quadratic() -> None:
-    # L_max = 100, so gradient descent is stable for lr < 2/L_max = 0.02 (hand derivation: the stiff component
-    # is multiplied by 1 − lr·100 per step).
+    # L_max = 100, L_min = 1, so gradient descent is stable for lr < 2/L_max = 0.02 and fastest at
+    # 2/(L_min + L_max) ≈ 0.0198 (hand derivation: each eigen-component is multiplied by 1 − lr·L per step).
     #   1e-6  → factor 0.9999: after 200 steps the gap has shrunk ~4 % → too_small
-    #   0.005 → factors 0.5 (stiff) and 0.995 (flat): monotone → good
-    #   0.019 → stiff factor −0.9: θ flips across the valley every step, losing only 10 % → oscillating
+    #   0.005 → factors 0.5 (stiff) and 0.995 (flat): good alone, but ≥ 100× behind 0.019 → too_small
+    #   0.019 → stiff factor −0.9: θ flips across the valley at first, the flips die out (0.9¹⁰⁰ ≈ 3e-5 by
+    #           mid-run) and it descends the flat axis at 0.981 per step → good, and the best (issue #11)
+    #   0.02  → stiff factor −1: θ bounces across the valley for ever, never converging → oscillating
     #   0.05  → stiff factor −4: the loss grows ~16×/step → diverged
     seen: list[float] = []
     with progress_reporter(lambda done, total, message: seen.append(done)):
         result = call_tool(
             "learning_rate_sweep",
-            {"problem": "quadratic", "optimizer": "sgd", "lrs": [0.05, 1e-6, 0.019, 0.005], "steps": 200},
+            {
+                "problem": "quadratic",
+                "optimizer": "sgd",
+                "lrs": [0.05, 1e-6, 0.02, 0.019, 0.005],
+                "steps": 200,
+            },
         )
     verdicts = {o.lr: o.verdict for o in result.outcomes}
-    assert verdicts == {1e-6: "too_small", 0.005: "good", 0.019: "oscillating", 0.05: "diverged"}
-    assert [o.lr for o in result.outcomes] == [1e-6, 0.005, 0.019, 0.05]
-    assert result.recommended_lr == 0.005
-    assert "0.019" in result.recommendation  # it ended lower but oscillated
+    assert verdicts == {
+        1e-6: "too_small",
+        0.005: "too_small",
+        0.019: "good",
+        0.02: "oscillating",
+        0.05: "diverged",
+    }
+    assert [o.lr for o in result.outcomes] == [1e-6, 0.005, 0.019, 0.02, 0.05]
+    assert result.recommended_lr == 0.019
     assert result.png.startswith(PNG_MAGIC)
-    assert seen == [0, 1, 2, 3, 4]
+    assert seen == [0, 1, 2, 3, 4, 5]
     diverged = result.outcomes[-1]
     assert diverged.final_loss is None and diverged.diverged_at_step == 3
     _no_nan_json(result)
+
+
+def test_a_converging_zig_zag_beats_a_slower_monotone_run() -> None:
+    # issue #11: lr 0.019 on the quadratic alternates in sign early but converges (final gap ~5e-6 after
+    # 300 steps, the flat axis shrinking 0.981² per step), while 0.01 ends ~1e-3 (0.99² per step on the flat
+    # axis): ranked by final gap among converging runs, 0.019 wins
+    result = learning_rate_sweep(
+        problem="quadratic", optimizer="sgd", lrs=[0.01, 0.019], steps=300, plot=False
+    )
+    slow, fast = result.outcomes
+    assert fast.verdict == "good" and fast.reversal_share < 0.5
+    assert fast.final_loss < slow.final_loss / 100
+    assert result.recommended_lr == 0.019
 
 
 def test_sweep_flags_bouncing_loss_of_adam_on_rosenbrock() -> None:
