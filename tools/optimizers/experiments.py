@@ -352,7 +352,9 @@ def learning_rate_sweep(
         rules=problems.VERDICT_RULES,
     )
     if plot:
-        drawn = [(lr, run, a.verdict) for lr, run, a in zip(ordered, runs, assessments, strict=True)]
+        drawn: list[tuple[float, Run, str]] = [
+            (lr, run, a.verdict) for lr, run, a in zip(ordered, runs, assessments, strict=True)
+        ]
         result.with_png(render_png(lambda fig: draw_sweep(fig, prob, optimizer, drawn)))
     return result
 
@@ -368,6 +370,7 @@ def _recommend_lr(
     good = [o for o in outcomes if o.verdict == "good"]
     if good:
         best = min(good, key=lambda o: keys[o.lr])
+        assert best.final_loss is not None  # only a diverged run lacks one
         text = (
             f"lr={best.lr:g}: the good run with the lowest final loss (loss − minimum = "
             f"{_gap(best, minimum):.3g}); converged runs tie and ties go to the smaller lr, for a "
@@ -376,6 +379,7 @@ def _recommend_lr(
         faster = [o for o in outcomes if o.verdict == "oscillating" and keys[o.lr][0] < keys[best.lr][0]]
         if faster:
             lower = min(faster, key=lambda o: keys[o.lr])
+            assert lower.final_loss is not None
             text += (
                 f"; lr={lower.lr:g} ended lower ({_gap(lower, minimum):.3g}) but oscillated: faster, "
                 "less stable"

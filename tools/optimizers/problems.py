@@ -67,7 +67,10 @@ HYPERPARAMETERS: dict[str, str] = {
         "torch.optim.AdamW, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01 (decoupled: it pulls towards 0, "
         "so AdamW settles slightly off the minimum)"
     ),
-    "adabelief": "tools.optimizers.adabelief.AdaBelief, betas=(0.9, 0.999), eps=1e-16",
+    "adabelief": (
+        "tools.optimizers.adabelief.AdaBelief, betas=(0.9, 0.999), eps=1e-16, rectify=False (the paper's "
+        "Algorithm 2; adabelief-pytorch defaults to rectify=True)"
+    ),
 }
 
 #: Default learning rate per problem and optimizer: on the grid 1e-4, 3e-4, 1e-3, …, 1, 3, the run of 500

@@ -152,3 +152,94 @@ def test_rejects_sparse_gradients() -> None:
     param.grad = torch.sparse_coo_tensor([[0]], [1.0], (3,), check_invariants=True)
     with pytest.raises(RuntimeError, match="sparse"):
         opt.step()
+
+
+# --- against the authors' package ------------------------------------------------------------------------
+
+_OPTIONS = ("rectify", "amsgrad", "weight_decouple", "fixed_decay")
+
+
+def _reference_trajectory(options: dict[str, bool], *, steps: int, weight_decay: float) -> list[list[float]]:
+    """θ after each step of adabelief-pytorch 0.2.1's AdaBelief (the authors' package, a dev dependency) on
+    the rosenbrock problem from (−1.5, 2), float64."""
+    import contextlib
+
+    from adabelief_pytorch import AdaBelief as Reference
+
+    return _trajectory(
+        lambda params: Reference(
+            params, lr=0.01, weight_decay=weight_decay, print_change_log=False, **options
+        ),
+        steps=steps,
+        quiet=contextlib.redirect_stdout(io.StringIO()),  # it prints which options are on
+    )
+
+
+def _trajectory(make, *, steps: int, quiet=None) -> list[list[float]]:
+    import contextlib
+
+    problem = make_problem("rosenbrock")
+    param = torch.tensor(problem.start, dtype=torch.float64, requires_grad=True)
+    with quiet or contextlib.nullcontext():
+        opt = make([param])
+    seen = []
+    for _ in range(steps):
+        _, grad = problem.loss_and_grad(param.detach())
+        param.grad = grad.clone()
+        opt.step()
+        seen.append(param.detach().tolist())
+    return seen
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [tuple(bool(n >> i & 1) for i in range(4)) for n in range(16)],
+    ids=lambda f: "".join("01"[x] for x in f),
+)
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+def test_every_option_combination_matches_adabelief_pytorch(flags, weight_decay) -> None:
+    # adabelief-pytorch 0.2.1 (juntang-zhuang/Adabelief-Optimizer, pypi_packages/adabelief_pytorch0.2.1):
+    # 40 steps cover rectification's SGD phase (ρ_t < 5 for t ≤ 5 at β2 = 0.999) and its adaptive phase
+    options = dict(zip(_OPTIONS, flags, strict=True))
+    ours = _trajectory(
+        lambda params: AdaBelief(params, lr=0.01, weight_decay=weight_decay, **options), steps=40
+    )
+    reference = _reference_trajectory(options, steps=40, weight_decay=weight_decay)
+    for mine, theirs in zip(ours, reference, strict=True):
+        assert mine == pytest.approx(theirs, abs=1e-12, rel=1e-12)
+    assert ours[-1] != ours[0]  # it moved
+
+
+def test_without_degeneration_rectify_skips_the_first_steps_like_the_reference() -> None:
+    options = {"rectify": True, "degenerated_to_sgd": False}
+    ours = _trajectory(lambda params: AdaBelief(params, lr=0.01, **options), steps=8)
+    reference = _reference_trajectory(options, steps=8, weight_decay=0.0)
+    for mine, theirs in zip(ours, reference, strict=True):
+        assert mine == pytest.approx(theirs, abs=1e-12)
+    assert ours[:5] == [[-1.5, 2.0]] * 5  # ρ_t < 5 for t ≤ 5 at β2 = 0.999: no step at all
+    assert ours[5] != [-1.5, 2.0]
+
+
+def test_the_default_is_the_papers_unrectified_algorithm() -> None:
+    # adabelief-pytorch defaults to rectify=True: its first step is momentum SGD, θ − lr·m̂₁ = θ − lr·g₁
+    # (ρ₁ < 5); ours (the paper's Algorithm 2) moves every coordinate by lr/0.9 against its gradient's sign
+    # (see test_each_coordinate_gets_its_own_step)
+    ours = _trajectory(lambda params: AdaBelief(params, lr=0.01), steps=1)
+    package_default = _reference_trajectory({}, steps=1, weight_decay=0.0)
+    assert ours[0] == pytest.approx(
+        [-1.5 + 0.01 / 0.9, 2.0 + 0.01 / 0.9], rel=1e-12
+    )  # ∇f(−1.5, 2) = (−155, −50)
+    assert package_default[0] != pytest.approx(ours[0])
+    (rectified,) = _trajectory(lambda params: AdaBelief(params, lr=0.01, rectify=True), steps=1)
+    assert rectified == pytest.approx(package_default[0], abs=1e-15)
+    assert rectified == pytest.approx([-1.5 + 0.01 * 155, 2.0 + 0.01 * 50], abs=1e-12)
+
+
+def test_coupled_weight_decay_leaves_the_callers_gradient_alone() -> None:
+    param = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
+    opt = AdaBelief([param], lr=0.1, weight_decay=0.5, weight_decouple=False)
+    param.grad = torch.tensor([2.0], dtype=torch.float64)
+    opt.step()
+    assert param.grad.item() == 2.0
+    # L2: g + 0.5·θ = 2.5 goes through the adaptive step: first step moves lr/0.9 against it
+    assert param.item() == pytest.approx(1 - 0.1 / 0.9, rel=1e-12)
