@@ -20,6 +20,7 @@ __all__ = [
     "PlotResult",
     "ProgressCallback",
     "ResultModel",
+    "enum_text",
     "finite_or_none",
     "progress_reporter",
     "render_png",
@@ -33,6 +34,20 @@ MAX_VECTOR = 1_000_000
 def finite_or_none(x: float | None) -> float | None:
     """``x``, or ``None`` when it is missing, NaN or infinite (results never carry NaN or infinity)."""
     return x if x is not None and math.isfinite(x) else None
+
+
+def enum_text(value: object) -> object:
+    """A number written where a string enum is expected becomes its text: ``2`` and ``2.0`` → ``"2"``.
+
+    Models and the MCP Inspector often send ``"base": 2`` for the choice ``"2"``. Used as a
+    ``BeforeValidator`` on a Literal of strings, so the schema still lists the strings; a number that names
+    no choice is still refused, with the allowed values.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 #: A float that must be finite: NaN and ±inf are rejected by validation with a message naming the field.

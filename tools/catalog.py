@@ -26,7 +26,16 @@ from tools.optimizers import choice as optimizer_choice
 from tools.optimizers import experiments as optimizers
 from tools.training import diagnostics, gradients
 
-__all__ = ["TOOLS", "Theme", "ToolSpec", "arguments_model", "call_tool", "get_tool", "validate_arguments"]
+__all__ = [
+    "TOOLS",
+    "Theme",
+    "ToolSpec",
+    "arguments_model",
+    "call_tool",
+    "get_tool",
+    "validate_arguments",
+    "validation_problem",
+]
 
 
 class Theme(StrEnum):
@@ -126,11 +135,62 @@ def arguments_model(name: str) -> type[BaseModel]:
     return create_model(f"{name}_arguments", __config__={"extra": "forbid"}, **fields)
 
 
-def _field_path(loc: tuple[int | str, ...]) -> str:
-    """``("padding", "list[constrained-int]", 0)`` → ``"padding.0"``: keep field names and list indices only,
-    dropping the union-branch labels pydantic inserts, so the message names the field the caller wrote."""
-    parts = [str(part) for part in loc if isinstance(part, int) or str(part).isidentifier()]
+def _field_path(loc: tuple[int | str, ...], given: object) -> str:
+    """``("layers", 0, "conv2d", "stride")`` → ``"layers.0.stride"``: follow ``loc`` through the arguments as
+    given and keep only the keys and indices found there, dropping the union-branch labels pydantic inserts
+    (``conv2d``, ``spec``, ``list[constrained-int]``), so the message names the field the caller wrote."""
+    parts: list[str] = []
+    for position, part in enumerate(loc, start=1):
+        found_in_object = isinstance(given, Mapping) and part in given
+        found_in_list = isinstance(given, list) and isinstance(part, int) and 0 <= part < len(given)
+        if found_in_object or found_in_list:
+            given = given[part]  # type: ignore[index]
+        elif not (position == len(loc) and isinstance(given, Mapping)):
+            continue  # a branch label, not something the caller wrote (a missing or unknown key is kept)
+        parts.append(str(part))
     return ".".join(parts) or "arguments"
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _reason(error: Mapping[str, Any], arguments: list[str]) -> str:
+    """One pydantic error as a short reason naming what is allowed (never pydantic's type codes or URLs)."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    got = _shown(error.get("input"))
+    if kind == "literal_error":
+        return f"must be one of {ctx['expected']}; got {got}"
+    if kind == "union_tag_invalid":
+        field = str(ctx["discriminator"]).strip("'")
+        return f"unknown {field} {ctx['tag']!r}; expected one of {ctx['expected_tags']}"
+    if kind == "union_tag_not_found":
+        return f"needs a {ctx['discriminator']} field"
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        if len(error["loc"]) == 1 and arguments:
+            return f"is not an argument of this tool (it takes {', '.join(arguments)})"
+        return "unknown field"
+    message = str(error["msg"])
+    return f"{message[:1].lower()}{message[1:]} (got {got})"
+
+
+def validation_problem(
+    exc: ValidationError, *, given: Mapping[str, Any], parameters: list[str]
+) -> ToolInputError:
+    """Every problem of a failed validation of the arguments ``given`` as one :class:`ToolInputError` on one
+    line: each field with its reason and what it allows (``"base: must be one of 'e', '2' or '10'; got
+    'x'"``); ``parameters`` (the tool's) are listed when the caller wrote an unknown one. Shared by the CLI
+    path (:func:`validate_arguments`) and the MCP adapter, so both word a bad call alike."""
+    problems: dict[str, list[str]] = {}
+    for err in exc.errors(include_url=False):
+        problems.setdefault(_field_path(err["loc"], given), []).append(_reason(err, parameters))
+    fields = list(problems)
+    reasons = [" or ".join(dict.fromkeys(problems[fields[0]]))]
+    reasons += [f"{field}: {' or '.join(dict.fromkeys(problems[field]))}" for field in fields[1:]]
+    return ToolInputError(fields[0], "; ".join(reasons))
 
 
 def validate_arguments(name: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
@@ -142,13 +202,7 @@ def validate_arguments(name: str, arguments: Mapping[str, Any]) -> dict[str, Any
     try:
         validated = model.model_validate(dict(arguments))
     except ValidationError as exc:
-        problems: dict[str, list[str]] = {}
-        for err in exc.errors(include_url=False):
-            problems.setdefault(_field_path(err["loc"]), []).append(err["msg"])
-        fields = list(problems)
-        reasons = [" or ".join(dict.fromkeys(problems[fields[0]]))]
-        reasons += [f"{field}: {' or '.join(dict.fromkeys(problems[field]))}" for field in fields[1:]]
-        raise ToolInputError(fields[0], "; ".join(reasons)) from None
+        raise validation_problem(exc, given=arguments, parameters=list(model.model_fields)) from None
     return {key: getattr(validated, key) for key in model.model_fields}
 
 

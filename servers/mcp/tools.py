@@ -13,8 +13,9 @@ module adds what the SDK cannot guess:
   its next report once the request is cancelled;
 - the result: structured content (the result model as JSON), the same JSON as text for clients that only read
   text, and image content when a :class:`tools.PlotResult` carries a PNG;
-- errors: :class:`tools.errors.ToolInputError` becomes an ``isError`` result whose text names the field; any
-  other exception is logged by the SDK with its traceback and answered with a short generic error.
+- errors: :class:`tools.errors.ToolInputError` becomes an ``isError`` result whose text names the field, and
+  arguments that fail the schema are worded the same way (one line per call, no pydantic URLs); any other
+  exception is logged by the SDK with its traceback and answered with a short generic error.
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, ContentBlock, ImageContent, TextContent, ToolAnnotations
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tools import progress_reporter
-from tools.catalog import ToolSpec
+from tools.catalog import ToolSpec, validation_problem
 from tools.errors import ToolInputError
 
 __all__ = ["TOOL_ANNOTATIONS", "catalogue_tool", "tool_result"]
@@ -74,7 +75,7 @@ def catalogue_tool(spec: ToolSpec) -> Tool:
         return_annotation=Annotated[CallToolResult, result_type],
     )
     handler.__annotations__ = {_CONTEXT_PARAM: Context, "return": CallToolResult}
-    tool = Tool.from_function(
+    tool = _CatalogueTool.from_function(
         handler,
         name=spec.name,
         description=spec.description,
@@ -84,6 +85,21 @@ def catalogue_tool(spec: ToolSpec) -> Tool:
     )
     _close_arguments(tool)
     return tool
+
+
+class _CatalogueTool(Tool):
+    """The SDK's tool, with bad arguments worded like the CLI's: one line naming each field and what it
+    allows (:func:`tools.catalog.validation_problem`), never pydantic's multi-line text with its URLs."""
+
+    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        try:
+            return await super().run(arguments, context, convert_result)
+        except ToolError as exc:
+            if not isinstance(exc.__cause__, ValidationError):
+                raise
+            fields = [name for name in self.fn_metadata.arg_model.model_fields if name != _CONTEXT_PARAM]
+            problem = validation_problem(exc.__cause__, given=arguments, parameters=fields)
+            raise ToolError(f"Error executing tool {self.name}: {problem}") from exc.__cause__
 
 
 def tool_result(result: BaseModel) -> CallToolResult:

@@ -9,9 +9,9 @@ import array
 import math
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
-from tools._common import MAX_VECTOR, FiniteFloat, ResultModel
+from tools._common import MAX_VECTOR, FiniteFloat, ResultModel, enum_text
 from tools.errors import ToolInputError
 
 if TYPE_CHECKING:
@@ -34,7 +34,8 @@ _LOG_OF_BASE = {"e": 1.0, "2": math.log(2.0), "10": math.log(10.0)}
 
 Base = Annotated[
     Literal["e", "2", "10"],
-    Field(description="Log base: e → nats, 2 → bits, 10 → hartleys."),
+    BeforeValidator(enum_text),  # "base": 2 (a number) means "2"
+    Field(description="Log base: e → nats, 2 → bits, 10 → hartleys (2 and 10 may be sent as numbers)."),
 ]
 Normalize = Annotated[
     bool,

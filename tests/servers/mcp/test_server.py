@@ -160,6 +160,43 @@ async def test_the_tool_error_text_is_the_tools_own_message(connect):
         assert result.content[0].text == f"Error executing tool entropy: {direct.value}"
 
 
+@pytest.mark.parametrize(
+    ("name", "arguments", "expected"),
+    [
+        ("entropy", {"p": [0.5, 0.5], "base": "3"}, "base: must be one of 'e', '2' or '10'; got '3'"),
+        ("rnn_params", {"kind": "lstmm", "input_size": 3, "hidden_size": 4}, "kind: must be one of 'lstm'"),
+        ("entropy", {"q": [1.0]}, "p: is required; q: is not an argument of this tool (it takes p, base"),
+        (
+            "custom_network_complexity",
+            {"layers": [{"type": "conv3d"}], "input_shape": [3, 8, 8]},
+            "layers.0: unknown type 'conv3d'; expected one of 'conv2d'",
+        ),
+        ("model_complexity", {"model": "resnet18", "batch_size": 0}, "batch_size: input should be greater"),
+    ],
+)
+async def test_schema_errors_read_like_the_cli_one_line_no_pydantic_urls(connect, name, arguments, expected):
+    with pytest.raises(ToolInputError) as direct:
+        call_tool(name, arguments)  # the CLI path
+    async with connect() as client:
+        result = await client.call_tool(name, arguments)
+    text = result.content[0].text
+    assert result.is_error and text == f"Error executing tool {name}: {direct.value}"
+    assert expected in text
+    assert "\n" not in text and "pydantic" not in text and "http" not in text and "type=" not in text
+
+
+async def test_an_enum_choice_written_as_a_number_is_accepted(connect):
+    # "base": 2 is what models and the MCP Inspector send for the choice "2"; 10.0 likewise means "10"
+    async with connect() as client:
+        bits = await client.call_tool("entropy", {"p": [0.5, 0.5], "base": 2})
+        hartleys = await client.call_tool("entropy", {"p": [0.5, 0.5], "base": 10.0})
+        three = await client.call_tool("entropy", {"p": [0.5, 0.5], "base": 3})
+    assert not bits.is_error and bits.structured_content["unit"] == "bits"
+    assert bits.structured_content["entropy"] == 1.0  # a fair coin: 1 bit (hand derivation)
+    assert hartleys.structured_content["unit"] == "hartleys"
+    assert three.is_error and "base: must be one of 'e', '2' or '10'" in three.content[0].text
+
+
 def crashing_tool(x: Annotated[int, Field(ge=0, le=10, description="Anything.")]) -> ResultModel:
     """A tool with a bug."""
     raise RuntimeError(f"secret internal detail {x}")
