@@ -17,7 +17,7 @@ from tools.finetuning.architecture import (
     notional_spec,
     resolve_base,
 )
-from tools.finetuning.memory import estimate_memory
+from tools.finetuning.memory import Attention, estimate_memory
 from tools.finetuning.methods import Method, PeftOptions, count_method
 from tools.finetuning.notes import METHODS
 
@@ -333,6 +333,11 @@ class FinetuneMemoryResult(PlotResult):
 
     base: str = Field(description="The base model (or the parameter count given) and its source.")
     method: str = Field(description="full, lora or qlora.")
+    setup: str = Field(
+        description="The run estimated, in words: adapters, attention kernel, gradient checkpointing."
+    )
+    attention: str = Field(description="transformers' attn_implementation assumed (sdpa by default).")
+    gradient_checkpointing: bool = Field(description="Whether activations are recomputed in backward.")
     params: int = Field(description="Parameters of the base.")
     trainable_params: int = Field(description="Parameters receiving gradients.")
     weights_gib: float = Field(description="Base model weights (frozen for LoRA/QLoRA).")
@@ -369,11 +374,20 @@ def finetune_memory(
     ] = None,
     target_modules: Targets = None,
     gradient_checkpointing: Annotated[
-        bool, Field(description="Recompute activations in backward (keep only block inputs).")
-    ] = False,
-    flash_attention: Annotated[
-        bool, Field(description="Attention kernel that does not store the s×s scores (FlashAttention/SDPA).")
-    ] = False,
+        bool | None,
+        Field(
+            description="Recompute activations in backward, keeping only block inputs. Default: on for qlora "
+            "(peft's prepare_model_for_kbit_training turns it on), off for full and lora (transformers' "
+            "default)."
+        ),
+    ] = None,
+    attention: Annotated[
+        Attention,
+        Field(
+            description="transformers' attn_implementation: sdpa (its default) and flash_attention_2 never "
+            "store the s×s attention scores; eager does."
+        ),
+    ] = "sdpa",
     gpu_memory_gb: Annotated[
         FiniteFloat | None, Field(gt=0, le=100_000, description="GPU memory to check the fit against.")
     ] = None,
@@ -384,7 +398,9 @@ def finetune_memory(
     Breaks one training step down into weights (NF4 + double quantisation for QLoRA), gradients, optimizer
     states (AdamW, SGD with momentum, factored Adafactor; fp32 master weights in mixed precision), activations
     (Korthikanti et al. 2022 formula, with or without gradient checkpointing) and logits, in GiB, and says
-    whether it fits gpu_memory_gb. Single GPU, no sharding; every assumption is listed in the result.
+    whether it fits gpu_memory_gb. Defaults are what current trainers do: transformers' SDPA attention (no
+    s×s scores stored), gradient checkpointing for QLoRA only (peft turns it on). Single GPU, no sharding;
+    the setup and every assumption are stated in the result.
     """
     if (base is None) == (params_billion is None):
         raise ToolInputError("base", "give exactly one of base (preset or spec) and params_billion")
@@ -399,6 +415,7 @@ def finetune_memory(
         params = round(params_billion * 1e9)
         spec, label = notional_spec(params), f"{params_billion:g}B parameters (notional shape)"
     rank = r or _DEFAULT_R.get(method, 8)
+    checkpointing = method == "qlora" if gradient_checkpointing is None else gradient_checkpointing
     est = estimate_memory(
         spec=spec,
         exact=base is not None,
@@ -410,13 +427,16 @@ def finetune_memory(
         seq_len=seq_len,
         r=rank,
         targets=target_modules,
-        gradient_checkpointing=gradient_checkpointing,
-        flash_attention=flash_attention,
+        gradient_checkpointing=checkpointing,
+        attention=attention,
     )
     total = est.total_gib
     result = FinetuneMemoryResult(
         base=label,
         method=method,
+        setup=_setup(method, rank, target_modules, attention, checkpointing, gradient_checkpointing is None),
+        attention=attention,
+        gradient_checkpointing=checkpointing,
         params=params,
         trainable_params=est.trainable,
         weights_gib=est.gib("weights"),
@@ -434,6 +454,43 @@ def finetune_memory(
     if plot:
         result.with_png(render_png(lambda fig: _draw_memory(fig, result), size=(7.0, 3.2)))
     return result
+
+
+def _setup(
+    method: str,
+    r: int,
+    targets: list[TargetModule] | Literal["all-linear"] | None,
+    attention: str,
+    checkpointing: bool,
+    checkpointing_default: bool,
+) -> str:
+    """The run estimated, in words: adapters, attention kernel, checkpointing (and which are defaults)."""
+    if method == "full":
+        adapters = "every parameter trained"
+    elif targets is None:
+        where = (
+            "every linear layer (the QLoRA paper's setting)" if method == "qlora" else "q, v (peft's default)"
+        )
+        adapters = f"r={r} adapters on {where}"
+    else:
+        where = "every linear layer" if targets == "all-linear" else ", ".join(targets)
+        adapters = f"r={r} adapters on {where}"
+    why = ""
+    if checkpointing_default:
+        why = " (peft's prepare_model_for_kbit_training default)" if method == "qlora" else " (the default)"
+    parts = [
+        f"{method}: {adapters}",
+        f"attention={attention}"
+        + (" (no s×s scores stored)" if attention != "eager" else " (s×s scores stored)"),
+        f"gradient checkpointing {'on' if checkpointing else 'off'}{why}",
+    ]
+    text = "; ".join(parts)
+    if method in ("lora", "qlora") and targets is None and r == _DEFAULT_R.get(method, 8):
+        text += (
+            ". The lora and qlora defaults differ (r=8 on q, v vs r=64 on every linear layer, many times the "
+            "trainable parameters): pass r and target_modules to compare like with like"
+        )
+    return text + "."
 
 
 def _draw_memory(fig, result: FinetuneMemoryResult) -> None:

@@ -20,10 +20,13 @@ from tools.finetuning.architecture import (
 )
 from tools.finetuning.methods import resolve_targets
 
-__all__ = ["NF4_BYTES_PER_PARAM", "MemoryBreakdown", "MemoryPart", "estimate_memory"]
+__all__ = ["NF4_BYTES_PER_PARAM", "Attention", "MemoryBreakdown", "MemoryPart", "estimate_memory"]
 
 Precision = Literal["fp32", "bf16", "fp16", "int8"]
 Optimizer = Literal["adamw", "sgd", "adafactor"]
+#: transformers' ``attn_implementation`` values. "sdpa" (its default since 4.36) and "flash_attention_2" run
+#: fused kernels that never store the s×s scores; "eager" stores them for the backward pass.
+Attention = Literal["sdpa", "flash_attention_2", "eager"]
 
 _BYTES: dict[str, int] = {"fp32": 4, "bf16": 2, "fp16": 2, "int8": 1}
 #: NF4 (4 bits) + double-quantised block constants: 8/64 + 32/(64·256) ≈ 0.127 bits per parameter (QLoRA §3).
@@ -89,7 +92,7 @@ def estimate_memory(
     r: int,
     targets: list[LinearKind] | Literal["all-linear"] | None,
     gradient_checkpointing: bool,
-    flash_attention: bool,
+    attention: Attention,
 ) -> MemoryBreakdown:
     """Estimate the memory of one training step on one GPU.
 
@@ -121,7 +124,7 @@ def estimate_memory(
             (a.d_in + a.d_out + 2 * r) * a.count for a in adapted
         )  # A: r + d_in, B: d_out + r
     _optimizer_states(out, optimizer, trainable, adafactor_values, exact)
-    _activations(out, spec, precision, batch_size, seq_len, gradient_checkpointing, flash_attention)
+    _activations(out, spec, precision, batch_size, seq_len, gradient_checkpointing, attention)
     out.notes.append(
         "Not included: CUDA context and kernels (~0.5–1 GiB), allocator fragmentation, temporary buffers, "
         "the KV cache, data-parallel sharding (ZeRO/FSDP divide weights, gradients and states across GPUs)."
@@ -240,11 +243,11 @@ def _activations(
     b: int,
     s: int,
     checkpointing: bool,
-    flash_attention: bool,
+    attention: Attention,
 ) -> None:
     h, layers, heads = spec.hidden_size, spec.num_layers, spec.num_heads
     scale = 2 if precision == "fp32" else 1  # the formula counts 16-bit activations
-    attn = 0 if flash_attention else 5 * heads * s / h
+    attn = 5 * heads * s / h if attention == "eager" else 0
     per_layer = s * b * h * (34 + attn) * scale
     source = "Korthikanti et al. 2022 §4.1, without tensor or sequence parallelism"
     if checkpointing:
@@ -254,7 +257,8 @@ def _activations(
             f"L·2·s·b·h (block inputs) + one block's s·b·h·(34 + {attn:.4g}) recomputed during backward",
         )
         out.notes.append(
-            f"Full activation checkpointing: each block keeps only its input, 2·s·b·h B; {source}."
+            "Gradient checkpointing: each block keeps only its input, 2·s·b·h B, and one block's "
+            f"activations are rebuilt at a time during backward; {source}."
         )
     else:
         out.add(
@@ -263,12 +267,20 @@ def _activations(
             f"L·s·b·h·(34 + 5·a·s/h) = {layers}·{s}·{b}·{h}·(34 + {attn:.4g})",
         )
         out.notes.append(
-            f"Activations per block s·b·h·(34 + 5·a·s/h) bytes in 16-bit ({source}); it assumes a 4h MLP "
-            "with dropout, and is an upper estimate for LoRA, whose frozen layers need fewer saved inputs."
+            "No gradient checkpointing: every block keeps s·b·h·(34 + 5·a·s/h) bytes in 16-bit "
+            f"({source}); it assumes a 4h MLP with dropout, and is an upper estimate for LoRA, whose frozen "
+            "layers need fewer saved inputs."
         )
-    if flash_attention:
+    if attention == "eager":
         out.notes.append(
-            "flash_attention: the s×s attention scores are not stored, dropping the 5·a·s/h term."
+            "attention='eager': the a·s×s scores, their softmax and dropout mask are stored (the 5·a·s/h "
+            "term)."
+        )
+    else:
+        out.notes.append(
+            f"attention='{attention}' (transformers' default is sdpa): a fused kernel recomputes the s×s "
+            "scores in backward instead of storing them, dropping the 5·a·s/h term (SDPA's math fallback, "
+            "used when no fused kernel fits, would store them)."
         )
     if scale == 2:
         out.notes.append("fp32 activations: twice the 16-bit figure.")
