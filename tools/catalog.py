@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError, create_model
 
 from tools import knowledge
-from tools.complexity import backbones, layers
+from tools.complexity import backbones, layers, network
 from tools.errors import ToolInputError
 from tools.finetuning import calculators as finetuning
 from tools.information import losses, measures, ood
@@ -90,7 +90,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(backbones.list_architectures, Theme.MODEL_COMPLEXITY),
     ToolSpec(backbones.model_complexity, Theme.MODEL_COMPLEXITY),
     ToolSpec(backbones.compare_models, Theme.MODEL_COMPLEXITY, long_running=True),
-    ToolSpec(backbones.custom_network_complexity, Theme.MODEL_COMPLEXITY),
+    ToolSpec(network.custom_network_complexity, Theme.MODEL_COMPLEXITY),
     # fine-tuning
     ToolSpec(finetuning.peft_trainable_params, Theme.FINE_TUNING),
     ToolSpec(finetuning.finetune_memory, Theme.FINE_TUNING),

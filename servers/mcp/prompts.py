@@ -135,7 +135,7 @@ def choose_backbone(
         budget.append(f"at most {_number('max_gmacs', max_gmacs, positive=True):g} GMACs per image")
     size = _input_size(input_size) if input_size else None
     calls = []
-    names = architecture_names()
+    names = architecture_names(curated_only=True)  # the backbones the notes discuss
     chunk = _max_items("compare_models", "models") or len(names)
     for start in range(0, len(names), chunk):
         arguments: dict[str, Any] = {"models": names[start : start + chunk]}

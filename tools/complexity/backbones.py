@@ -1,5 +1,5 @@
-"""Backbones and their cost: the zoo of classic vision architectures, and parameter / MAC counts for zoo
-models and for custom layer lists.
+"""Backbones and their cost: the model zoo (the curated classic backbones and every torchvision builder) and
+parameter / MAC counts for its models.
 
 Everything is counted on the meta device (no weights are allocated) with torch's ``FlopCounterMode``; see
 :data:`CONVENTION`. The zoo lives in :mod:`tools.complexity.zoo.registry`; torch and torchvision load on first
@@ -9,10 +9,10 @@ use.
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, TypeAdapter
+from pydantic import ConfigDict, Field
 
 from tools._common import PlotResult, ResultModel, render_png, report_progress
-from tools.complexity.zoo.custom import MAX_DIM, MAX_LAYERS, Layer
+from tools.complexity.zoo.entry import Task
 from tools.complexity.zoo.registry import (
     ARCHITECTURES,
     Architecture,
@@ -21,6 +21,7 @@ from tools.complexity.zoo.registry import (
     check_input_size,
     resolve_architecture,
 )
+from tools.errors import ToolInputError
 
 __all__ = [
     "CONVENTION",
@@ -28,13 +29,11 @@ __all__ = [
     "ArchitectureList",
     "CompareModelsResult",
     "ComparedModel",
-    "CustomLayerRow",
-    "CustomNetworkResult",
+    "DetectionCost",
     "LayerRow",
     "ModelComplexityResult",
     "architecture_names",
     "compare_models",
-    "custom_network_complexity",
     "list_architectures",
     "model_complexity",
 ]
@@ -46,8 +45,8 @@ CONVENTION = (
 )
 
 _MIB = 2**20
-_LAYER_LIST = TypeAdapter(list[Layer])
 _MAX_INPUT = 1024
+_MAX_COMPARED = 32  # the largest models take ~0.3 s each to count: a call stays near 10 s
 
 
 class ArchitectureInfo(ResultModel):
@@ -57,18 +56,26 @@ class ArchitectureInfo(ResultModel):
         description="Canonical name; pass it (or any case/separator variant) to the other tools."
     )
     family: str = Field(description="Design family.")
-    year: int = Field(description="Year the design first appeared.")
-    input_shape: tuple[int, int, int] = Field(description="Documented input [channels, height, width].")
-    key_idea: str = Field(description="What the design contributed.")
-    paper: str = Field(description="The paper that introduced it.")
+    task: str = Field(description="classification, detection, segmentation, video or optical_flow.")
+    curated: bool = Field(
+        description="One of the backbones the notes discuss, with year, paper and key idea."
+    )
+    year: int | None = Field(description="Year the design first appeared (curated entries).")
+    input_shape: tuple[int, ...] = Field(
+        description="Documented input: [channels, height, width]; video [channels, frames, height, width]; "
+        "optical flow takes two such frames; a detector resizes any image so its short side is this side."
+    )
+    key_idea: str | None = Field(description="What the design contributed (curated entries).")
+    paper: str | None = Field(description="The paper that introduced it (curated entries).")
     source: str = Field(description="Where the network definition comes from (torchvision or protoplay).")
     variant: str | None = Field(description="How the built network differs from the paper's, if it does.")
 
 
 class ArchitectureList(ResultModel):
-    """The zoo, oldest family first."""
+    """The zoo: curated backbones first (oldest family first), then every other torchvision builder."""
 
-    architectures: list[ArchitectureInfo] = Field(description="Every zoo entry.")
+    architectures: list[ArchitectureInfo] = Field(description="Every zoo entry (of the task asked for).")
+    curated_count: int = Field(description="How many entries are curated (the notes discuss them).")
     convention: str = Field(description="How MACs and FLOPs are counted by the complexity tools.")
 
 
@@ -84,12 +91,30 @@ class LayerRow(ResultModel):
     macs: int = Field(description="MACs of ops the module runs itself (not in a child row).")
 
 
+class DetectionCost(ResultModel):
+    """How a detector's count splits into what the image size fixes and what the data decide."""
+
+    network_input: tuple[int, ...] = Field(
+        description="What the backbone saw after the model's own resize and padding: [batch, 3, H, W]."
+    )
+    fixed_macs: int = Field(description="Transform, backbone, FPN and dense heads (RPN or one-stage head).")
+    proposals: int = Field(description="Regions per image the box head was counted on (0: one-stage).")
+    macs_per_proposal: int = Field(description="Box head + box predictor MACs for one region.")
+    detections: int = Field(description="Boxes per image the mask/keypoint head was counted on.")
+    macs_per_detection: int = Field(description="Mask or keypoint head MACs for one box.")
+    rule: str = Field(description="How the data-dependent parts were handled, in words.")
+
+
 class ModelComplexityResult(ResultModel):
     """Size and cost of one zoo model at one input size."""
 
     model: str = Field(description="Canonical zoo name.")
+    task: str = Field(description="classification, detection, segmentation, video or optical_flow.")
     source: str = Field(description="Where the network definition comes from.")
-    input_shape: tuple[int, ...] = Field(description="Input counted: [batch, channels, height, width].")
+    input_shape: tuple[int, ...] = Field(
+        description="Input counted: [batch, channels, height, width] ([batch, channels, frames, height, "
+        "width] for video; optical flow runs on two such frames)."
+    )
     params: int = Field(description="All parameters.")
     trainable_params: int = Field(description="Parameters that train (requires_grad).")
     macs: int = Field(description="Multiply-accumulates for the whole batch (see convention).")
@@ -107,6 +132,9 @@ class ModelComplexityResult(ResultModel):
     layers: tuple[LayerRow, ...] | None = Field(
         default=None,
         description="Per-layer table (when per_layer): modules that own params or MACs or change the shape.",
+    )
+    detection: DetectionCost | None = Field(
+        default=None, description="Detectors: the fixed and the per-region parts of the count."
     )
 
 
@@ -131,29 +159,6 @@ class CompareModelsResult(PlotResult):
     convention: str = Field(description="How MACs are counted.")
 
 
-class CustomLayerRow(ResultModel):
-    """One layer of a custom network."""
-
-    index: int = Field(description="Position in the layer list.")
-    type: str = Field(description="The layer's type, as given.")
-    output_shape: tuple[int, ...] = Field(description="Output shape without batch.")
-    params: int = Field(description="Parameters of the layer.")
-    macs: int = Field(description="MACs of the layer for one example.")
-
-
-class CustomNetworkResult(ResultModel):
-    """Shapes, parameters and MACs of a custom layer list."""
-
-    input_shape: tuple[int, ...] = Field(description="Input shape without batch.")
-    output_shape: tuple[int, ...] = Field(description="Output shape without batch.")
-    params: int = Field(description="All parameters.")
-    macs: int = Field(description="MACs for one example (see convention).")
-    flops: int = Field(description="2·MACs.")
-    weight_memory_fp32_mib: float = Field(description="Parameters × 4 bytes, in MiB.")
-    layers: list[CustomLayerRow] = Field(description="One row per layer, in order.")
-    convention: str = Field(description="How MACs and FLOPs are counted.")
-
-
 def _memory(params: int) -> dict[str, float]:
     return {
         f"weight_memory_{dtype}_mib": round(params * size / _MIB, 3)
@@ -161,54 +166,150 @@ def _memory(params: int) -> dict[str, float]:
     }
 
 
-def list_architectures() -> ArchitectureList:
-    """List the backbone zoo: every architecture with family, year, input size and key idea (经典骨干网络).
+def _input_shape(arch: Architecture, size: int) -> tuple[int, ...]:
+    frames = () if arch.frames is None else (arch.frames,)
+    return (arch.in_channels, *frames, size, size)
 
-    Covers LeNet-5, AlexNet, VGG11/13/16/19, GoogLeNet, ResNet-18…152, DenseNet-121/169, MobileNetV1/V2/V3,
-    EfficientNet-B0…B7 and ViT-B/16. Names are accepted by model_complexity and compare_models in any case
-    or spelling ("resnet50", "ResNet-50"). No counting happens here; it returns instantly.
+
+def list_architectures(
+    task: Annotated[
+        Task | None,
+        Field(description="Only this task: classification, detection, segmentation, video, optical_flow."),
+    ] = None,
+    curated_only: Annotated[
+        bool, Field(description="Only the curated backbones the notes discuss (year, paper, key idea).")
+    ] = False,
+) -> ArchitectureList:
+    """List the model zoo (经典骨干网络): every torchvision builder plus LeNet-5 and MobileNetV1, with task,
+    family, input size, and for the curated backbones the year, paper and key idea.
+
+    Curated (the notes discuss them): LeNet-5, AlexNet, VGG11/13/16/19, GoogLeNet, ResNet-18…152,
+    DenseNet-121/169, MobileNetV1/V2/V3, EfficientNet-B0…B7, ViT-B/16. Also countable: ResNeXt, Wide ResNet,
+    ConvNeXt, RegNet, Swin, ShuffleNetV2, SqueezeNet, MnasNet, Inception-v3, MaxViT, EfficientNetV2, the
+    detectors (Faster/Mask/Keypoint R-CNN, RetinaNet, FCOS, SSD), segmentation, video and optical-flow
+    models. Names are forgiving ("resnext50_32x4d", "ResNeXt-50", "Swin-T"). Nothing is counted here.
     """
+    entries = [arch for arch in ARCHITECTURES if (task is None or arch.task == task)]
+    entries = [arch for arch in entries if arch.curated or not curated_only]
     return ArchitectureList(
         architectures=[
             ArchitectureInfo(
                 name=arch.name,
                 family=arch.family,
+                task=arch.task,
+                curated=arch.curated,
                 year=arch.year,
-                input_shape=(arch.in_channels, arch.input_size, arch.input_size),
+                input_shape=_input_shape(arch, arch.input_size),
                 key_idea=arch.key_idea,
                 paper=arch.paper,
                 source=arch.source,
                 variant=arch.variant,
             )
-            for arch in ARCHITECTURES
+            for arch in entries
         ],
+        curated_count=sum(arch.curated for arch in entries),
         convention=CONVENTION,
     )
 
 
-def _reference(arch: Architecture) -> str | None:
+def _weights_for(arch: Architecture, size: int) -> object | None:
+    """The torchvision weights entry documenting ``arch`` as built for ``size``, if any."""
+    from torchvision.models import get_model_weights, get_weight
+
+    if arch.weights is not None:
+        candidates = [get_weight(arch.weights)]
+    elif arch.registered_name is not None:
+        candidates = list(get_model_weights(arch.registered_name))
+    else:
+        return None
+    for weights in candidates:
+        transforms = weights.transforms()
+        sides = getattr(transforms, "crop_size", None) or getattr(transforms, "resize_size", None)
+        if arch.task == "detection":
+            return weights if size == arch.input_size else None
+        if sides is None or sides[-1] == size:
+            return weights
+    return None
+
+
+def _reference(arch: Architecture, size: int, detection: DetectionCost | None) -> str | None:
     if arch.reference is not None:
         return arch.reference
-    if arch.weights is None:
+    weights = _weights_for(arch, size)
+    if weights is None:
         return None
-    from torchvision.models import get_weight  # the metadata ships with torchvision: nothing is downloaded
-
-    meta = get_weight(arch.weights).meta
-    return (
-        f"torchvision {arch.weights}: {meta['num_params']:,} parameters, {meta['_ops']} GFLOPS "
-        f"(= GMACs here) at {arch.input_size}×{arch.input_size}"
+    meta = weights.meta  # type: ignore[attr-defined]
+    text = (
+        f"torchvision {type(weights).__name__}.{weights.name}: {meta['num_params']:,} parameters, "  # type: ignore[attr-defined]
+        f"{meta['_ops']} GFLOPS (= GMACs here) at {size}×{size}"
     )
+    if detection is not None and detection.proposals:
+        text += "; " + _published_counts(meta["_ops"], detection)
+    return text
 
 
-@lru_cache(maxsize=128)
-def _zoo_complexity(name: str, input_size: int, batch_size: int, per_layer: bool) -> ModelComplexityResult:
+def _published_counts(gmacs: float, cost: DetectionCost) -> str:
+    """Which numbers of proposals and detections reproduce torchvision's figure, measured on one real image
+    whose NMS kept what it kept."""
+    for proposals in dict.fromkeys((cost.proposals, 0)):
+        for detections in range(0, max(cost.detections, 100) + 1):
+            macs = cost.fixed_macs + proposals * cost.macs_per_proposal + detections * cost.macs_per_detection
+            if abs(macs / 1e9 - gmacs) <= 0.0005:
+                return (
+                    f"that figure is this count with {proposals} proposals and {detections} detections "
+                    "(torchvision measured one image: NMS and the score threshold decided how many)"
+                )
+            if not cost.macs_per_detection:
+                break
+    return "that figure came from one measured image; the proposals and detections it kept are not known"
+
+
+@lru_cache(maxsize=256)
+def _zoo_complexity(
+    name: str,
+    input_size: int,
+    batch_size: int,
+    per_layer: bool,
+    proposals: int | None = None,
+    detections: int | None = None,
+) -> ModelComplexityResult:
     from tools.complexity.zoo.counting import count_module, meta_device
 
     arch = resolve_architecture(name)
     with meta_device():
         model = build_architecture(arch, input_size)
-    shape = (batch_size, arch.in_channels, input_size, input_size)
-    count = count_module(model, shape, per_module=per_layer)
+    shape = (batch_size, *_input_shape(arch, input_size))
+    detection = None
+    try:
+        if arch.task == "detection":
+            from tools.complexity.zoo.detection import count_detector
+
+            counted = count_detector(
+                model, batch_size, input_size, **_detection_counts(arch, model, proposals, detections),
+                per_module=per_layer,
+            )  # fmt: skip
+            count = counted.count
+            detection = DetectionCost(
+                network_input=counted.network_input,
+                fixed_macs=counted.fixed_macs,
+                proposals=counted.proposals,
+                macs_per_proposal=counted.macs_per_proposal,
+                detections=counted.detections,
+                macs_per_detection=counted.macs_per_detection,
+                rule=_detection_rule(counted.proposals, counted.detections),
+            )
+        else:
+            two_frames = arch.task == "optical_flow"
+            count = count_module(
+                model, shape, per_module=per_layer, forward=(lambda m, x: m(x, x)) if two_frames else None
+            )
+    except ToolInputError:
+        raise
+    except (RuntimeError, AssertionError, ValueError, IndexError) as exc:  # the forward pass did not fit
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ToolInputError(
+            "input_size", f"{arch.name} cannot run at {input_size}×{input_size}: {reason[:160]}"
+        ) from None
     layers = None
     if per_layer:
         layers = tuple(
@@ -222,13 +323,30 @@ def _zoo_complexity(name: str, input_size: int, batch_size: int, per_layer: bool
             for record in count.modules
             if record.params or record.macs or (record.is_leaf and record.input_shape != record.output_shape)
         )
-    note = None
-    if arch.image_size_kwarg is not None and input_size != arch.input_size:
-        note = (
+    notes = []
+    if arch.image_size_kwarg == "image_size" and input_size != arch.input_size:
+        notes.append(
             f"built for {input_size}×{input_size}: the parameters depend on the input size ({arch.variant})"
+            if arch.variant
+            else f"built for {input_size}×{input_size}: the position embeddings, so the parameters, grow "
+            "with the number of patches"
         )
+    if arch.task == "optical_flow":
+        notes.append(
+            "optical flow: two frames of this shape in, 12 refinement iterations (torchvision default)"
+        )
+    if arch.task == "video":
+        notes.append(f"video: clips of {arch.frames} frames (torchvision's Kinetics-400 evaluation)")
+    if arch.registered_name is not None and arch.registered_name.startswith("quantized_"):
+        notes.append(
+            "counted as the float network before quantization (quantize=False): int8 weights are the same "
+            "parameters, 1 byte each"
+        )
+    if detection is not None:
+        notes.append(detection.rule)
     return ModelComplexityResult(
         model=arch.name,
+        task=arch.task,
         source=arch.source,
         input_shape=shape,
         params=count.params,
@@ -238,11 +356,46 @@ def _zoo_complexity(name: str, input_size: int, batch_size: int, per_layer: bool
         gmacs=count.macs / 1e9,
         gflops=2 * count.macs / 1e9,
         convention=CONVENTION,
-        reference=_reference(arch),
-        note=note,
+        reference=_reference(arch, input_size, detection),
+        note="; ".join(notes) or None,
         layers=layers,
+        detection=detection,
         **_memory(count.params),
     )
+
+
+def _detection_counts(
+    arch: Architecture, model, proposals: int | None, detections: int | None
+) -> dict[str, int]:
+    from tools.complexity.zoo.detection import default_counts, is_two_stage
+
+    most_proposals, most_detections = default_counts(model)
+    if proposals is not None and not is_two_stage(model):
+        raise ToolInputError("proposals", f"{arch.name} is a one-stage detector: it has no region proposals")
+    if detections is not None and not most_detections:
+        raise ToolInputError(
+            "detections",
+            f"{arch.name} has no per-box head (only Mask and Keypoint R-CNN run one per detection)",
+        )
+    return {
+        "proposals": most_proposals if proposals is None else proposals,
+        "detections": most_detections if detections is None else detections,
+    }
+
+
+def _detection_rule(proposals: int, detections: int) -> str:
+    if not proposals:
+        return (
+            "one-stage detector: every anchor or location of every FPN level goes through the head, so the "
+            "count depends on the image size only; box decoding and NMS cost 0 MACs"
+        )
+    rule = (
+        f"two-stage detector: the box head counted on {proposals} proposals per image (the most the RPN "
+        "keeps after NMS at test time; fewer on some images, and its MACs scale linearly)"
+    )
+    if detections:
+        rule += f", the mask/keypoint head on {detections} detections per image (the most it returns)"
+    return rule + "; RoIAlign, box decoding and NMS cost 0 MACs"
 
 
 def _resolve_size(arch: Architecture, input_size: int | None) -> int:
@@ -264,17 +417,41 @@ def model_complexity(
     per_layer: Annotated[
         bool, Field(description="Also return a per-layer table: path, type, output shape, params, MACs.")
     ] = False,
+    proposals: Annotated[
+        int | None,
+        Field(
+            ge=0,
+            le=10_000,
+            description="Two-stage detectors: regions per image for the box head; omitted → the RPN's "
+            "test-time maximum (1000, or 150 for the 320 model).",
+        ),
+    ] = None,
+    detections: Annotated[
+        int | None,
+        Field(
+            ge=0,
+            le=1000,
+            description="Mask / Keypoint R-CNN: boxes per image for the mask or keypoint head; omitted → 100 "
+            "(detections_per_img).",
+        ),
+    ] = None,
 ) -> ModelComplexityResult:
-    """Parameters, MACs/FLOPs and weight memory of a zoo backbone (参数量与计算量), optionally per layer.
+    """Parameters, MACs/FLOPs and weight memory of any zoo model (参数量与计算量), optionally per layer.
 
+    Every torchvision builder counts: classification, detection (检测), segmentation, video, optical flow.
     Counts on the meta device with torch's FlopCounterMode: no weights are allocated, so any size is cheap.
     MACs count conv, matmul and attention; FLOPs = 2·MACs (torchvision's "GFLOPS" are these GMACs). Weight
     memory is params × 4 / 2 / 1 bytes (fp32 / fp16 / int8). The default input is the documented one (224
-    for most, 32×32×1 for LeNet-5, 240–600 for EfficientNet-B1…B7); results are cached per model and size.
+    for most, 299 Inception-v3, 32×32×1 LeNet-5, 800 R-CNN/RetinaNet/FCOS, 520 segmentation, 16×112×112 or
+    16×224×224 video clips); a detector's proposals and detections are stated in the result.
     """
     arch = resolve_architecture(model)
     size = _resolve_size(arch, input_size)
-    return _zoo_complexity(arch.name, size, batch_size, per_layer).model_copy()
+    if arch.task != "detection":
+        for name, value in (("proposals", proposals), ("detections", detections)):
+            if value is not None:
+                raise ToolInputError(name, f"applies to detectors; {arch.name} is a {arch.task} model")
+    return _zoo_complexity(arch.name, size, batch_size, per_layer, proposals, detections).model_copy()
 
 
 def _pareto(rows: list[ComparedModel]) -> set[str]:
@@ -294,7 +471,7 @@ def _pareto(rows: list[ComparedModel]) -> set[str]:
 def compare_models(
     models: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=64)]],
-        Field(min_length=1, max_length=len(ARCHITECTURES), description="Zoo names to compare."),
+        Field(min_length=1, max_length=_MAX_COMPARED, description="Zoo names to compare."),
     ],
     input_size: Annotated[
         int | None,
@@ -331,10 +508,10 @@ def compare_models(
     ordered_front = [
         row.name for row in sorted(rows, key=lambda r: (r.params, r.macs)) if row.on_pareto_front
     ]
-    result = CompareModelsResult(models=rows, pareto_front=ordered_front, convention=CONVENTION)
+    compared = CompareModelsResult(models=rows, pareto_front=ordered_front, convention=CONVENTION)
     if plot:
-        result.with_png(render_png(lambda fig: _draw_scatter(fig, rows, ordered_front)))
-    return result
+        compared.with_png(render_png(lambda fig: _draw_scatter(fig, rows, ordered_front)))
+    return compared
 
 
 def _draw_scatter(fig, rows: list[ComparedModel], front: list[str]) -> None:
@@ -358,58 +535,3 @@ def _draw_scatter(fig, rows: list[ComparedModel], front: list[str]) -> None:
     ax.set_ylabel("GMACs per image (log)")
     ax.set_title("Parameters vs compute")
     ax.grid(True, which="both", alpha=0.3)
-
-
-def custom_network_complexity(
-    layers: Annotated[
-        list[Layer],
-        Field(
-            min_length=1, max_length=MAX_LAYERS, description="Layers in order, each an object with a 'type'."
-        ),
-    ],
-    input_shape: Annotated[
-        list[Annotated[int, Field(ge=1, le=MAX_DIM)]],
-        Field(
-            min_length=1,
-            max_length=3,
-            description="One example's shape, no batch: [C, H, W] image, [steps, features] or [features].",
-        ),
-    ],
-) -> CustomNetworkResult:
-    """Output shape, parameters and MACs of each layer of a network given as a typed layer list (自定义网络).
-
-    Layer types: conv2d, depthwise_conv2d, linear, maxpool, avgpool, adaptive_avgpool, batchnorm, layernorm,
-    relu, gelu, sigmoid, dropout, flatten, lstm. The list is built as a real torch module on the meta device
-    and counted like the zoo (MACs of conv/linear/LSTM matmuls, FLOPs = 2·MACs), per example. A layer that
-    does not fit the shape arriving at it is an error naming its index, the shape and what it expected.
-    """
-    from tools.complexity.zoo.counting import count_module, meta_device
-    from tools.complexity.zoo.custom import build_network
-
-    layers = _LAYER_LIST.validate_python(layers)  # direct callers may pass plain dicts
-    with meta_device():
-        model = build_network(layers, input_shape)
-    count = count_module(model, (1, *input_shape), per_module=True)
-    records = {record.path: record for record in count.modules}
-    rows = []
-    for index, spec in enumerate(layers):
-        record = records[str(index)]
-        rows.append(
-            CustomLayerRow(
-                index=index,
-                type=spec.type,
-                output_shape=(record.output_shape or ())[1:],
-                params=record.total_params,
-                macs=record.total_macs,
-            )
-        )
-    return CustomNetworkResult(
-        input_shape=tuple(input_shape),
-        output_shape=count.output_shape[1:],
-        params=count.params,
-        macs=count.macs,
-        flops=2 * count.macs,
-        weight_memory_fp32_mib=round(count.params * 4 / _MIB, 3),
-        layers=rows,
-        convention=CONVENTION,
-    )

@@ -12,7 +12,7 @@ LSTM) are invisible to the counter; on meta they decompose into counted matmuls.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -21,7 +21,7 @@ from torch import nn
 from torch.utils._device import DeviceContext
 from torch.utils.flop_counter import FlopCounterMode
 
-__all__ = ["Count", "ModuleRecord", "count_module", "meta_device"]
+__all__ = ["Count", "Forward", "ModuleRecord", "count_module", "keep_on_cpu", "meta_device"]
 
 # Shape-preserving modules the counter gives 0 MACs. On meta their ops run as slow Python decompositions, so
 # they become nn.Identity before counting (after their parameters are counted): same counts, ~2× faster.
@@ -74,6 +74,25 @@ class _MetaBuild(DeviceContext):
             if isinstance(target, torch.Tensor) and target.is_meta:
                 return target
         return super().__torch_function__(func, types, args, kwargs)
+
+
+def keep_on_cpu(owner: type, name: str) -> None:
+    """Make ``owner.name`` (a classmethod) compute on the CPU even inside :func:`meta_device`.
+
+    Some builders derive their layer widths from tensors and read them back (RegNet's
+    ``BlockParams.from_init_params`` ends in ``.tolist()``); on meta there is nothing to read. Wrapping is
+    idempotent and changes nothing outside a meta block, where the CPU is the default anyway.
+    """
+    original = getattr(owner, name)
+    if getattr(original, "_protoplay_on_cpu", False):
+        return
+
+    def on_cpu(*args: object, **kwargs: object) -> object:
+        with torch.device("cpu"):
+            return original(*args, **kwargs)
+
+    on_cpu._protoplay_on_cpu = True  # type: ignore[attr-defined]
+    setattr(owner, name, on_cpu)
 
 
 @contextmanager
@@ -135,6 +154,8 @@ class Count:
 def _first_shape(value: object) -> tuple[int, ...] | None:
     if isinstance(value, torch.Tensor):
         return tuple(value.shape)
+    if isinstance(value, Mapping):  # segmentation models return {"out": ..., "aux": ...}
+        value = list(value.values())
     if isinstance(value, (tuple, list)):
         for item in value:
             shape = _first_shape(item)
@@ -150,12 +171,21 @@ def _swap_zero_cost(model: nn.Module) -> None:
                 setattr(parent, name, nn.Identity())
 
 
-def count_module(model: nn.Module, input_shape: Sequence[int], *, per_module: bool = False) -> Count:
-    """Count ``model`` on a meta input of ``input_shape`` (batch first).
+#: How a model is run on its meta input: ``forward(model, x)``. The default calls ``model(x)``; optical flow
+#: models take two frames, detectors run stage by stage (:mod:`tools.complexity.zoo.detection`).
+Forward = Callable[[nn.Module, torch.Tensor], object]
+
+
+def count_module(
+    model: nn.Module, input_shape: Sequence[int], *, per_module: bool = False, forward: Forward | None = None
+) -> Count:
+    """Count ``model`` on a meta input of ``input_shape`` (batch first), run by ``forward``.
 
     ``model`` should have been built under ``torch.device("meta")``; it is put in eval mode and modified in
     place (zero-cost modules become ``nn.Identity``), so pass a fresh one. Errors raised by the forward pass
-    (a shape that does not fit) propagate unchanged.
+    (a shape that does not fit) propagate unchanged. A ``forward`` may call submodules directly instead of
+    the model: the per-module records then attribute each op to the innermost module that ran it, and the
+    parameters of modules that never ran to their nearest ancestor that did (the model itself counts as run).
     """
     params = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -178,7 +208,7 @@ def count_module(model: nn.Module, input_shape: Sequence[int], *, per_module: bo
         handles = _install_hooks(model, records, counter) if per_module else []
         try:
             with counter:
-                out = model(x)
+                out = model(x) if forward is None else forward(model, x)
         finally:
             for handle in handles:
                 handle.remove()
@@ -186,13 +216,33 @@ def count_module(model: nn.Module, input_shape: Sequence[int], *, per_module: bo
     macs = counter.get_total_flops() // 2
     if not per_module:
         return Count(params, trainable, macs, output_shape, [])
-    ran = [record for record in records.values() if record.calls]
-    for record in ran:
-        ran_children = [records[c] for c in record.children if records[c].calls]
-        record.macs = record.total_macs - sum(c.total_macs for c in ran_children)
-        record.params += sum(records[c].total_params for c in record.children if not records[c].calls)
-    ran.sort(key=lambda record: record.order)
+    root = records[""]
+    if not root.calls:  # a custom forward ran the model's parts, not the model itself
+        root.calls, root.order, root.total_macs = 1, -1, macs
+        root.input_shape, root.output_shape = tuple(input_shape), output_shape
+    _attribute(records, root)
+    ran = sorted((record for record in records.values() if record.calls), key=lambda record: record.order)
     return Count(params, trainable, macs, output_shape, ran)
+
+
+def _attribute(records: dict[str, ModuleRecord], record: ModuleRecord) -> tuple[list[ModuleRecord], int]:
+    """Settle ``record``'s own MACs and params; return its nearest descendants that ran, and the parameters
+    of its subtree that no running module below it claims (they go to the nearest running ancestor)."""
+    nearest: list[ModuleRecord] = []
+    orphan_params = record.params
+    for path in record.children:
+        child = records[path]
+        below, orphans = _attribute(records, child)
+        if child.calls:
+            nearest.append(child)
+        else:
+            nearest += below
+            orphan_params += orphans
+    if not record.calls:
+        return nearest, orphan_params
+    record.macs = record.total_macs - sum(child.total_macs for child in nearest)
+    record.params = orphan_params
+    return [record], 0
 
 
 def _install_hooks(model: nn.Module, records: dict[str, ModuleRecord], counter: FlopCounterMode) -> list:

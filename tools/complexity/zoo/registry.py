@@ -1,4 +1,5 @@
-"""The zoo's architectures: what each one is, where its builder lives, and how names resolve to it.
+"""The zoo: the curated architectures the notes discuss, every other torchvision builder, and how names
+resolve to them.
 
 Nothing here imports torch at module level; :func:`build_architecture` imports the builder it needs.
 """
@@ -7,9 +8,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tools.complexity.zoo.entry import Architecture
+from tools.complexity.zoo.torchvision_models import TORCHVISION_ARCHITECTURES
 from tools.errors import ToolInputError
 
 if TYPE_CHECKING:
@@ -17,57 +19,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ARCHITECTURES",
+    "CURATED",
     "Architecture",
     "architecture_names",
     "build_architecture",
     "check_input_size",
     "resolve_architecture",
 ]
-
-
-@dataclass(frozen=True)
-class Architecture:
-    """One zoo entry. The numbers it documents (params, GMACs) are never stored here: they are counted."""
-
-    name: str
-    """Canonical name, as reported back to callers (``"ResNet-50"``)."""
-    family: str
-    """The design family (``"ResNet"``); several entries share one."""
-    year: int
-    """Year the design first appeared (arXiv or conference)."""
-    paper: str
-    """Authors, title and venue of the paper that introduced it."""
-    key_idea: str
-    """What the design contributed, in one or two sentences."""
-    builder: str
-    """``"module:function"`` that builds it; ``torchvision.models`` builders get ``weights=None``."""
-    input_size: int
-    """Documented square input side: the size the reference figures are counted at."""
-    min_input_size: int = 1
-    """Smallest square input the network accepts (torchvision's ``meta["min_size"]``)."""
-    in_channels: int = 3
-    """Channels of the input image."""
-    weights: str | None = None
-    """torchvision weight enum whose ``meta`` documents ``num_params`` and ``_ops`` (GMACs) for this entry."""
-    builder_kwargs: tuple[tuple[str, object], ...] = ()
-    """Extra keyword arguments for the builder (e.g. GoogLeNet's ``aux_logits=False``)."""
-    image_size_kwarg: str | None = None
-    """Builder argument that sets the input size, for networks whose parameters depend on it (ViT)."""
-    input_multiple: int = 1
-    """The input side must be a multiple of this (the ViT patch size)."""
-    fixed_input: bool = False
-    """True when only :attr:`input_size` works (LeNet-5's C5 is a 5×5 convolution over a 5×5 map)."""
-    aliases: tuple[str, ...] = ()
-    """Extra accepted names; case, spaces, dashes, underscores and slashes never matter."""
-    variant: str | None = None
-    """How the built network differs from the paper's, when it does."""
-    reference: str | None = None
-    """Published size/cost figures for entries torchvision does not document (from their papers)."""
-
-    @property
-    def source(self) -> str:
-        """Where the network definition lives (``"torchvision.models.resnet50"``)."""
-        return self.builder.replace(":", ".")
 
 
 _LENET = "LeCun, Bottou, Bengio, Haffner — Gradient-Based Learning Applied to Document Recognition, 1998"
@@ -105,7 +63,8 @@ _IDEA_MOBILENET_V3 = (
     "squeeze-and-excitation and the cheap hard-swish activation."
 )
 
-ARCHITECTURES: tuple[Architecture, ...] = (
+#: The hand-written entries (year, paper, key idea, notes), oldest family first.
+CURATED: tuple[Architecture, ...] = (
     Architecture(
         name="LeNet-5",
         family="LeNet",
@@ -269,8 +228,16 @@ ARCHITECTURES: tuple[Architecture, ...] = (
 )
 
 
+#: The whole zoo: the curated entries, then every other torchvision builder (classification, detection,
+#: segmentation, video, optical flow).
+ARCHITECTURES: tuple[Architecture, ...] = CURATED + TORCHVISION_ARCHITECTURES
+
+
 def _key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
+    """Case and separators dropped, except a point or underscore between digits, read as a decimal point:
+    "regnet_x_1_6gf" = "RegNetX-1.6GF" ≠ "regnet_x_16gf"."""
+    marked = re.sub(r"(?<=\d)[._](?=\d)", "\x00", name.lower())
+    return re.sub(r"[^a-z0-9\x00]", "", marked).replace("\x00", ".")
 
 
 def _index() -> dict[str, Architecture]:
@@ -285,42 +252,91 @@ def _index() -> dict[str, Architecture]:
 _BY_KEY = _index()
 
 
-def architecture_names() -> list[str]:
-    """Canonical names of every zoo entry, in zoo order (oldest family first)."""
-    return [arch.name for arch in ARCHITECTURES]
+def architecture_names(*, curated_only: bool = False) -> list[str]:
+    """Canonical names of every zoo entry (or only the curated ones), in zoo order: curated first."""
+    return [arch.name for arch in ARCHITECTURES if arch.curated or not curated_only]
+
+
+def _family_of(key: str) -> str:
+    """The letters a name starts with: "resnext51" → "resnext", "squeezenet" → "squeezenet"."""
+    match = re.match(r"[a-z]+", key)
+    return match.group(0) if match else key
+
+
+def _common_prefix(a: str, b: str) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+
+
+def _closest(key: str) -> list[str]:
+    """Suggestions that do not mislead: members of the family the name starts with ("ResNeXt-51" → the
+    ResNeXts, never ResNet-50), else the closest spellings."""
+    family = _family_of(key)
+    wants_quantized = "quant" in key
+    keys = [k for k in _BY_KEY if wants_quantized or ".quantization:" not in _BY_KEY[k].builder]
+    members = [k for k in keys if _family_of(k) == family or (len(key) >= 4 and k.startswith(key))]
+    if members:
+        shared = {k: _common_prefix(key, k) for k in members}
+        ranked = sorted(members, key=lambda k: (-shared[k], -difflib.SequenceMatcher(None, key, k).ratio()))
+    else:
+        ranked = difflib.get_close_matches(key, keys, n=6, cutoff=0.75)
+    return list(dict.fromkeys(_BY_KEY[k].name for k in ranked))[:5]
 
 
 def resolve_architecture(name: str, *, field: str = "model") -> Architecture:
-    """The zoo entry called ``name`` (case and separators ignored: "resnet50", "ResNet-50", "vit_b_16").
+    """The zoo entry called ``name`` (case and separators ignored: "resnet50", "ResNet-50", "vit_b_16",
+    "resnext50_32x4d", "Swin-T").
 
     An unknown name raises :class:`ToolInputError` on ``field`` listing the closest canonical names.
     """
-    try:
-        return _BY_KEY[_key(name)]
-    except KeyError:
-        pass
-    close_keys = difflib.get_close_matches(_key(name), list(_BY_KEY), n=6, cutoff=0.5)
-    close = list(dict.fromkeys(_BY_KEY[key].name for key in close_keys))[:3]
-    hint = f"closest: {', '.join(close)}" if close else f"known: {', '.join(architecture_names())}"
-    raise ToolInputError(field, f"unknown architecture {name!r}; {hint} (list_architectures shows the zoo)")
+    key = _key(name)
+    if key in _BY_KEY:
+        return _BY_KEY[key]
+    close = _closest(key)
+    hint = f"closest: {', '.join(close)}" if close else "no close name"
+    raise ToolInputError(
+        field, f"unknown architecture {name!r}; {hint} (list_architectures shows all {len(ARCHITECTURES)})"
+    )
 
 
 def build_architecture(arch: Architecture, input_size: int) -> nn.Module:
     """Build ``arch`` without pretrained weights for a square input of side ``input_size``.
 
-    Call it under ``torch.device("meta")`` to allocate nothing. The size must already be checked
-    (:func:`check_input_size`); it only matters to networks whose parameters depend on it (ViT).
+    Call it under :func:`tools.complexity.zoo.counting.meta_device` to allocate nothing. The size must already
+    be checked (:func:`check_input_size`); it only matters to networks whose parameters depend on it (ViT)
+    and to detectors, whose own transform resizes to it.
     """
     import importlib
 
     module_name, function = arch.builder.split(":")
     build = getattr(importlib.import_module(module_name), function)
+    if function.startswith("regnet_"):
+        from torchvision.models.regnet import BlockParams
+
+        from tools.complexity.zoo.counting import keep_on_cpu
+
+        keep_on_cpu(BlockParams, "from_init_params")  # it reads layer widths back from tensors
     kwargs = dict(arch.builder_kwargs)
     if arch.image_size_kwarg is not None and input_size != arch.input_size:
         kwargs[arch.image_size_kwarg] = input_size
-    if module_name == "torchvision.models":
+        if arch.image_size_kwarg == "min_size":  # a detector resizes the short side to min_size, capped by
+            kwargs["max_size"] = max(1333, input_size)  # max_size on the long side: square, so never capped
+    if module_name.startswith("torchvision.models"):
         kwargs["weights"] = None
-    return build(**kwargs)
+    model = build(**kwargs)
+    if arch.frozen_batchnorm:
+        _freeze_batchnorm(model.backbone)
+    return model
+
+
+def _freeze_batchnorm(module: nn.Module) -> None:
+    """Swap BatchNorm2d for torchvision's FrozenBatchNorm2d, as its builders do when loading weights."""
+    from torch import nn
+    from torchvision.ops.misc import FrozenBatchNorm2d
+
+    for parent in list(module.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, nn.BatchNorm2d):
+                setattr(parent, name, FrozenBatchNorm2d(child.num_features, eps=child.eps))
 
 
 def check_input_size(arch: Architecture, input_size: int, *, field: str = "input_size") -> None:

@@ -12,7 +12,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from tools.catalog import call_tool, validate_arguments
-from tools.complexity.backbones import custom_network_complexity
+from tools.complexity.network import custom_network_complexity
 from tools.complexity.zoo.counting import meta_device
 from tools.complexity.zoo.sequence import LSTMOutput
 from tools.errors import ToolInputError
