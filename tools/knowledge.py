@@ -44,6 +44,7 @@ NoteGroup = Literal[
     "fine-tuning",
     "architectures",
     "training",
+    "detection",
     "OOD",
 ]
 
@@ -81,6 +82,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     ),
     "architectures": ("transformer", "bert", "gpt", "clip", "blip", "diffusion", "gan", "lstm"),
     "training": ("optimizers", "overfitting", "vanishing-exploding-gradients"),
+    "detection": ("object-detection",),
     "OOD": ("ood",),
 }
 
@@ -126,6 +128,13 @@ _ALIASES: dict[str, str] = {
         "complexity; FLOPs; MACs; GMACs; params; parameter count; parameters; 参数量; 计算量; "
         "roofline; arithmetic intensity; memory bandwidth; 带宽; compute vs bandwidth; "
         "params vs FLOPs"
+    ),
+    "object-detection": (
+        "detection; detector; object detector; 检测; 目标检测; 检测器; two-stage detector; one-stage detector; "
+        "两阶段检测; 单阶段检测; Faster R-CNN; Mask R-CNN; Keypoint R-CNN; R-CNN; RPN; region proposal network; "
+        "RetinaNet; FCOS; SSD; SSDlite; YOLO; anchor; anchors; anchor box; 锚框; FPN; feature pyramid network; "
+        "特征金字塔; IoU; intersection over union; 交并比; NMS; non-maximum suppression; 非极大值抑制; mAP; "
+        "mean average precision; average precision; 平均精度; bounding box; 边界框"
     ),
     "peft": (
         "parameter-efficient fine-tuning; parameter efficient fine tuning; fine-tuning; finetuning; "

@@ -61,6 +61,7 @@ REQUIRED_TOPICS = [
     "overfitting",
     "vanishing-exploding-gradients",
     "ood",
+    "object-detection",
 ]
 GROUPS = [
     "protocols & agents",
@@ -70,6 +71,7 @@ GROUPS = [
     "fine-tuning",
     "architectures",
     "training",
+    "detection",
     "OOD",
 ]
 
@@ -135,7 +137,7 @@ def test_key_terms_carry_their_chinese_term():
 
 def test_list_topics_returns_every_topic_with_title_summary_and_group():
     result = knowledge.list_topics()
-    assert result.count == len(result.topics) == len(knowledge.topic_slugs()) == 40
+    assert result.count == len(result.topics) == len(knowledge.topic_slugs()) == 41
     assert result.groups == GROUPS == list(get_args(knowledge.NoteGroup))  # the schema's enum, same order
     assert {t.group for t in result.topics} == set(GROUPS)
     lora = next(t for t in result.topics if t.slug == "lora")
@@ -240,7 +242,7 @@ def test_unknown_topic_suggests_notes_that_mention_it():
 
 
 def test_unknown_topic_with_nothing_close_points_to_list_topics():
-    with pytest.raises(ToolInputError, match=r"no close match; call list_topics for all 40 topics"):
+    with pytest.raises(ToolInputError, match=r"no close match; call list_topics for all 41 topics"):
         knowledge.explain("banana split")
 
 
@@ -283,7 +285,7 @@ def test_results_are_plain_json():
     assert payload["group"] == "fine-tuning"
     lora = {"slug": "lora", "title": "LoRA: low-rank adaptation (低秩适配)", "uri": "notes://lora"}
     assert lora in payload["related"]
-    assert json.loads(knowledge.list_topics().model_dump_json())["count"] == 40
+    assert json.loads(knowledge.list_topics().model_dump_json())["count"] == 41
 
 
 # ------------------------------------------------------------------------------ schema through the catalogue
@@ -370,6 +372,30 @@ def test_backbone_cost_tables_match_torchvision_metadata():
             assert abs(gmacs - meta["_ops"]) <= 0.005 + 1e-9, name
             checked += 1
     assert checked == 30  # every torchvision row: 1 + 5 + 1 + 5 + 3 + 3 + 8 + 4
+
+
+def test_detection_table_matches_torchvision_metadata():
+    from torchvision.models import get_model_weights
+
+    rows = 0
+    for line in _note_text("object-detection").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 6 and re.fullmatch(r"`[a-z0-9_]+`", cells[1]):
+            meta = get_model_weights(cells[1].strip("`")).DEFAULT.meta  # torchvision's own documentation
+            assert abs(float(cells[3]) - meta["num_params"] / 1e6) <= 0.05 + 1e-9, cells[1]
+            assert abs(float(cells[4]) - meta["_ops"]) <= 0.005 + 1e-9, cells[1]
+            assert float(cells[5]) == meta["_metrics"]["COCO-val2017"]["box_map"], cells[1]
+            rows += 1
+    assert rows == 8
+
+
+def test_detection_note_iou_example():
+    import torch
+    from torchvision.ops import box_iou
+
+    # two 10×10 boxes offset by 5 px: a 5×10 overlap, IoU = 50 / (100 + 100 − 50) = 1/3 (the note's example)
+    iou = box_iou(torch.tensor([[0.0, 0.0, 10.0, 10.0]]), torch.tensor([[5.0, 0.0, 15.0, 10.0]]))
+    assert iou.item() == pytest.approx(1 / 3)
 
 
 def test_lenet_and_mobilenet_v1_counts_match_a_hand_built_network():
