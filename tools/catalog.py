@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError, create_model
 
 from tools import knowledge
 from tools.complexity import backbones, layers, network
+from tools.detection import metrics as detection
 from tools.errors import ToolInputError
 from tools.finetuning import calculators as finetuning
 from tools.information import losses, measures, ood
@@ -46,6 +47,7 @@ class Theme(StrEnum):
     FINE_TUNING = "fine-tuning"
     OPTIMIZERS = "optimizers"
     TRAINING_DIAGNOSTICS = "training diagnostics"
+    OBJECT_DETECTION = "object detection"
     OOD = "out-of-distribution detection"
     NOTES = "notes"
 
@@ -101,6 +103,8 @@ TOOLS: tuple[ToolSpec, ...] = (
     # training diagnostics
     ToolSpec(diagnostics.diagnose_training, Theme.TRAINING_DIAGNOSTICS),
     ToolSpec(gradients.gradient_flow, Theme.TRAINING_DIAGNOSTICS, long_running=True),
+    # object detection
+    ToolSpec(detection.detection_metrics, Theme.OBJECT_DETECTION),
     # out-of-distribution detection
     ToolSpec(ood.ood_detect, Theme.OOD),
     # knowledge

@@ -130,11 +130,12 @@ _ALIASES: dict[str, str] = {
         "params vs FLOPs"
     ),
     "object-detection": (
-        "detection; detector; object detector; 检测; 目标检测; 检测器; two-stage detector; one-stage detector; "
-        "两阶段检测; 单阶段检测; Faster R-CNN; Mask R-CNN; Keypoint R-CNN; R-CNN; RPN; region proposal network; "
-        "RetinaNet; FCOS; SSD; SSDlite; YOLO; anchor; anchors; anchor box; 锚框; FPN; feature pyramid network; "
-        "特征金字塔; IoU; intersection over union; 交并比; NMS; non-maximum suppression; 非极大值抑制; mAP; "
-        "mean average precision; average precision; 平均精度; bounding box; 边界框"
+        "detection; detector; object detector; 检测; 目标检测; 检测器; two-stage detector; "
+        "one-stage detector; 两阶段检测; 单阶段检测; Faster R-CNN; Mask R-CNN; Keypoint R-CNN; R-CNN; RPN; "
+        "region proposal network; RetinaNet; FCOS; SSD; SSDlite; YOLO; anchor; anchors; anchor box; 锚框; "
+        "FPN; feature pyramid network; 特征金字塔; IoU; intersection over union; 交并比; NMS; "
+        "non-maximum suppression; 非极大值抑制; mAP; mean average precision; average precision; 平均精度; "
+        "bounding box; 边界框"
     ),
     "peft": (
         "parameter-efficient fine-tuning; parameter efficient fine tuning; fine-tuning; finetuning; "

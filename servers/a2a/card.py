@@ -45,6 +45,10 @@ THEME_EXAMPLES: dict[str, tuple[str, ...]] = {
     "training diagnostics": (
         "Diagnose training: train loss [2.0, 1.2, 0.8, 0.5, 0.3] and val loss [2.1, 1.4, 1.1, 1.2, 1.5]",
     ),
+    "object detection": (
+        'Compute the mAP of predictions [{"box": [0, 0, 10, 10], "score": 0.9}] against ground truth '
+        '[{"box": [0, 0, 10, 10]}]',
+    ),
     "out-of-distribution detection": (
         "Detect out-of-distribution samples from logits [[5.0, 0.1, 0.2], [0.4, 0.5, 0.45]]",
     ),

@@ -241,6 +241,21 @@ CASES = [  # (tool, request, arguments that must be read from it: read by hand f
         {"depth": 20, "width": 64, "activation": "sigmoid"},
     ),
     (
+        "detection_metrics",
+        'Compute the mAP of predictions [{"box": [0, 0, 10, 10], "score": 0.9, "label": "cat"}] against '
+        'ground truth [{"box": [0, 0, 10, 10], "label": "cat"}]',
+        {
+            "predictions": [{"box": [0, 0, 10, 10], "score": 0.9, "label": "cat"}],
+            "ground_truth": [{"box": [0, 0, 10, 10], "label": "cat"}],
+        },
+    ),
+    (
+        "detection_metrics",
+        '目标检测评估：预测框 predictions=[{"box": [0, 0, 10, 10], "score": 0.9}]，'
+        '真实框 ground_truth=[{"box": [0, 0, 10, 10]}]，计算 mAP',
+        {"predictions": [{"box": [0, 0, 10, 10], "score": 0.9}], "ground_truth": [{"box": [0, 0, 10, 10]}]},
+    ),
+    (
         "ood_detect",
         "detect out-of-distribution samples from logits [[5.0, 0.1, 0.2], [0.3, 0.4, 0.35]] with the "
         "energy score",

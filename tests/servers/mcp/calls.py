@@ -59,6 +59,15 @@ VALID_CALLS: dict[str, dict[str, Any]] = {
         "val_loss": [2.1, 1.7, 1.4, 1.3, 1.35, 1.45, 1.6, 1.8],
     },
     "gradient_flow": {"depth": 6, "width": 16, "activation": "sigmoid", "batch_size": 8},
+    # object detection
+    "detection_metrics": {
+        "predictions": [
+            {"box": [0, 0, 10, 10], "score": 0.9, "label": "cat"},
+            {"box": [1, 1, 11, 11], "score": 0.8, "label": "cat"},
+        ],
+        "ground_truth": [{"box": [0, 0, 10, 10], "label": "cat"}],
+        "nms_iou_threshold": 0.5,
+    },
     # out-of-distribution detection
     "ood_detect": {"logits": [[5.0, 0.1, 0.2], [0.4, 0.5, 0.45]], "threshold": 0.8},
     # knowledge
