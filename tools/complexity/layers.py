@@ -83,7 +83,7 @@ class RnnGateRow(ResultModel):
     )
     gate: str = Field(description="Gate block, in torch's stacking order.")
     weight_ih: int = Field(description="H·in_features: this gate's rows of weight_ih.")
-    weight_hh: int = Field(description="H·H: this gate's rows of weight_hh.")
+    weight_hh: int = Field(description="H·H (H·P with a projection): this gate's rows of weight_hh.")
     bias: int = Field(description="2·H (b_ih and b_hh) with bias, else 0.")
     params: int = Field(description="Sum of the three.")
 
@@ -323,30 +323,49 @@ def rnn_params(
     num_layers: Annotated[int, Field(ge=1, le=100, description="Stacked recurrent layers.")] = 1,
     bidirectional: Annotated[bool, Field(description="Add a reverse-direction copy of every layer.")] = False,
     bias: Annotated[bool, Field(description="Whether torch's b_ih and b_hh bias vectors exist.")] = True,
+    proj_size: Annotated[
+        int,
+        Field(
+            ge=0,
+            le=100_000,
+            description="LSTM only: project h to P < H features (weight_hr [P, H]); 0 = no projection.",
+        ),
+    ] = 0,
 ) -> RnnParamsResult:
     """Parameters of torch.nn.LSTM / GRU / RNN exactly as torch holds them, per layer, direction and gate.
 
     Each layer and direction holds weight_ih [G·H, in], weight_hh [G·H, H] and two bias vectors b_ih, b_hh
     [G·H] (torch keeps both), with G = 4 gate blocks for LSTM (input, forget, candidate, output), 3 for GRU
-    (reset, update, new) and 1 for RNN; layers above the first read H·directions features. Returns the total,
-    a row per layer and direction with torch's tensor names, and a row per gate.
+    (reset, update, new) and 1 for RNN; layers above the first read H·directions features. An LSTM with
+    proj_size P (Sak et al. 2014) adds weight_hr [P, H] per layer and direction, its hidden state and output
+    have P features, so weight_hh is [4H, P] and layers above read P·directions. Returns the total, a row per
+    layer and direction with torch's tensor names, and a row per gate.
     """
     for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
         _positive(name, value)
     if kind not in _GATES:
         raise ToolInputError("kind", f"must be one of {', '.join(_GATES)}; got {kind!r}")
+    if proj_size and kind != "lstm":
+        raise ToolInputError("proj_size", f"applies to lstm only (torch's {kind.upper()} has no projection)")
+    if proj_size >= hidden_size:
+        raise ToolInputError(
+            "proj_size", f"must be smaller than hidden_size ({hidden_size}); got {proj_size}"
+        )
     gates = _GATES[kind]
     g, h = len(gates), hidden_size
+    r = proj_size or hidden_size  # the size of the recurrent state h (and of the output)
     directions = ["forward", "reverse"] if bidirectional else ["forward"]
     layer_rows: list[RnnLayerRow] = []
     gate_rows: list[RnnGateRow] = []
     for layer in range(num_layers):
-        features = input_size if layer == 0 else h * len(directions)
+        features = input_size if layer == 0 else r * len(directions)
         for direction in directions:
             suffix = f"_l{layer}" + ("_reverse" if direction == "reverse" else "")
-            tensors = f"weight_ih{suffix} [{g * h}, {features}], weight_hh{suffix} [{g * h}, {h}]"
+            tensors = f"weight_ih{suffix} [{g * h}, {features}], weight_hh{suffix} [{g * h}, {r}]"
             if bias:
                 tensors += f", bias_ih{suffix} [{g * h}], bias_hh{suffix} [{g * h}]"
+            if proj_size:
+                tensors += f", weight_hr{suffix} [{proj_size}, {h}]"
             per_gate_bias = 2 * h if bias else 0
             for gate in gates:
                 gate_rows.append(
@@ -355,9 +374,9 @@ def rnn_params(
                         direction=direction,
                         gate=gate,
                         weight_ih=h * features,
-                        weight_hh=h * h,
+                        weight_hh=h * r,
                         bias=per_gate_bias,
-                        params=h * features + h * h + per_gate_bias,
+                        params=h * features + h * r + per_gate_bias,
                     )
                 )
             layer_rows.append(
@@ -366,7 +385,7 @@ def rnn_params(
                     direction=direction,
                     input_features=features,
                     tensors=tensors,
-                    params=g * (h * features + h * h + per_gate_bias),
+                    params=g * (h * features + h * r + per_gate_bias) + proj_size * h,
                 )
             )
     total = sum(row.params for row in layer_rows)
@@ -386,9 +405,15 @@ def rnn_params(
         layers=layer_rows,
         gates=gate_rows,
         formula=(
-            f"per layer and direction: G·(H·in + H·H{bias_text}) with G = {g}, H = {h}, in = {input_size} "
-            f"for layer 0 and H·directions = {h * len(directions)} above; × {num_layers} layer(s) × "
-            f"{len(directions)} direction(s) = {_n(total)}"
+            (
+                f"per layer and direction: G·(H·in + H·H{bias_text}) with G = {g}, H = {h}, "
+                f"in = {input_size} for layer 0 and H·directions = {h * len(directions)} above"
+                if not proj_size
+                else f"per layer and direction: G·(H·in + H·P{bias_text}) + P·H with G = 4, H = {h}, "
+                f"P = {proj_size}, in = {input_size} for layer 0 and P·directions = {r * len(directions)} "
+                "above"
+            )
+            + f"; × {num_layers} layer(s) × {len(directions)} direction(s) = {_n(total)}"
         ),
         note=note,
     )

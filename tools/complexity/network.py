@@ -11,6 +11,7 @@ from pydantic import Field, TypeAdapter
 from tools._common import ResultModel
 from tools.complexity.backbones import CONVENTION
 from tools.complexity.zoo.custom import MAX_DIM, MAX_LAYERS, Layer
+from tools.errors import ToolInputError
 
 __all__ = ["CustomLayerRow", "CustomNetworkResult", "custom_network_complexity"]
 
@@ -53,21 +54,29 @@ def custom_network_complexity(
         Field(
             min_length=1,
             max_length=3,
-            description="One example's shape, no batch: [C, H, W] image, [steps, features] or [features].",
+            description="One example's shape, no batch: [C, H, W] image, [C, length] signal, [steps, "
+            "features] sequence, [steps] token ids or [features].",
         ),
     ],
 ) -> CustomNetworkResult:
     """Output shape, parameters and MACs of each layer of a network given as a typed layer list (自定义网络).
 
-    Layer types: conv2d, depthwise_conv2d, linear, maxpool, avgpool, adaptive_avgpool, batchnorm, layernorm,
-    relu, gelu, sigmoid, dropout, flatten, lstm. The list is built as a real torch module on the meta device
-    and counted like the zoo (MACs of conv/linear/LSTM matmuls, FLOPs = 2·MACs), per example. A layer that
-    does not fit the shape arriving at it is an error naming its index, the shape and what it expected.
+    Layer types: conv2d and conv1d (non-square kernels, padding 'same'), conv_transpose2d, depthwise_conv2d,
+    linear, maxpool / avgpool (ceil_mode), adaptive_avgpool, batchnorm, layernorm, relu, gelu, sigmoid, tanh,
+    dropout, flatten, lstm (proj_size) / gru / rnn, embedding, multihead_attention,
+    transformer_encoder_layer, and residual blocks (their layers' output added to their input). The list is
+    built as real torch modules on the meta device and counted like the zoo (MACs of conv, linear,
+    recurrent and attention matmuls; FLOPs = 2·MACs), per example. A layer that does not fit the shape
+    arriving at it is an error naming its index, the shape and what it expected.
     """
     from tools.complexity.zoo.counting import count_module, meta_device
-    from tools.complexity.zoo.custom import build_network
+    from tools.complexity.zoo.custom_build import build_network, count_layers
 
     layers = _LAYER_LIST.validate_python(layers)  # direct callers may pass plain dicts
+    if count_layers(layers) > MAX_LAYERS:
+        raise ToolInputError(
+            "layers", f"{count_layers(layers)} layers with the residual blocks' own; at most {MAX_LAYERS}"
+        )
     with meta_device():
         model = build_network(layers, input_shape)
     count = count_module(model, (1, *input_shape), per_module=True)

@@ -159,6 +159,46 @@ def test_rnn_matches_torch(kind, layers, bidirectional, bias):
         assert len(gates) == result.gates_per_block
 
 
+@pytest.mark.parametrize(
+    ("layers", "bidirectional", "bias"), [(1, False, True), (3, True, True), (2, True, False)]
+)
+def test_lstm_with_projection_matches_torch(layers, bidirectional, bias):
+    # nn.LSTM(proj_size=P): weight_hr [P, H] per layer and direction, weight_hh [4H, P], upper layers read
+    # P·directions features
+    module = nn.LSTM(10, 20, num_layers=layers, bidirectional=bidirectional, bias=bias, proj_size=6)
+    result = rnn_params(
+        "lstm", 10, 20, num_layers=layers, bidirectional=bidirectional, bias=bias, proj_size=6
+    )
+    assert result.params == _count(module)
+    shapes = {name: list(p.shape) for name, p in module.named_parameters()}
+    for row in result.layers:
+        suffix = f"_l{row.layer}" + ("_reverse" if row.direction == "reverse" else "")
+        own = {name: shape for name, shape in shapes.items() if name.endswith(suffix)}
+        assert all(f"{name} {shape}" in row.tensors for name, shape in own.items())
+        assert row.tensors.count("weight_") + row.tensors.count("bias_") == len(own)
+        assert row.params == sum(getattr(module, name).numel() for name in own)
+        gates = [g for g in result.gates if (g.layer, g.direction) == (row.layer, row.direction)]
+        assert sum(g.params for g in gates) + 6 * 20 == row.params  # the gates, then the projection
+    assert [row.input_features for row in result.layers][-1] == (12 if bidirectional else 6) or layers == 1
+
+
+def test_lstm_projection_by_hand():
+    # H = 20, P = 5, in = 10, one layer: 4·(20·10 + 20·5 + 2·20) + 5·20 = 4·340 + 100 = 1,460
+    assert rnn_params("lstm", 10, 20, proj_size=5).params == 1460 == _count(nn.LSTM(10, 20, proj_size=5))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "phrase"),
+    [
+        ({"kind": "gru", "input_size": 4, "hidden_size": 8, "proj_size": 2}, "lstm only"),
+        ({"kind": "lstm", "input_size": 4, "hidden_size": 8, "proj_size": 8}, "smaller than hidden_size"),
+    ],
+)
+def test_projection_rules_name_proj_size(arguments, phrase):
+    err = _rejected("rnn_params", arguments)
+    assert err.field == "proj_size" and phrase in err.reason
+
+
 def test_lstm_gate_breakdown_by_hand():
     # Hand derivation per gate: H·in + H·H + 2H = 20·10 + 20·20 + 40 = 640; 4 gates → 2,560 = nn.LSTM(10, 20).
     result = rnn_params("lstm", 10, 20)

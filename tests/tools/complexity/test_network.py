@@ -14,7 +14,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from tools.catalog import call_tool, validate_arguments
 from tools.complexity.network import custom_network_complexity
 from tools.complexity.zoo.counting import meta_device
-from tools.complexity.zoo.sequence import LSTMOutput
+from tools.complexity.zoo.sequence import RecurrentOutput
 from tools.errors import ToolInputError
 
 
@@ -112,7 +112,7 @@ def test_meta_lstm_counts_exactly_what_nn_lstm_counts(input_size, hidden, num_la
     with torch.no_grad(), FlopCounterMode(display=False) as reference:
         expected = lstm(x)[0]  # nn.LSTM itself, one decomposed step at a time
     with torch.no_grad(), FlopCounterMode(display=False) as batched:
-        out = LSTMOutput(lstm, last_step_only=False)(x)
+        out = RecurrentOutput(lstm, last_step_only=False)(x)
     assert batched.get_total_flops() == reference.get_total_flops() > 0
     assert out.shape == expected.shape
 
@@ -259,8 +259,9 @@ def test_schema_is_a_discriminated_union_on_type():
     assert layer_schema["discriminator"]["propertyName"] == "type"
     types = set(layer_schema["discriminator"]["mapping"])
     assert types == {
-        "conv2d", "depthwise_conv2d", "linear", "maxpool", "avgpool", "adaptive_avgpool", "batchnorm",
-        "layernorm", "relu", "gelu", "sigmoid", "dropout", "flatten", "lstm",
+        "conv2d", "conv1d", "conv_transpose2d", "depthwise_conv2d", "linear", "maxpool", "avgpool",
+        "adaptive_avgpool", "batchnorm", "layernorm", "relu", "gelu", "sigmoid", "tanh", "dropout", "flatten",
+        "lstm", "gru", "rnn", "embedding", "multihead_attention", "transformer_encoder_layer", "residual",
     }  # fmt: skip
 
 
@@ -270,3 +271,180 @@ def test_large_layers_cost_nothing_on_meta():
     result = _run(layers, [16_384])
     assert result.params == 4 * (16_384 * 16_384 + 16_384)
     assert result.weight_memory_fp32_mib == round(result.params * 4 / 2**20, 3)
+
+
+# --- layers users describe: each equal to the torch module (parameters: the module's own; MACs: torch's
+# FlopCounterMode on the module, or the hand formula beside it)
+
+
+def _torch_reference(
+    module: nn.Module, shape: tuple[int, ...], *, tokens: bool = False
+) -> tuple[int, int, tuple]:
+    """(params, MACs, output shape) of a real torch module on one example of ``shape``, on meta."""
+    x = torch.empty((1, *shape), device="meta", dtype=torch.long if tokens else torch.float32)
+    module = module.eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        out = module(x)
+    out = out[0] if isinstance(out, tuple) else out
+    return sum(p.numel() for p in module.parameters()), counter.get_total_flops() // 2, tuple(out.shape[1:])
+
+
+def _single(layer: dict, shape: list[int]):
+    result = _run([layer], shape)
+    (row,) = result.layers
+    return row
+
+
+@pytest.mark.parametrize(
+    ("layer", "module", "shape"),
+    [
+        # conv1d, with 'same' padding and dilation
+        ({"type": "conv1d", "out_channels": 8, "kernel_size": 5, "padding": "same", "dilation": 2},
+         lambda: nn.Conv1d(4, 8, 5, padding="same", dilation=2), [4, 50]),
+        ({"type": "conv1d", "out_channels": 6, "kernel_size": 3, "stride": 2, "groups": 2},
+         lambda: nn.Conv1d(4, 6, 3, stride=2, groups=2), [4, 31]),
+        # non-square kernels, strides and padding; 'same'
+        ({"type": "conv2d", "out_channels": 16, "kernel_size": [1, 7], "padding": [0, 3]},
+         lambda: nn.Conv2d(8, 16, (1, 7), padding=(0, 3)), [8, 17, 17]),
+        ({"type": "conv2d", "out_channels": 4, "kernel_size": [3, 5], "stride": [1, 2], "dilation": [2, 1]},
+         lambda: nn.Conv2d(3, 4, (3, 5), stride=(1, 2), dilation=(2, 1)), [3, 20, 21]),
+        ({"type": "conv2d", "out_channels": 4, "kernel_size": 4, "padding": "same"},
+         lambda: nn.Conv2d(3, 4, 4, padding="same"), [3, 9, 9]),
+        # transposed convolution: learned upsampling
+        ({"type": "conv_transpose2d", "out_channels": 8, "kernel_size": 4, "stride": 2, "padding": 1},
+         lambda: nn.ConvTranspose2d(16, 8, 4, 2, 1), [16, 7, 7]),
+        ({"type": "conv_transpose2d", "out_channels": 3, "kernel_size": [3, 2], "stride": 2,
+          "output_padding": 1}, lambda: nn.ConvTranspose2d(6, 3, (3, 2), 2, output_padding=1), [6, 5, 4]),
+        # pooling with ceil_mode and non-square windows
+        ({"type": "maxpool", "kernel_size": 3, "stride": 2, "ceil_mode": True},
+         lambda: nn.MaxPool2d(3, 2, ceil_mode=True), [2, 8, 8]),
+        ({"type": "avgpool", "kernel_size": [2, 3], "stride": [2, 2], "padding": [1, 1], "ceil_mode": True},
+         lambda: nn.AvgPool2d((2, 3), (2, 2), (1, 1), ceil_mode=True), [2, 7, 10]),
+        # recurrent layers
+        ({"type": "gru", "hidden_size": 12, "num_layers": 2, "bidirectional": True},
+         lambda: nn.GRU(5, 12, 2, batch_first=True, bidirectional=True), [9, 5]),
+        ({"type": "rnn", "hidden_size": 7, "nonlinearity": "relu"},
+         lambda: nn.RNN(3, 7, nonlinearity="relu", batch_first=True), [6, 3]),
+        ({"type": "lstm", "hidden_size": 16, "proj_size": 4, "num_layers": 2},
+         lambda: nn.LSTM(6, 16, 2, batch_first=True, proj_size=4), [5, 6]),
+        # attention
+        ({"type": "multihead_attention", "num_heads": 4},
+         lambda: nn.MultiheadAttention(32, 4, batch_first=True), [10, 32]),
+        ({"type": "transformer_encoder_layer", "num_heads": 4, "dim_feedforward": 64},
+         lambda: nn.TransformerEncoderLayer(32, 4, 64, batch_first=True), [10, 32]),
+        ({"type": "transformer_encoder_layer", "num_heads": 2, "dim_feedforward": 48, "norm_first": True,
+          "activation": "gelu"},
+         lambda: nn.TransformerEncoderLayer(16, 2, 48, activation="gelu", batch_first=True, norm_first=True),
+         [7, 16]),
+    ],
+    ids=lambda value: value["type"] if isinstance(value, dict) else None,
+)  # fmt: skip
+def test_a_layer_equals_its_torch_module(layer, module, shape):
+    row = _single(layer, shape)
+    with meta_device():
+        reference = module()
+    if isinstance(reference, (nn.RNNBase, nn.MultiheadAttention)):  # they return (output, state)
+        params = sum(p.numel() for p in reference.parameters())
+        x = torch.empty((1, *shape), device="meta")
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            out = (
+                reference(x) if isinstance(reference, nn.RNNBase) else reference(x, x, x, need_weights=False)
+            )
+        macs, out_shape = counter.get_total_flops() // 2, tuple(out[0].shape[1:])
+    else:
+        params, macs, out_shape = _torch_reference(reference, tuple(shape))
+    assert (row.params, row.macs, row.output_shape) == (params, macs, out_shape)
+    assert macs > 0 or layer["type"] in ("maxpool", "avgpool")
+
+
+def test_attention_macs_by_hand():
+    # T tokens of width d, h heads: Q, K, V projections 3·T·d², scores QKᵀ and the weighted sum 2·T²·d,
+    # output projection T·d² (Vaswani et al. 2017); parameters 4d² + 4d with biases
+    t, d = 10, 32
+    row = _single({"type": "multihead_attention", "num_heads": 4}, [t, d])
+    assert row.macs == 3 * t * d * d + 2 * t * t * d + t * d * d
+    assert row.params == 4 * d * d + 4 * d
+    encoder = _single({"type": "transformer_encoder_layer", "num_heads": 4, "dim_feedforward": 64}, [t, d])
+    # + feed-forward 2·T·d·d_ff; + two LayerNorms (4d params) and the FFN's weights and biases
+    assert encoder.macs == row.macs + 2 * t * d * 64
+    assert encoder.params == row.params + (2 * d * 64 + 64 + d) + 4 * d
+
+
+def test_embedding_is_a_lookup_with_vocab_times_dim_parameters():
+    layers = [
+        {"type": "embedding", "num_embeddings": 1000, "embedding_dim": 16},
+        {"type": "lstm", "hidden_size": 8, "return_sequences": False},
+        {"type": "linear", "out_features": 2},
+    ]
+    rows = _run(layers, [12]).layers
+    assert (rows[0].params, rows[0].macs, rows[0].output_shape) == (1000 * 16, 0, (12, 16))
+    assert rows[1].params == 4 * 8 * (16 + 8) + 8 * 8
+
+
+def test_residual_block_adds_its_output_to_its_input():
+    # ResNet's basic block at 64 channels (He et al. 2016): two 3×3 convs without bias + BatchNorm
+    block = {"type": "residual", "layers": [
+        {"type": "conv2d", "out_channels": 64, "kernel_size": 3, "padding": 1, "bias": False},
+        {"type": "batchnorm"}, {"type": "relu"},
+        {"type": "conv2d", "out_channels": 64, "kernel_size": 3, "padding": 1, "bias": False},
+        {"type": "batchnorm"},
+    ]}  # fmt: skip
+    (row,) = _run([block], [64, 56, 56]).layers
+    assert row.params == 2 * (64 * 64 * 9) + 2 * (2 * 64)  # the add itself has no parameters
+    assert row.macs == 2 * 56 * 56 * 64 * 64 * 9
+    assert row.output_shape == (64, 56, 56)
+
+
+def test_a_downsampling_residual_block_projects_its_shortcut():
+    # ResNet's projection shortcut: a 1×1 stride-2 convolution from 64 to 128 channels, no bias
+    block = {"type": "residual", "projection": True, "layers": [
+        {"type": "conv2d", "out_channels": 128, "kernel_size": 3, "stride": 2, "padding": 1, "bias": False},
+    ]}  # fmt: skip
+    (row,) = _run([block], [64, 56, 56]).layers
+    assert row.output_shape == (128, 28, 28)
+    assert row.params == 128 * 64 * 9 + 128 * 64
+    assert row.macs == 28 * 28 * 128 * 64 * 9 + 28 * 28 * 128 * 64
+    vector = {"type": "residual", "projection": True, "layers": [{"type": "linear", "out_features": 8}]}
+    assert _run([vector], [4]).layers[0].params == (4 * 8 + 8) + 4 * 8
+
+
+def test_a_residual_block_that_changes_the_shape_needs_a_projection():
+    block = {"type": "residual", "layers": [{"type": "relu"}, {"type": "linear", "out_features": 3}]}
+    with pytest.raises(ToolInputError) as err:
+        _run([{"type": "relu"}, block], [5])
+    assert err.value.field == "layers[1]"
+    assert "[5] into [3]" in err.value.reason and "projection=true" in err.value.reason
+
+
+def test_a_mismatch_inside_a_residual_block_names_the_inner_layer():
+    block = {"type": "residual", "layers": [{"type": "relu"}, {"type": "maxpool", "kernel_size": 2}]}
+    with pytest.raises(ToolInputError) as err:
+        _run([block], [16])
+    assert err.value.field == "layers[0].layers[1]"
+    assert "[channels, height, width]" in err.value.reason
+
+
+@pytest.mark.parametrize(
+    ("layers", "shape", "phrase"),
+    [
+        ([{"type": "conv2d", "out_channels": 2, "kernel_size": 3, "stride": 2, "padding": "same"}], [1, 8, 8],
+         "stride 1"),
+        ([{"type": "lstm", "hidden_size": 4, "proj_size": 4}], [3, 2], "smaller than hidden_size"),
+        ([{"type": "gru", "hidden_size": 4, "proj_size": 2}], [3, 2], "lstm only"),
+        ([{"type": "multihead_attention", "num_heads": 3}], [5, 8], "must divide"),
+        ([{"type": "embedding", "num_embeddings": 10, "embedding_dim": 4}], [3, 4], "[steps]"),
+        ([{"type": "conv_transpose2d", "out_channels": 2, "kernel_size": 3, "stride": 2,
+           "output_padding": 2}], [1, 4, 4], "output_padding"),
+        ([{"type": "conv1d", "out_channels": 2, "kernel_size": 3}], [3, 8, 8], "[channels, length]"),
+    ],
+)  # fmt: skip
+def test_new_layers_explain_what_does_not_fit(layers, shape, phrase):
+    with pytest.raises(ToolInputError) as err:
+        _run(layers, shape)
+    assert phrase in err.value.reason, err.value.reason
+
+
+def test_nested_layers_count_toward_the_limit():
+    block = {"type": "residual", "layers": [{"type": "relu"}] * 20}
+    with pytest.raises(ToolInputError, match="at most 100"):
+        _run([block] * 5, [4])  # 5 blocks + 100 inner layers

@@ -164,8 +164,14 @@ def _first_shape(value: object) -> tuple[int, ...] | None:
     return None
 
 
+# Modules whose forward reads their norms' attributes (to pick a fast path): their children stay as built.
+_KEEP_CHILDREN = (nn.TransformerEncoderLayer, nn.TransformerDecoderLayer)
+
+
 def _swap_zero_cost(model: nn.Module) -> None:
     for parent in list(model.modules()):
+        if isinstance(parent, _KEEP_CHILDREN):
+            continue
         for name, child in list(parent.named_children()):
             if isinstance(child, _ZERO_COST):
                 setattr(parent, name, nn.Identity())

@@ -1,44 +1,114 @@
-"""Adapters that let sequence layers sit in an ``nn.Sequential`` of a custom network."""
+"""Adapters that let sequence layers and residual blocks sit in an ``nn.Sequential`` of a custom network."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["LSTMOutput"]
+if TYPE_CHECKING:
+    from tools.complexity.zoo.custom import RecurrentLayer
+
+__all__ = ["RecurrentOutput", "Residual", "SelfAttention", "TokenEmbedding", "recurrent"]
+
+_GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 
 
-class LSTMOutput(nn.Module):
-    """Runs a batch-first ``nn.LSTM`` and returns its per-step outputs, or only the last step's.
+def recurrent(spec: RecurrentLayer, shape: tuple[int, ...]) -> tuple[nn.Module, tuple[int, ...]]:
+    """The torch LSTM / GRU / RNN a spec describes, wrapped to output one tensor, and its output shape."""
+    from tools.complexity.zoo.custom_build import _expect, _Mismatch
 
-    ``nn.LSTM`` returns ``(output, (h, c))``; a sequential network needs one tensor. On the meta device the
-    LSTM's matmuls run batched over time instead of step by step (see :meth:`_meta_forward`).
+    features = _expect("input_size", spec.input_size, shape[1])
+    common = {"num_layers": spec.num_layers, "batch_first": True, "bidirectional": spec.bidirectional}
+    if spec.proj_size and spec.type != "lstm":
+        raise _Mismatch("proj_size applies to lstm only")
+    if spec.proj_size >= spec.hidden_size:
+        raise _Mismatch(f"proj_size={spec.proj_size} must be smaller than hidden_size={spec.hidden_size}")
+    module: nn.RNNBase
+    if spec.type == "lstm":
+        module = nn.LSTM(features, spec.hidden_size, proj_size=spec.proj_size, **common)
+    elif spec.type == "gru":
+        module = nn.GRU(features, spec.hidden_size, **common)
+    else:
+        module = nn.RNN(features, spec.hidden_size, nonlinearity=spec.nonlinearity, **common)
+    width = (spec.proj_size or spec.hidden_size) * (2 if spec.bidirectional else 1)
+    output = RecurrentOutput(module, last_step_only=not spec.return_sequences)
+    return output, (shape[0], width) if spec.return_sequences else (width,)
+
+
+class RecurrentOutput(nn.Module):
+    """Runs a batch-first ``nn.LSTM`` / ``GRU`` / ``RNN`` and returns its per-step outputs, or only the last.
+
+    They return ``(output, state)``; a sequential network needs one tensor. On the meta device the matmuls run
+    batched over time instead of step by step (see :meth:`_meta_forward`).
     """
 
-    def __init__(self, lstm: nn.LSTM, *, last_step_only: bool) -> None:
+    def __init__(self, rnn: nn.RNNBase, *, last_step_only: bool) -> None:
         super().__init__()
-        self.lstm = lstm
+        self.rnn = rnn
         self.last_step_only = last_step_only
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        output = self._meta_forward(x) if x.is_meta else self.lstm(x)[0]
+        output = self._meta_forward(x) if x.is_meta else self.rnn(x)[0]
         return output[:, -1] if self.last_step_only else output
 
     def _meta_forward(self, x: torch.Tensor) -> torch.Tensor:
-        """The same matmuls as ``nn.LSTM`` — per layer and direction, input→gates (T·I·4H MACs) and
-        hidden→gates (T·H·4H) — batched over the T steps. On meta ``nn.LSTM`` decomposes into one Python-level
-        step at a time (milliseconds each); a meta tensor has no values, so the order of steps is moot and
-        the count is identical (checked against ``nn.LSTM`` in the tests)."""
-        lstm = self.lstm
+        """The same matmuls as the torch module — per layer and direction, input→gates (T·I·G·H MACs),
+        hidden→gates (T·H_out·G·H) and, for an LSTM with proj_size P, the projection (T·H·P) — batched over
+        the T steps. On meta the module decomposes into one Python-level step at a time (milliseconds each);
+        a meta tensor has no values, so the order of steps is moot and the count is identical (checked
+        against nn.LSTM, nn.GRU and nn.RNN in the tests)."""
+        rnn = self.rnn
+        gates = _GATES[rnn.mode.lower().split("_")[0]]
+        hidden = rnn.hidden_size
         out = x
-        for layer in range(lstm.num_layers):
+        for layer in range(rnn.num_layers):
             directions = []
-            for suffix in ("", "_reverse") if lstm.bidirectional else ("",):
-                previous = out.new_empty((*out.shape[:-1], lstm.hidden_size))
-                gates = F.linear(out, getattr(lstm, f"weight_ih_l{layer}{suffix}")) + F.linear(
-                    previous, getattr(lstm, f"weight_hh_l{layer}{suffix}")
+            for suffix in ("", "_reverse") if rnn.bidirectional else ("",):
+                weight_hh = getattr(rnn, f"weight_hh_l{layer}{suffix}")
+                previous = out.new_empty((*out.shape[:-1], weight_hh.shape[1]))
+                mixed = F.linear(out, getattr(rnn, f"weight_ih_l{layer}{suffix}")) + F.linear(
+                    previous, weight_hh
                 )
-                directions.append(gates[..., : lstm.hidden_size])  # the shape of h = o ⊙ tanh(c)
+                h = mixed[..., :hidden]  # the shape of each gate, and of h before any projection
+                if gates == 4 and int(getattr(rnn, "proj_size", 0)) > 0:
+                    h = F.linear(h, getattr(rnn, f"weight_hr_l{layer}{suffix}"))
+                directions.append(h)
             out = torch.cat(directions, dim=-1)
         return out
+
+
+class TokenEmbedding(nn.Module):
+    """``nn.Embedding`` fed the network's input as token ids (a lookup: 0 MACs)."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(num_embeddings, embedding_dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.embedding(x.long())
+
+
+class SelfAttention(nn.Module):
+    """``nn.MultiheadAttention`` (batch first) attending a sequence to itself; returns the result."""
+
+    def __init__(self, embed_dim: int, num_heads: int, *, bias: bool) -> None:
+        super().__init__()
+        self.attention = nn.MultiheadAttention(embed_dim, num_heads, bias=bias, batch_first=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.attention(x, x, x, need_weights=False)[0]
+
+
+class Residual(nn.Module):
+    """y = F(x) + shortcut(x): the shortcut is the identity, or a projection when F changes the shape."""
+
+    def __init__(self, block: nn.Module, shortcut: nn.Module | None) -> None:
+        super().__init__()
+        self.block = block
+        self.shortcut = shortcut
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.block(x) + (x if self.shortcut is None else self.shortcut(x))
