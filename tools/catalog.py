@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError, create_model
 
 from tools import knowledge
-from tools.complexity import backbones, layers, network
+from tools.complexity import backbones, layers, network, recurrent
 from tools.detection import metrics as detection
 from tools.errors import ToolInputError
 from tools.finetuning import calculators as finetuning
@@ -87,7 +87,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     # layer calculators and backbones
     ToolSpec(layers.conv2d_params, Theme.MODEL_COMPLEXITY),
     ToolSpec(layers.linear_params, Theme.MODEL_COMPLEXITY),
-    ToolSpec(layers.rnn_params, Theme.MODEL_COMPLEXITY),
+    ToolSpec(recurrent.rnn_params, Theme.MODEL_COMPLEXITY),
     ToolSpec(layers.transformer_params, Theme.MODEL_COMPLEXITY),
     ToolSpec(backbones.list_architectures, Theme.MODEL_COMPLEXITY),
     ToolSpec(backbones.model_complexity, Theme.MODEL_COMPLEXITY),

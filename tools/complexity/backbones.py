@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import ConfigDict, Field
 
 from tools._common import PlotResult, ResultModel, render_png, report_progress
+from tools.complexity.detectors import DetectionCost, detection_counts, detection_rule, published_counts
 from tools.complexity.zoo.entry import Task
 from tools.complexity.zoo.registry import (
     ARCHITECTURES,
@@ -89,20 +90,6 @@ class LayerRow(ResultModel):
     output_shape: tuple[int, ...] = Field(description="Output shape, batch first.")
     params: int = Field(description="Parameters the module owns (not counted in another row).")
     macs: int = Field(description="MACs of ops the module runs itself (not in a child row).")
-
-
-class DetectionCost(ResultModel):
-    """How a detector's count splits into what the image size fixes and what the data decide."""
-
-    network_input: tuple[int, ...] = Field(
-        description="What the backbone saw after the model's own resize and padding: [batch, 3, H, W]."
-    )
-    fixed_macs: int = Field(description="Transform, backbone, FPN and dense heads (RPN or one-stage head).")
-    proposals: int = Field(description="Regions per image the box head was counted on (0: one-stage).")
-    macs_per_proposal: int = Field(description="Box head + box predictor MACs for one region.")
-    detections: int = Field(description="Boxes per image the mask/keypoint head was counted on.")
-    macs_per_detection: int = Field(description="Mask or keypoint head MACs for one box.")
-    rule: str = Field(description="How the data-dependent parts were handled, in words.")
 
 
 class ModelComplexityResult(ResultModel):
@@ -244,24 +231,8 @@ def _reference(arch: Architecture, size: int, detection: DetectionCost | None) -
         f"{meta['_ops']} GFLOPS (= GMACs here) at {size}×{size}"
     )
     if detection is not None and detection.proposals:
-        text += "; " + _published_counts(meta["_ops"], detection)
+        text += "; " + published_counts(meta["_ops"], detection)
     return text
-
-
-def _published_counts(gmacs: float, cost: DetectionCost) -> str:
-    """Which numbers of proposals and detections reproduce torchvision's figure, measured on one real image
-    whose NMS kept what it kept."""
-    for proposals in dict.fromkeys((cost.proposals, 0)):
-        for detections in range(0, max(cost.detections, 100) + 1):
-            macs = cost.fixed_macs + proposals * cost.macs_per_proposal + detections * cost.macs_per_detection
-            if abs(macs / 1e9 - gmacs) <= 0.0005:
-                return (
-                    f"that figure is this count with {proposals} proposals and {detections} detections "
-                    "(torchvision measured one image: NMS and the score threshold decided how many)"
-                )
-            if not cost.macs_per_detection:
-                break
-    return "that figure came from one measured image; the proposals and detections it kept are not known"
 
 
 @lru_cache(maxsize=256)
@@ -285,7 +256,7 @@ def _zoo_complexity(
             from tools.complexity.zoo.detection import count_detector
 
             counted = count_detector(
-                model, batch_size, input_size, **_detection_counts(arch, model, proposals, detections),
+                model, batch_size, input_size, **detection_counts(arch, model, proposals, detections),
                 per_module=per_layer,
             )  # fmt: skip
             count = counted.count
@@ -296,7 +267,7 @@ def _zoo_complexity(
                 macs_per_proposal=counted.macs_per_proposal,
                 detections=counted.detections,
                 macs_per_detection=counted.macs_per_detection,
-                rule=_detection_rule(counted.proposals, counted.detections),
+                rule=detection_rule(counted.proposals, counted.detections),
             )
         else:
             two_frames = arch.task == "optical_flow"
@@ -362,40 +333,6 @@ def _zoo_complexity(
         detection=detection,
         **_memory(count.params),
     )
-
-
-def _detection_counts(
-    arch: Architecture, model, proposals: int | None, detections: int | None
-) -> dict[str, int]:
-    from tools.complexity.zoo.detection import default_counts, is_two_stage
-
-    most_proposals, most_detections = default_counts(model)
-    if proposals is not None and not is_two_stage(model):
-        raise ToolInputError("proposals", f"{arch.name} is a one-stage detector: it has no region proposals")
-    if detections is not None and not most_detections:
-        raise ToolInputError(
-            "detections",
-            f"{arch.name} has no per-box head (only Mask and Keypoint R-CNN run one per detection)",
-        )
-    return {
-        "proposals": most_proposals if proposals is None else proposals,
-        "detections": most_detections if detections is None else detections,
-    }
-
-
-def _detection_rule(proposals: int, detections: int) -> str:
-    if not proposals:
-        return (
-            "one-stage detector: every anchor or location of every FPN level goes through the head, so the "
-            "count depends on the image size only; box decoding and NMS cost 0 MACs"
-        )
-    rule = (
-        f"two-stage detector: the box head counted on {proposals} proposals per image (the most the RPN "
-        "keeps after NMS at test time; fewer on some images, and its MACs scale linearly)"
-    )
-    if detections:
-        rule += f", the mask/keypoint head on {detections} detections per image (the most it returns)"
-    return rule + "; RoIAlign, box decoding and NMS cost 0 MACs"
 
 
 def _resolve_size(arch: Architecture, input_size: int | None) -> int:

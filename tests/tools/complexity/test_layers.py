@@ -6,7 +6,8 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from tools.catalog import call_tool
-from tools.complexity.layers import conv2d_params, linear_params, rnn_params, transformer_params
+from tools.complexity.layers import conv2d_params, linear_params, transformer_params
+from tools.complexity.recurrent import rnn_params
 from tools.errors import ToolInputError
 
 
