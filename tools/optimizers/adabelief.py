@@ -103,7 +103,7 @@ class AdaBelief(Optimizer):
     def step(self, closure: Callable[[], float]) -> float: ...
 
     @torch.no_grad()
-    def step(self, closure: Callable[[], float] | None = None) -> float | None:  # type: ignore[override]
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:
         """Perform one optimisation step; return the closure's loss when a closure is given."""
         loss = None
         if closure is not None:
