@@ -17,7 +17,7 @@ from tools.finetuning.architecture import (
     notional_spec,
     resolve_base,
 )
-from tools.finetuning.memory import Attention, estimate_memory
+from tools.finetuning.memory import Attention, describe_setup, estimate_memory
 from tools.finetuning.methods import Method, PeftOptions, count_method
 from tools.finetuning.notes import METHODS
 
@@ -434,7 +434,15 @@ def finetune_memory(
     result = FinetuneMemoryResult(
         base=label,
         method=method,
-        setup=_setup(method, rank, target_modules, attention, checkpointing, gradient_checkpointing is None),
+        setup=describe_setup(
+            method,
+            rank,
+            est.adapted,
+            attention,
+            checkpointing,
+            checkpointing_default=gradient_checkpointing is None,
+            adapters_default=r is None and target_modules is None,
+        ),
         attention=attention,
         gradient_checkpointing=checkpointing,
         params=params,
@@ -454,43 +462,6 @@ def finetune_memory(
     if plot:
         result.with_png(render_png(lambda fig: _draw_memory(fig, result), size=(7.0, 3.2)))
     return result
-
-
-def _setup(
-    method: str,
-    r: int,
-    targets: list[TargetModule] | Literal["all-linear"] | None,
-    attention: str,
-    checkpointing: bool,
-    checkpointing_default: bool,
-) -> str:
-    """The run estimated, in words: adapters, attention kernel, checkpointing (and which are defaults)."""
-    if method == "full":
-        adapters = "every parameter trained"
-    elif targets is None:
-        where = (
-            "every linear layer (the QLoRA paper's setting)" if method == "qlora" else "q, v (peft's default)"
-        )
-        adapters = f"r={r} adapters on {where}"
-    else:
-        where = "every linear layer" if targets == "all-linear" else ", ".join(targets)
-        adapters = f"r={r} adapters on {where}"
-    why = ""
-    if checkpointing_default:
-        why = " (peft's prepare_model_for_kbit_training default)" if method == "qlora" else " (the default)"
-    parts = [
-        f"{method}: {adapters}",
-        f"attention={attention}"
-        + (" (no s×s scores stored)" if attention != "eager" else " (s×s scores stored)"),
-        f"gradient checkpointing {'on' if checkpointing else 'off'}{why}",
-    ]
-    text = "; ".join(parts)
-    if method in ("lora", "qlora") and targets is None and r == _DEFAULT_R.get(method, 8):
-        text += (
-            ". The lora and qlora defaults differ (r=8 on q, v vs r=64 on every linear layer, many times the "
-            "trainable parameters): pass r and target_modules to compare like with like"
-        )
-    return text + "."
 
 
 def _draw_memory(fig, result: FinetuneMemoryResult) -> None:

@@ -20,7 +20,14 @@ from tools.finetuning.architecture import (
 )
 from tools.finetuning.methods import resolve_targets
 
-__all__ = ["NF4_BYTES_PER_PARAM", "Attention", "MemoryBreakdown", "MemoryPart", "estimate_memory"]
+__all__ = [
+    "NF4_BYTES_PER_PARAM",
+    "Attention",
+    "MemoryBreakdown",
+    "MemoryPart",
+    "describe_setup",
+    "estimate_memory",
+]
 
 Precision = Literal["fp32", "bf16", "fp16", "int8"]
 Optimizer = Literal["adamw", "sgd", "adafactor"]
@@ -59,6 +66,8 @@ class MemoryBreakdown:
     activations, logits."""
     assumptions: list[str] = field(default_factory=list)
     """Each rule the estimate rests on."""
+    adapted: str = "every parameter"
+    """What is trained: "every parameter" (full) or where the adapters sit ("q, v", "every linear layer")."""
 
     def gib(self, *names: str) -> float:
         return sum(part.gib for part in self.parts if part.name in names)
@@ -113,13 +122,14 @@ def estimate_memory(
             f"L={spec.num_layers}, heads={spec.num_heads}, vocab={spec.vocab_size}, untied head); pass base "
             "for exact figures."
         )
+    where = "every parameter"
     if method == "full":
         trainable = _full_weights(out, params, precision)
         adafactor_values = _adafactor_values_full(spec)
     else:
         # defaults as in peft_trainable_params: peft's q/v for LoRA, every linear layer for QLoRA (paper)
         adapted = resolve_targets(spec, method, targets)
-        trainable = _lora_weights(out, spec, exact, params, method, precision, r, adapted, targets)
+        trainable, where = _lora_weights(out, spec, exact, params, method, precision, r, adapted, targets)
         adafactor_values = sum(
             (a.d_in + a.d_out + 2 * r) * a.count for a in adapted
         )  # A: r + d_in, B: d_out + r
@@ -129,7 +139,9 @@ def estimate_memory(
         "Not included: CUDA context and kernels (~0.5–1 GiB), allocator fragmentation, temporary buffers, "
         "the KV cache, data-parallel sharding (ZeRO/FSDP divide weights, gradients and states across GPUs)."
     )
-    return MemoryBreakdown(params=params, trainable=trainable, parts=out.parts, assumptions=out.notes)
+    return MemoryBreakdown(
+        params=params, trainable=trainable, parts=out.parts, assumptions=out.notes, adapted=where
+    )
 
 
 def _full_weights(out: _Lines, params: int, precision: Precision) -> int:
@@ -155,7 +167,7 @@ def _lora_weights(
     r: int,
     adapted: list[LinearLayer],
     targets: object,
-) -> int:
+) -> tuple[int, str]:
     every_linear = linear_layers(spec)
     linear = sum(layer.params_each * layer.count for layer in every_linear)
     if not exact:  # the notional shape decides only how the given total splits into linear and the rest
@@ -196,7 +208,7 @@ def _lora_weights(
     out.notes.append(
         "Adapters are kept and trained in fp32 (peft's autocast_adapter_dtype); the base is frozen."
     )
-    return trainable
+    return trainable, where
 
 
 def _adafactor_values_full(spec: TransformerSpec) -> int:
@@ -290,3 +302,36 @@ def _activations(
         out.notes.append(
             "Logits: s·b·V values in the activation dtype plus the fp32 copy HF takes for the cross-entropy."
         )
+
+
+def describe_setup(
+    method: str,
+    r: int,
+    adapted: str,
+    attention: str,
+    checkpointing: bool,
+    *,
+    checkpointing_default: bool,
+    adapters_default: bool,
+) -> str:
+    """The run estimated, in words: adapters, attention kernel, checkpointing (and which are defaults); it
+    warns when LoRA's and QLoRA's default adapters (r=8 on peft's targets; r=64 on every linear layer) are
+    used."""
+    adapters = "every parameter trained" if method == "full" else f"r={r} adapters on {adapted}"
+    why = ""
+    if checkpointing_default:
+        why = " (peft's prepare_model_for_kbit_training default)" if method == "qlora" else " (the default)"
+    parts = [
+        f"{method}: {adapters}",
+        f"attention={attention}"
+        + (" (no s×s scores stored)" if attention != "eager" else " (s×s scores stored)"),
+        f"gradient checkpointing {'on' if checkpointing else 'off'}{why}",
+    ]
+    text = "; ".join(parts)
+    if method in ("lora", "qlora") and adapters_default:
+        text += (
+            ". The lora and qlora defaults differ (lora: r=8 on peft's default targets; qlora: r=64 on every "
+            "linear layer, many times the trainable parameters): pass r and target_modules to compare like "
+            "with like"
+        )
+    return text + "."

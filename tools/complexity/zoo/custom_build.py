@@ -217,7 +217,7 @@ def _layer_module(spec: BaseModel, shape: Shape) -> tuple[nn.Module, Shape]:
             return nn.Flatten(), (math.prod(shape),)
         case RecurrentLayer():
             _need(shape, 2, "[steps, features] sequence")
-            return sequence.recurrent(spec, shape)
+            return _recurrent(spec, shape)
         case EmbeddingLayer():
             _need(shape, 1, "[steps] sequence of token ids")
             return sequence.TokenEmbedding(spec.num_embeddings, spec.embedding_dim), (
@@ -238,6 +238,30 @@ def _layer_module(spec: BaseModel, shape: Shape) -> tuple[nn.Module, Shape]:
         case ResidualLayer():
             return _residual(spec, shape)
     raise AssertionError(f"unhandled layer spec {type(spec).__name__}")  # pragma: no cover - union is closed
+
+
+def _recurrent(spec: RecurrentLayer, shape: Shape) -> tuple[nn.Module, Shape]:
+    """The torch LSTM / GRU / RNN a spec describes, wrapped to output one tensor, and its output shape."""
+    from torch import nn
+
+    from tools.complexity.zoo.sequence import RecurrentOutput
+
+    features = _expect("input_size", spec.input_size, shape[1])
+    common = {"num_layers": spec.num_layers, "batch_first": True, "bidirectional": spec.bidirectional}
+    if spec.proj_size and spec.type != "lstm":
+        raise _Mismatch("proj_size applies to lstm only")
+    if spec.proj_size >= spec.hidden_size:
+        raise _Mismatch(f"proj_size={spec.proj_size} must be smaller than hidden_size={spec.hidden_size}")
+    module: nn.RNNBase
+    if spec.type == "lstm":
+        module = nn.LSTM(features, spec.hidden_size, proj_size=spec.proj_size, **common)
+    elif spec.type == "gru":
+        module = nn.GRU(features, spec.hidden_size, **common)
+    else:
+        module = nn.RNN(features, spec.hidden_size, nonlinearity=spec.nonlinearity, **common)
+    width = (spec.proj_size or spec.hidden_size) * (2 if spec.bidirectional else 1)
+    output = RecurrentOutput(module, last_step_only=not spec.return_sequences)
+    return output, (shape[0], width) if spec.return_sequences else (width,)
 
 
 def _residual(spec: ResidualLayer, shape: Shape) -> tuple[nn.Module, Shape]:

@@ -2,40 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-if TYPE_CHECKING:
-    from tools.complexity.zoo.custom import RecurrentLayer
-
-__all__ = ["RecurrentOutput", "Residual", "SelfAttention", "TokenEmbedding", "recurrent"]
+__all__ = ["RecurrentOutput", "Residual", "SelfAttention", "TokenEmbedding"]
 
 _GATES = {"lstm": 4, "gru": 3, "rnn": 1}
-
-
-def recurrent(spec: RecurrentLayer, shape: tuple[int, ...]) -> tuple[nn.Module, tuple[int, ...]]:
-    """The torch LSTM / GRU / RNN a spec describes, wrapped to output one tensor, and its output shape."""
-    from tools.complexity.zoo.custom_build import _expect, _Mismatch
-
-    features = _expect("input_size", spec.input_size, shape[1])
-    common = {"num_layers": spec.num_layers, "batch_first": True, "bidirectional": spec.bidirectional}
-    if spec.proj_size and spec.type != "lstm":
-        raise _Mismatch("proj_size applies to lstm only")
-    if spec.proj_size >= spec.hidden_size:
-        raise _Mismatch(f"proj_size={spec.proj_size} must be smaller than hidden_size={spec.hidden_size}")
-    module: nn.RNNBase
-    if spec.type == "lstm":
-        module = nn.LSTM(features, spec.hidden_size, proj_size=spec.proj_size, **common)
-    elif spec.type == "gru":
-        module = nn.GRU(features, spec.hidden_size, **common)
-    else:
-        module = nn.RNN(features, spec.hidden_size, nonlinearity=spec.nonlinearity, **common)
-    width = (spec.proj_size or spec.hidden_size) * (2 if spec.bidirectional else 1)
-    output = RecurrentOutput(module, last_step_only=not spec.return_sequences)
-    return output, (shape[0], width) if spec.return_sequences else (width,)
 
 
 class RecurrentOutput(nn.Module):
