@@ -284,7 +284,8 @@ def list_topics(
     Groups: protocols & agents (MCP, function calling, A2A, 智能体), information theory (交叉熵, KL散度,
     losses), backbones (LeNet … ViT), complexity (参数量 vs FLOPs), fine-tuning (PEFT: LoRA, QLoRA, …),
     architectures (Transformer, BERT, GPT, CLIP, BLIP, diffusion, GAN, LSTM), training (optimizers,
-    过拟合/欠拟合, 梯度消失/梯度爆炸) and OOD (分布外检测). Read one with explain(topic).
+    过拟合/欠拟合, 梯度消失/梯度爆炸), detection (目标检测: anchors, IoU, NMS, mAP) and OOD (分布外检测). Read
+    one with explain(topic).
     """
     library = _library()
     topics = [
@@ -321,7 +322,8 @@ def explain(
     Covers MCP / function calling / A2A, agents (智能体), cross-entropy vs KL (交叉熵 vs KL散度),
     losses, each backbone, model complexity, each PEFT method (LoRA 低秩适配, QLoRA, DoRA …),
     Transformer/BERT/GPT/CLIP/BLIP/diffusion/GAN/LSTM, optimizers (优化器), over-/under-fitting
-    (过拟合/欠拟合), vanishing/exploding gradients (梯度消失/梯度爆炸) and OOD detection (分布外检测).
+    (过拟合/欠拟合), vanishing/exploding gradients (梯度消失/梯度爆炸), object detection (目标检测) and OOD
+    detection (分布外检测).
     Returns the note (or one section), its title, summary, section headings and related topics.
     An unknown topic is an error listing the closest matches.
     """
