@@ -8,23 +8,25 @@ attached as an embedded resource, so the model has the background even where it 
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import json
 import math
 import re
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.prompts.base import Message, Prompt, UserMessage
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, EmbeddedResource, TextResourceContents
+from mcp_types import Prompt as PromptListing
 from pydantic import Field
 
 from tools.errors import ToolInputError
 
-__all__ = ["PROMPT_TOOLS", "add_prompts", "prompt_argument_choices"]
+__all__ = ["PROMPT_TOOLS", "add_prompts", "check_prompt_request", "prompt_argument_choices"]
 
 #: Prompt → the tool whose parameters share its argument names (for argument completion).
 PROMPT_TOOLS: Mapping[str, str] = {
@@ -44,6 +46,30 @@ def add_prompts(server: MCPServer) -> None:
         ("pick-optimizer", pick_optimizer, "Pick an optimizer"),
     ):
         server.add_prompt(Prompt.from_function(fn, name=name, title=title, description=inspect.getdoc(fn)))
+
+
+def check_prompt_request(
+    prompts: Sequence[PromptListing], name: str, arguments: Mapping[str, Any] | None
+) -> None:
+    """Reject a ``prompts/get`` the prompt cannot render: an unknown prompt, an argument it does not take, a
+    required one left out — each a protocol error (``-32602``) whose message says what to send instead."""
+    listing = {prompt.name: prompt for prompt in prompts}
+    prompt = listing.get(name)
+    if prompt is None:
+        close = difflib.get_close_matches(name, listing, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise MCPError(
+            code=INVALID_PARAMS,
+            message=f"unknown prompt {name!r}; {hint}prompts: {', '.join(listing)}",
+            data={"prompt": name},
+        )
+    declared = [argument.name for argument in prompt.arguments or ()]
+    for given in arguments or {}:
+        if given not in declared:
+            raise _invalid(given, f"{name} takes no argument {given!r}; it takes: {', '.join(declared)}")
+    for argument in prompt.arguments or ():
+        if argument.required and argument.name not in (arguments or {}):
+            raise _invalid(argument.name, f"required by {name}" + _described(argument.description))
 
 
 def prompt_argument_choices(prompt: str, argument: str) -> list[str] | None:
@@ -264,6 +290,10 @@ def _check(tool: str, arguments: Mapping[str, Any]) -> None:
         validate_arguments(tool, arguments)
     except ToolInputError as exc:
         raise _invalid(exc.field, exc.reason) from None
+
+
+def _described(description: str | None) -> str:
+    return f" ({description.rstrip('.')})" if description else ""
 
 
 def _invalid(field: str, reason: str) -> MCPError:

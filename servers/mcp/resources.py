@@ -21,11 +21,19 @@ from pydantic import BaseModel
 
 from tools.errors import ToolInputError
 
-__all__ = ["ARCH_TEMPLATE", "NOTES_TEMPLATE", "add_resources", "architecture_markdown", "template_choices"]
+__all__ = [
+    "ARCH_TEMPLATE",
+    "NOTES_TEMPLATE",
+    "add_resources",
+    "architecture_markdown",
+    "check_resource_uri",
+    "template_choices",
+]
 
 NOTES_TEMPLATE = "notes://{topic}"
 ARCH_TEMPLATE = "arch://{name}"
 _MARKDOWN = "text/markdown"
+_SCHEMES = tuple(template.partition("://")[0] for template in (NOTES_TEMPLATE, ARCH_TEMPLATE))
 _T = TypeVar("_T")
 
 
@@ -73,6 +81,20 @@ def add_resources(server: MCPServer) -> None:
         "(aliases such as 'ResNet-50' work).",
         mime_type=_MARKDOWN,
     )(architecture_markdown)
+
+
+def check_resource_uri(uri: str) -> None:
+    """Reject a URI outside the two schemes with a message naming what exists (the SDK's own says only
+    "Unknown resource"); a known scheme's unknown name is rejected when read, with the closest matches.
+
+    Raises :class:`ResourceNotFoundError`, answered as ``-32602`` (resource not found, SEP-2164).
+    """
+    scheme = uri.partition("://")[0] if "://" in uri else ""
+    if scheme not in _SCHEMES:
+        raise ResourceNotFoundError(
+            f"unknown resource {uri!r}: protoplay serves {NOTES_TEMPLATE} and {ARCH_TEMPLATE} "
+            "(resources/list lists every one)"
+        )
 
 
 def template_choices(uri_template: str, argument: str) -> list[str] | None:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import hmac
 import logging
 import sys
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -26,11 +27,22 @@ import mcp_types
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
-from mcp_types import Completion, CompletionArgument, PromptReference, ResourceTemplateReference
+from mcp.shared.exceptions import MCPError
+from mcp_types import (
+    INTERNAL_ERROR,
+    Completion,
+    CompletionArgument,
+    InputRequiredResult,
+    PromptReference,
+    ResourceTemplateReference,
+)
 
 from agents.config import Env
 from servers.mcp import listing as mcp_listing
+from servers.mcp.elicitation import complete_arguments
+from servers.mcp.server_logs import add_logging, send_log
 
 if TYPE_CHECKING:
     from tools.catalog import ToolSpec
@@ -52,6 +64,7 @@ MCP_PATH = "/mcp"
 TOKEN_ENV = Env.MCP_TOKEN.value
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 _MAX_COMPLETIONS = 100
+log = logging.getLogger(__name__)
 
 
 def build_server(
@@ -79,15 +92,18 @@ def build_server(
             "token_verifier": _StaticTokenVerifier(token),
             "auth": AuthSettings(issuer_url="http://127.0.0.1", resource_server_url=None),
         }
-    server: MCPServer = MCPServer(
+    mcp_tools = [catalogue_tool(spec) for spec in specs]
+    server = _CatalogueServer(
         SERVER_NAME,
         title=_TITLE,
         version=_version(),
         instructions=_instructions(specs),
-        tools=[catalogue_tool(spec) for spec in specs],
-        log_level=log_level.upper(),  # type: ignore[arg-type]
+        tools=mcp_tools,
+        log_level=log_level.upper(),
         **auth,
     )
+    server.input_schemas = {tool.name: tool.parameters for tool in mcp_tools}
+    server.long_running = frozenset(spec.name for spec in specs if spec.long_running)
     add_resources(server)
     add_prompts(server)
     server.completion()(_complete)
@@ -168,6 +184,84 @@ def serve_http(
 _TITLE = "protoplay ML utilities"
 
 
+class _CatalogueServer(MCPServer):
+    """The catalogue's server: the SDK's, plus what a client's mistake or a missing argument deserves.
+
+    - ``resources/read`` outside ``notes://`` and ``arch://`` says which resources exist (``-32602``, the
+      resource-not-found code of SEP-2164).
+    - ``prompts/get`` for an unknown prompt, an unknown or a missing argument is a ``-32602`` naming it (the
+      SDK answers a bare ValueError: code 0 and a traceback in the log); a prompt that crashes is logged with
+      its traceback and answered with a short ``-32603``.
+    - ``tools/call`` without a required argument asks the user for it when the client supports elicitation
+      (:mod:`servers.mcp.elicitation`).
+    - Long tools log their start and end to the client (:mod:`servers.mcp.server_logs`; their progress
+      messages are logged by the tool adapter); ``logging/setLevel`` is served.
+    """
+
+    input_schemas: Mapping[str, Mapping[str, Any]] = {}
+    """Each tool's input schema (for the arguments a call leaves out)."""
+    long_running: frozenset[str] = frozenset()
+    """Tools whose calls may take seconds (their start and end are logged to the client)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        add_logging(self)
+
+    async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None, context: Any = None):
+        from servers.mcp.prompts import check_prompt_request
+
+        check_prompt_request(await self.list_prompts(), name, arguments)
+        try:
+            return await super().get_prompt(name, arguments, context)
+        except MCPError:
+            raise
+        except Exception as exc:
+            log.error("prompt %r failed", name, exc_info=exc.__cause__ or exc)
+            message = f"internal error rendering the prompt {name!r} (see the server log)"
+            raise MCPError(code=INTERNAL_ERROR, message=message) from None
+
+    async def read_resource(self, uri: Any, context: Any = None) -> Any:
+        from servers.mcp.resources import check_resource_uri
+
+        check_resource_uri(str(uri))
+        return await super().read_resource(uri, context)
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        schema = self.input_schemas.get(name)
+        if schema is not None and context is not None:
+            completed = await complete_arguments(context, name, schema, arguments)
+            if isinstance(completed, InputRequiredResult):
+                return completed
+            arguments = completed
+        if name not in self.long_running or context is None or not _runs(name, arguments):
+            return await super().call_tool(name, arguments, context)
+        await send_log(context, "info", f"{name}: started", logger=f"protoplay.{name}")
+        started = time.perf_counter()
+        try:
+            result = await super().call_tool(name, arguments, context)
+        except Exception as exc:
+            # The SDK wraps the tool's own error ("Error executing tool X: …"); the log says it once.
+            reason = exc.__cause__ if isinstance(exc.__cause__, ToolError) else exc
+            await send_log(context, "warning", f"{name}: stopped: {reason}", logger=f"protoplay.{name}")
+            raise
+        elapsed = time.perf_counter() - started
+        await send_log(context, "info", f"{name}: finished in {elapsed:.2f} s", logger=f"protoplay.{name}")
+        return result
+
+
+def _runs(tool: str, arguments: Mapping[str, Any]) -> bool:
+    """Whether the arguments pass the tool's validation, so the call runs the tool (only a call that runs
+    is logged as started: a rejected one is answered at once, and its error says why)."""
+    from tools.catalog import validate_arguments
+    from tools.errors import ToolInputError
+
+    try:
+        validate_arguments(tool, arguments)
+    except ToolInputError:
+        return False
+    return True
+
+
 class _PreListedServer(MCPServer):
     """Answers the handshake and the list methods from a saved :class:`~servers.mcp.listing.Listing`.
 
@@ -184,6 +278,7 @@ class _PreListedServer(MCPServer):
             instructions=listing.instructions,
             log_level=log_level.upper(),  # type: ignore[arg-type]
         )
+        add_logging(self)
         self._listing = listing
         self._log_level = log_level
         self._full: MCPServer | None = None

@@ -10,7 +10,8 @@ module adds what the SDK cannot guess:
 - ``_meta``: the tool's theme and whether it is long-running (``protoplay/theme``, ``protoplay/longRunning``);
 - the call: the sync tool runs in a worker thread with a progress reporter that forwards
   :func:`tools.report_progress` to the MCP request as progress notifications, and aborts the tool at
-  its next report once the request is cancelled;
+  its next report once the request is cancelled, and sends each report's message to the client's log
+  (:mod:`servers.mcp.server_logs`);
 - the result: structured content (the result model as JSON), the same JSON as text for clients that only read
   text, and image content when a :class:`tools.PlotResult` carries a PNG;
 - errors: :class:`tools.errors.ToolInputError` becomes an ``isError`` result whose text names the field, and
@@ -38,6 +39,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, ContentBlock, ImageContent, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from servers.mcp.server_logs import send_log
 from tools import progress_reporter
 from tools.catalog import ToolSpec, validation_problem
 from tools.errors import ToolInputError
@@ -117,7 +119,7 @@ def tool_result(result: BaseModel) -> CallToolResult:
 
 def _handler(spec: ToolSpec):
     async def handler(mcp_context: Context, **arguments: Any) -> CallToolResult:
-        reporter = _ProgressBridge(mcp_context)
+        reporter = _ProgressBridge(mcp_context, tool=spec.name)
 
         def work() -> BaseModel:
             with progress_reporter(reporter):
@@ -158,8 +160,9 @@ class _ProgressBridge:
     and at most one notification per ``_PROGRESS_INTERVAL_S`` except the first and the final one.
     """
 
-    def __init__(self, context: Context) -> None:
+    def __init__(self, context: Context, *, tool: str) -> None:
         self._context = context
+        self._tool = tool
         self._last_progress: float | None = None
         self._last_sent = -math.inf
 
@@ -175,7 +178,13 @@ class _ProgressBridge:
             return
         self._last_progress, self._last_sent = done, now
         try:
-            anyio.from_thread.run(self._context.report_progress, float(done), total, message)
+            anyio.from_thread.run(self._forward, float(done), total, message)
         except concurrent.futures.CancelledError:
             anyio.from_thread.check_cancelled()  # re-raised as the event loop's own cancellation
             raise
+
+    async def _forward(self, done: float, total: float | None, message: str | None) -> None:
+        await self._context.report_progress(done, total, message)
+        if message:  # what the tool is doing, for the client's log view (servers.mcp.server_logs)
+            line = f"{self._tool}: {message}"
+            await send_log(self._context, "info", line, logger=f"protoplay.{self._tool}")

@@ -40,7 +40,7 @@ async def _everything_listed(server) -> dict:
 def test_the_first_start_builds_and_saves_the_listing():
     assert mcp_listing.load() is None
     server = spawned_server()
-    assert type(server).__name__ == "MCPServer"  # built in full
+    assert type(server).__name__ == "_CatalogueServer"  # built in full
     saved = json.loads(mcp_listing.cache_path().read_text())
     assert saved["fingerprint"] == mcp_listing.fingerprint()
     assert mcp_listing.cache_path().is_relative_to(os.environ["PROTOPLAY_HOME"])
@@ -81,7 +81,7 @@ def test_a_listing_of_other_code_is_not_used(monkeypatch):
     assert mcp_listing.load() is not None
     monkeypatch.setattr(mcp_listing, "fingerprint", lambda: "code edited since")
     assert mcp_listing.load() is None
-    assert type(spawned_server()).__name__ == "MCPServer"
+    assert type(spawned_server()).__name__ == "_CatalogueServer"
     assert json.loads(mcp_listing.cache_path().read_text())["fingerprint"] == "code edited since"
 
 
@@ -103,7 +103,7 @@ def test_an_unreadable_listing_is_ignored_and_replaced(content):
     path.parent.mkdir(parents=True)
     path.write_text(content)
     assert mcp_listing.load() is None
-    assert type(spawned_server()).__name__ == "MCPServer"
+    assert type(spawned_server()).__name__ == "_CatalogueServer"
     assert mcp_listing.load() is not None
 
 
@@ -111,7 +111,7 @@ def test_an_unwritable_cache_folder_only_costs_the_full_build(tmp_path, monkeypa
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
     monkeypatch.setenv("PROTOPLAY_HOME", str(blocker))  # cache/ cannot be created under a file
-    assert type(spawned_server()).__name__ == "MCPServer"
+    assert type(spawned_server()).__name__ == "_CatalogueServer"
     assert mcp_listing.load() is None
 
 
