@@ -4,7 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+# The Node MCP clients the tests run against the server (Node 22 from npm, the conformance suite, the
+# TypeScript SDK, Inspector 2.x and 0.15), from the npm registry; without it their tests skip (CI=true: fail).
+MCP_NODE       := tests/servers/mcp/node
+MCP_NODE_STAMP := $(MCP_NODE)/node_modules/.installed
+
+.PHONY: demo test lint bench clean mcp-node
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +22,15 @@ demo: $(STAMP)
 
 # The whole gate: lint (style, format, types) and the test suite.
 test: lint
+	@$(MAKE) --no-print-directory mcp-node || echo "note: the Node MCP clients could not be installed; their tests skip"
 	$(BIN)/python -m pytest
+
+mcp-node: $(MCP_NODE_STAMP)
+
+$(MCP_NODE_STAMP): $(MCP_NODE)/package-lock.json $(MCP_NODE)/inspector-0.15/package-lock.json
+	npm ci --prefix $(MCP_NODE) --no-audit --no-fund --loglevel=error
+	npm ci --prefix $(MCP_NODE)/inspector-0.15 --no-audit --no-fund --loglevel=error
+	touch $@
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -29,3 +42,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(MCP_NODE)/node_modules $(MCP_NODE)/inspector-0.15/node_modules
