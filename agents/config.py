@@ -17,6 +17,7 @@ __all__ = [
     "Defaults",
     "Env",
     "HomeError",
+    "ModelAPI",
     "ModelConfig",
     "SetupError",
     "protoplay_home",
@@ -32,6 +33,8 @@ class Env(StrEnum):
     """Data directory: memory.db, tasks.db, traces, images, logs (default: the user data dir)."""
     MODEL = "PROTOPLAY_MODEL"
     """Model name sent to an OpenAI-compatible endpoint."""
+    API = "PROTOPLAY_API"
+    """The wire to the model: ``chat`` (chat completions, the default) or ``responses`` (Responses API)."""
     OPENAI_BASE_URL = "OPENAI_BASE_URL"
     """OpenAI-compatible base URL (``.../v1``)."""
     OPENAI_API_KEY = "OPENAI_API_KEY"
@@ -103,6 +106,15 @@ def protoplay_home() -> Path:
     return home
 
 
+class ModelAPI(StrEnum):
+    """The wire an OpenAI-compatible model is reached over."""
+
+    CHAT = "chat"
+    """``POST /chat/completions``: what OpenAI, Ollama, vLLM and llama.cpp all serve."""
+    RESPONSES = "responses"
+    """``POST /responses``: OpenAI's Responses API (and ``protoplay serve llm``)."""
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Which chat-completions endpoint to use. ``offline`` means the built-in model on an in-process
@@ -117,30 +129,50 @@ class ModelConfig:
     """Bearer key; ``None`` for endpoints that need none (a local Ollama or ``protoplay serve llm``)."""
     offline: bool
     """True when neither a key nor a base URL was given: the built-in offline model answers."""
+    api: ModelAPI = ModelAPI.CHAT
+    """The wire: chat completions or the Responses API."""
 
     def describe(self) -> str:
         """One line for banners: which model, and where."""
+        wire = " over the Responses API" if self.api == ModelAPI.RESPONSES else ""
         if self.offline:
             return (
-                f"{self.model} (built-in offline model; set OPENAI_API_KEY or OPENAI_BASE_URL to use another)"
+                f"{self.model} (built-in offline model{wire}; set OPENAI_API_KEY or OPENAI_BASE_URL to use "
+                "another)"
             )
-        return f"{self.model} at {self.base_url or 'https://api.openai.com/v1'}"
+        return f"{self.model} at {self.base_url or 'https://api.openai.com/v1'}{wire}"
 
 
 def resolve_model_config(
-    *, model: str | None = None, base_url: str | None = None, api_key: str | None = None
+    *,
+    model: str | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    api: str | None = None,
 ) -> ModelConfig:
-    """Flags win over ``PROTOPLAY_MODEL``, ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY``.
+    """Flags win over ``PROTOPLAY_MODEL``, ``OPENAI_BASE_URL``, ``OPENAI_API_KEY`` and ``PROTOPLAY_API``.
 
     With no key and no base URL at all, the offline model is chosen (whatever ``model`` says, unless it names
-    the offline model explicitly, which is the same thing).
+    the offline model explicitly, which is the same thing). An ``api`` that names no wire is a
+    :class:`SetupError` naming the values it may take.
     """
     base_url = base_url or os.environ.get(Env.OPENAI_BASE_URL) or None
     api_key = api_key or os.environ.get(Env.OPENAI_API_KEY) or None
     model = model or os.environ.get(Env.MODEL) or None
+    wire = _model_api(api or os.environ.get(Env.API) or ModelAPI.CHAT.value)
     if (base_url is None and api_key is None) or (model == OFFLINE_MODEL_NAME and base_url is None):
-        return ModelConfig(model=OFFLINE_MODEL_NAME, base_url=None, api_key=None, offline=True)
-    return ModelConfig(model=model or DEFAULT_REMOTE_MODEL, base_url=base_url, api_key=api_key, offline=False)
+        return ModelConfig(model=OFFLINE_MODEL_NAME, base_url=None, api_key=None, offline=True, api=wire)
+    return ModelConfig(
+        model=model or DEFAULT_REMOTE_MODEL, base_url=base_url, api_key=api_key, offline=False, api=wire
+    )
+
+
+def _model_api(value: str) -> ModelAPI:
+    try:
+        return ModelAPI(value.strip().lower())
+    except ValueError:
+        choices = ", ".join(api.value for api in ModelAPI)
+        raise SetupError(f"{Env.API}: {value!r} is not a model API; use one of {choices}") from None
 
 
 def resolve_mcp_token(token: str | None = None) -> str | None:

@@ -22,6 +22,7 @@ from agents.memory.sessions import Session, SessionStore
 from agents.memory.store import SQLiteStore
 from agents.models.base import Model
 from agents.models.openai import OpenAIModel, build_model
+from agents.models.openai_responses import OpenAIResponsesModel
 from agents.toolbox import Toolbox
 from agents.trace import TraceWriter
 from agents.traced import TracedModel, TracedToolbox
@@ -64,10 +65,11 @@ def default_session_name(prefix: str) -> str:
 
 
 def open_model(stack: AsyncExitStack, config: ModelConfig, override: Model | None = None) -> Model:
-    """``override`` when given, else the model ``config`` names; an HTTP model (:class:`OpenAIModel`) is
-    closed when ``stack`` closes. Every agent the CLI and the A2A servers start gets its model here."""
+    """``override`` when given, else the model ``config`` names; an HTTP model (chat completions or the
+    Responses API) is closed when ``stack`` closes. Every agent the CLI and the A2A servers start gets its
+    model here."""
     model = override or build_model(config)
-    if isinstance(model, OpenAIModel):
+    if isinstance(model, OpenAIModel | OpenAIResponsesModel):
         stack.push_async_callback(model.aclose)
     return model
 
@@ -87,6 +89,7 @@ async def open_agent(
     model: str | None = None,
     base_url: str | None = None,
     api_key: str | None = None,
+    api: str | None = None,
     mcp_token: str | None = None,
     session_name: str | None = None,
     persist: bool = True,
@@ -97,14 +100,15 @@ async def open_agent(
     model_override: Model | None = None,
     trace_enabled: bool = True,
 ) -> AsyncIterator[AgentRuntime]:
-    """Open the model (flags, then environment; offline when nothing is configured), the MCP server (``mcp``:
+    """Open the model (flags, then environment; offline when nothing is configured; ``api`` names the wire,
+    chat completions or the Responses API), the MCP server (``mcp``:
     a :class:`~agents.mcp.client.StdioServer` is spawned, a URL uses streamable HTTP with ``mcp_token``, else
     ``$PROTOPLAY_MCP_TOKEN``, as its bearer token, a server object runs in-process), the memory database and
     the session; close them all on exit.
 
     The session's window holds about ``budget_tokens`` tokens; the oldest whole turns are dropped when it is
     full and, with ``summarize``, folded into a running summary instead of being forgotten."""
-    config = resolve_model_config(model=model, base_url=base_url, api_key=api_key)
+    config = resolve_model_config(model=model, base_url=base_url, api_key=api_key, api=api)
     trace = TraceWriter(enabled=trace_enabled)
     async with AsyncExitStack() as stack:
         stack.callback(trace.close)

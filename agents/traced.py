@@ -29,13 +29,15 @@ _NO_SESSION = "default"
 
 
 class TracedModel:
-    """A :class:`~agents.models.base.Model` that records each chat-completions request and its reply
-    (``protocol="llm"``)."""
+    """A :class:`~agents.models.base.Model` that records each model request and its reply (``protocol="llm"``,
+    ``method`` the wire: ``chat.completions`` or ``responses``)."""
 
     def __init__(self, model: Model, trace: TraceWriter) -> None:
         self.inner = model
         self.trace = trace
         self.name = model.name
+        self.method = getattr(model, "wire_method", "chat.completions")
+        """The wire the events name: ``chat.completions``, or ``responses`` for the Responses API."""
 
     async def stream(
         self,
@@ -47,13 +49,13 @@ class TracedModel:
         session = context.session if context is not None else _NO_SESSION
         started = time.perf_counter()
         self.trace.record(
-            "llm", "out", self.name, "chat.completions", request_digest(messages, tools), None, session
+            "llm", "out", self.name, self.method, request_digest(messages, tools), None, session
         )
         async for event in self.inner.stream(messages, tools, context=context):
             if isinstance(event, ModelResponse):
                 elapsed = (time.perf_counter() - started) * 1e3
                 digest = response_digest(event)
-                self.trace.record("llm", "in", self.name, "chat.completions", digest, elapsed, session)
+                self.trace.record("llm", "in", self.name, self.method, digest, elapsed, session)
             yield event
 
     def __getattr__(self, name: str) -> Any:  # what the wrapped model offers besides the interface

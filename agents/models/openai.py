@@ -3,16 +3,17 @@ built-in offline model on an in-process transport (:func:`build_model`)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from agents.errors import ModelAPIError
 from agents.messages import Message, ModelResponse, TextDelta, ToolCall, ToolSpec
+from agents.models.api_errors import describe_api_error
 from agents.models.base import Model
 from agents.toolbox import TurnContext
 
 if TYPE_CHECKING:
+    import httpx2
     from openai import AsyncOpenAI
 
     from agents.config import ModelConfig
@@ -68,7 +69,7 @@ class OpenAIModel:
             yield assembler.response()
         except openai.APIError as exc:
             status = getattr(exc, "status_code", None)
-            raise ModelAPIError(_describe_api_error(exc, self.client), status_code=status) from exc
+            raise ModelAPIError(describe_api_error(exc, self.client), status_code=status) from exc
         except httpx2.HTTPError as exc:  # a stream broken mid-way is not retried by the client
             where = str(self.client.base_url).rstrip("/")
             raise ModelAPIError(
@@ -167,59 +168,58 @@ def _int_usage(raw: dict[str, Any]) -> dict[str, int]:
     return {key: value for key, value in raw.items() if isinstance(value, int)}
 
 
-def _describe_api_error(exc: Exception, client: AsyncOpenAI) -> str:
-    import openai
-
-    where = str(client.base_url).rstrip("/")
-    retries = client.max_retries
-    if isinstance(exc, openai.APITimeoutError):
-        return f"The model endpoint at {where} timed out (tried {retries + 1} times)."
-    if isinstance(exc, openai.APIConnectionError):
-        return f"Could not reach the model endpoint at {where} (tried {retries + 1} times): {exc}"
-    if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        detail = _error_detail(exc)
-        if status in (401, 403):
-            return f"The model endpoint at {where} refused the API key ({status}): {detail}"
-        if status == 429 or status >= 500:
-            return f"The model endpoint at {where} answered {status} after {retries + 1} attempts: {detail}"
-        return f"The model endpoint at {where} rejected the request ({status}): {detail}"
-    return f"The model endpoint at {where} failed: {exc}"
-
-
-def _error_detail(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-    text = getattr(exc, "message", None) or str(exc)
-    try:
-        return str(json.loads(text)["error"]["message"])
-    except (ValueError, KeyError, TypeError):
-        return text
-
-
-def build_model(config: ModelConfig, *, max_retries: int = 2, timeout: float = 60.0) -> Model:
+def build_model(
+    config: ModelConfig,
+    *,
+    max_retries: int = 2,
+    timeout: float = 60.0,
+    offline_transport: httpx2.AsyncBaseTransport | None = None,
+) -> Model:
     """The model a :class:`~agents.config.ModelConfig` names: the offline model on an in-process transport, or
-    an OpenAI-compatible endpoint."""
+    an OpenAI-compatible endpoint, over the wire ``config.api`` names (chat completions or the Responses API).
+
+    ``offline_transport`` answers the offline model's requests instead of the chat-completions transport (the
+    servers layer passes its ``serve llm`` app, which also serves the Responses API); without one the offline
+    model speaks chat completions only, and asking it for the Responses API is a :class:`SetupError`.
+    """
     import httpx2
     from openai import AsyncOpenAI
 
-    if config.offline:
-        from agents.models.offline.transport import OfflineTransport
+    from agents.config import ModelAPI, SetupError
 
+    responses = config.api == ModelAPI.RESPONSES
+    if config.offline and responses and offline_transport is None:
+        raise SetupError(
+            "The built-in offline model speaks the Responses API only through its endpoint: run "
+            "`protoplay serve llm` and point --base-url at it, or use the chat API."
+        )
+    if config.offline:
+        transport = offline_transport
+        if transport is None:
+            from agents.models.offline.transport import OfflineTransport
+
+            transport = OfflineTransport()
         client = AsyncOpenAI(
             api_key="offline",
             base_url="http://offline.protoplay.invalid/v1",
-            http_client=httpx2.AsyncClient(transport=OfflineTransport()),
+            http_client=httpx2.AsyncClient(transport=transport),
             max_retries=0,
         )
-        return OpenAIModel(client, config.model)
+        return _model(client, config)
     client = AsyncOpenAI(
         api_key=config.api_key or "not-needed",
         base_url=config.base_url,
         max_retries=max_retries,
         timeout=timeout,
     )
+    return _model(client, config)
+
+
+def _model(client: AsyncOpenAI, config: ModelConfig) -> Model:
+    from agents.config import ModelAPI
+
+    if config.api == ModelAPI.RESPONSES:
+        from agents.models.openai_responses import OpenAIResponsesModel
+
+        return OpenAIResponsesModel(client, config.model)
     return OpenAIModel(client, config.model)

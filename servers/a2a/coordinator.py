@@ -204,6 +204,7 @@ async def open_coordinator(
     model: str | None = None,
     base_url: str | None = None,
     api_key: str | None = None,
+    api: str | None = None,
     model_override: Model | None = None,
     max_steps: int = 8,
     trace_enabled: bool = True,
@@ -220,7 +221,7 @@ async def open_coordinator(
     from agents.trace import TraceWriter
     from agents.traced import TracedModel
 
-    config = resolve_model_config(model=model, base_url=base_url, api_key=api_key)
+    config = resolve_model_config(model=model, base_url=base_url, api_key=api_key, api=api)
     async with AsyncExitStack() as stack:
         tasks = await stack.enter_async_context(open_task_store(task_store, table="coordinator_tasks"))
         trace = TraceWriter(enabled=trace_enabled)

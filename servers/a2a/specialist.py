@@ -135,6 +135,7 @@ async def open_specialist(
     model: str | None = None,
     base_url: str | None = None,
     api_key: str | None = None,
+    api: str | None = None,
     mcp: Any = None,
     mcp_token: str | None = None,
     model_override: Model | None = None,
@@ -155,7 +156,7 @@ async def open_specialist(
     from servers.mcp.server import build_server
     from tools.catalog import Theme
 
-    config = resolve_model_config(model=model, base_url=base_url, api_key=api_key)
+    config = resolve_model_config(model=model, base_url=base_url, api_key=api_key, api=api)
     async with AsyncExitStack() as stack:
         store = await stack.enter_async_context(open_task_store(task_store, table="specialist_tasks"))
         trace = TraceWriter(enabled=trace_enabled)

@@ -13,7 +13,16 @@ from typing import Annotated, Any
 import typer
 
 from agents.config import DEFAULTS, Env
-from servers.cli.options import AllowRemoteOpt, ApiKeyOpt, BaseUrlOpt, MaxStepsOpt, McpTokenOpt, ModelOpt
+from servers.cli.options import (
+    AllowRemoteOpt,
+    ApiKeyOpt,
+    ApiOpt,
+    BaseUrlOpt,
+    MaxStepsOpt,
+    McpTokenOpt,
+    ModelOpt,
+    offline_responses_model,
+)
 from servers.serving import check_bind, configure_logging, fail
 
 __all__ = ["register"]
@@ -73,6 +82,7 @@ def serve_specialist(
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     api_key: ApiKeyOpt = None,
+    api: ApiOpt = None,
     max_steps: MaxStepsOpt = DEFAULTS.max_steps,
     log_level: LogLevelOpt = "warning",
 ) -> None:
@@ -82,7 +92,7 @@ def serve_specialist(
     _check_bind(host, allow_remote, token)
     from servers.a2a.specialist import run_specialist
 
-    options = _model_options(model, base_url, api_key) | {
+    options = _model_options(model, base_url, api_key, api) | {
         "mcp": mcp,
         "mcp_token": mcp_token,
         "max_steps": max_steps,
@@ -128,6 +138,7 @@ def serve_coordinator(
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     api_key: ApiKeyOpt = None,
+    api: ApiOpt = None,
     max_steps: MaxStepsOpt = DEFAULTS.max_steps,
     log_level: LogLevelOpt = "warning",
 ) -> None:
@@ -151,7 +162,7 @@ def serve_coordinator(
         peer_token=peer_token,
         peer_timeout_s=peer_timeout,
         max_steps=max_steps,
-        **_model_options(model, base_url, api_key),
+        **_model_options(model, base_url, api_key, api),
     )
 
 
@@ -206,7 +217,10 @@ def _serve(
     from servers.a2a.store import StoreError
 
     config = resolve_model_config(
-        model=options.get("model"), base_url=options.get("base_url"), api_key=options.get("api_key")
+        model=options.get("model"),
+        base_url=options.get("base_url"),
+        api_key=options.get("api_key"),
+        api=options.get("api"),
     )
     store = task_store or f"SQLite in ${Env.HOME}/tasks.db"
 
@@ -251,5 +265,8 @@ def _check_bind(host: str, allow_remote: bool, token: str | None) -> None:
     )
 
 
-def _model_options(model: str | None, base_url: str | None, api_key: str | None) -> dict[str, Any]:
-    return {"model": model, "base_url": base_url, "api_key": api_key}
+def _model_options(
+    model: str | None, base_url: str | None, api_key: str | None, api: str | None
+) -> dict[str, Any]:
+    override = offline_responses_model(model, base_url, api_key, api)
+    return {"model": model, "base_url": base_url, "api_key": api_key, "api": api, "model_override": override}

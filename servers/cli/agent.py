@@ -17,6 +17,7 @@ from agents.config import DEFAULTS, Env
 from agents.errors import unwrap
 from servers.cli.options import (
     ApiKeyOpt,
+    ApiOpt,
     BaseUrlOpt,
     ContextTokensOpt,
     MaxStepsOpt,
@@ -81,6 +82,7 @@ def chat_command(
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     api_key: ApiKeyOpt = None,
+    api: ApiOpt = None,
     mcp: McpOpt = None,
     mcp_token: McpTokenOpt = None,
     max_steps: MaxStepsOpt = DEFAULTS.max_steps,
@@ -100,6 +102,7 @@ def chat_command(
         mcp_token=mcp_token,
         context_tokens=context_tokens,
         summarize=summarize,
+        api=api,
     )
     _offline_notice(model, base_url, api_key)
     try:
@@ -166,6 +169,7 @@ def ask_command(
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     api_key: ApiKeyOpt = None,
+    api: ApiOpt = None,
     mcp: McpOpt = None,
     mcp_token: McpTokenOpt = None,
     max_steps: MaxStepsOpt = DEFAULTS.max_steps,
@@ -184,6 +188,7 @@ def ask_command(
         mcp_token=mcp_token,
         context_tokens=context_tokens,
         summarize=summarize,
+        api=api,
     )
     _offline_notice(model, base_url, api_key)
     try:

@@ -9,13 +9,14 @@ from typing import Annotated, Any
 
 import typer
 
-from agents.config import DEFAULTS, Env
+from agents.config import DEFAULTS, Env, ModelAPI
 
 __all__ = [
     "CONTEXT_TOKENS_MAX",
     "CONTEXT_TOKENS_MIN",
     "AllowRemoteOpt",
     "ApiKeyOpt",
+    "ApiOpt",
     "BaseUrlOpt",
     "ContextTokensOpt",
     "JsonOpt",
@@ -26,6 +27,7 @@ __all__ = [
     "SessionOpt",
     "SummarizeOpt",
     "model_options",
+    "offline_responses_model",
     "stdio_mcp_server",
     "user_message",
 ]
@@ -36,6 +38,15 @@ BaseUrlOpt = Annotated[
 ]
 ApiKeyOpt = Annotated[
     str | None, typer.Option("--api-key", help=f"API key (or {Env.OPENAI_API_KEY}).", show_default=False)
+]
+ApiOpt = Annotated[
+    ModelAPI | None,
+    typer.Option(
+        "--api",
+        case_sensitive=False,
+        help=f"The wire to the model: chat (chat completions) or responses (the Responses API); or {Env.API}",
+        show_default="chat",
+    ),
 ]
 McpOpt = Annotated[
     str | None,
@@ -112,6 +123,29 @@ def stdio_mcp_server() -> Any:
     )
 
 
+def offline_responses_model(
+    model: str | None, base_url: str | None, api_key: str | None, api: str | None
+) -> Any:
+    """The offline model over the Responses API when the flags and environment ask for exactly that: the
+    ``serve llm`` app in process (its ``/v1/responses`` route), so the real wire is spoken without a socket.
+    ``None`` otherwise (the agent builds its own model). A bad ``PROTOPLAY_API`` exits with one line."""
+    import httpx2
+
+    from agents.config import SetupError, resolve_model_config
+    from servers.serving import fail
+
+    try:
+        config = resolve_model_config(model=model, base_url=base_url, api_key=api_key, api=api)
+    except SetupError as exc:
+        raise fail(str(exc)) from None
+    if not (config.offline and config.api == ModelAPI.RESPONSES):
+        return None
+    from agents.models.openai import build_model
+    from servers.llm.server import build_app
+
+    return build_model(config, offline_transport=httpx2.ASGITransport(app=build_app()))
+
+
 def model_options(
     model: str | None,
     base_url: str | None,
@@ -122,6 +156,7 @@ def model_options(
     mcp_token: str | None,
     context_tokens: int = DEFAULTS.context_tokens,
     summarize: bool = False,
+    api: str | None = None,
 ) -> dict[str, Any]:
     """The ``open_agent`` options of ``chat`` and ``ask``; a bad value exits with a one-line error."""
     from servers.serving import fail
@@ -137,6 +172,8 @@ def model_options(
         "model": model,
         "base_url": base_url,
         "api_key": api_key,
+        "api": api,
+        "model_override": offline_responses_model(model, base_url, api_key, api),
         "mcp": mcp if mcp is not None else stdio_mcp_server(),
         "mcp_token": mcp_token,
         "max_steps": max_steps,

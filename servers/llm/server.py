@@ -1,7 +1,8 @@
 """The offline model as an OpenAI-compatible HTTP endpoint: ``protoplay serve llm --port N``.
 
 ``GET /v1/models`` and ``POST /v1/chat/completions`` (tools, ``stream: true`` as server-sent events), the same
-wire format as the in-process transport (:mod:`agents.models.offline.wire`), so any OpenAI client can use it:
+wire format as the in-process transport (:mod:`agents.models.offline.wire`), and ``POST /v1/responses`` (the
+Responses API, :mod:`servers.llm.responses`), so any OpenAI client can use it:
 
     OpenAI(base_url="http://127.0.0.1:8000/v1", api_key="anything")
 """
@@ -17,6 +18,7 @@ from starlette.routing import Route
 
 from agents.models.offline.engine import OfflineBrain
 from agents.models.offline.wire import WireResponse, handle_chat_completions, models_listing, route_not_found
+from servers.llm.responses import responses_routes
 
 __all__ = ["build_app", "serve"]
 
@@ -48,6 +50,7 @@ def build_app(brain: OfflineBrain | None = None) -> Starlette:
         Route("/v1/chat/completions", completions, methods=["POST"]),
         Route("/chat/completions", completions, methods=["POST"]),
     ]
+    routes += responses_routes(model)
     app = Starlette(routes=routes)
     app.add_exception_handler(404, not_found)
     return app
