@@ -79,9 +79,7 @@ class OpenAIResponsesModel:
                     raise ModelAPIError(self._failure(event))
             if final is None:
                 where = str(self.client.base_url).rstrip("/")
-                raise ModelAPIError(
-                    f"The model endpoint at {where} ended the response stream without a response."
-                )
+                raise ModelAPIError(f"The model endpoint at {where} ended the stream without a response.")
             yield _reply(final)
         except openai.APIError as exc:
             status = getattr(exc, "status_code", None)
