@@ -21,8 +21,8 @@ from agents.memory.long_term import LongTermMemory
 from agents.memory.sessions import Session, SessionStore
 from agents.memory.store import SQLiteStore
 from agents.models.base import Model
-from agents.models.openai import OpenAIModel, build_model
-from agents.models.openai_responses import OpenAIResponsesModel
+from agents.models.openai import build_model
+from agents.models.openai_client import OpenAIClientModel
 from agents.toolbox import Toolbox
 from agents.trace import TraceWriter
 from agents.traced import TracedModel, TracedToolbox
@@ -69,7 +69,7 @@ def open_model(stack: AsyncExitStack, config: ModelConfig, override: Model | Non
     Responses API) is closed when ``stack`` closes. Every agent the CLI and the A2A servers start gets its
     model here."""
     model = override or build_model(config)
-    if isinstance(model, OpenAIModel | OpenAIResponsesModel):
+    if isinstance(model, OpenAIClientModel):
         stack.push_async_callback(model.aclose)
     return model
 

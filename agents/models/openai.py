@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from agents.errors import ModelAPIError
 from agents.messages import Message, ModelResponse, TextDelta, ToolCall, ToolSpec
-from agents.models.api_errors import describe_api_error
 from agents.models.base import Model
+from agents.models.openai_client import OpenAIClientModel
 from agents.toolbox import TurnContext
 
 if TYPE_CHECKING:
@@ -21,20 +21,9 @@ if TYPE_CHECKING:
 __all__ = ["OpenAIModel", "build_model"]
 
 
-class OpenAIModel:
-    """A chat-completions model reached through an ``openai.AsyncOpenAI`` client.
-
-    Retries (429, 5xx, timeouts, connection errors) are the client's own (``max_retries``); once they are
-    spent the failure becomes one :class:`ModelAPIError` with a readable message. A stream broken mid-way is
-    not retried (the client cannot know what was already shown).
-    """
-
-    def __init__(self, client: AsyncOpenAI, model: str, *, stream: bool = True, **settings: Any) -> None:
-        self.client = client
-        self.name = model
-        self.streaming = stream
-        self.settings = settings
-        """Extra request fields (``temperature``, ``max_tokens``...), passed through unchanged."""
+class OpenAIModel(OpenAIClientModel):
+    """A chat-completions model reached through an ``openai.AsyncOpenAI`` client (retries and failures:
+    :class:`~agents.models.openai_client.OpenAIClientModel`)."""
 
     async def stream(
         self,
@@ -43,14 +32,13 @@ class OpenAIModel:
         *,
         context: TurnContext | None = None,
     ) -> AsyncIterator[TextDelta | ModelResponse]:
-        import httpx2
         import openai
         from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
         request: dict[str, Any] = {"model": self.name, "messages": list(messages), **self.settings}
         if tools:
             request["tools"] = list(tools)
-        try:
+        with self.endpoint_failures():
             if not self.streaming:
                 completion = await self._post(request, ChatCompletion)
                 response = _from_completion(completion)
@@ -67,14 +55,6 @@ class OpenAIModel:
                 if text:
                     yield TextDelta(text)
             yield assembler.response()
-        except openai.APIError as exc:
-            status = getattr(exc, "status_code", None)
-            raise ModelAPIError(describe_api_error(exc, self.client), status_code=status) from exc
-        except httpx2.HTTPError as exc:  # a stream broken mid-way is not retried by the client
-            where = str(self.client.base_url).rstrip("/")
-            raise ModelAPIError(
-                f"The connection to the model endpoint at {where} broke mid-reply: {exc}"
-            ) from exc
 
     async def _post(self, body: dict[str, Any], cast_to: type, stream_cls: type | None = None) -> Any:
         # The request is already in wire format. chat.completions.create() would re-walk every message and
@@ -89,13 +69,6 @@ class OpenAIModel:
             stream=stream_cls is not None,
             stream_cls=stream_cls,
         )
-
-    async def aclose(self) -> None:
-        """Close the HTTP client (its connection pool)."""
-        await self.client.close()
-
-    def __repr__(self) -> str:
-        return f"OpenAIModel({self.name!r}, base_url={str(self.client.base_url)!r})"
 
 
 def _from_completion(completion: Any) -> ModelResponse:

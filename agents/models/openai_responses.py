@@ -11,36 +11,26 @@ completions do, so memory and the token budget work the same on both wires.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agents.errors import ModelAPIError
 from agents.messages import Message, ModelResponse, TextDelta, ToolCall, ToolSpec
-from agents.models.api_errors import describe_api_error
+from agents.models.openai_client import OpenAIClientModel
 from agents.toolbox import TurnContext
-
-if TYPE_CHECKING:
-    from openai import AsyncOpenAI
 
 __all__ = ["OpenAIResponsesModel", "response_input", "response_tools"]
 
 
-class OpenAIResponsesModel:
+class OpenAIResponsesModel(OpenAIClientModel):
     """A Responses-API model reached through an ``openai.AsyncOpenAI`` client.
 
     Same contract as :class:`~agents.models.openai.OpenAIModel`: text deltas as they stream, then one reply;
     the client's own retries, then one :class:`ModelAPIError` with a readable message. A response that fails
-    or stops early (``response.failed``, an ``error`` event) is a ModelAPIError naming the endpoint's reason.
+    (``response.failed``, an ``error`` event) is a ModelAPIError naming the endpoint's reason.
     """
 
     wire_method = "responses"
     """The wire this model speaks, for the trace."""
-
-    def __init__(self, client: AsyncOpenAI, model: str, *, stream: bool = True, **settings: Any) -> None:
-        self.client = client
-        self.name = model
-        self.streaming = stream
-        self.settings = settings
-        """Extra request fields (``temperature``, ``max_output_tokens``...), passed through unchanged."""
 
     async def stream(
         self,
@@ -49,9 +39,6 @@ class OpenAIResponsesModel:
         *,
         context: TurnContext | None = None,
     ) -> AsyncIterator[TextDelta | ModelResponse]:
-        import httpx2
-        import openai
-
         request: dict[str, Any] = {
             "model": self.name,
             "input": response_input(messages),
@@ -60,7 +47,7 @@ class OpenAIResponsesModel:
         }
         if tools:
             request["tools"] = response_tools(tools)
-        try:
+        with self.endpoint_failures():
             if not self.streaming:
                 reply = _reply(await self.client.responses.create(**request))
                 if reply.text:
@@ -78,29 +65,14 @@ class OpenAIResponsesModel:
                 elif event.type == "error":
                     raise ModelAPIError(self._failure(event))
             if final is None:
-                where = str(self.client.base_url).rstrip("/")
-                raise ModelAPIError(f"The model endpoint at {where} ended the stream without a response.")
+                raise ModelAPIError(
+                    f"The model endpoint at {self.where} ended the stream without a response."
+                )
             yield _reply(final)
-        except openai.APIError as exc:
-            status = getattr(exc, "status_code", None)
-            raise ModelAPIError(describe_api_error(exc, self.client), status_code=status) from exc
-        except httpx2.HTTPError as exc:  # a stream broken mid-way is not retried by the client
-            where = str(self.client.base_url).rstrip("/")
-            raise ModelAPIError(
-                f"The connection to the model endpoint at {where} broke mid-reply: {exc}"
-            ) from exc
 
     def _failure(self, error: Any) -> str:
-        where = str(self.client.base_url).rstrip("/")
         message = getattr(error, "message", None) or "no reason given"
-        return f"The model endpoint at {where} failed the response: {message}"
-
-    async def aclose(self) -> None:
-        """Close the HTTP client (its connection pool)."""
-        await self.client.close()
-
-    def __repr__(self) -> str:
-        return f"OpenAIResponsesModel({self.name!r}, base_url={str(self.client.base_url)!r})"
+        return f"The model endpoint at {self.where} failed the response: {message}"
 
 
 def response_input(messages: Sequence[Message]) -> list[dict[str, Any]]:

@@ -3,14 +3,18 @@ with clients nobody here wrote (Node MCP clients, the openai SDK, openai-agents)
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
-__all__ = ["free_port", "serving"]
+__all__ = ["free_port", "protoplay_serving", "serving", "stop"]
 
 
 def free_port() -> int:
@@ -33,12 +37,30 @@ def serving(argv: Sequence[str], port: int, *, env: dict[str, str], timeout_s: f
             _wait_until_listening(port, process, output, timeout_s)
             yield
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
+
+
+@contextmanager
+def protoplay_serving(*command: str, home: Path, path: str) -> Iterator[str]:
+    """``protoplay serve COMMAND… --port N`` with its own ``PROTOPLAY_HOME`` and no ``OPENAI_*`` variables, as
+    a user starts it: yields ``http://127.0.0.1:N`` + ``path``."""
+    exe = shutil.which("protoplay", path=str(Path(sys.executable).parent))
+    assert exe is not None, "the protoplay console script is not installed in this environment"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OPENAI_")}
+    env["PROTOPLAY_HOME"] = str(home)
+    port = free_port()
+    with serving([exe, "serve", *command, "--port", str(port)], port, env=env):
+        yield f"http://127.0.0.1:{port}{path}"
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL after 15 s; waits for the exit either way."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait_until_listening(port: int, process: subprocess.Popen, output, timeout_s: float) -> None:

@@ -4,9 +4,7 @@ requires a bearer token (`--mcp-token`, also on `serve a2a specialist`)."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
 
@@ -18,6 +16,7 @@ from agents.errors import ToolServerError
 from agents.models.testing import ScriptedModel
 from agents.runtime import open_agent
 from servers.cli.main import app
+from tests.servers.processes import free_port, serving, stop
 
 TOKEN = "cli-s3cret"
 
@@ -120,43 +119,17 @@ async def test_open_agent_folds_or_drops_turns_that_overflow_the_budget(mcp_serv
 # ------------------------------------------------------------------------------------ MCP bearer token
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def token_mcp_url(protoplay_exe, tmp_path_factory) -> Iterator[str]:
     """`protoplay serve mcp --transport http --token ...` on a free loopback port."""
     import os
 
-    port = _free_port()
+    port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith(("OPENAI_", "PROTOPLAY_"))}
     env["PROTOPLAY_HOME"] = str(tmp_path_factory.mktemp("mcp_server_home"))
-    process = subprocess.Popen(
-        [protoplay_exe, "serve", "mcp", "--transport", "http", "--port", str(port), "--token", TOKEN],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, "the MCP server exited"
-            assert time.monotonic() < deadline, "the MCP server did not listen within 60 s"
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
+    argv = [protoplay_exe, "serve", "mcp", "--transport", "http", "--port", str(port), "--token", TOKEN]
+    with serving(argv, port, env=env):
         yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 QUESTION = "linear layer, 512 input features, 10 output features"
@@ -209,12 +182,7 @@ def test_serve_a2a_specialist_uses_the_mcp_token(protoplay_exe, clean_env, token
     try:
         first = process.stderr.readline()  # the ready line comes only after the MCP tools were listed
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
     assert first.startswith("protoplay ML specialist (A2A 1.0) on http://127.0.0.1:"), first
 
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -19,6 +17,7 @@ from typer.testing import CliRunner
 
 from servers.cli.main import app
 from servers.mcp.desktop_config import ConfigError, desktop_config_path, install_entry, server_entry
+from tests.servers.processes import free_port, serving
 from tools.catalog import TOOLS
 
 LEGACY_VERSION = "2025-11-25"
@@ -118,44 +117,12 @@ async def test_serve_mcp_over_stdio_with_the_sdk_client(protoplay_exe, subproces
 # -------------------------------------------------------------------------------------------------- HTTP
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stderr.read()
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise AssertionError(f"server did not listen on {port} within {timeout} s")
-
-
 @pytest.fixture
 def http_server(protoplay_exe, subprocess_env):
-    port = _free_port()
+    port = free_port()
     env = {**subprocess_env, "PROTOPLAY_MCP_TOKEN": "s3cret"}  # the token through the environment variable
-    process = subprocess.Popen(
-        [protoplay_exe, "serve", "mcp", "--transport", "http", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        _wait_for_port(port, process)
+    with serving([protoplay_exe, "serve", "mcp", "--transport", "http", "--port", str(port)], port, env=env):
         yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _initialize() -> dict:
@@ -227,7 +194,7 @@ def test_allow_remote_warns_before_binding(protoplay_exe, subprocess_env):
             "192.0.2.1",
             "--allow-remote",
             "--port",
-            str(_free_port()),
+            str(free_port()),
         ],
         capture_output=True,
         text=True,

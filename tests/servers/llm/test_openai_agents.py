@@ -6,14 +6,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-from tests.servers.processes import free_port, serving
 
 SDK = Path(__file__).parent / "openai_agents"
 RUNS = ["responses", "responses_streamed", "chat_completions"]
@@ -33,20 +29,11 @@ def sdk_python() -> Path:
 
 
 @pytest.fixture(scope="module")
-def report(sdk_python, tmp_path_factory) -> dict:
-    exe = shutil.which("protoplay", path=str(Path(sys.executable).parent))
-    assert exe is not None
+def report(sdk_python, llm_url) -> dict:
     env = {key: value for key, value in os.environ.items() if not key.startswith("OPENAI_")}
-    env["PROTOPLAY_HOME"] = str(tmp_path_factory.mktemp("protoplay_home"))
-    port = free_port()
-    with serving([exe, "serve", "llm", "--port", str(port)], port, env=env):
-        run = subprocess.run(
-            [sdk_python, SDK / "run_agent.py", f"http://127.0.0.1:{port}/v1"],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env=env,
-        )
+    run = subprocess.run(
+        [sdk_python, SDK / "run_agent.py", llm_url], capture_output=True, text=True, timeout=300, env=env
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads(run.stdout)
 

@@ -4,10 +4,6 @@ app, and against the served endpoint): function tools, the streaming events, the
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import sys
-from pathlib import Path
 
 import httpx
 import httpx2
@@ -18,7 +14,6 @@ from openai import AsyncOpenAI
 from agents.config import OFFLINE_MODEL_NAME
 from servers.llm.responses import chat_request, response_events
 from servers.llm.server import build_app
-from tests.servers.processes import free_port, serving
 
 ENTROPY = {
     "type": "function",
@@ -204,17 +199,6 @@ def test_a_message_is_streamed_word_by_word_inside_its_content_part():
 
 
 # --------------------------------------------------------------------------------- the served endpoint
-
-
-@pytest.fixture(scope="module")
-def llm_url(tmp_path_factory):
-    exe = shutil.which("protoplay", path=str(Path(sys.executable).parent))
-    assert exe is not None
-    env = {key: value for key, value in os.environ.items() if not key.startswith("OPENAI_")}
-    env["PROTOPLAY_HOME"] = str(tmp_path_factory.mktemp("protoplay_home"))
-    port = free_port()
-    with serving([exe, "serve", "llm", "--port", str(port)], port, env=env):
-        yield f"http://127.0.0.1:{port}/v1"
 
 
 async def test_the_served_endpoint_answers_the_openai_client(llm_url):

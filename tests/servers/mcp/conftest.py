@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.servers.processes import free_port, serving
+from tests.servers.processes import protoplay_serving
 
 #: The Node MCP clients (package.json, package-lock.json); `make mcp-node` installs them.
 MCP_NODE = Path(__file__).parent / "node"
@@ -63,10 +61,6 @@ def node_clients() -> NodeClients:
 @pytest.fixture(scope="module")
 def mcp_http_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``protoplay serve mcp --transport http`` as a user starts it, shared by a module's tests."""
-    exe = shutil.which("protoplay", path=str(Path(sys.executable).parent))
-    assert exe is not None, "the protoplay console script is not installed in this environment"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("OPENAI_")}
-    env["PROTOPLAY_HOME"] = str(tmp_path_factory.mktemp("protoplay_home"))
-    port = free_port()
-    with serving([exe, "serve", "mcp", "--transport", "http", "--port", str(port)], port, env=env):
-        yield f"http://127.0.0.1:{port}/mcp"
+    home = tmp_path_factory.mktemp("protoplay_home")
+    with protoplay_serving("mcp", "--transport", "http", home=home, path="/mcp") as url:
+        yield url
