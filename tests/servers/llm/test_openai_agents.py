@@ -31,8 +31,14 @@ def sdk_python() -> Path:
 @pytest.fixture(scope="module")
 def report(sdk_python, llm_url) -> dict:
     env = {key: value for key, value in os.environ.items() if not key.startswith("OPENAI_")}
+    # -I: nothing from this project's environment (PYTHONPATH, the working directory) can shadow the SDK's
+    # `agents` package with protoplay's.
     run = subprocess.run(
-        [sdk_python, SDK / "run_agent.py", llm_url], capture_output=True, text=True, timeout=300, env=env
+        [sdk_python, "-I", SDK / "run_agent.py", llm_url],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads(run.stdout)
