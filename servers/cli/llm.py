@@ -24,7 +24,7 @@ def serve_llm_command(
     allow_remote: AllowRemoteOpt = False,
 ) -> None:
     """Serve the built-in offline model as an OpenAI-compatible endpoint (/v1/models,
-    /v1/chat/completions)."""
+    /v1/chat/completions, /v1/responses)."""
     check_bind(host, allow_remote=allow_remote, server="the offline model endpoint")
     from servers.llm.server import serve
 
