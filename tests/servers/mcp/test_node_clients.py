@@ -145,15 +145,19 @@ def test_the_inspector_reads_a_note_and_renders_a_prompt(inspector):
     assert "finetune_memory" in prompt["messages"][0]["content"]["text"]
 
 
-def test_the_string_two_is_written_base_2_for_0_15_and_quoted_for_2_x(inspector):
-    """The README's quoting note: Inspector 2.x parses a tool-arg value as JSON (bare 2 is a number, which the
-    enum of strings rejects), Inspector 0.15 converts it by the tool's schema (and sends quotes literally)."""
+def test_a_string_enum_value_is_written_bare_for_both_versions(inspector):
+    """The README's quoting note: Inspector 0.15 converts a tool-arg value by the tool's schema, 2.x parses
+    it as JSON (a bare 2 is the number 2, which the server accepts for the enum string '2'); so `base=2` works
+    with both, while a quoted `base="2"` works only with 2.x (0.15 sends the quotes as part of the string)."""
     version, executable, env = inspector
-    works, rejected = ("base=2", 'base="2"') if version == "0.15" else ('base="2"', "base=2")
-    answer = _tool_result(_inspector(executable, env, *KL_CALL, "--tool-arg", works))
-    assert not answer.get("isError")
     # Hand derivation: KL(p‖q) = ½·log2(0.5/0.9) + ½·log2(0.5/0.1) bits.
     expected = 0.5 * math.log2(0.5 / 0.9) + 0.5 * math.log2(0.5 / 0.1)
+    answer = _tool_result(_inspector(executable, env, *KL_CALL, "--tool-arg", "base=2"))
+    assert not answer.get("isError")
     assert json.loads(answer["content"][0]["text"])["kl_pq"] == pytest.approx(expected)
-    refusal = _tool_result(_inspector(executable, env, *KL_CALL, "--tool-arg", rejected))
-    assert refusal["isError"] and "Input should be 'e', '2' or '10'" in refusal["content"][0]["text"]
+    quoted = _tool_result(_inspector(executable, env, *KL_CALL, "--tool-arg", 'base="2"'))
+    if version == "2.x":
+        assert not quoted.get("isError")
+    else:
+        assert quoted["isError"]
+        assert quoted["content"][0]["text"].endswith("""base: must be one of 'e', '2' or '10'; got '"2"'""")
