@@ -1,7 +1,11 @@
-"""A typed description of a transformer, named presets, and exact parameter counts derived from it.
+"""A typed description of a transformer and exact parameter counts derived from it.
 
-The counts follow the HuggingFace implementations module by module (BERT, GPT-2, LLaMA/Mistral), so a spec
-built from a model's ``config.json`` counts exactly what ``sum(p.numel() for p in model.parameters())`` gives.
+The one architecture spec of the project: the fine-tuning calculators count adapters and training memory on
+it, the inference tools (:mod:`tools.inference`) read their KV cache, FLOPs and bytes from it, and the named
+presets (:mod:`tools.finetuning.presets`) are instances of it. The counts follow the HuggingFace
+implementations module by module (BERT, GPT-2, LLaMA/Mistral, Qwen2, Gemma/Gemma-2, Phi-3, T5, BART), so a
+spec built from a model's ``config.json`` counts exactly what ``sum(p.numel() for p in model.parameters())``
+gives.
 """
 
 from __future__ import annotations
@@ -15,53 +19,56 @@ from pydantic import BaseModel, ConfigDict, Field
 from tools.errors import ToolInputError
 
 __all__ = [
-    "PRESETS",
+    "Family",
     "LinearKind",
     "LinearLayer",
-    "Preset",
-    "PresetName",
     "TransformerSpec",
+    "check_spec",
     "count_params",
+    "embedding_params",
+    "head_params",
     "linear_layers",
+    "norm_bias_params",
+    "norm_params",
     "notional_spec",
-    "resolve_base",
+    "position_bias_params",
 ]
 
 #: Abstract names of the linear projections a transformer may have (peft's ``target_modules``, abstracted).
-LinearKind = Literal["q", "k", "v", "o", "qkv", "gate", "up", "down", "pooler"]
+#: ``qkv`` is a fused query/key/value projection (GPT-2 ``c_attn``, Phi-3 ``qkv_proj``); ``gate_up`` a fused
+#: gate and up projection (Phi-3 ``gate_up_proj``).
+LinearKind = Literal["q", "k", "v", "o", "qkv", "gate", "up", "gate_up", "down", "pooler"]
 
-PresetName = Literal[
-    "bert-base",
-    "bert-large",
-    "gpt2-small",
-    "gpt2-medium",
-    "llama-7b",
-    "llama-2-7b",
-    "llama-2-13b",
-    "llama-2-70b",
-    "llama-3-8b",
-    "mistral-7b",
-]
+#: The transformers ``model_type`` a spec follows, which decides peft's default target modules.
+Family = Literal["bert", "gpt2", "llama", "mistral", "qwen2", "gemma", "gemma2", "phi3", "t5", "bart"]
 
 
 class TransformerSpec(BaseModel):
-    """The architecture facts that decide parameter counts, fine-tuning adapters and memory."""
+    """The architecture facts that decide parameter counts, adapters, memory and inference cost."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(
         "custom", max_length=64, description="A label for this architecture (shown in results)."
     )
+    family: Family | None = Field(
+        None,
+        description="The transformers model_type it follows (bert, gpt2, llama, mistral, qwen2, gemma, "
+        "gemma2, phi3, t5, bart): decides peft's default target modules. Null: defaults from the layout.",
+    )
     hidden_size: int = Field(
         ge=1, le=131_072, description="Model width d_model (BERT hidden_size, GPT-2 n_embd)."
     )
-    num_layers: int = Field(ge=1, le=4096, description="Number of transformer blocks.")
+    num_layers: int = Field(
+        ge=1, le=4096, description="Number of transformer blocks (the encoder's, for encoder-decoders)."
+    )
     num_heads: int = Field(ge=1, le=4096, description="Attention (query) heads per layer.")
     num_kv_heads: int | None = Field(
         None,
         ge=1,
         le=4096,
-        description="Key/value heads for grouped-query attention; null = num_heads (MHA).",
+        description="Key/value heads: fewer than num_heads is grouped-query attention (GQA), 1 is "
+        "multi-query (MQA); null = num_heads (MHA).",
     )
     head_dim: int | None = Field(
         None, ge=1, le=4096, description="Per-head width; null = hidden_size / num_heads."
@@ -71,28 +78,79 @@ class TransformerSpec(BaseModel):
     )
     vocab_size: int = Field(ge=1, le=4_194_304, description="Token embedding rows.")
     max_positions: int = Field(
-        0, ge=0, le=1_048_576, description="Rows of a learned absolute position table; 0 for rotary/ALiBi."
+        0,
+        ge=0,
+        le=1_048_576,
+        description="Rows of a learned absolute position table (per stack); 0 for rotary/ALiBi/relative.",
     )
     type_vocab_size: int = Field(
         0, ge=0, le=1024, description="Token-type (segment) embedding rows; BERT has 2."
     )
     attention: Literal["separate", "fused"] = Field(
-        "separate", description="separate q/k/v/o projections, or one fused qkv (GPT-2 Conv1D c_attn) plus o."
+        "separate",
+        description="separate q/k/v/o projections, or one fused qkv projection plus o (GPT-2 c_attn, "
+        "Phi-3 qkv_proj).",
     )
-    mlp: Literal["standard", "gated"] = Field(
-        "standard", description="standard up/down (BERT, GPT-2) or gated gate/up/down (LLaMA SwiGLU)."
+    mlp: Literal["standard", "gated", "gated_fused"] = Field(
+        "standard",
+        description="standard up/down (BERT, GPT-2, T5 v1.0), gated gate/up/down (LLaMA SwiGLU, T5 v1.1 "
+        "wi_0/wi_1/wo) or gated with one fused gate_up projection (Phi-3).",
     )
-    bias: bool = Field(True, description="Linear layers carry biases (BERT, GPT-2: yes; LLaMA: no).")
+    bias: bool | list[LinearKind] = Field(
+        True,
+        description="Which linear layers carry biases: true = all (BERT, GPT-2, BART), false = none (LLaMA), "
+        "or a list of projections, e.g. ['q', 'k', 'v'] for Qwen2.",
+    )
     norm: Literal["layernorm", "rmsnorm"] = Field(
-        "layernorm", description="layernorm (weight and bias) or rmsnorm (weight only); two per block."
+        "layernorm", description="layernorm (weight and bias) or rmsnorm (weight only)."
     )
-    embedding_norm: bool = Field(False, description="A norm right after the embeddings (BERT).")
-    final_norm: bool = Field(True, description="A norm after the last block (GPT-2 ln_f, LLaMA norm).")
+    norms_per_block: int = Field(
+        2,
+        ge=1,
+        le=8,
+        description="Norms in each block: 2 (before attention and FFN); Gemma-2 has 4. An encoder-decoder's "
+        "decoder blocks have one more, for cross-attention.",
+    )
+    embedding_norm: bool = Field(False, description="A norm right after the embeddings (BERT, BART).")
+    final_norm: bool = Field(True, description="A norm after the last block (GPT-2 ln_f, LLaMA norm, T5).")
     output_head: Literal["none", "tied", "untied"] = Field(
         "tied",
         description="LM head: none (encoder only), tied to the token embeddings, or a separate matrix.",
     )
     pooler: bool = Field(False, description="BERT's pooler: one h×h linear on the first token.")
+    decoder_layers: int = Field(
+        0,
+        ge=0,
+        le=4096,
+        description="Encoder-decoder models (T5, BART): decoder blocks (self-attention, cross-attention, "
+        "FFN); num_layers then counts the encoder's. 0 = a single stack.",
+    )
+    relative_attention_buckets: int = Field(
+        0,
+        ge=0,
+        le=4096,
+        description="T5's relative position bias: buckets × heads in each stack's first block; 0 = none.",
+    )
+    max_context: int | None = Field(
+        None,
+        ge=1,
+        le=16_777_216,
+        description="Longest context in tokens (config max_position_embeddings); null = max_positions, or "
+        "unknown.",
+    )
+    sliding_window: int | None = Field(
+        None,
+        ge=1,
+        le=16_777_216,
+        description="Attention window of sliding-window layers (Mistral-7B-v0.1: 4096): their KV cache "
+        "keeps at most this many tokens. Null = full attention.",
+    )
+    sliding_window_layers: int | None = Field(
+        None,
+        ge=0,
+        le=4096,
+        description="How many layers use the window (Gemma-2: every other one); null = all.",
+    )
 
     @property
     def kv_heads(self) -> int:
@@ -102,9 +160,40 @@ class TransformerSpec(BaseModel):
     def head_width(self) -> int:
         return self.head_dim or self.hidden_size // self.num_heads
 
+    @property
+    def q_width(self) -> int:
+        """Width of all query heads together (= hidden size unless head_dim says otherwise)."""
+        return self.num_heads * self.head_width
+
+    @property
+    def kv_width(self) -> int:
+        """Width of the keys (or the values) of one token in one layer: kv_heads × head_dim."""
+        return self.kv_heads * self.head_width
+
+    @property
+    def stacks(self) -> int:
+        """1 for encoder-only and decoder-only models, 2 for encoder-decoders (each stack has its own
+        position table, embedding norm, final norm and relative bias)."""
+        return 2 if self.decoder_layers else 1
+
+    @property
+    def context_limit(self) -> int | None:
+        """The longest context the model supports, where known."""
+        return self.max_context or self.max_positions or None
+
+    @property
+    def windowed_layers(self) -> int:
+        """Layers whose attention (and KV cache) is limited to the sliding window."""
+        if self.sliding_window is None:
+            return 0
+        return self.num_layers if self.sliding_window_layers is None else self.sliding_window_layers
+
     def norm_params(self) -> int:
         """Parameters of one norm over the hidden size."""
         return (2 if self.norm == "layernorm" else 1) * self.hidden_size
+
+    def has_bias(self, kind: LinearKind) -> bool:
+        return self.bias if isinstance(self.bias, bool) else kind in self.bias
 
 
 @dataclass(frozen=True)
@@ -118,7 +207,8 @@ class LinearLayer:
     d_out: int
     """Output features."""
     count: int
-    """How many of them the network has (one per block, or one for the pooler)."""
+    """How many of them the network has (one per block — two per decoder block for attention projections of
+    an encoder-decoder, which has self- and cross-attention — or one for the pooler)."""
     bias: bool
     """Whether each one has a bias vector."""
 
@@ -127,120 +217,8 @@ class LinearLayer:
         return self.d_in * self.d_out + (self.d_out if self.bias else 0)
 
 
-@dataclass(frozen=True)
-class Preset:
-    """A named architecture with the source of its numbers."""
-
-    spec: TransformerSpec
-    """The architecture."""
-    source: str
-    """The config it is transcribed from."""
-    known_params: int
-    """The published / framework-reported total, to check the counting against."""
-
-
-def _bert(name: str, h: int, layers: int, heads: int) -> TransformerSpec:
-    return TransformerSpec(
-        name=name,
-        hidden_size=h,
-        num_layers=layers,
-        num_heads=heads,
-        intermediate_size=4 * h,
-        vocab_size=30522,
-        max_positions=512,
-        type_vocab_size=2,
-        embedding_norm=True,
-        final_norm=False,
-        output_head="none",
-        pooler=True,
-    )
-
-
-def _gpt2(name: str, h: int, layers: int, heads: int) -> TransformerSpec:
-    return TransformerSpec(
-        name=name,
-        hidden_size=h,
-        num_layers=layers,
-        num_heads=heads,
-        intermediate_size=4 * h,
-        vocab_size=50257,
-        max_positions=1024,
-        attention="fused",
-    )
-
-
-def _llama(name: str, h: int, layers: int, heads: int, kv: int, inter: int, vocab: int) -> TransformerSpec:
-    return TransformerSpec(
-        name=name,
-        hidden_size=h,
-        num_layers=layers,
-        num_heads=heads,
-        num_kv_heads=kv,
-        intermediate_size=inter,
-        vocab_size=vocab,
-        mlp="gated",
-        bias=False,
-        norm="rmsnorm",
-        output_head="untied",
-    )
-
-
-PRESETS: dict[str, Preset] = {
-    "bert-base": Preset(
-        _bert("bert-base", 768, 12, 12), "bert-base-uncased config.json (BertModel with pooler)", 109_482_240
-    ),
-    "bert-large": Preset(
-        _bert("bert-large", 1024, 24, 16),
-        "bert-large-uncased config.json (BertModel with pooler)",
-        335_141_888,
-    ),
-    "gpt2-small": Preset(_gpt2("gpt2-small", 768, 12, 12), "openai-community/gpt2 config.json", 124_439_808),
-    "gpt2-medium": Preset(
-        _gpt2("gpt2-medium", 1024, 24, 16), "openai-community/gpt2-medium config.json", 354_823_168
-    ),
-    "llama-7b": Preset(
-        _llama("llama-7b", 4096, 32, 32, 32, 11008, 32000), "huggyllama/llama-7b config.json", 6_738_415_616
-    ),
-    "llama-2-7b": Preset(
-        _llama("llama-2-7b", 4096, 32, 32, 32, 11008, 32000),
-        "meta-llama/Llama-2-7b-hf config.json",
-        6_738_415_616,
-    ),
-    "llama-2-13b": Preset(
-        _llama("llama-2-13b", 5120, 40, 40, 40, 13824, 32000),
-        "meta-llama/Llama-2-13b-hf config.json",
-        13_015_864_320,
-    ),
-    "llama-2-70b": Preset(
-        _llama("llama-2-70b", 8192, 80, 64, 8, 28672, 32000),
-        "meta-llama/Llama-2-70b-hf config.json (GQA, 8 KV heads)",
-        68_976_648_192,
-    ),
-    "llama-3-8b": Preset(
-        _llama("llama-3-8b", 4096, 32, 32, 8, 14336, 128256),
-        "meta-llama/Meta-Llama-3-8B config.json (GQA, 8 KV heads)",
-        8_030_261_248,
-    ),
-    "mistral-7b": Preset(
-        _llama("mistral-7b", 4096, 32, 32, 8, 14336, 32000),
-        "mistralai/Mistral-7B-v0.1 config.json (GQA, 8 KV heads)",
-        7_241_732_096,
-    ),
-}
-
-
-def resolve_base(base: str | TransformerSpec, *, field: str = "base") -> tuple[TransformerSpec, str]:
-    """The spec behind ``base`` (a preset name or a spec) and a label saying where it comes from.
-
-    Checks that the spec is self-consistent; a problem is a :class:`ToolInputError` naming ``field.<attr>``.
-    """
-    if isinstance(base, str):
-        try:
-            preset = PRESETS[base]
-        except KeyError:
-            raise ToolInputError(field, f"unknown preset {base!r}; known: {', '.join(PRESETS)}") from None
-        return preset.spec, f"{base} ({preset.source})"
-    spec = base
+def check_spec(spec: TransformerSpec, *, field: str) -> None:
+    """Reject a spec that no model could have; the error names ``field.<attr>``."""
     if spec.head_dim is None and spec.hidden_size % spec.num_heads:
         raise ToolInputError(
             f"{field}.num_heads",
@@ -251,7 +229,18 @@ def resolve_base(base: str | TransformerSpec, *, field: str = "base") -> tuple[T
             f"{field}.num_kv_heads",
             f"num_heads {spec.num_heads} must be a multiple of num_kv_heads {spec.kv_heads}",
         )
-    return spec, f"{spec.name} (custom spec)"
+    if spec.sliding_window_layers is not None and spec.sliding_window_layers > spec.num_layers:
+        raise ToolInputError(
+            f"{field}.sliding_window_layers",
+            f"{spec.sliding_window_layers} exceeds num_layers {spec.num_layers}",
+        )
+    if not isinstance(spec.bias, bool):
+        have = {layer.kind for layer in linear_layers(spec)}
+        unknown = [kind for kind in spec.bias if kind not in have]
+        if unknown:
+            raise ToolInputError(
+                f"{field}.bias", f"names projections the model does not have: {', '.join(unknown)}"
+            )
 
 
 def linear_layers(spec: TransformerSpec) -> list[LinearLayer]:
@@ -259,37 +248,48 @@ def linear_layers(spec: TransformerSpec) -> list[LinearLayer]:
 
     peft's ``all-linear`` adapts exactly these: every nn.Linear / Conv1D except the output head.
     """
-    h, n, b = spec.hidden_size, spec.num_layers, spec.bias
-    q_width, kv_width = spec.num_heads * spec.head_width, spec.kv_heads * spec.head_width
+    h, has = spec.hidden_size, spec.has_bias
+    attention_count = spec.num_layers + 2 * spec.decoder_layers  # decoder: self- and cross-attention
+    mlp_count = spec.num_layers + spec.decoder_layers
+    q_width, kv_width, inter = spec.q_width, spec.kv_width, spec.intermediate_size
     layers: list[LinearLayer] = []
     if spec.attention == "fused":
-        layers.append(LinearLayer("qkv", h, q_width + 2 * kv_width, n, b))
+        layers.append(LinearLayer("qkv", h, q_width + 2 * kv_width, attention_count, has("qkv")))
     else:
         layers += [
-            LinearLayer("q", h, q_width, n, b),
-            LinearLayer("k", h, kv_width, n, b),
-            LinearLayer("v", h, kv_width, n, b),
+            LinearLayer("q", h, q_width, attention_count, has("q")),
+            LinearLayer("k", h, kv_width, attention_count, has("k")),
+            LinearLayer("v", h, kv_width, attention_count, has("v")),
         ]
-    layers.append(LinearLayer("o", q_width, h, n, b))
-    if spec.mlp == "gated":
-        layers.append(LinearLayer("gate", h, spec.intermediate_size, n, b))
-    layers += [
-        LinearLayer("up", h, spec.intermediate_size, n, b),
-        LinearLayer("down", spec.intermediate_size, h, n, b),
-    ]
+    layers.append(LinearLayer("o", q_width, h, attention_count, has("o")))
+    if spec.mlp == "gated_fused":
+        layers.append(LinearLayer("gate_up", h, 2 * inter, mlp_count, has("gate_up")))
+    else:
+        if spec.mlp == "gated":
+            layers.append(LinearLayer("gate", h, inter, mlp_count, has("gate")))
+        layers.append(LinearLayer("up", h, inter, mlp_count, has("up")))
+    layers.append(LinearLayer("down", inter, h, mlp_count, has("down")))
     if spec.pooler:
-        layers.append(LinearLayer("pooler", h, h, 1, b))
+        layers.append(LinearLayer("pooler", h, h, 1, has("pooler")))
     return layers
 
 
 def embedding_params(spec: TransformerSpec) -> int:
-    """Token, learned-position and token-type tables."""
-    return (spec.vocab_size + spec.max_positions + spec.type_vocab_size) * spec.hidden_size
+    """Token, learned-position (one table per stack) and token-type tables."""
+    return (spec.vocab_size + spec.stacks * spec.max_positions + spec.type_vocab_size) * spec.hidden_size
+
+
+def position_bias_params(spec: TransformerSpec) -> int:
+    """T5's relative attention bias: a buckets × heads table in the first block of each stack."""
+    return spec.stacks * spec.relative_attention_buckets * spec.num_heads
 
 
 def norm_params(spec: TransformerSpec) -> int:
-    """All norm parameters: two per block, plus the embedding and final norms where present."""
-    count = 2 * spec.num_layers + int(spec.embedding_norm) + int(spec.final_norm)
+    """All norm parameters: norms_per_block per block (one more per decoder block of an encoder-decoder), plus
+    the embedding and final norms of each stack where present."""
+    per_block = spec.norms_per_block
+    count = per_block * spec.num_layers + (per_block + 1) * spec.decoder_layers
+    count += spec.stacks * (int(spec.embedding_norm) + int(spec.final_norm))
     return count * spec.norm_params()
 
 
@@ -306,15 +306,22 @@ def head_params(spec: TransformerSpec) -> int:
 def count_params(spec: TransformerSpec) -> int:
     """Total parameters of the base, counted module by module."""
     linear = sum(layer.params_each * layer.count for layer in linear_layers(spec))
-    return embedding_params(spec) + norm_params(spec) + linear + head_params(spec)
+    return (
+        embedding_params(spec) + position_bias_params(spec) + norm_params(spec) + linear + head_params(spec)
+    )
 
 
-def notional_spec(params: float, vocab_size: int = 32000) -> TransformerSpec:
+def notional_spec(
+    params: float, vocab_size: int = 32000, *, num_kv_heads: int | None = None
+) -> TransformerSpec:
     """A LLaMA-shaped decoder of about ``params`` parameters, for when only a size is known.
 
     Width and depth follow the LLaMA family's proportions: head width 128, depth = width / 128, a gated MLP of
     ≈ 8h/3 so a block holds 12·h² parameters, untied embeddings of ``vocab_size`` rows. Solves
     12·h³/128 + 2·V·h = params for h, rounds h to a multiple of 128 and sets L = (params − 2·V·h) / (12·h²).
+    ``num_kv_heads`` gives it grouped-query attention (capped at the head count and made a divisor of it); the
+    MLP then widens to (10h − 2·kv_width)/3 so a block still holds ≈ 12·h² (LLaMA-2-70B: 3.5·h). The default
+    keeps multi-head attention.
     """
     lo, hi = 1.0, 1e6
     for _ in range(200):  # bisection: the left-hand side grows monotonically with h
@@ -322,12 +329,17 @@ def notional_spec(params: float, vocab_size: int = 32000) -> TransformerSpec:
         lo, hi = (mid, hi) if 12 * mid**3 / 128 + 2 * vocab_size * mid < params else (lo, mid)
     hidden = max(128, 128 * round(lo / 128))
     layers = max(1, round((params - 2 * vocab_size * hidden) / (12 * hidden**2)))
-    inter = max(128, 128 * math.ceil(8 * hidden / 3 / 128))
+    heads = hidden // 128
+    kv = None if num_kv_heads is None else math.gcd(heads, min(num_kv_heads, heads))
+    kv_width = 128 * (kv or heads)
+    inter = max(128, 128 * math.ceil((10 * hidden - 2 * kv_width) / 3 / 128))
     return TransformerSpec(
         name=f"notional {params / 1e9:g}B decoder",
+        family="llama",
         hidden_size=hidden,
         num_layers=layers,
-        num_heads=hidden // 128,
+        num_heads=heads,
+        num_kv_heads=kv,
         intermediate_size=inter,
         vocab_size=vocab_size,
         mlp="gated",

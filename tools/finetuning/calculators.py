@@ -10,16 +10,11 @@ from pydantic import BeforeValidator, Discriminator, Field, Tag
 from tools._common import FiniteFloat, PlotResult, ResultModel, render_png
 from tools.errors import ToolInputError
 from tools.finetuning.architecture import LinearKind as TargetModule
-from tools.finetuning.architecture import (
-    PresetName,
-    TransformerSpec,
-    count_params,
-    notional_spec,
-    resolve_base,
-)
+from tools.finetuning.architecture import TransformerSpec, count_params, notional_spec
 from tools.finetuning.memory import Attention, describe_setup, estimate_memory
 from tools.finetuning.methods import Method, PeftOptions, count_method
 from tools.finetuning.notes import METHODS
+from tools.finetuning.presets import PresetName, resolve_base
 
 __all__ = [
     "AdaptedPart",
@@ -33,9 +28,10 @@ __all__ = [
 ]
 
 _BASE_DESCRIPTION = (
-    "A preset name (bert-base, gpt2-small, llama-7b, llama-2-13b, mistral-7b, …) or a transformer "
-    "description: hidden_size, num_layers, num_heads, intermediate_size, vocab_size and the layout options "
-    "(fused qkv, gated MLP, bias, norm, tied head)."
+    "A preset name (bert-base, gpt2-small, llama-2-7b, llama-3-8b, mistral-7b, qwen2.5-7b, gemma-7b, "
+    "phi-3-mini, t5-base, flan-t5-base, bart-base, …) or a transformer description: hidden_size, num_layers, "
+    "num_heads, intermediate_size, vocab_size and the layout options (fused qkv, gated MLP, bias, norm, tied "
+    "head, decoder_layers for encoder-decoders, family for peft's default targets)."
 )
 
 
@@ -62,16 +58,17 @@ BaseChoice = Annotated[
 Base = Annotated[BaseChoice, Field(description=_BASE_DESCRIPTION)]
 _TargetChoice = Annotated[
     Annotated[Literal["all-linear"], Tag("all-linear")]
-    | Annotated[list[TargetModule], Field(min_length=1, max_length=9), Tag("list")],
+    | Annotated[list[TargetModule], Field(min_length=1, max_length=10), Tag("list")],
     Discriminator(_target_tag),
     BeforeValidator(_split_commas),
 ]
 Targets = Annotated[
     _TargetChoice | None,
     Field(
-        description="Projections to adapt: q, k, v, o (or fused qkv), gate, up, down, pooler; 'all-linear' = "
-        "every linear except the LM head (peft's meaning). Null: the method's default (peft's q,v / GPT-2 "
-        "c_attn; all linear for QLoRA and QA-LoRA; q,k,v,o for LongLoRA and S-LoRA; k,v,down for IA3).",
+        description="Projections to adapt: q, k, v, o (or fused qkv), gate, up, down (or fused gate_up), "
+        "pooler; 'all-linear' = every linear except the LM head (peft's meaning). Null: the method's default "
+        "(peft's own per-model mapping for LoRA, DoRA, AdaLoRA, VeRA and IA3 — q,v for most models; all "
+        "linear for QLoRA and QA-LoRA; q,k,v,o for LongLoRA and S-LoRA).",
     ),
 ]
 

@@ -2,8 +2,9 @@
 
 For the methods HuggingFace peft implements (LoRA, DoRA, AdaLoRA, VeRA, IA3, prompt tuning, prefix tuning /
 P-Tuning v2, P-tuning) the counts reproduce ``PeftModel.get_nb_trainable_parameters()`` of peft 0.21
-exactly; QLoRA uses LoRA's count; QA-LoRA, LongLoRA, DyLoRA and S-LoRA follow their papers (see
-``METHODS[...].source``).
+exactly, default targets included (:mod:`tools.finetuning.targets`); QLoRA uses LoRA's count; QA-LoRA,
+LongLoRA, DyLoRA and S-LoRA follow their papers (see ``METHODS[...].source``). Encoder-decoder bases are
+counted as peft's ``SEQ_2_SEQ_LM`` task: prompt methods get one set of virtual tokens per stack.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from tools.finetuning.architecture import (
     norm_bias_params,
     norm_params,
 )
+from tools.finetuning.targets import ia3_feedforward, resolve_targets
 
 __all__ = ["Method", "MethodCount", "Part", "PeftOptions", "RankRow", "count_method", "resolve_targets"]
+# resolve_targets lives in tools.finetuning.targets; it stays importable from here for the memory estimate.
 
 Method = Literal[
     "full",
@@ -136,45 +139,9 @@ class MethodCount:
     """Parameters the method adds but keeps frozen (AdaLoRA's rank counters)."""
     figures: list[Figure] = field(default_factory=list)
     ranks: list[RankRow] = field(default_factory=list)
-    targets: list[str] = field(default_factory=list)
+    targets: list[LinearKind] = field(default_factory=list)
     serving_only: bool = False
     """True for S-LoRA: adapters are served, nothing is trained."""
-
-
-def resolve_targets(
-    spec: TransformerSpec, method: str, targets: list[LinearKind] | Literal["all-linear"] | None
-) -> list[LinearLayer]:
-    """The linear layers a method adapts, checked against what the base has."""
-    layers = linear_layers(spec)
-    if targets == "all-linear":
-        return layers
-    if targets is None:
-        fused = spec.attention == "fused"
-        if method in ("qlora", "qa_lora"):  # the QLoRA / QA-LoRA papers adapt every linear layer
-            return [layer for layer in layers if layer.kind != "pooler"]
-        if method in ("longlora", "s_lora"):
-            targets = ["qkv", "o"] if fused else ["q", "k", "v", "o"]
-        elif method == "ia3":
-            targets = ["qkv", "down"] if fused else ["k", "v", "down"]
-        else:  # peft's per-model default for LoRA, AdaLoRA, VeRA: the query and value projections
-            targets = ["qkv"] if fused else ["q", "v"]
-    by_kind = {layer.kind: layer for layer in layers}
-    chosen: list[LinearLayer] = []
-    for kind in dict.fromkeys(targets):
-        if kind not in by_kind:
-            hint = ""
-            if kind in ("q", "k", "v") and "qkv" in by_kind:
-                hint = " (its attention uses one fused projection: target 'qkv')"
-            elif kind == "qkv":
-                hint = " (its attention has separate projections: target 'q', 'k', 'v')"
-            have = ", ".join(by_kind)
-            raise ToolInputError(
-                "target_modules", f"the base has no {kind!r} projection{hint}; it has: {have}"
-            )
-        chosen.append(by_kind[kind])
-    if not chosen:
-        raise ToolInputError("target_modules", "must name at least one projection, or be 'all-linear'")
-    return chosen
 
 
 def _n(x: int) -> str:
@@ -189,18 +156,18 @@ def _rank_rows(ranks: list[int], adapted: list[LinearLayer]) -> list[RankRow]:
 
 
 def _bias_part(spec: TransformerSpec, bias: str, adapted: list[LinearLayer]) -> list[Part]:
-    if bias == "none" or not (spec.bias or spec.norm == "layernorm"):
+    linear = [layer for layer in linear_layers(spec) if layer.bias]
+    if bias == "none" or not (linear or spec.norm == "layernorm"):
         return []
     if bias == "lora_only":
-        if not spec.bias:
-            return []
         return [
             Part(
                 f"{a.kind} bias", "unfrozen base", a.d_in, a.d_out, a.count, a.d_out, f"d_out = {_n(a.d_out)}"
             )
             for a in adapted
+            if a.bias
         ]
-    linear_bias = sum(layer.d_out * layer.count for layer in linear_layers(spec)) if spec.bias else 0
+    linear_bias = sum(layer.d_out * layer.count for layer in linear)
     total = linear_bias + norm_bias_params(spec)
     formula = f"every linear bias ({_n(linear_bias)}) + every LayerNorm bias ({_n(norm_bias_params(spec))})"
     return [Part("all biases", "unfrozen base", None, None, 1, total, formula)]
@@ -238,12 +205,21 @@ def _lora_parts(
 def _prompt_parts(method: str, spec: TransformerSpec, opts: PeftOptions) -> list[Part]:
     n, h, layers = opts.num_virtual_tokens, spec.hidden_size, spec.num_layers
     enc = opts.encoder_hidden_size or h
+    # peft's SEQ_2_SEQ_LM gives prompt tuning and P-tuning one set of virtual tokens per stack
+    # (num_transformer_submodules = 2); its prefix encoder keeps num_virtual_tokens rows either way.
+    tokens, times = (2 * n, f"2·{n}") if spec.decoder_layers else (n, str(n))
     if method == "prompt_tuning":
-        return [Part("prompt embedding", "adapter", None, h, 1, n * h, f"n·h = {n}·{h} = {_n(n * h)}")]
+        return [
+            Part(
+                "prompt embedding", "adapter", None, h, 1, tokens * h, f"n·h = {times}·{h} = {_n(tokens * h)}"
+            )
+        ]
     if method == "p_tuning":
         mlp = (h * enc + enc) + (enc * enc + enc) + (enc * h + h)
         return [
-            Part("prompt embedding", "adapter", None, h, 1, n * h, f"n·h = {n}·{h} = {_n(n * h)}"),
+            Part(
+                "prompt embedding", "adapter", None, h, 1, tokens * h, f"n·h = {times}·{h} = {_n(tokens * h)}"
+            ),
             Part(
                 "prompt encoder MLP",
                 "adapter",
@@ -254,9 +230,10 @@ def _prompt_parts(method: str, spec: TransformerSpec, opts: PeftOptions) -> list
                 f"(h·e + e) + (e·e + e) + (e·h + h) with e = {enc}, h = {h} = {_n(mlp)}",
             ),
         ]
-    # Prefix tuning / P-Tuning v2: one key and one value prefix per layer. peft sizes them by the KV width
-    # (head_dim · num_kv_heads), which is h except under grouped-query attention.
-    d = spec.kv_heads * spec.head_width
+    # Prefix tuning / P-Tuning v2: one key and one value prefix per layer (peft's num_hidden_layers: the
+    # encoder's, for encoder-decoders). peft sizes them by head_dim · num_key_value_heads when the config has
+    # num_key_value_heads (grouped-query models), else by the hidden size.
+    d = spec.kv_width if spec.num_kv_heads is not None else h
     out = layers * 2 * d
     if not opts.prefix_projection:
         return [
@@ -288,7 +265,8 @@ def count_method(method: Method, spec: TransformerSpec, total_base: int, opts: P
     adapted = resolve_targets(spec, method, opts.targets)
     targets: list[str] = [a.kind for a in adapted]
     if method == "ia3":
-        return MethodCount([_ia3_part(a) for a in adapted], targets=targets)
+        feedforward = ia3_feedforward(spec)
+        return MethodCount([_ia3_part(a, a.kind in feedforward) for a in adapted], targets=targets)
     if method == "s_lora":
         return _serving_count(spec, opts, adapted)
     result = MethodCount(_lora_parts(method, spec, opts, adapted), targets=targets)
@@ -321,11 +299,11 @@ def count_method(method: Method, spec: TransformerSpec, total_base: int, opts: P
     return result
 
 
-def _ia3_part(a: LinearLayer) -> Part:
-    # IA3 rescales the input of feed-forward modules (the down projection) and the output of the others.
-    if a.kind == "down":
+def _ia3_part(a: LinearLayer, feedforward: bool) -> Part:
+    # IA3 rescales the input of feed-forward modules (peft's feedforward_modules), the output of the others.
+    if feedforward:
         return Part(
-            a.kind, "adapter", a.d_in, a.d_out, a.count, a.d_in, f"d_in = {a.d_in} (scales the FFN input)"
+            a.kind, "adapter", a.d_in, a.d_out, a.count, a.d_in, f"d_in = {a.d_in} (scales the input)"
         )
     return Part(
         a.kind, "adapter", a.d_in, a.d_out, a.count, a.d_out, f"d_out = {a.d_out} (scales the output)"

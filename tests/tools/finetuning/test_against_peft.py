@@ -1,8 +1,13 @@
-"""peft_trainable_params against HuggingFace itself: tiny random BERT, GPT-2 and LLaMA (GQA) models built from
-configs, wrapped by peft 0.21, and compared with ``get_nb_trainable_parameters()``; preset totals against
-transformers models built on the meta device. transformers and peft are test-only dependencies."""
+"""peft_trainable_params against HuggingFace itself, family by family: tiny random BERT, GPT-2, LLaMA (GQA),
+Mistral, Qwen2 (q/k/v bias), Gemma (MQA, head_dim ≠ hidden/heads), Gemma-2 (four norms), Phi-3 (fused qkv
+and gate_up), T5 v1.0 and v1.1 (gated) and BART (encoder-decoders) built from transformers configs, wrapped by
+peft 0.21, and compared with ``get_nb_trainable_parameters()`` — for explicit targets and for peft's own
+defaults. Preset totals are checked against transformers models built on the meta device. transformers and
+peft are test-only dependencies."""
 
 import re
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -10,230 +15,439 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 peft = pytest.importorskip("peft")
 
-from tools.finetuning.architecture import PRESETS, TransformerSpec, count_params  # noqa: E402
+from peft.utils import constants as peft_constants  # noqa: E402
+
+from tools.errors import ToolInputError  # noqa: E402
+from tools.finetuning.architecture import TransformerSpec, count_params  # noqa: E402
 from tools.finetuning.calculators import peft_trainable_params  # noqa: E402
+from tools.finetuning.presets import PRESETS  # noqa: E402
+from tools.finetuning.targets import IA3_FEEDFORWARD, PEFT_TARGETS  # noqa: E402
 
-# Odd, distinct sizes so that a swapped d_in/d_out or a missing bias changes the count.
-BERT_SPEC = TransformerSpec(
-    name="tiny-bert",
-    hidden_size=32,
-    num_layers=2,
-    num_heads=4,
-    intermediate_size=37,
-    vocab_size=99,
-    max_positions=64,
-    type_vocab_size=2,
-    embedding_norm=True,
-    final_norm=False,
-    output_head="none",
-    pooler=True,
-)
-GPT2_SPEC = TransformerSpec(
-    name="tiny-gpt2",
-    hidden_size=32,
-    num_layers=2,
-    num_heads=4,
-    intermediate_size=48,
-    vocab_size=99,
-    max_positions=40,
-    attention="fused",
-)
-LLAMA_SPEC = TransformerSpec(
-    name="tiny-llama-gqa",
-    hidden_size=32,
-    num_layers=2,
-    num_heads=4,
-    num_kv_heads=2,
-    intermediate_size=40,
-    vocab_size=99,
-    mlp="gated",
-    bias=False,
-    norm="rmsnorm",
-    output_head="untied",
-)
-
-# Full-name regexes of each abstract projection in the HF module tree (peft full-matches a string target).
-HF_NAMES = {
-    "bert": {
-        "q": r".*\.self\.query",
-        "k": r".*\.self\.key",
-        "v": r".*\.self\.value",
-        "o": r".*\.attention\.output\.dense",
-        "up": r".*\.intermediate\.dense",
-        "down": r".*layer\.\d+\.output\.dense",
-        "pooler": r"pooler\.dense",
-    },
-    "gpt2": {
-        "qkv": r".*\.attn\.c_attn",
-        "o": r".*\.attn\.c_proj",
-        "up": r".*\.mlp\.c_fc",
-        "down": r".*\.mlp\.c_proj",
-    },
-    "llama": {
-        "q": r".*\.q_proj",
-        "k": r".*\.k_proj",
-        "v": r".*\.v_proj",
-        "o": r".*\.o_proj",
-        "gate": r".*\.gate_proj",
-        "up": r".*\.up_proj",
-        "down": r".*\.down_proj",
-    },
+_DECODER_NAMES = {
+    "q": r".*\.q_proj",
+    "k": r".*\.k_proj",
+    "v": r".*\.v_proj",
+    "o": r".*\.o_proj",
+    "gate": r".*\.gate_proj",
+    "up": r".*\.up_proj",
+    "down": r".*\.down_proj",
 }
 
 
-def _build(family: str):
-    torch.manual_seed(0)
-    if family == "bert":
-        config = transformers.BertConfig(
+@dataclass(frozen=True)
+class Family:
+    """A tiny transformers model and the spec that should describe it."""
+
+    build: Any
+    """() → the transformers model (random weights, seeded)."""
+    spec: TransformerSpec
+    task: str
+    """peft's task type for prompt methods."""
+    names: dict[str, str]
+    """Full-name regex of each abstract projection in the HF module tree (peft full-matches a regex)."""
+
+
+def _llama_like(cls_config, cls_model, **extra):
+    def build():
+        config = cls_config(
             hidden_size=32,
             num_hidden_layers=2,
             num_attention_heads=4,
-            intermediate_size=37,
+            intermediate_size=40,
             vocab_size=99,
-            max_position_embeddings=64,
-            type_vocab_size=2,
-        )
-        return transformers.BertModel(config), BERT_SPEC, "FEATURE_EXTRACTION"
-    if family == "gpt2":
-        config = transformers.GPT2Config(
-            n_embd=32,
-            n_layer=2,
-            n_head=4,
-            n_inner=48,
-            vocab_size=99,
-            n_positions=40,
             bos_token_id=0,
             eos_token_id=0,
+            pad_token_id=0,
+            **extra,
         )
-        return transformers.GPT2LMHeadModel(config), GPT2_SPEC, "CAUSAL_LM"
-    config = transformers.LlamaConfig(
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        intermediate_size=40,
-        vocab_size=99,
-        tie_word_embeddings=False,
-        bos_token_id=0,
-        eos_token_id=0,
-        pad_token_id=0,
-    )
-    return transformers.LlamaForCausalLM(config), LLAMA_SPEC, "CAUSAL_LM"
+        return cls_model(config)
+
+    return build
 
 
-def _hf_targets(family: str, targets):
+def _spec(name: str, family, **fields) -> TransformerSpec:
+    # Odd, distinct sizes so that a swapped d_in/d_out or a missing bias changes the count.
+    base = dict(hidden_size=32, num_layers=2, num_heads=4, intermediate_size=40, vocab_size=99)
+    base.update(fields)
+    return TransformerSpec(name=name, family=family, **base)
+
+
+_DECODER = dict(mlp="gated", bias=False, norm="rmsnorm", output_head="untied")
+
+FAMILIES: dict[str, Family] = {
+    "bert": Family(
+        lambda: transformers.BertModel(
+            transformers.BertConfig(
+                hidden_size=32,
+                num_hidden_layers=2,
+                num_attention_heads=4,
+                intermediate_size=37,
+                vocab_size=99,
+                max_position_embeddings=64,
+                type_vocab_size=2,
+            )
+        ),
+        _spec(
+            "tiny-bert",
+            "bert",
+            intermediate_size=37,
+            max_positions=64,
+            type_vocab_size=2,
+            embedding_norm=True,
+            final_norm=False,
+            output_head="none",
+            pooler=True,
+        ),
+        "FEATURE_EXTRACTION",
+        {
+            "q": r".*\.self\.query",
+            "k": r".*\.self\.key",
+            "v": r".*\.self\.value",
+            "o": r".*\.attention\.output\.dense",
+            "up": r".*\.intermediate\.dense",
+            "down": r".*layer\.\d+\.output\.dense",
+            "pooler": r"pooler\.dense",
+        },
+    ),
+    "gpt2": Family(
+        lambda: transformers.GPT2LMHeadModel(
+            transformers.GPT2Config(
+                n_embd=32,
+                n_layer=2,
+                n_head=4,
+                n_inner=48,
+                vocab_size=99,
+                n_positions=40,
+                bos_token_id=0,
+                eos_token_id=0,
+            )
+        ),
+        _spec("tiny-gpt2", "gpt2", intermediate_size=48, max_positions=40, attention="fused"),
+        "CAUSAL_LM",
+        {
+            "qkv": r".*\.attn\.c_attn",
+            "o": r".*\.attn\.c_proj",
+            "up": r".*\.mlp\.c_fc",
+            "down": r".*\.mlp\.c_proj",
+        },
+    ),
+    "llama": Family(
+        _llama_like(
+            transformers.LlamaConfig,
+            transformers.LlamaForCausalLM,
+            num_key_value_heads=2,
+            tie_word_embeddings=False,
+        ),
+        _spec("tiny-llama-gqa", "llama", num_kv_heads=2, **_DECODER),
+        "CAUSAL_LM",
+        _DECODER_NAMES,
+    ),
+    "mistral": Family(
+        _llama_like(transformers.MistralConfig, transformers.MistralForCausalLM, num_key_value_heads=2),
+        _spec("tiny-mistral", "mistral", num_kv_heads=2, **_DECODER),
+        "CAUSAL_LM",
+        _DECODER_NAMES,
+    ),
+    "qwen2": Family(
+        _llama_like(
+            transformers.Qwen2Config,
+            transformers.Qwen2ForCausalLM,
+            num_key_value_heads=2,
+            tie_word_embeddings=False,
+        ),
+        _spec("tiny-qwen2", "qwen2", num_kv_heads=2, **{**_DECODER, "bias": ["q", "k", "v"]}),
+        "CAUSAL_LM",
+        _DECODER_NAMES,
+    ),
+    "gemma": Family(
+        _llama_like(
+            transformers.GemmaConfig, transformers.GemmaForCausalLM, num_key_value_heads=1, head_dim=16
+        ),
+        _spec("tiny-gemma-mqa", "gemma", num_kv_heads=1, head_dim=16, **{**_DECODER, "output_head": "tied"}),
+        "CAUSAL_LM",
+        _DECODER_NAMES,
+    ),
+    "gemma2": Family(
+        _llama_like(
+            transformers.Gemma2Config, transformers.Gemma2ForCausalLM, num_key_value_heads=2, head_dim=16
+        ),
+        _spec(
+            "tiny-gemma2",
+            "gemma2",
+            num_kv_heads=2,
+            head_dim=16,
+            norms_per_block=4,
+            **{**_DECODER, "output_head": "tied"},
+        ),
+        "CAUSAL_LM",
+        _DECODER_NAMES,
+    ),
+    "phi3": Family(
+        _llama_like(transformers.Phi3Config, transformers.Phi3ForCausalLM, num_key_value_heads=2),
+        _spec("tiny-phi3", "phi3", num_kv_heads=2, attention="fused", **{**_DECODER, "mlp": "gated_fused"}),
+        "CAUSAL_LM",
+        {
+            "qkv": r".*\.qkv_proj",
+            "o": r".*\.o_proj",
+            "gate_up": r".*\.gate_up_proj",
+            "down": r".*\.down_proj",
+        },
+    ),
+    "t5": Family(
+        lambda: transformers.T5ForConditionalGeneration(
+            transformers.T5Config(
+                d_model=32,
+                d_kv=8,
+                d_ff=40,
+                num_layers=2,
+                num_decoder_layers=3,
+                num_heads=4,
+                vocab_size=99,
+                decoder_start_token_id=0,
+            )
+        ),
+        _spec(
+            "tiny-t5",
+            "t5",
+            decoder_layers=3,
+            head_dim=8,
+            bias=False,
+            norm="rmsnorm",
+            relative_attention_buckets=32,
+        ),
+        "SEQ_2_SEQ_LM",
+        {
+            "q": r".*Attention\.q",
+            "k": r".*Attention\.k",
+            "v": r".*Attention\.v",
+            "o": r".*Attention\.o",
+            "up": r".*DenseReluDense\.wi",
+            "down": r".*DenseReluDense\.wo",
+        },
+    ),
+    # T5 v1.1 / FLAN-T5: gated-GELU MLP. (transformers ≥ 5 ties its head to the shared embedding, see the
+    # comment in T5Config.__post_init__, so the tiny model's head is tied.)
+    "t5-gated": Family(
+        lambda: transformers.T5ForConditionalGeneration(
+            transformers.T5Config(
+                d_model=32,
+                d_kv=8,
+                d_ff=40,
+                num_layers=3,
+                num_decoder_layers=2,
+                num_heads=4,
+                vocab_size=99,
+                feed_forward_proj="gated-gelu",
+                decoder_start_token_id=0,
+            )
+        ),
+        _spec(
+            "tiny-t5-v1.1",
+            "t5",
+            num_layers=3,
+            decoder_layers=2,
+            head_dim=8,
+            mlp="gated",
+            bias=False,
+            norm="rmsnorm",
+            relative_attention_buckets=32,
+        ),
+        "SEQ_2_SEQ_LM",
+        {
+            "q": r".*Attention\.q",
+            "k": r".*Attention\.k",
+            "v": r".*Attention\.v",
+            "o": r".*Attention\.o",
+            "gate": r".*DenseReluDense\.wi_0",
+            "up": r".*DenseReluDense\.wi_1",
+            "down": r".*DenseReluDense\.wo",
+        },
+    ),
+    "bart": Family(
+        lambda: transformers.BartForConditionalGeneration(
+            transformers.BartConfig(
+                d_model=32,
+                encoder_layers=2,
+                decoder_layers=3,
+                encoder_attention_heads=4,
+                decoder_attention_heads=4,
+                encoder_ffn_dim=40,
+                decoder_ffn_dim=40,
+                vocab_size=99,
+                max_position_embeddings=64,
+            )
+        ),
+        _spec(
+            "tiny-bart",
+            "bart",
+            decoder_layers=3,
+            max_positions=66,  # BART's learned positions carry an offset of 2 rows
+            embedding_norm=True,
+            final_norm=False,
+        ),
+        "SEQ_2_SEQ_LM",
+        {
+            "q": r".*\.q_proj",
+            "k": r".*\.k_proj",
+            "v": r".*\.v_proj",
+            "o": r".*\.out_proj",
+            "up": r".*\.fc1",
+            "down": r".*\.fc2",
+        },
+    ),
+}
+NAMES = list(FAMILIES)
+DECODERS = ["gpt2", "llama", "mistral", "qwen2", "gemma", "gemma2", "phi3"]
+
+
+def _build(name: str):
+    torch.manual_seed(0)
+    return FAMILIES[name].build()
+
+
+def _hf_targets(name: str, targets):
     if targets is None or targets == "all-linear":
         return targets  # None: peft's own per-model default, which must agree with ours
-    return "|".join(HF_NAMES[family][t] for t in targets)
+    return "|".join(FAMILIES[name].names[t] for t in targets)
 
 
 def _peft_counts(model, config) -> tuple[int, int]:
     return peft.get_peft_model(model, config).get_nb_trainable_parameters()
 
 
-@pytest.mark.parametrize("family", ["bert", "gpt2", "llama"])
-def test_spec_counts_the_same_parameters_as_the_transformers_model(family):
-    model, spec, _ = _build(family)
-    assert count_params(spec) == sum(p.numel() for p in model.parameters())
+def _attention_in(name: str) -> str:
+    return "qkv" if FAMILIES[name].spec.attention == "fused" else "q"
 
 
-LORA_CASES = [
-    # (method, our options, peft LoraConfig options beyond r / targets)
-    ("lora", {"r": 4}, {}),
-    ("lora", {"r": 4, "target_modules": "all-linear"}, {}),
-    ("lora", {"r": 3, "target_modules": ["o", "down"], "bias": "all"}, {"bias": "all"}),
-    ("lora", {"r": 3, "target_modules": ["o", "up"], "bias": "lora_only"}, {"bias": "lora_only"}),
-    ("dora", {"r": 4, "target_modules": "all-linear"}, {"use_dora": True}),
-    ("qlora", {"r": 5, "target_modules": "all-linear"}, {}),
-]
+@pytest.mark.parametrize("name", NAMES)
+def test_spec_counts_the_same_parameters_as_the_transformers_model(name):
+    assert count_params(FAMILIES[name].spec) == sum(p.numel() for p in _build(name).parameters())
 
 
-@pytest.mark.parametrize("family", ["bert", "gpt2", "llama"])
-@pytest.mark.parametrize(("method", "ours", "theirs"), LORA_CASES)
-def test_lora_family_matches_peft(family, method, ours, theirs):
-    model, spec, _ = _build(family)
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(
+    "case",
+    ["lora", "all-linear", "bias-all", "bias-lora-only", "dora", "qlora"],
+)
+def test_lora_family_matches_peft(name, case):
+    first = _attention_in(name)
+    ours: dict[str, Any]
+    ours, theirs, method = {"r": 4}, {}, "lora"
+    if case == "all-linear":
+        ours["target_modules"] = "all-linear"
+    elif case == "bias-all":
+        ours.update(r=3, target_modules=["o", "down"], bias="all")
+        theirs = {"bias": "all"}
+    elif case == "bias-lora-only":  # Qwen2: only the query projection's bias is unfrozen, not o's
+        ours.update(r=3, target_modules=[first, "o"], bias="lora_only")
+        theirs = {"bias": "lora_only"}
+    elif case in ("dora", "qlora"):
+        method, ours["target_modules"] = case, "all-linear"
+        theirs = {"use_dora": True} if case == "dora" else {}
+    else:
+        ours["target_modules"] = [first, "down"]
     config = peft.LoraConfig(
-        r=ours["r"], target_modules=_hf_targets(family, ours.get("target_modules")), **theirs
+        r=ours["r"], target_modules=_hf_targets(name, ours.get("target_modules")), **theirs
     )
-    trainable, total = _peft_counts(model, config)
-    result = peft_trainable_params(method, spec, **ours)
+    trainable, total = _peft_counts(_build(name), config)
+    result = peft_trainable_params(method, FAMILIES[name].spec, **ours)
     assert (result.trainable_params, result.total_params) == (trainable, total)
 
 
-@pytest.mark.parametrize("family", ["gpt2", "llama"])
-def test_qlora_default_targets_are_peft_all_linear(family):
-    model, spec, _ = _build(family)
-    trainable, _ = _peft_counts(model, peft.LoraConfig(r=64, target_modules="all-linear"))
-    # QLoRA paper (Dettmers et al. 2023): LoRA on every linear layer, r = 64 in its experiments.
-    assert peft_trainable_params("qlora", spec).trainable_params == trainable
+def _default_or_refusal(name: str, method: str, config, **ours):
+    """Our default against peft's: equal counts, or both refuse (peft has no mapping for the family)."""
+    try:
+        expected = _peft_counts(_build(name), config)
+    except ValueError as exc:  # peft: "Please specify `target_modules` in `peft_config`"
+        assert "target_modules" in str(exc)
+        with pytest.raises(ToolInputError) as err:
+            peft_trainable_params(method, FAMILIES[name].spec, **ours)
+        assert err.value.field == "target_modules" and "peft has no default" in err.value.reason
+        return None
+    result = peft_trainable_params(method, FAMILIES[name].spec, **ours)
+    assert (result.trainable_params, result.total_params) == expected
+    return result
 
 
-@pytest.mark.parametrize("family", ["bert", "gpt2", "llama"])
+@pytest.mark.parametrize("name", NAMES)
+def test_lora_default_targets_are_peft_s(name):
+    _default_or_refusal(name, "lora", peft.LoraConfig(r=4), r=4)
+
+
+@pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("targets", [None, "all-linear"])
-def test_adalora_matches_peft_including_its_frozen_rank_counters(family, targets):
-    model, spec, _ = _build(family)
+def test_adalora_matches_peft_including_its_frozen_rank_counters(name, targets):
     config = peft.AdaLoraConfig(
-        init_r=6, target_r=3, total_step=100, target_modules=_hf_targets(family, targets)
+        init_r=6, target_r=3, total_step=100, target_modules=_hf_targets(name, targets)
     )
-    trainable, total = _peft_counts(model, config)
-    result = peft_trainable_params("adalora", spec, r=6, target_r=3, target_modules=targets)
-    assert (result.trainable_params, result.total_params) == (trainable, total)
+    _default_or_refusal(name, "adalora", config, r=6, target_r=3, target_modules=targets)
 
 
-@pytest.mark.parametrize("family", ["bert", "gpt2", "llama"])
+@pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("targets", [None, "all-linear"])
-def test_vera_matches_peft(family, targets):
-    model, spec, _ = _build(family)
-    trainable, total = _peft_counts(model, peft.VeraConfig(r=16, target_modules=_hf_targets(family, targets)))
-    result = peft_trainable_params("vera", spec, r=16, target_modules=targets)
-    assert (result.trainable_params, result.total_params) == (trainable, total)
+def test_vera_matches_peft(name, targets):
+    config = peft.VeraConfig(r=16, target_modules=_hf_targets(name, targets))
+    _default_or_refusal(name, "vera", config, r=16, target_modules=targets)
 
 
-@pytest.mark.parametrize("family", ["bert", "gpt2", "llama"])
-def test_ia3_matches_peft_with_down_as_the_feedforward_module(family):
-    model, spec, _ = _build(family)
-    targets = ["qkv", "down"] if family == "gpt2" else ["k", "v", "down"]
+@pytest.mark.parametrize("name", NAMES)
+def test_ia3_default_targets_and_feedforward_modules_are_peft_s(name):
+    result = _default_or_refusal(name, "ia3", peft.IA3Config())
+    if name == "bert":
+        # peft's BERT entry "output.dense" also selects attention.output.dense: o is scaled too, and
+        # treated as a feed-forward module (its input is scaled).
+        # bert-base: 12·(768 + 768 + 768 + 3072) = 64,512.
+        assert result is not None and result.target_modules == ["k", "v", "o", "down"]
+        assert peft_trainable_params("ia3", "bert-base").trainable_params == 64_512
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_ia3_with_explicit_targets_matches_peft(name):
+    targets = [_attention_in(name), "o", "down"]
     config = peft.IA3Config(
-        target_modules=_hf_targets(family, targets), feedforward_modules=_hf_targets(family, ["down"])
+        target_modules=_hf_targets(name, targets), feedforward_modules=_hf_targets(name, ["down"])
     )
-    trainable, total = _peft_counts(model, config)
-    result = peft_trainable_params("ia3", spec)  # the default targets are exactly these
-    assert result.target_modules == targets
+    trainable, total = _peft_counts(_build(name), config)
+    result = peft_trainable_params("ia3", FAMILIES[name].spec, target_modules=targets)
     assert (result.trainable_params, result.total_params) == (trainable, total)
 
 
-@pytest.mark.parametrize("family", ["gpt2", "llama"])
-def test_ia3_default_targets_are_peft_defaults_for_decoders(family):
-    model, spec, _ = _build(family)
-    trainable, _ = _peft_counts(model, peft.IA3Config())
-    assert peft_trainable_params("ia3", spec).trainable_params == trainable
+@pytest.mark.parametrize("name", [n for n in NAMES if n not in ("phi3",)])
+def test_qlora_default_targets_are_every_linear_layer(name):
+    trainable, _ = _peft_counts(_build(name), peft.LoraConfig(r=64, target_modules="all-linear"))
+    # QLoRA paper (Dettmers et al. 2023): LoRA on every linear layer, r = 64 in its experiments.
+    result = peft_trainable_params("qlora", FAMILIES[name].spec)
+    assert result.trainable_params == trainable - (
+        64 * (32 + 32) if FAMILIES[name].spec.pooler else 0  # all-linear includes BERT's pooler; QLoRA not
+    )
 
 
 PROMPT_CASES = [
-    ("prompt_tuning", {"num_virtual_tokens": 7}, peft.PromptTuningConfig, {"num_virtual_tokens": 7}),
-    ("prefix_tuning", {"num_virtual_tokens": 5}, peft.PrefixTuningConfig, {"num_virtual_tokens": 5}),
+    ("prompt_tuning", {"num_virtual_tokens": 7}, "PromptTuningConfig", {"num_virtual_tokens": 7}),
+    ("prefix_tuning", {"num_virtual_tokens": 5}, "PrefixTuningConfig", {"num_virtual_tokens": 5}),
     (
         "prefix_tuning",
         {"num_virtual_tokens": 5, "prefix_projection": True, "encoder_hidden_size": 24},
-        peft.PrefixTuningConfig,
+        "PrefixTuningConfig",
         {"num_virtual_tokens": 5, "prefix_projection": True, "encoder_hidden_size": 24},
     ),
-    ("p_tuning_v2", {"num_virtual_tokens": 6}, peft.PrefixTuningConfig, {"num_virtual_tokens": 6}),
+    ("p_tuning_v2", {"num_virtual_tokens": 6}, "PrefixTuningConfig", {"num_virtual_tokens": 6}),
     (
         "p_tuning",
         {"num_virtual_tokens": 6, "encoder_hidden_size": 20},
-        peft.PromptEncoderConfig,
+        "PromptEncoderConfig",
         {"num_virtual_tokens": 6, "encoder_hidden_size": 20},
     ),
 ]
 
 
-@pytest.mark.parametrize("family", ["bert", "gpt2", "llama"])
+@pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize(("method", "ours", "config_cls", "theirs"), PROMPT_CASES)
-def test_prompt_methods_match_peft(family, method, ours, config_cls, theirs):
-    model, spec, task = _build(family)
-    trainable, total = _peft_counts(model, config_cls(task_type=task, **theirs))
-    result = peft_trainable_params(method, spec, **ours)
+def test_prompt_methods_match_peft(name, method, ours, config_cls, theirs):
+    # Encoder-decoders run as SEQ_2_SEQ_LM: peft doubles prompt-tuning and P-tuning tokens (one per stack).
+    config = getattr(peft, config_cls)(task_type=FAMILIES[name].task, **theirs)
+    trainable, total = _peft_counts(_build(name), config)
+    result = peft_trainable_params(method, FAMILIES[name].spec, **ours)
     assert (result.trainable_params, result.total_params) == (trainable, total)
 
 
@@ -244,14 +458,35 @@ def test_lora_on_llama_2_7b_is_peft_s_well_known_figure():
     assert (result.trainable_params, result.total_params) == (4_194_304, 6_742_609_920)
     assert round(result.trainable_percent_of_total, 4) == 0.0622
     with torch.device("meta"):
-        model = transformers.LlamaForCausalLM(_preset_config("llama-2-7b"))
+        model = transformers.LlamaForCausalLM(_preset_config("llama-2-7b")[0])
     assert _peft_counts(model, peft.LoraConfig(r=8)) == (4_194_304, 6_742_609_920)
 
 
+@pytest.mark.parametrize("method", ["lora", "adalora", "vera", "ia3"])
+def test_our_default_mapping_is_a_transcription_of_the_installed_peft(method):
+    constant = {
+        "lora": "TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING",
+        "adalora": "TRANSFORMERS_MODELS_TO_ADALORA_TARGET_MODULES_MAPPING",
+        "vera": "TRANSFORMERS_MODELS_TO_VERA_TARGET_MODULES_MAPPING",
+        "ia3": "TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING",
+    }[method]
+    theirs = getattr(peft_constants, constant)
+    families = {spec.spec.family for spec in PRESETS.values()} | {"phi3"}
+    for family in families:
+        assert PEFT_TARGETS[method].get(family) == theirs.get(family), (method, family)
+    for family in families & set(peft_constants.TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING):
+        assert (
+            IA3_FEEDFORWARD[family]
+            == peft_constants.TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING[family]
+        )
+
+
 def _preset_config(name: str):
+    """The transformers config and model class of a preset (what its config.json says, field for field)."""
     spec = PRESETS[name].spec
-    if name.startswith("bert"):
-        return transformers.BertConfig(
+    family = spec.family
+    if family == "bert":
+        config = transformers.BertConfig(
             hidden_size=spec.hidden_size,
             num_hidden_layers=spec.num_layers,
             num_attention_heads=spec.num_heads,
@@ -260,51 +495,91 @@ def _preset_config(name: str):
             max_position_embeddings=spec.max_positions,
             type_vocab_size=spec.type_vocab_size,
         )
-    if name.startswith("gpt2"):
-        return transformers.GPT2Config(
+        return config, transformers.BertModel
+    if family == "gpt2":
+        config = transformers.GPT2Config(
             n_embd=spec.hidden_size,
             n_layer=spec.num_layers,
             n_head=spec.num_heads,
             vocab_size=spec.vocab_size,
             n_positions=spec.max_positions,
         )
-    cls = transformers.MistralConfig if name.startswith("mistral") else transformers.LlamaConfig
-    return cls(
+        return config, transformers.GPT2LMHeadModel
+    if family == "t5":
+        config = transformers.T5Config(
+            d_model=spec.hidden_size,
+            d_kv=spec.head_width,
+            d_ff=spec.intermediate_size,
+            num_layers=spec.num_layers,
+            num_decoder_layers=spec.decoder_layers,
+            num_heads=spec.num_heads,
+            vocab_size=spec.vocab_size,
+            feed_forward_proj="gated-gelu" if spec.mlp == "gated" else "relu",
+        )
+        return config, transformers.T5ForConditionalGeneration
+    if family == "bart":
+        config = transformers.BartConfig(
+            d_model=spec.hidden_size,
+            encoder_layers=spec.num_layers,
+            decoder_layers=spec.decoder_layers,
+            encoder_attention_heads=spec.num_heads,
+            decoder_attention_heads=spec.num_heads,
+            encoder_ffn_dim=spec.intermediate_size,
+            decoder_ffn_dim=spec.intermediate_size,
+            vocab_size=spec.vocab_size,
+            max_position_embeddings=spec.max_context,
+        )
+        return config, transformers.BartForConditionalGeneration
+    classes = {
+        "llama": (transformers.LlamaConfig, transformers.LlamaForCausalLM),
+        "mistral": (transformers.MistralConfig, transformers.MistralForCausalLM),
+        "qwen2": (transformers.Qwen2Config, transformers.Qwen2ForCausalLM),
+        "gemma": (transformers.GemmaConfig, transformers.GemmaForCausalLM),
+        "gemma2": (transformers.Gemma2Config, transformers.Gemma2ForCausalLM),
+        "phi3": (transformers.Phi3Config, transformers.Phi3ForCausalLM),
+    }
+    config_cls, model_cls = classes[family]
+    config = config_cls(
         hidden_size=spec.hidden_size,
         num_hidden_layers=spec.num_layers,
         num_attention_heads=spec.num_heads,
         num_key_value_heads=spec.kv_heads,
         intermediate_size=spec.intermediate_size,
         vocab_size=spec.vocab_size,
-        tie_word_embeddings=False,
+        tie_word_embeddings=spec.output_head == "tied",
+        **({"head_dim": spec.head_width} if family.startswith("gemma") else {}),
     )
+    return config, model_cls
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_preset_total_equals_transformers_model_on_meta_and_the_published_total(name):
-    config = _preset_config(name)
-    if name.startswith("bert"):
-        model_cls = transformers.BertModel
-    elif name.startswith("gpt2"):
-        model_cls = transformers.GPT2LMHeadModel
-    elif name.startswith("mistral"):
-        model_cls = transformers.MistralForCausalLM
-    else:
-        model_cls = transformers.LlamaForCausalLM
+    config, model_cls = _preset_config(name)
     with torch.device("meta"):
         model = model_cls(config)
-    # Unique parameters (a tied GPT-2 head is counted once, as parameters() does).
+    # Unique parameters (a tied head is counted once, as parameters() does).
     hf_total = sum(p.numel() for p in model.parameters())
+    spec = PRESETS[name].spec
+    if spec.family == "t5" and spec.output_head == "untied":
+        # FLAN-T5 checkpoints carry a separate lm_head (config.json: tie_word_embeddings false; the model
+        # card's 248M for flan-t5-base), but transformers ≥ 5 always ties T5's head (T5Config.__post_init__).
+        hf_total += spec.vocab_size * spec.hidden_size
     # Published totals (PRESETS[name].known_params): bert-base-uncased 109,482,240; gpt2 124,439,808;
-    # LLaMA-7B 6,738,415,616 (Touvron et al. 2023 "6.7B"); the rest as transformers reports them.
-    assert count_params(PRESETS[name].spec) == hf_total == PRESETS[name].known_params
+    # LLaMA-7B 6,738,415,616 (Touvron et al. 2023 "6.7B"); Qwen2.5-7B 7.61B (model card); the rest as
+    # transformers reports them.
+    assert count_params(spec) == hf_total == PRESETS[name].known_params
 
 
 def test_hf_target_regexes_select_what_their_abstract_names_mean():
-    # Guards the test harness itself: each regex matches exactly one module per block in the tiny models.
-    for family, names in HF_NAMES.items():
-        model, spec, _ = _build(family)
-        modules = [n for n, _ in model.named_modules()]
-        for kind, pattern in names.items():
+    # Guards the test harness itself: each regex matches exactly one module per block (two per decoder block
+    # for the attention projections of an encoder-decoder: self- and cross-attention).
+    for name, family in FAMILIES.items():
+        modules = [n for n, _ in _build(name).named_modules()]
+        spec = family.spec
+        for kind, pattern in family.names.items():
             hits = [n for n in modules if re.fullmatch(pattern, n)]
-            assert len(hits) == (1 if kind == "pooler" else spec.num_layers), (family, kind, hits)
+            attention = kind in ("q", "k", "v", "o", "qkv")
+            expected = (
+                1 if kind == "pooler" else spec.num_layers + (2 if attention else 1) * spec.decoder_layers
+            )
+            assert len(hits) == expected, (name, kind, hits)

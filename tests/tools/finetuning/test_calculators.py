@@ -9,10 +9,11 @@ import pytest
 
 from tools.catalog import call_tool
 from tools.errors import ToolInputError
-from tools.finetuning.architecture import PRESETS, TransformerSpec, count_params, notional_spec, resolve_base
+from tools.finetuning.architecture import TransformerSpec, count_params, notional_spec
 from tools.finetuning.calculators import finetune_memory, peft_trainable_params
 from tools.finetuning.memory import NF4_BYTES_PER_PARAM
 from tools.finetuning.methods import Method
+from tools.finetuning.presets import PRESETS, resolve_base
 
 GIB = 2**30
 
@@ -213,7 +214,9 @@ def test_default_targets_follow_peft_and_the_papers():
     assert peft(method="lora", base="bert-base").target_modules == ["q", "v"]
     assert peft(method="qlora", base="bert-base").target_modules == ["q", "k", "v", "o", "up", "down"]
     assert peft(method="longlora", base="gpt2-small").target_modules == ["qkv", "o"]
-    assert peft(method="ia3", base="bert-base").target_modules == ["k", "v", "down"]
+    # peft's BERT IA3 entry "output.dense" selects attention.output.dense (o) as well as the FFN output.
+    assert peft(method="ia3", base="bert-base").target_modules == ["k", "v", "o", "down"]
+    assert peft(method="ia3", base="qwen2.5-7b").target_modules == ["q", "v", "down"]  # peft's qwen2 entry
     assert "pooler" in peft(method="lora", base="bert-base", target_modules="all-linear").target_modules
 
 
@@ -562,3 +565,52 @@ def test_finetune_memory_adapts_the_same_layers_as_peft_trainable_params(method:
     memory = call_tool("finetune_memory", {"base": "llama-7b", "method": method, "plot": False})
     counted = call_tool("peft_trainable_params", {"method": method, "base": "llama-7b"})
     assert memory.trainable_params == counted.trainable_params
+
+
+# --- the architectures users fine-tune: Qwen2, Phi-3, T5 (against peft itself in test_against_peft.py) ---
+
+
+def test_qwen2_biases_only_its_query_key_value_projections():
+    spec = PRESETS["qwen2.5-7b"].spec
+    # Qwen2.5-7B block by hand: q 3584·3584 + 3584, k and v 3584·512 + 512 each, o 3584·3584 (no bias),
+    # gate/up/down 3·3584·18944, two RMSNorms 2·3584.
+    block = (3584 * 3584 + 3584) + 2 * (3584 * 512 + 512) + 3584 * 3584 + 3 * 3584 * 18944 + 2 * 3584
+    assert count_params(spec) - count_params(spec.model_copy(update={"num_layers": 27})) == block
+    lora = peft(method="lora", base="qwen2.5-7b", r=8, bias="lora_only")
+    # r·(d_in + d_out) on q (3584 → 3584) and v (3584 → 512), plus the biases of both: 28 blocks.
+    assert lora.trainable_params == 28 * (8 * (3584 + 3584) + 8 * (3584 + 512) + 3584 + 512)
+
+
+def test_encoder_decoder_attention_projections_include_cross_attention():
+    # T5-small: 6 encoder blocks (self-attention) and 6 decoder blocks (self- and cross-attention) each with
+    # q and v of 512 → 512: 18 of each, r·(512 + 512) = 8,192 parameters apiece at r = 8.
+    result = peft(method="lora", base="t5-small", r=8)
+    assert result.target_modules == ["q", "v"]
+    assert [p.count for p in result.parts] == [18, 18]
+    assert result.trainable_params == 2 * 18 * 8192
+    # peft's SEQ_2_SEQ_LM doubles prompt-tuning tokens (one set for the encoder, one for the decoder).
+    assert peft(method="prompt_tuning", base="t5-small").trainable_params == 2 * 20 * 512
+
+
+def test_fused_projections_are_named_for_what_they_fuse():
+    with pytest.raises(ToolInputError) as err:
+        peft(method="lora", base="phi-3-mini", target_modules=["gate", "down"])
+    assert err.value.field == "target_modules" and "target 'gate_up'" in err.value.reason
+    result = peft(method="lora", base="phi-3-mini", r=8, target_modules=["qkv", "gate_up"])
+    # Phi-3-mini: qkv 3072 → 3·3072, gate_up 3072 → 2·8192; 32 blocks.
+    assert result.trainable_params == 32 * 8 * ((3072 + 9216) + (3072 + 16384))
+
+
+def test_a_bias_list_must_name_projections_the_spec_has():
+    spec = TransformerSpec(
+        hidden_size=64,
+        num_layers=1,
+        num_heads=4,
+        intermediate_size=8,
+        vocab_size=10,
+        mlp="gated_fused",
+        bias=["gate"],
+    )
+    with pytest.raises(ToolInputError) as err:
+        resolve_base(spec)
+    assert err.value.field == "base.bias" and "gate" in err.value.reason
