@@ -22,6 +22,8 @@ from tools.complexity import backbones, layers, network, recurrent
 from tools.detection import metrics as detection
 from tools.errors import ToolInputError
 from tools.finetuning import calculators as finetuning
+from tools.inference import memory as inference_memory
+from tools.inference import roofline, throughput
 from tools.information import losses, measures, ood
 from tools.optimizers import choice as optimizer_choice
 from tools.optimizers import experiments as optimizers
@@ -45,6 +47,7 @@ class Theme(StrEnum):
     INFORMATION_THEORY = "information theory"
     MODEL_COMPLEXITY = "model complexity"
     FINE_TUNING = "fine-tuning"
+    INFERENCE = "LLM inference & deployment"
     OPTIMIZERS = "optimizers"
     TRAINING_DIAGNOSTICS = "training diagnostics"
     OBJECT_DETECTION = "object detection"
@@ -96,6 +99,10 @@ TOOLS: tuple[ToolSpec, ...] = (
     # fine-tuning
     ToolSpec(finetuning.peft_trainable_params, Theme.FINE_TUNING),
     ToolSpec(finetuning.finetune_memory, Theme.FINE_TUNING),
+    # LLM inference and deployment
+    ToolSpec(inference_memory.llm_inference_memory, Theme.INFERENCE),
+    ToolSpec(roofline.roofline, Theme.INFERENCE),
+    ToolSpec(throughput.llm_throughput, Theme.INFERENCE),
     # optimizers
     ToolSpec(optimizer_choice.recommend_optimizer, Theme.OPTIMIZERS),
     ToolSpec(optimizers.compare_optimizers, Theme.OPTIMIZERS, long_running=True),

@@ -319,18 +319,19 @@ def notional_spec(
     Width and depth follow the LLaMA family's proportions: head width 128, depth = width / 128, a gated MLP of
     ≈ 8h/3 so a block holds 12·h² parameters, untied embeddings of ``vocab_size`` rows. Solves
     12·h³/128 + 2·V·h = params for h, rounds h to a multiple of 128 and sets L = (params − 2·V·h) / (12·h²).
-    ``num_kv_heads`` gives it grouped-query attention (capped at the head count and made a divisor of it); the
-    MLP then widens to (10h − 2·kv_width)/3 so a block still holds ≈ 12·h² (LLaMA-2-70B: 3.5·h). The default
+    ``num_kv_heads`` gives it grouped-query attention (the width then rounds to a multiple of 128 ×
+    num_kv_heads, so the heads split evenly into KV groups and over as many GPUs); the MLP widens to (10h − 2·kv_width)/3 so a block still holds ≈ 12·h² (LLaMA-2-70B: 3.5·h). The default
     keeps multi-head attention.
     """
     lo, hi = 1.0, 1e6
     for _ in range(200):  # bisection: the left-hand side grows monotonically with h
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if 12 * mid**3 / 128 + 2 * vocab_size * mid < params else (lo, mid)
-    hidden = max(128, 128 * round(lo / 128))
+    step = 128 * (num_kv_heads or 1)  # with GQA, a head count that splits evenly into KV groups (and GPUs)
+    hidden = max(step, step * round(lo / step))
     layers = max(1, round((params - 2 * vocab_size * hidden) / (12 * hidden**2)))
     heads = hidden // 128
-    kv = None if num_kv_heads is None else math.gcd(heads, min(num_kv_heads, heads))
+    kv = None if num_kv_heads is None else math.gcd(heads, num_kv_heads)
     kv_width = 128 * (kv or heads)
     inter = max(128, 128 * math.ceil((10 * hidden - 2 * kv_width) / 3 / 128))
     return TransformerSpec(

@@ -10,11 +10,11 @@ from pydantic import BeforeValidator, Discriminator, Field, Tag
 from tools._common import FiniteFloat, PlotResult, ResultModel, render_png
 from tools.errors import ToolInputError
 from tools.finetuning.architecture import LinearKind as TargetModule
-from tools.finetuning.architecture import TransformerSpec, count_params, notional_spec
+from tools.finetuning.architecture import count_params, notional_spec
 from tools.finetuning.memory import Attention, describe_setup, estimate_memory
 from tools.finetuning.methods import Method, PeftOptions, count_method
 from tools.finetuning.notes import METHODS
-from tools.finetuning.presets import PresetName, resolve_base
+from tools.finetuning.presets import BaseChoice, resolve_base
 
 __all__ = [
     "AdaptedPart",
@@ -35,11 +35,6 @@ _BASE_DESCRIPTION = (
 )
 
 
-def _tag(value: object) -> str:
-    """Which branch of a 'name or structure' choice a raw value belongs to (errors then name that branch)."""
-    return "name" if isinstance(value, str) else "spec"
-
-
 def _target_tag(value: object) -> str:
     return "all-linear" if value == "all-linear" else "list"
 
@@ -51,10 +46,6 @@ def _split_commas(value: object) -> object:
     return value
 
 
-#: A preset name or a full architecture: a tagged choice, so a bad value is reported against one branch.
-BaseChoice = Annotated[
-    Annotated[PresetName, Tag("name")] | Annotated[TransformerSpec, Tag("spec")], Discriminator(_tag)
-]
 Base = Annotated[BaseChoice, Field(description=_BASE_DESCRIPTION)]
 _TargetChoice = Annotated[
     Annotated[Literal["all-linear"], Tag("all-linear")]

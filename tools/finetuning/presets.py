@@ -10,12 +10,14 @@ publishes one, the published total.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
+
+from pydantic import Discriminator, Tag
 
 from tools.errors import ToolInputError
 from tools.finetuning.architecture import Family, LinearKind, TransformerSpec, check_spec
 
-__all__ = ["PRESETS", "Preset", "PresetName", "resolve_base"]
+__all__ = ["PRESETS", "BaseChoice", "Preset", "PresetName", "resolve_base"]
 
 PresetName = Literal[
     "bert-base",
@@ -413,6 +415,18 @@ PRESETS: dict[str, Preset] = {
 
 if set(get_args(PresetName)) != set(PRESETS):  # the Literal is the schema's enum; the table is the data
     raise RuntimeError("PresetName and PRESETS list different names")
+
+
+def _tag(value: object) -> str:
+    """Which branch of a 'name or structure' choice a raw value belongs to (errors then name that branch)."""
+    return "name" if isinstance(value, str) else "spec"
+
+
+#: A preset name or a full architecture: a tagged choice, so a bad value is reported against one branch
+#: (``base.name`` / ``model.spec.num_heads``). The fine-tuning and inference tools take it alike.
+BaseChoice = Annotated[
+    Annotated[PresetName, Tag("name")] | Annotated[TransformerSpec, Tag("spec")], Discriminator(_tag)
+]
 
 
 def resolve_base(base: str | TransformerSpec, *, field: str = "base") -> tuple[TransformerSpec, str]:

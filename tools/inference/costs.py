@@ -1,0 +1,297 @@
+"""What serving a decoder costs, counted from the architecture spec: weight bytes per format, KV-cache bytes,
+FLOPs and bytes moved by one forward step, and the roofline time of that step.
+
+Conventions (stated again in every result):
+- A FLOP is one multiply or one add: a matmul of (m×k)·(k×n) is 2·m·k·n FLOPs, as torch's FlopCounterMode
+  counts. Norms, activations, RoPE, softmax and bias adds count 0. Attention counts every query against every
+  key it is given (QKᵀ and AV: 4·heads·head_dim per query–key pair), causal-masked half included, as
+  FlopCounterMode counts it; FlashAttention's causal kernels skip about half of the prefill part.
+- Bytes moved by a step: every weight once (whatever the batch), the KV cache read and written, and the
+  activations each linear layer reads and writes (the m·k + m·n of a GEMM).
+- Quantised formats store the block's linear layers in the format; embeddings, the LM head, norms and biases
+  stay in the activation dtype (GPTQ, AWQ, bitsandbytes and vLLM's FP8 all leave them so).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from tools.finetuning.architecture import (
+    LinearLayer,
+    TransformerSpec,
+    count_params,
+    linear_layers,
+    norm_params,
+)
+from tools.finetuning.memory import NF4_BYTES_PER_PARAM
+from tools.inference.gpus import GpuSpec
+
+__all__ = [
+    "DTYPE_BYTES",
+    "ActivationDtype",
+    "Deployment",
+    "KvDtype",
+    "Quantization",
+    "StepCost",
+    "StepTime",
+    "WeightBytes",
+    "WeightFormat",
+    "kv_bytes_per_token",
+    "kv_cache_bytes",
+    "step_cost",
+    "step_time",
+    "weight_bytes",
+]
+
+Quantization = Literal["none", "fp8", "int8", "int4", "awq", "gptq", "nf4"]
+ActivationDtype = Literal["fp32", "fp16", "bf16"]
+KvDtype = Literal["auto", "fp32", "fp16", "bf16", "fp8", "int8"]
+
+DTYPE_BYTES: dict[str, int] = {"fp32": 4, "fp16": 2, "bf16": 2, "fp8": 1, "int8": 1}
+
+
+@dataclass(frozen=True)
+class WeightFormat:
+    """How the weights are stored and which tensor-core rate the matmuls run at."""
+
+    quantization: Quantization
+    """none (the activation dtype), fp8 / int8 (W8A8), int4 (symmetric, a scale per group), awq, gptq, nf4."""
+    dtype: ActivationDtype
+    """Activations, and every weight that is not quantised."""
+    group_size: int = 128
+    """Inputs sharing one scale (int4, awq, gptq)."""
+
+    @property
+    def compute_dtype(self) -> str:
+        """W8A8 formats multiply in 8 bits; weight-only formats dequantise and multiply in the activation
+        dtype."""
+        return self.quantization if self.quantization in ("fp8", "int8") else self.dtype
+
+    @property
+    def dtype_field(self) -> str:
+        """The input that chose the compute dtype (named when a GPU lacks it)."""
+        return "quantization" if self.quantization in ("fp8", "int8") else "dtype"
+
+    @property
+    def label(self) -> str:
+        g = self.group_size
+        return {
+            "none": f"{self.dtype} (unquantised)",
+            "fp8": "FP8 E4M3 weights and activations (W8A8), one fp32 scale per matrix",
+            "int8": "INT8 weights and activations (W8A8, SmoothQuant-style), 16-bit scale per output channel",
+            "int4": f"INT4 weight-only, symmetric, one 16-bit scale per {g} inputs",
+            "awq": f"AWQ 4-bit, group {g}: fp16 scale + packed 4-bit zero per group (AutoAWQ GEMM layout)",
+            "gptq": f"GPTQ 4-bit, group {g}: fp16 scale + packed 4-bit zero per group + int32 g_idx per "
+            "input (AutoGPTQ layout)",
+            "nf4": "NF4 with double quantisation (bitsandbytes, QLoRA): 4 bits + 8-bit absmax per 64 weights "
+            "+ fp32 per 256 absmaxes",
+        }[self.quantization]
+
+
+@dataclass(frozen=True)
+class WeightBytes:
+    """The weights of a model in one format."""
+
+    params: int
+    """All parameters."""
+    quantized_params: int
+    """Weights of the block's linear layers (stored in the format)."""
+    data_bytes: float
+    """The quantised weights themselves (params × bits / 8)."""
+    metadata_bytes: float
+    """Scales, zero points, group indices, absmax constants."""
+    plain_bytes: float
+    """Everything kept in the activation dtype: embeddings, LM head, norms, biases."""
+    norm_bytes: float
+    """The norms among the plain bytes (replicated, not sharded, under tensor parallelism)."""
+    formula: str
+
+    @property
+    def total(self) -> float:
+        return self.data_bytes + self.metadata_bytes + self.plain_bytes
+
+    def per_gpu(self, tp: int) -> float:
+        """One GPU's share under tensor parallelism: everything is split except the norms."""
+        return (self.total - self.norm_bytes) / tp + self.norm_bytes
+
+    @property
+    def bits_per_param(self) -> float:
+        return 8 * self.total / self.params
+
+
+def _block_linears(spec: TransformerSpec) -> list[LinearLayer]:
+    return [layer for layer in linear_layers(spec) if layer.kind != "pooler"]
+
+
+def weight_bytes(spec: TransformerSpec, fmt: WeightFormat) -> WeightBytes:
+    """Bytes of the weights in ``fmt``, with the quantisation metadata of the format's real tensor layout."""
+    params, b = count_params(spec), DTYPE_BYTES[fmt.dtype]
+    norms = norm_params(spec) * b
+    if fmt.quantization == "none":
+        return WeightBytes(params, 0, 0.0, 0.0, params * b, norms, f"{params:,} params × {b} B ({fmt.dtype})")
+    linears = _block_linears(spec)
+    quantized = sum(a.d_in * a.d_out * a.count for a in linears)
+    plain = (params - quantized) * b
+    groups = sum(math.ceil(a.d_in / fmt.group_size) * a.d_out * a.count for a in linears)
+    if fmt.quantization in ("fp8", "int8"):
+        data = float(quantized)
+        if fmt.quantization == "fp8":
+            meta, how = 4.0 * sum(a.count for a in linears), "4 B fp32 scale per matrix"
+        else:
+            meta, how = 2.0 * sum(a.d_out * a.count for a in linears), "2 B per output channel"
+        formula = f"{quantized:,} linear weights × 1 B + {how}"
+    elif fmt.quantization == "nf4":
+        data = quantized / 2
+        meta = quantized * (NF4_BYTES_PER_PARAM - 0.5)
+        formula = f"{quantized:,} linear weights × (4 + 8/64 + 32/(64·256)) bits (QLoRA §3)"
+    else:
+        data = quantized / 2
+        per_group = {"int4": 2.0, "awq": 2.5, "gptq": 2.5}[fmt.quantization]  # fp16 scale (+ 4-bit zero)
+        meta = groups * per_group
+        formula = f"{quantized:,} linear weights × 4 bits + {groups:,} groups × {per_group:g} B"
+        if fmt.quantization == "gptq":
+            meta += 4.0 * sum(a.d_in * a.count for a in linears)  # g_idx: one int32 per input feature
+            formula += " + 4 B g_idx per input feature"
+    formula += f" + {params - quantized:,} other params × {b} B ({fmt.dtype})"
+    return WeightBytes(params, quantized, data, meta, plain, norms, formula)
+
+
+def kv_bytes_per_token(spec: TransformerSpec, element_bytes: float) -> float:
+    """KV-cache bytes one token adds across all layers: layers × 2 (K and V) × kv_heads × head_dim × bytes."""
+    return spec.num_layers * 2 * spec.kv_width * element_bytes
+
+
+def kv_cache_bytes(spec: TransformerSpec, tokens: int, element_bytes: float) -> float:
+    """The KV cache of one sequence of ``tokens`` tokens; sliding-window layers keep at most the window."""
+    windowed = spec.windowed_layers
+    held = (spec.num_layers - windowed) * tokens + windowed * min(tokens, spec.sliding_window or tokens)
+    return 2 * spec.kv_width * element_bytes * held
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A model, its formats and the number of GPUs it is split across (tensor parallelism)."""
+
+    spec: TransformerSpec
+    label: str
+    weights: WeightFormat
+    kv_dtype: str
+    """Element type of the KV cache."""
+    tensor_parallel: int = 1
+
+    @property
+    def kv_element_bytes(self) -> int:
+        return DTYPE_BYTES[self.kv_dtype]
+
+    @property
+    def kv_replication(self) -> int:
+        """Copies of each KV head: with more GPUs than KV heads every GPU keeps one head, so heads repeat
+        (vLLM replicates them)."""
+        return max(1, self.tensor_parallel // self.spec.kv_heads)
+
+    @property
+    def act_bytes(self) -> int:
+        return DTYPE_BYTES[self.weights.dtype]
+
+
+@dataclass(frozen=True)
+class StepCost:
+    """FLOPs and bytes of one forward step over ``batch`` sequences, ``new_tokens`` each, after ``context``
+    cached tokens (prefill: context 0; decode: new_tokens 1)."""
+
+    batch: int
+    new_tokens: int
+    context: int
+    linear_flops: float
+    attention_flops: float
+    head_flops: float
+    weight_bytes: float
+    kv_read_bytes: float
+    kv_write_bytes: float
+    activation_bytes: float
+
+    @property
+    def flops(self) -> float:
+        return self.linear_flops + self.attention_flops + self.head_flops
+
+    @property
+    def bytes_moved(self) -> float:
+        return self.weight_bytes + self.kv_read_bytes + self.kv_write_bytes + self.activation_bytes
+
+    @property
+    def intensity(self) -> float:
+        """Arithmetic intensity: FLOPs per byte moved."""
+        return self.flops / self.bytes_moved
+
+
+def _attended(spec: TransformerSpec, new_tokens: int, context: int) -> float:
+    """Σ over layers of the query–key pairs a step computes: every new token against every key given."""
+    full = spec.num_layers - spec.windowed_layers
+    keys = context + new_tokens
+    windowed_keys = min(keys, spec.sliding_window or keys)
+    return new_tokens * (full * keys + spec.windowed_layers * windowed_keys)
+
+
+def step_cost(dep: Deployment, *, batch: int, new_tokens: int, context: int, logits: int = 1) -> StepCost:
+    """Count one forward step (all GPUs together). ``logits`` rows per sequence get the LM head (1 when
+    serving: only the last position is sampled)."""
+    spec, a = dep.spec, dep.act_bytes
+    tokens = batch * new_tokens
+    linears = _block_linears(spec)
+    linear_flops = 2.0 * tokens * sum(x.d_in * x.d_out * x.count for x in linears)
+    attention_flops = 4.0 * batch * spec.q_width * _attended(spec, new_tokens, context)
+    head_flops = 2.0 * batch * logits * spec.vocab_size * spec.hidden_size
+    activations = tokens * a * sum((x.d_in + x.d_out) * x.count for x in linears)
+    kv = dep.kv_element_bytes
+    return StepCost(
+        batch=batch,
+        new_tokens=new_tokens,
+        context=context,
+        linear_flops=linear_flops,
+        attention_flops=attention_flops,
+        head_flops=head_flops,
+        weight_bytes=weight_bytes(spec, dep.weights).total,
+        kv_read_bytes=batch * kv_cache_bytes(spec, context, kv),
+        kv_write_bytes=batch
+        * (kv_cache_bytes(spec, context + new_tokens, kv) - kv_cache_bytes(spec, context, kv)),
+        activation_bytes=activations + batch * logits * spec.vocab_size * 4,  # fp32 logits
+    )
+
+
+@dataclass(frozen=True)
+class StepTime:
+    """The roofline time of a step on ``tp`` GPUs: the slower of compute and memory, plus the all-reduces."""
+
+    compute_s: float
+    memory_s: float
+    comm_s: float
+    peak_flops: float
+    """Dense peak of one GPU at the step's compute dtype, FLOP/s."""
+
+    @property
+    def seconds(self) -> float:
+        return max(self.compute_s, self.memory_s) + self.comm_s
+
+    @property
+    def bound(self) -> Literal["compute", "memory"]:
+        return "compute" if self.compute_s > self.memory_s else "memory"
+
+
+def step_time(dep: Deployment, cost: StepCost, gpu: GpuSpec) -> StepTime:
+    """Roofline time of ``cost``: FLOPs ÷ (tp · peak) against bytes ÷ (tp · bandwidth), each GPU doing its
+    share, plus tensor parallelism's two all-reduces per layer (ring: 2·(tp−1)/tp of the message per GPU, at
+    half the datasheet's both-directions interconnect figure; latency not modelled)."""
+    tp = dep.tensor_parallel
+    peak = gpu.peak_flops(dep.weights.compute_dtype, field=dep.weights.dtype_field)
+    compute = cost.flops / (tp * peak)
+    kv = (cost.kv_read_bytes + cost.kv_write_bytes) * dep.kv_replication
+    per_gpu = (cost.weight_bytes + cost.activation_bytes + kv) / tp
+    memory = per_gpu / (gpu.bandwidth_gb_s * 1e9)
+    comm = 0.0
+    if tp > 1:
+        message = cost.batch * cost.new_tokens * dep.spec.hidden_size * dep.act_bytes
+        sent = 2 * dep.spec.num_layers * message * 2 * (tp - 1) / tp
+        comm = sent / (gpu.interconnect_gb_s / 2 * 1e9)
+    return StepTime(compute, memory, comm, peak)
