@@ -6,7 +6,6 @@ defaults. Preset totals are checked against transformers models built on the met
 peft are test-only dependencies."""
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -17,292 +16,14 @@ peft = pytest.importorskip("peft")
 
 from peft.utils import constants as peft_constants  # noqa: E402
 
+from tests.tools.tiny_models import FAMILIES, build  # noqa: E402
 from tools.errors import ToolInputError  # noqa: E402
-from tools.finetuning.architecture import TransformerSpec, count_params  # noqa: E402
+from tools.finetuning.architecture import count_params  # noqa: E402
 from tools.finetuning.calculators import peft_trainable_params  # noqa: E402
 from tools.finetuning.presets import PRESETS  # noqa: E402
 from tools.finetuning.targets import IA3_FEEDFORWARD, PEFT_TARGETS  # noqa: E402
 
-_DECODER_NAMES = {
-    "q": r".*\.q_proj",
-    "k": r".*\.k_proj",
-    "v": r".*\.v_proj",
-    "o": r".*\.o_proj",
-    "gate": r".*\.gate_proj",
-    "up": r".*\.up_proj",
-    "down": r".*\.down_proj",
-}
-
-
-@dataclass(frozen=True)
-class Family:
-    """A tiny transformers model and the spec that should describe it."""
-
-    build: Any
-    """() → the transformers model (random weights, seeded)."""
-    spec: TransformerSpec
-    task: str
-    """peft's task type for prompt methods."""
-    names: dict[str, str]
-    """Full-name regex of each abstract projection in the HF module tree (peft full-matches a regex)."""
-
-
-def _llama_like(cls_config, cls_model, **extra):
-    def build():
-        config = cls_config(
-            hidden_size=32,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            intermediate_size=40,
-            vocab_size=99,
-            bos_token_id=0,
-            eos_token_id=0,
-            pad_token_id=0,
-            **extra,
-        )
-        return cls_model(config)
-
-    return build
-
-
-def _spec(name: str, family, **fields) -> TransformerSpec:
-    # Odd, distinct sizes so that a swapped d_in/d_out or a missing bias changes the count.
-    base = dict(hidden_size=32, num_layers=2, num_heads=4, intermediate_size=40, vocab_size=99)
-    base.update(fields)
-    return TransformerSpec(name=name, family=family, **base)
-
-
-_DECODER = dict(mlp="gated", bias=False, norm="rmsnorm", output_head="untied")
-
-FAMILIES: dict[str, Family] = {
-    "bert": Family(
-        lambda: transformers.BertModel(
-            transformers.BertConfig(
-                hidden_size=32,
-                num_hidden_layers=2,
-                num_attention_heads=4,
-                intermediate_size=37,
-                vocab_size=99,
-                max_position_embeddings=64,
-                type_vocab_size=2,
-            )
-        ),
-        _spec(
-            "tiny-bert",
-            "bert",
-            intermediate_size=37,
-            max_positions=64,
-            type_vocab_size=2,
-            embedding_norm=True,
-            final_norm=False,
-            output_head="none",
-            pooler=True,
-        ),
-        "FEATURE_EXTRACTION",
-        {
-            "q": r".*\.self\.query",
-            "k": r".*\.self\.key",
-            "v": r".*\.self\.value",
-            "o": r".*\.attention\.output\.dense",
-            "up": r".*\.intermediate\.dense",
-            "down": r".*layer\.\d+\.output\.dense",
-            "pooler": r"pooler\.dense",
-        },
-    ),
-    "gpt2": Family(
-        lambda: transformers.GPT2LMHeadModel(
-            transformers.GPT2Config(
-                n_embd=32,
-                n_layer=2,
-                n_head=4,
-                n_inner=48,
-                vocab_size=99,
-                n_positions=40,
-                bos_token_id=0,
-                eos_token_id=0,
-            )
-        ),
-        _spec("tiny-gpt2", "gpt2", intermediate_size=48, max_positions=40, attention="fused"),
-        "CAUSAL_LM",
-        {
-            "qkv": r".*\.attn\.c_attn",
-            "o": r".*\.attn\.c_proj",
-            "up": r".*\.mlp\.c_fc",
-            "down": r".*\.mlp\.c_proj",
-        },
-    ),
-    "llama": Family(
-        _llama_like(
-            transformers.LlamaConfig,
-            transformers.LlamaForCausalLM,
-            num_key_value_heads=2,
-            tie_word_embeddings=False,
-        ),
-        _spec("tiny-llama-gqa", "llama", num_kv_heads=2, **_DECODER),
-        "CAUSAL_LM",
-        _DECODER_NAMES,
-    ),
-    "mistral": Family(
-        _llama_like(transformers.MistralConfig, transformers.MistralForCausalLM, num_key_value_heads=2),
-        _spec("tiny-mistral", "mistral", num_kv_heads=2, **_DECODER),
-        "CAUSAL_LM",
-        _DECODER_NAMES,
-    ),
-    "qwen2": Family(
-        _llama_like(
-            transformers.Qwen2Config,
-            transformers.Qwen2ForCausalLM,
-            num_key_value_heads=2,
-            tie_word_embeddings=False,
-        ),
-        _spec("tiny-qwen2", "qwen2", num_kv_heads=2, **{**_DECODER, "bias": ["q", "k", "v"]}),
-        "CAUSAL_LM",
-        _DECODER_NAMES,
-    ),
-    "gemma": Family(
-        _llama_like(
-            transformers.GemmaConfig, transformers.GemmaForCausalLM, num_key_value_heads=1, head_dim=16
-        ),
-        _spec("tiny-gemma-mqa", "gemma", num_kv_heads=1, head_dim=16, **{**_DECODER, "output_head": "tied"}),
-        "CAUSAL_LM",
-        _DECODER_NAMES,
-    ),
-    "gemma2": Family(
-        _llama_like(
-            transformers.Gemma2Config, transformers.Gemma2ForCausalLM, num_key_value_heads=2, head_dim=16
-        ),
-        _spec(
-            "tiny-gemma2",
-            "gemma2",
-            num_kv_heads=2,
-            head_dim=16,
-            norms_per_block=4,
-            **{**_DECODER, "output_head": "tied"},
-        ),
-        "CAUSAL_LM",
-        _DECODER_NAMES,
-    ),
-    "phi3": Family(
-        _llama_like(transformers.Phi3Config, transformers.Phi3ForCausalLM, num_key_value_heads=2),
-        _spec("tiny-phi3", "phi3", num_kv_heads=2, attention="fused", **{**_DECODER, "mlp": "gated_fused"}),
-        "CAUSAL_LM",
-        {
-            "qkv": r".*\.qkv_proj",
-            "o": r".*\.o_proj",
-            "gate_up": r".*\.gate_up_proj",
-            "down": r".*\.down_proj",
-        },
-    ),
-    "t5": Family(
-        lambda: transformers.T5ForConditionalGeneration(
-            transformers.T5Config(
-                d_model=32,
-                d_kv=8,
-                d_ff=40,
-                num_layers=2,
-                num_decoder_layers=3,
-                num_heads=4,
-                vocab_size=99,
-                decoder_start_token_id=0,
-            )
-        ),
-        _spec(
-            "tiny-t5",
-            "t5",
-            decoder_layers=3,
-            head_dim=8,
-            bias=False,
-            norm="rmsnorm",
-            relative_attention_buckets=32,
-        ),
-        "SEQ_2_SEQ_LM",
-        {
-            "q": r".*Attention\.q",
-            "k": r".*Attention\.k",
-            "v": r".*Attention\.v",
-            "o": r".*Attention\.o",
-            "up": r".*DenseReluDense\.wi",
-            "down": r".*DenseReluDense\.wo",
-        },
-    ),
-    # T5 v1.1 / FLAN-T5: gated-GELU MLP. (transformers ≥ 5 ties its head to the shared embedding, see the
-    # comment in T5Config.__post_init__, so the tiny model's head is tied.)
-    "t5-gated": Family(
-        lambda: transformers.T5ForConditionalGeneration(
-            transformers.T5Config(
-                d_model=32,
-                d_kv=8,
-                d_ff=40,
-                num_layers=3,
-                num_decoder_layers=2,
-                num_heads=4,
-                vocab_size=99,
-                feed_forward_proj="gated-gelu",
-                decoder_start_token_id=0,
-            )
-        ),
-        _spec(
-            "tiny-t5-v1.1",
-            "t5",
-            num_layers=3,
-            decoder_layers=2,
-            head_dim=8,
-            mlp="gated",
-            bias=False,
-            norm="rmsnorm",
-            relative_attention_buckets=32,
-        ),
-        "SEQ_2_SEQ_LM",
-        {
-            "q": r".*Attention\.q",
-            "k": r".*Attention\.k",
-            "v": r".*Attention\.v",
-            "o": r".*Attention\.o",
-            "gate": r".*DenseReluDense\.wi_0",
-            "up": r".*DenseReluDense\.wi_1",
-            "down": r".*DenseReluDense\.wo",
-        },
-    ),
-    "bart": Family(
-        lambda: transformers.BartForConditionalGeneration(
-            transformers.BartConfig(
-                d_model=32,
-                encoder_layers=2,
-                decoder_layers=3,
-                encoder_attention_heads=4,
-                decoder_attention_heads=4,
-                encoder_ffn_dim=40,
-                decoder_ffn_dim=40,
-                vocab_size=99,
-                max_position_embeddings=64,
-            )
-        ),
-        _spec(
-            "tiny-bart",
-            "bart",
-            decoder_layers=3,
-            max_positions=66,  # BART's learned positions carry an offset of 2 rows
-            embedding_norm=True,
-            final_norm=False,
-        ),
-        "SEQ_2_SEQ_LM",
-        {
-            "q": r".*\.q_proj",
-            "k": r".*\.k_proj",
-            "v": r".*\.v_proj",
-            "o": r".*\.out_proj",
-            "up": r".*\.fc1",
-            "down": r".*\.fc2",
-        },
-    ),
-}
 NAMES = list(FAMILIES)
-DECODERS = ["gpt2", "llama", "mistral", "qwen2", "gemma", "gemma2", "phi3"]
-
-
-def _build(name: str):
-    torch.manual_seed(0)
-    return FAMILIES[name].build()
 
 
 def _hf_targets(name: str, targets):
@@ -321,7 +42,7 @@ def _attention_in(name: str) -> str:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_spec_counts_the_same_parameters_as_the_transformers_model(name):
-    assert count_params(FAMILIES[name].spec) == sum(p.numel() for p in _build(name).parameters())
+    assert count_params(FAMILIES[name].spec) == sum(p.numel() for p in build(name).parameters())
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -349,7 +70,7 @@ def test_lora_family_matches_peft(name, case):
     config = peft.LoraConfig(
         r=ours["r"], target_modules=_hf_targets(name, ours.get("target_modules")), **theirs
     )
-    trainable, total = _peft_counts(_build(name), config)
+    trainable, total = _peft_counts(build(name), config)
     result = peft_trainable_params(method, FAMILIES[name].spec, **ours)
     assert (result.trainable_params, result.total_params) == (trainable, total)
 
@@ -357,7 +78,7 @@ def test_lora_family_matches_peft(name, case):
 def _default_or_refusal(name: str, method: str, config, **ours):
     """Our default against peft's: equal counts, or both refuse (peft has no mapping for the family)."""
     try:
-        expected = _peft_counts(_build(name), config)
+        expected = _peft_counts(build(name), config)
     except ValueError as exc:  # peft: "Please specify `target_modules` in `peft_config`"
         assert "target_modules" in str(exc)
         with pytest.raises(ToolInputError) as err:
@@ -407,14 +128,14 @@ def test_ia3_with_explicit_targets_matches_peft(name):
     config = peft.IA3Config(
         target_modules=_hf_targets(name, targets), feedforward_modules=_hf_targets(name, ["down"])
     )
-    trainable, total = _peft_counts(_build(name), config)
+    trainable, total = _peft_counts(build(name), config)
     result = peft_trainable_params("ia3", FAMILIES[name].spec, target_modules=targets)
     assert (result.trainable_params, result.total_params) == (trainable, total)
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if n not in ("phi3",)])
 def test_qlora_default_targets_are_every_linear_layer(name):
-    trainable, _ = _peft_counts(_build(name), peft.LoraConfig(r=64, target_modules="all-linear"))
+    trainable, _ = _peft_counts(build(name), peft.LoraConfig(r=64, target_modules="all-linear"))
     # QLoRA paper (Dettmers et al. 2023): LoRA on every linear layer, r = 64 in its experiments.
     result = peft_trainable_params("qlora", FAMILIES[name].spec)
     assert result.trainable_params == trainable - (
@@ -446,7 +167,7 @@ PROMPT_CASES = [
 def test_prompt_methods_match_peft(name, method, ours, config_cls, theirs):
     # Encoder-decoders run as SEQ_2_SEQ_LM: peft doubles prompt-tuning and P-tuning tokens (one per stack).
     config = getattr(peft, config_cls)(task_type=FAMILIES[name].task, **theirs)
-    trainable, total = _peft_counts(_build(name), config)
+    trainable, total = _peft_counts(build(name), config)
     result = peft_trainable_params(method, FAMILIES[name].spec, **ours)
     assert (result.trainable_params, result.total_params) == (trainable, total)
 
@@ -574,7 +295,7 @@ def test_hf_target_regexes_select_what_their_abstract_names_mean():
     # Guards the test harness itself: each regex matches exactly one module per block (two per decoder block
     # for the attention projections of an encoder-decoder: self- and cross-attention).
     for name, family in FAMILIES.items():
-        modules = [n for n, _ in _build(name).named_modules()]
+        modules = [n for n, _ in build(name).named_modules()]
         spec = family.spec
         for kind, pattern in family.names.items():
             hits = [n for n in modules if re.fullmatch(pattern, n)]
