@@ -189,6 +189,37 @@ CASES = [  # (tool, request, arguments that must be read from it: read by hand f
         {"params_billion": 7, "method": "qlora", "batch_size": 4, "gpu_memory_gb": 24},
     ),
     (
+        "llm_inference_memory",
+        "Can a 70B model with 4-bit weights run on 2 GPUs of 48 GB each with 32k context?",
+        # "32k" is read as 32,000 tokens (the offline model's k = 10³)
+        {"params_billion": 70, "weight_bits": 4, "num_gpus": 2, "gpu_memory_gb": 48, "context_len": 32000},
+    ),
+    (
+        "llm_inference_memory",
+        "llama-3.1-70b 4-bit 量化，48 GB 显卡，显存够吗？",
+        {"model": "llama-3.1-70b", "weight_bits": 4, "gpu_memory_gb": 48},
+    ),
+    (
+        "roofline",
+        "Roofline of llama-2-7b on an A100: is decoding memory-bound?",
+        {"model": "llama-2-7b", "gpu": "a100"},
+    ),
+    (
+        "roofline",
+        "llama-2-7b 在 A100 上的屋顶线模型：解码是带宽受限吗？",
+        {"model": "llama-2-7b", "gpu": "a100"},
+    ),
+    (
+        "llm_throughput",
+        "How many tokens per second can an H100 give llama-2-7b at batch size 8?",
+        {"model": "llama-2-7b", "gpu": "h100", "batch_size": 8},
+    ),
+    (
+        "llm_throughput",
+        "llama-2-7b 在 H100 上的吞吐量是多少 tokens/s？",
+        {"model": "llama-2-7b", "gpu": "h100"},
+    ),
+    (
         "recommend_optimizer",
         "which optimizer do you recommend for NLP with a transformer when low memory matters?",
         {"task": "nlp", "model_family": "transformer", "priority": "low_memory"},
@@ -347,6 +378,10 @@ def test_request_reaches_the_right_tool_with_the_right_arguments(offered_tools, 
             "output channels have?",
             "73,856",
         ),  # (3·3·64 + 1)·128 = 73,856 (hand derivation)
+        (
+            "Roofline of llama-2-7b on an A100: is decoding memory-bound?",
+            "decode 1.0 FLOPs/byte → memory-bound",
+        ),  # one multiply-add (2 FLOPs) per 2-byte weight per token (hand derivation)
     ],
 )
 async def test_end_to_end_offline_answers_come_from_the_tool_results(request_text, needle, tmp_path):

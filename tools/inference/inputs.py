@@ -3,7 +3,7 @@ that turn them into a :class:`~tools.inference.costs.Deployment`, each problem o
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field
 
@@ -69,8 +69,12 @@ QuantizationArg = Annotated[
     ),
 ]
 WeightBits = Annotated[
-    Literal[16, 8, 4] | None,
-    Field(description="Bits per weight, instead of quantization: 16 = none, 8 = int8, 4 = int4 (4-bit)."),
+    int | None,
+    Field(
+        ge=4,
+        le=16,
+        description="Bits per weight (4-bit, 8-bit), instead of quantization: 16 = none, 8 = int8, 4 = int4.",
+    ),
 ]
 GroupSize = Annotated[
     int, Field(ge=1, le=65536, description="Inputs sharing one scale for int4, awq and gptq (128).")
@@ -139,6 +143,8 @@ def _resolve_format(
 ) -> WeightFormat:
     implied: dict[int, Quantization] = {16: "none", 8: "int8", 4: "int4"}
     nominal = {"none": 32 if dtype == "fp32" else 16, "fp8": 8, "int8": 8}
+    if weight_bits is not None and weight_bits not in implied:
+        raise ToolInputError("weight_bits", f"must be 16, 8 or 4 (got {weight_bits})")
     if quantization is None:
         quantization = implied[weight_bits] if weight_bits is not None else "none"
         if weight_bits == 16 and dtype == "fp32":

@@ -193,14 +193,14 @@ def llm_inference_memory(
         ),
     ] = None,
 ) -> InferenceMemoryResult:
-    """GPU memory (显存) to serve an LLM for inference (推理部署): weights, KV cache (KV缓存), activations.
+    """Inference GPU memory (推理显存) for serving an LLM (LLaMA, Qwen …): weights, KV cache, activations.
 
-    Weights in bf16/fp16/fp32, FP8 or INT8 (W8A8), or 4-bit group-wise (int4, AWQ, GPTQ with their scales
-    and zero points) or NF4 (量化 quantization); the KV cache as layers × 2 × kv_heads × head_dim × tokens
-    (GQA/MQA aware, sliding windows capped); activations of the largest forward chunk; framework overhead as
-    a stated assumption. Split over num_gpus with tensor parallelism (张量并行), it says whether it fits the
-    GPU ("能跑吗", can a 70B model in 4-bit run on two 48 GB cards with 32k context?) and the largest batch
-    and context that fit.
+    Can the GPUs serve it (推理部署)? Weights in bf16/fp16/fp32, FP8 or INT8 (W8A8), 4-bit group-wise (int4,
+    AWQ, GPTQ with their scales and zero points) or NF4 (量化 quantization); the KV cache as layers × 2 ×
+    kv_heads × head_dim × tokens (KV缓存, GQA/MQA aware, sliding windows capped); activations of the largest
+    forward chunk; framework overhead as a stated assumption. Split over num_gpus with tensor parallelism
+    (张量并行), it says whether it fits each card — 70B in 4-bit on two 48 GB cards with 32k context, 能跑吗?
+    — and how many sequences and how long a context would.
     """
     dep = resolve_deployment(
         model=model,

@@ -49,6 +49,16 @@ VALID_CALLS: dict[str, dict[str, Any]] = {
     # fine-tuning
     "peft_trainable_params": {"method": "lora", "base": "bert-base", "r": 8, "target_modules": ["q", "v"]},
     "finetune_memory": {"params_billion": 7, "method": "qlora", "gpu_memory_gb": 24},
+    # LLM inference and deployment
+    "llm_inference_memory": {
+        "model": "llama-3.1-70b",
+        "quantization": "awq",
+        "num_gpus": 2,
+        "gpu": "l40s",
+        "context_len": 32768,
+    },
+    "roofline": {"model": "llama-2-7b", "gpu": "a100-80gb", "context_len": 1024, "plot": True},
+    "llm_throughput": {"model": "llama-3-8b", "gpu": "h100-sxm", "batch_size": 8, "target_tpot_ms": 20},
     # optimizers
     "recommend_optimizer": {"task": "image_classification", "model_family": "resnet"},
     "compare_optimizers": {"problem": "quadratic", "optimizers": ["sgd", "adam"], "steps": 50},

@@ -117,6 +117,15 @@ async def test_a_plot_tool_returns_image_content_and_the_numbers(connect):
         assert "png" not in json.dumps(result.structured_content).lower()
 
 
+async def test_the_roofline_returns_its_plot_and_the_phases(connect):
+    async with connect() as client:
+        result = await client.call_tool("roofline", VALID_CALLS["roofline"])
+        images = [block for block in result.content if block.type == "image"]
+        assert len(images) == 1 and base64.b64decode(images[0].data).startswith(PNG_MAGIC)
+        phases = {p["phase"]: p for p in result.structured_content["phases"]}
+        assert phases["prefill"]["bound"] == "compute" and phases["decode"]["bound"] == "memory"
+
+
 async def test_plot_false_returns_no_image(connect):
     async with connect() as client:
         result = await client.call_tool(
@@ -141,6 +150,9 @@ async def test_plot_false_returns_no_image(connect):
         ("gradient_flow", {"depth": 6, "width": 16, "activation": "swish"}, "activation"),  # not in the enum
         ("model_complexity", {"model": "resnet5000"}, "model"),  # unknown architecture
         ("explain", {"topic": "no such topic at all"}, "topic"),  # unknown topic
+        ("llm_inference_memory", {"model": "llama-2-7b", "context_len": 32768}, "context_len"),  # > maximum
+        ("roofline", {"model": "llama-2-7b", "gpu": "tpu-v9"}, "gpu"),  # unknown GPU
+        ("llm_throughput", {"model": "llama-2-7b", "gpu": "l4", "num_gpus": 3}, "num_gpus"),  # 32 heads / 3
     ],
 )
 async def test_invalid_arguments_are_an_error_result_naming_the_field(connect, name, arguments, field):
