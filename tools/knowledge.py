@@ -42,6 +42,7 @@ NoteGroup = Literal[
     "backbones",
     "complexity",
     "fine-tuning",
+    "LLM inference",
     "architectures",
     "training",
     "detection",
@@ -79,6 +80,16 @@ _GROUPS: dict[str, tuple[str, ...]] = {
         "s-lora",
         "ia3",
         "dora",
+    ),
+    "LLM inference": (
+        "llm-basics",
+        "kv-cache",
+        "flash-attention",
+        "continuous-batching",
+        "inference-quantization",
+        "speculative-decoding",
+        "parallelism",
+        "roofline",
     ),
     "architectures": ("transformer", "bert", "gpt", "clip", "blip", "diffusion", "gan", "lstm"),
     "training": ("optimizers", "overfitting", "vanishing-exploding-gradients"),
@@ -125,9 +136,7 @@ _ALIASES: dict[str, str] = {
     ),
     "vit": "ViT-B/16; ViT-B/32; ViT-L/16; ViT-H/14; vit_b_16; vision transformer; 视觉Transformer",
     "model-complexity": (
-        "complexity; FLOPs; MACs; GMACs; params; parameter count; parameters; 参数量; 计算量; "
-        "roofline; arithmetic intensity; memory bandwidth; 带宽; compute vs bandwidth; "
-        "params vs FLOPs"
+        "complexity; FLOPs; MACs; GMACs; params; parameter count; parameters; 参数量; 计算量; params vs FLOPs"
     ),
     "object-detection": (
         "detection; detector; object detector; 检测; 目标检测; 检测器; two-stage detector; "
@@ -154,6 +163,40 @@ _ALIASES: dict[str, str] = {
     "s-lora": "SLoRA; serving LoRA; multi-LoRA serving; LoRA serving; unified paging",
     "ia3": "(IA)³; IA^3; T-Few; infused adapter",
     "dora": "weight-decomposed low-rank adaptation; weight decomposition; 权重分解低秩适配",
+    "llm-basics": (
+        "LLM; LLMs; large language model; large language models; 大模型; 大语言模型; tokenization; "
+        "tokenisation; "
+        "tokenizer; BPE; byte-pair encoding; 分词; decoding strategies; sampling; top-p; top-k; "
+        "nucleus sampling; 核采样; temperature sampling; greedy decoding; beam search; 束搜索; 解码策略"
+    ),
+    "kv-cache": (
+        "KV cache; key-value cache; KV缓存; PagedAttention; paged attention; 分页注意力; vLLM; GQA; "
+        "grouped-query attention; 分组查询注意力; MQA; multi-query attention; prefix caching"
+    ),
+    "flash-attention": (
+        "FlashAttention; FlashAttention-2; flash attention; IO-aware attention; online softmax; 闪电注意力"
+    ),
+    "continuous-batching": (
+        "continuous batching; in-flight batching; iteration-level scheduling; Orca; chunked prefill; "
+        "批处理; 动态批处理; batching; throughput vs latency; TTFT; TPOT; 首字延迟; 吞吐量"
+    ),
+    "inference-quantization": (
+        "inference quantization; inference quantisation; 推理量化; GPTQ; AWQ; SmoothQuant; FP8; INT8; "
+        "INT4; W4A16; W8A8; weight-only quantization; 4-bit inference; 量化推理"
+    ),
+    "speculative-decoding": (
+        "speculative decoding; speculative sampling; 投机采样; draft model; 草稿模型; Medusa; EAGLE; "
+        "acceptance rate; lookahead decoding"
+    ),
+    "parallelism": (
+        "tensor parallelism; 张量并行; pipeline parallelism; 流水线并行; model parallelism; 模型并行; "
+        "Megatron-LM; GPipe; pipeline bubble; TP; PP; 推理部署; deployment; serving; 分布式推理"
+    ),
+    "roofline": (
+        "roofline; roofline model; 屋顶线; arithmetic intensity; 算术强度; ridge point; memory bandwidth; "
+        "带宽; 算力; compute vs bandwidth; compute-bound; memory-bound; 带宽受限; 计算受限; "
+        "why is decoding memory-bound; prefill vs decode"
+    ),
     "transformer": (
         "transformers; attention; self-attention; multi-head attention; 自注意力; 注意力机制; "
         "多头注意力; attention is all you need"
@@ -283,6 +326,7 @@ def list_topics(
 
     Groups: protocols & agents (MCP, function calling, A2A, 智能体), information theory (交叉熵, KL散度,
     losses), backbones (LeNet … ViT), complexity (参数量 vs FLOPs), fine-tuning (PEFT: LoRA, QLoRA, …),
+    LLM inference (大模型推理: KV缓存, FlashAttention, 连续批处理, 量化, 投机解码, 并行, 屋顶线),
     architectures (Transformer, BERT, GPT, CLIP, BLIP, diffusion, GAN, LSTM), training (optimizers,
     过拟合/欠拟合, 梯度消失/梯度爆炸), detection (目标检测: anchors, IoU, NMS, mAP) and OOD (分布外检测). Read
     one with explain(topic).
@@ -320,10 +364,11 @@ def explain(
     """Explain an ML or agent-protocol topic from the project's notes (知识笔记), as markdown.
 
     Covers MCP / function calling / A2A, agents (智能体), cross-entropy vs KL (交叉熵 vs KL散度),
-    losses, each backbone, model complexity, each PEFT method (LoRA 低秩适配, QLoRA, DoRA …),
-    Transformer/BERT/GPT/CLIP/BLIP/diffusion/GAN/LSTM, optimizers (优化器), over-/under-fitting
-    (过拟合/欠拟合), vanishing/exploding gradients (梯度消失/梯度爆炸), object detection (目标检测) and OOD
-    detection (分布外检测).
+    losses, each backbone, model complexity, each PEFT method (LoRA 低秩适配, QLoRA, DoRA …), LLM
+    inference (KV cache, FlashAttention, continuous batching, GPTQ/AWQ, speculative decoding, parallelism,
+    roofline 屋顶线), Transformer/BERT/GPT/CLIP/BLIP/diffusion/GAN/LSTM, optimizers (优化器),
+    over-/under-fitting (过拟合/欠拟合), vanishing/exploding gradients (梯度消失/梯度爆炸), object detection
+    (目标检测) and OOD detection (分布外检测).
     Returns the note (or one section), its title, summary, section headings and related topics.
     An unknown topic is an error listing the closest matches.
     """

@@ -62,6 +62,14 @@ REQUIRED_TOPICS = [
     "vanishing-exploding-gradients",
     "ood",
     "object-detection",
+    "llm-basics",
+    "kv-cache",
+    "flash-attention",
+    "continuous-batching",
+    "inference-quantization",
+    "speculative-decoding",
+    "parallelism",
+    "roofline",
 ]
 GROUPS = [
     "protocols & agents",
@@ -69,6 +77,7 @@ GROUPS = [
     "backbones",
     "complexity",
     "fine-tuning",
+    "LLM inference",
     "architectures",
     "training",
     "detection",
@@ -127,7 +136,8 @@ def test_every_link_points_to_an_existing_note(slug):
 def test_key_terms_carry_their_chinese_term():
     # The terms the issue names must appear in Chinese somewhere in the notes.
     corpus = "".join(_note_text(slug) for slug in knowledge.topic_slugs())
-    terms = ("交叉熵", "KL散度", "过拟合", "欠拟合", "梯度消失", "梯度爆炸", "智能体", "分布外检测")
+    terms = ("交叉熵", "KL散度", "过拟合", "欠拟合", "梯度消失", "梯度爆炸", "智能体", "分布外检测", "大模型")
+    terms += ("KV缓存", "投机解码", "张量并行", "流水线并行", "推理量化", "屋顶线", "算力", "带宽")
     for term in (*terms, "低秩适配"):
         assert term in corpus, term
 
@@ -137,7 +147,7 @@ def test_key_terms_carry_their_chinese_term():
 
 def test_list_topics_returns_every_topic_with_title_summary_and_group():
     result = knowledge.list_topics()
-    assert result.count == len(result.topics) == len(knowledge.topic_slugs()) == 41
+    assert result.count == len(result.topics) == len(knowledge.topic_slugs()) == 49
     assert result.groups == GROUPS == list(get_args(knowledge.NoteGroup))  # the schema's enum, same order
     assert {t.group for t in result.topics} == set(GROUPS)
     lora = next(t for t in result.topics if t.slug == "lora")
@@ -210,6 +220,21 @@ def test_every_topic_is_explainable_by_slug_and_by_title(slug):
         ("Q-Former", "blip"),
         ("参数高效微调", "peft"),
         ("FLOPs", "model-complexity"),
+        ("KV缓存", "kv-cache"),
+        ("PagedAttention", "kv-cache"),
+        ("grouped-query attention", "kv-cache"),
+        ("屋顶线", "roofline"),
+        ("arithmetic intensity", "roofline"),
+        ("算力", "roofline"),
+        ("投机解码", "speculative-decoding"),
+        ("张量并行", "parallelism"),
+        ("流水线并行", "parallelism"),
+        ("GPTQ", "inference-quantization"),
+        ("SmoothQuant", "inference-quantization"),
+        ("连续批处理", "continuous-batching"),
+        ("top-p", "llm-basics"),
+        ("大模型", "llm-basics"),
+        ("FlashAttention-2", "flash-attention"),
     ],
 )
 def test_aliases_and_chinese_terms_resolve(query, slug):
@@ -246,7 +271,7 @@ def test_unknown_topic_suggests_notes_that_mention_it():
 
 
 def test_unknown_topic_with_nothing_close_points_to_list_topics():
-    with pytest.raises(ToolInputError, match=r"no close match; call list_topics for all 41 topics"):
+    with pytest.raises(ToolInputError, match=r"no close match; call list_topics for all 49 topics"):
         knowledge.explain("banana split")
 
 
@@ -289,7 +314,7 @@ def test_results_are_plain_json():
     assert payload["group"] == "fine-tuning"
     lora = {"slug": "lora", "title": "LoRA: low-rank adaptation (低秩适配)", "uri": "notes://lora"}
     assert lora in payload["related"]
-    assert json.loads(knowledge.list_topics().model_dump_json())["count"] == 41
+    assert json.loads(knowledge.list_topics().model_dump_json())["count"] == 49
 
 
 # ------------------------------------------------------------------------------ schema through the catalogue
