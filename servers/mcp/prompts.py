@@ -34,16 +34,18 @@ PROMPT_TOOLS: Mapping[str, str] = {
     "choose-backbone": "compare_models",
     "plan-finetune": "finetune_memory",
     "pick-optimizer": "recommend_optimizer",
+    "plan-deployment": "llm_throughput",
 }
 
 
 def add_prompts(server: MCPServer) -> None:
-    """Register the four guided prompts on ``server``."""
+    """Register the guided prompts on ``server``."""
     for name, fn, title in (
         ("diagnose-training", diagnose_training, "Diagnose a training run"),
         ("choose-backbone", choose_backbone, "Choose a backbone under constraints"),
         ("plan-finetune", plan_finetune, "Plan a fine-tune for a model and a GPU"),
         ("pick-optimizer", pick_optimizer, "Pick an optimizer"),
+        ("plan-deployment", plan_deployment, "Plan serving an LLM under a latency target"),
     ):
         server.add_prompt(Prompt.from_function(fn, name=name, title=title, description=inspect.getdoc(fn)))
 
@@ -279,7 +281,113 @@ def pick_optimizer(
     return [UserMessage(text), *_notes("optimizers")]
 
 
+def plan_deployment(
+    model: Annotated[
+        str,
+        Field(description="The model: a preset (llama-3.1-8b, qwen2.5-72b, …) or a size, e.g. '7' or '70B'."),
+    ],
+    gpu: Annotated[
+        str, Field(description="The GPU: t4, l4, a10g, rtx-4090, l40s, a100-80gb, h100-sxm, h200, mi300x, …")
+    ],
+    num_gpus: Annotated[
+        str | None, Field(description="GPUs for one replica, split by tensor parallelism (default 1).")
+    ] = None,
+    target_tpot_ms: Annotated[
+        str | None, Field(description="Latency target: most milliseconds per output token, e.g. '50'.")
+    ] = None,
+    context_len: Annotated[
+        str | None, Field(description="Tokens per request, prompt plus output, e.g. '8192'.")
+    ] = None,
+) -> list[Message]:
+    """Plan serving an LLM (推理部署) on a GPU budget under a latency target: memory, roofline, throughput.
+
+    Returns a guided request: check the model's memory in 16-bit and 4-bit on the GPUs with
+    llm_inference_memory, see why decoding is memory-bound with roofline, size the batch for the latency
+    target with llm_throughput, then recommend a configuration (weights, KV cache, GPUs, batch) step by step.
+    """
+    from tools.inference.gpus import resolve_gpu
+
+    shared: dict[str, Any] = _model_argument(model)
+    shared["gpu"] = gpu.strip().lower()
+    if num_gpus:
+        shared["num_gpus"] = _integer("num_gpus", num_gpus)
+    try:
+        if resolve_gpu(shared["gpu"])[0].tflops.get("bf16") is None:
+            shared["dtype"] = "fp16"  # no bf16 tensor cores (Turing): serve in fp16
+    except ToolInputError:
+        pass  # an unknown GPU: the tools' own check below names the field
+    context = _integer("context_len", context_len) if context_len else None
+    sized = {**shared, **({"context_len": context} if context else {})}
+    memory_calls = [{**sized, "quantization": q} for q in ("none", "awq")]
+    throughput: dict[str, Any] = dict(shared)
+    if context:
+        output = min(512, max(1, context // 4))
+        throughput.update(prompt_len=max(1, context - output), output_len=output)
+    if target_tpot_ms:
+        throughput["target_tpot_ms"] = _number("target_tpot_ms", target_tpot_ms, positive=True)
+    calls = [("llm_inference_memory", call) for call in memory_calls]
+    calls += [("roofline", {**sized, "plot": True}), ("llm_throughput", throughput)]
+    for tool, arguments in calls:
+        _check_run(tool, arguments)
+    target = (
+        f" at no more than {throughput['target_tpot_ms']:g} ms per output token" if target_tpot_ms else ""
+    )
+    count = shared.get("num_gpus", 1)
+    gpus = f"{count} × {shared['gpu']}" if count > 1 else f"one {shared['gpu']}"
+    what = shared.get("model") or f"a {shared['params_billion']:g}B model"
+    text = "\n".join(
+        [
+            f"I want to serve {what} on {gpus}{target}"
+            f"{f', with up to {context:,} tokens per request' if context else ''}.",
+            "",
+            "1. Memory (显存): call `llm_inference_memory` twice, unquantised and with AWQ 4-bit weights:",
+            *(_json_block(call) for call in memory_calls),
+            "2. Say which fits, with how much headroom, and the largest batch and context each allows (the "
+            "KV cache, not the weights, usually sets the batch).",
+            "3. Why decoding is memory-bound: call `roofline` with these arguments and read prefill and "
+            "decode against the GPU's ridge point; show the plot:",
+            _json_block({**sized, "plot": True}),
+            "4. Speed: call `llm_throughput` with these arguments — time to first token, time per output "
+            "token, tokens/s, the what-if rows (bigger batch, 4-bit weights, fp8 KV cache, more GPUs)"
+            + (" and the largest batch that meets the target:" if target_tpot_ms else ":"),
+            _json_block(throughput),
+            "5. Recommend a configuration step by step: weight format, KV-cache dtype, tensor-parallel size, "
+            "maximum batch (vLLM max_num_seqs) and context; say these are roofline upper bounds to confirm "
+            "with a benchmark on the real GPUs. If nothing fits or meets the target, say what to change "
+            "(more or larger GPUs, 4-bit weights, a shorter context, speculative decoding).",
+        ]
+    )
+    return [UserMessage(text), *_notes("roofline", "kv-cache", "inference-quantization")]
+
+
 # ----------------------------------------------------------------------------------------------- helpers
+
+
+def _model_argument(text: str) -> dict[str, Any]:
+    """A preset name → {"model": name}; "7", "7B", "70 b" → {"params_billion": 7.0}."""
+    from tools.finetuning.presets import PRESETS
+
+    name = text.strip().lower()
+    if name in PRESETS:
+        return {"model": name}
+    size = re.fullmatch(r"(\d+(?:\.\d+)?)\s*b?", name)
+    if size is None or float(size.group(1)) <= 0:
+        raise _invalid(
+            "model", f"{text!r} is neither a preset (e.g. llama-3.1-8b) nor a size in billions (e.g. 7B)"
+        )
+    return {"params_billion": float(size.group(1))}
+
+
+def _check_run(tool: str, arguments: Mapping[str, Any]) -> None:
+    """Reject the prompt's arguments exactly as the tool would, running it (the inference tools are
+    analytic and answer in well under a millisecond) so a context beyond the model's maximum is caught too."""
+    from tools.catalog import call_tool
+
+    _check(tool, arguments)
+    try:
+        call_tool(tool, {**arguments, "plot": False} if tool == "roofline" else arguments)
+    except ToolInputError as exc:
+        raise _invalid(exc.field, exc.reason) from None
 
 
 def _check(tool: str, arguments: Mapping[str, Any]) -> None:

@@ -378,7 +378,7 @@ def _instructions(specs: Sequence[ToolSpec]) -> str:
         *(f"- {theme}: {', '.join(names)}" for theme, names in themes.items()),
         "Resources: notes://{topic} (markdown notes; list them with resources/list) and arch://{name} "
         "(a zoo architecture's layer table).",
-        "Prompts: diagnose-training, choose-backbone, plan-finetune, pick-optimizer.",
+        "Prompts: diagnose-training, choose-backbone, plan-finetune, pick-optimizer, plan-deployment.",
         "Errors name the argument to fix; tools that draw also return the plot as an image.",
     ]
     return "\n".join(lines)

@@ -428,12 +428,12 @@ PROMPT_ARGUMENTS = {
     "choose-backbone": {"max_params_millions": "5", "device": "phone", "input_size": "224x224"},
     "plan-finetune": {"params_billion": "7", "gpu_memory_gb": "24", "seq_len": "1024"},
     "pick-optimizer": {"task": "nlp", "model_family": "transformer"},
-}
-PROMPT_TOOLS = {
-    "diagnose-training": "diagnose_training",
-    "choose-backbone": "compare_models",
-    "plan-finetune": "finetune_memory",
-    "pick-optimizer": "recommend_optimizer",
+    "plan-deployment": {
+        "model": "llama-3.1-8b",
+        "gpu": "l40s",
+        "target_tpot_ms": "40",
+        "context_len": "8192",
+    },
 }
 
 
@@ -442,7 +442,16 @@ def _json_blocks(text: str) -> list[dict]:
     return [json.loads(block) for block in re.findall(r"```json\n(.*?)\n```", text, flags=re.DOTALL)]
 
 
-async def test_the_four_prompts_are_listed_with_their_arguments(connect):
+def _calls(text: str) -> list[tuple[str, dict]]:
+    """Each ```json block with the tool the prompt names (in backticks) last before it."""
+    calls = []
+    for match in re.finditer(r"```json\n(.*?)\n```", text, flags=re.DOTALL):
+        tools = re.findall(r"`([a-z_]+)`", text[: match.start()])
+        calls.append((tools[-1], json.loads(match.group(1))))
+    return calls
+
+
+async def test_the_prompts_are_listed_with_their_arguments(connect):
     async with connect() as client:
         prompts = {prompt.name: prompt for prompt in (await client.list_prompts()).prompts}
         assert sorted(prompts) == sorted(PROMPT_ARGUMENTS)
@@ -462,10 +471,10 @@ async def test_a_prompt_renders_tool_calls_the_tool_accepts(connect, name):
         rendered = await client.get_prompt(name, PROMPT_ARGUMENTS[name])
         first = rendered.messages[0]
         assert first.role == "user"
-        calls = _json_blocks(first.content.text)
+        calls = _calls(first.content.text)
         assert calls, "the prompt names no concrete tool call"
-        for arguments in calls:
-            validate_arguments(PROMPT_TOOLS[name], arguments)  # raises if the prompt suggests a rejected call
+        for tool, arguments in calls:
+            validate_arguments(tool, arguments)  # raises if the prompt suggests a rejected call
         notes = [m.content for m in rendered.messages[1:]]
         assert notes and all(
             block.type == "resource" and block.resource.uri.startswith("notes://") for block in notes
@@ -500,6 +509,10 @@ async def test_choose_backbone_compares_the_curated_zoo(connect):
         ("diagnose-training", {"train_loss": "1, 0.5, 0.4", "val_loss": "1"}, "val_loss"),
         ("plan-finetune", {"params_billion": "-7", "gpu_memory_gb": "24"}, "params_billion"),
         ("pick-optimizer", {"task": "knitting"}, "task"),
+        ("plan-deployment", {"model": "gpt-5", "gpu": "h100"}, "model"),
+        ("plan-deployment", {"model": "llama-2-7b", "gpu": "h100", "context_len": "32768"}, "context_len"),
+        ("plan-deployment", {"model": "llama-2-7b", "gpu": "h100", "num_gpus": "3"}, "num_gpus"),
+        ("plan-deployment", {"model": "7B", "gpu": "tpu-v9"}, "gpu.name"),
     ],
 )
 async def test_a_bad_prompt_argument_is_invalid_params_naming_it(connect, name, arguments, field):
@@ -508,6 +521,27 @@ async def test_a_bad_prompt_argument_is_invalid_params_naming_it(connect, name, 
             await client.get_prompt(name, arguments)
         assert caught.value.code == INVALID_PARAMS
         assert caught.value.message.startswith(f"{field}:")
+
+
+async def test_plan_deployment_walks_memory_roofline_and_throughput(connect):
+    async with connect() as client:
+        rendered = await client.get_prompt("plan-deployment", PROMPT_ARGUMENTS["plan-deployment"])
+        text = rendered.messages[0].content.text
+        calls = _calls(text)
+        assert [tool for tool, _ in calls] == ["llm_inference_memory"] * 2 + ["roofline", "llm_throughput"]
+        assert [arguments.get("quantization") for _, arguments in calls[:2]] == ["none", "awq"]
+        throughput = calls[-1][1]
+        assert (
+            throughput["target_tpot_ms"] == 40 and throughput["prompt_len"] + throughput["output_len"] == 8192
+        )
+        for tool, arguments in calls:  # every suggested call runs
+            assert call_tool(tool, {**arguments, "plot": False} if tool == "roofline" else arguments)
+        assert "serve llama-3.1-8b on one l40s at no more than 40 ms per output token" in text
+        notes = {m.content.resource.uri for m in rendered.messages[1:]}
+        assert notes == {"notes://roofline", "notes://kv-cache", "notes://inference-quantization"}
+        bare = await client.get_prompt("plan-deployment", {"model": "7B", "gpu": "t4"})
+        (first, *_) = _calls(bare.messages[0].content.text)
+        assert first[1]["params_billion"] == 7 and first[1]["dtype"] == "fp16"  # the T4 has no bf16
 
 
 async def test_enum_prompt_arguments_complete_from_the_tool_schema(connect):
