@@ -47,7 +47,7 @@ class Theme(StrEnum):
     INFORMATION_THEORY = "information theory"
     MODEL_COMPLEXITY = "model complexity"
     FINE_TUNING = "fine-tuning"
-    INFERENCE = "LLM inference & deployment"
+    INFERENCE = "inference and deployment"
     OPTIMIZERS = "optimizers"
     TRAINING_DIAGNOSTICS = "training diagnostics"
     OBJECT_DETECTION = "object detection"

@@ -38,6 +38,10 @@ THEME_EXAMPLES: dict[str, tuple[str, ...]] = {
         "GPU memory to fine-tune llama-7b with qlora on a 24 GB GPU",
         "Trainable parameters of lora on llama-7b",
     ),
+    "inference and deployment": (
+        "How many tokens per second can an H100 give llama-2-7b at batch size 8?",
+        "Can a 70B model with 4-bit weights run on 2 GPUs of 48 GB each with 32k context?",
+    ),
     "optimizers": (
         "Recommend an optimizer for llm_finetuning of a transformer",
         "Compare optimizers on rosenbrock",

@@ -26,6 +26,7 @@ __all__ = [
     "NumGpus",
     "ParamsBillion",
     "QuantizationArg",
+    "RequiredGpu",
     "WeightBits",
     "optional_gpu",
     "required_gpu",
@@ -85,14 +86,14 @@ KvCacheDtype = Annotated[
         description="KV cache (KV缓存) element type: auto = the activation dtype, or fp8 / int8 to halve it."
     ),
 ]
-Gpu = Annotated[
-    GpuChoice | None,
-    Field(
-        description="The GPU (显卡): t4, l4, a10g, rtx-4090, rtx-a6000, l40s, a100-40gb, a100-80gb, "
-        "h100-sxm, h100-pcie, h200, mi300x (a100 = a100-80gb, h100 = h100-sxm), or its numbers: memory_gb, "
-        "bandwidth_gb_s, bf16_tflops (dense), …"
-    ),
-]
+_GPU_DESCRIPTION = (
+    "The GPU (显卡): t4, l4, a10g, rtx-4090, rtx-a6000, l40s, a100-40gb, a100-80gb, h100-sxm, h100-pcie, "
+    "h200, mi300x (a100 = a100-80gb, h100 = h100-sxm), or its numbers: memory_gb, bandwidth_gb_s, "
+    "bf16_tflops (dense), …"
+)
+#: A GPU the tool cannot do without (its roofline); ``Gpu`` is the optional one.
+RequiredGpu = Annotated[GpuChoice, Field(description=_GPU_DESCRIPTION)]
+Gpu = Annotated[GpuChoice | None, Field(description=_GPU_DESCRIPTION)]
 NumGpus = Annotated[
     int,
     Field(
@@ -163,7 +164,8 @@ def optional_gpu(gpu: str | CustomGpu | None) -> tuple[GpuSpec | None, str | Non
 
 
 def required_gpu(gpu: str | CustomGpu | None) -> tuple[GpuSpec, str | None]:
-    """The GPU (and a note when an alias was read); a missing one is a ToolInputError naming ``gpu``."""
+    """The GPU (and a note when an alias was read); a missing one is a ToolInputError naming ``gpu`` (the
+    schema requires it; Python callers may still pass None)."""
     if gpu is None:
         raise ToolInputError("gpu", "name a GPU (e.g. a100-80gb, h100-sxm, l40s) or give its numbers")
     return resolve_gpu(gpu)

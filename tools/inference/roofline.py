@@ -14,13 +14,13 @@ from tools.inference.gpus import GpuSpec
 from tools.inference.inputs import (
     ContextLen,
     Dtype,
-    Gpu,
     GroupSize,
     KvCacheDtype,
     Model,
     NumGpus,
     ParamsBillion,
     QuantizationArg,
+    RequiredGpu,
     WeightBits,
     required_gpu,
     resolve_context,
@@ -118,9 +118,9 @@ def _why(phase: RooflinePhase, ridge: float) -> str:
 
 
 def roofline(
+    gpu: RequiredGpu,
     model: Model = None,
     params_billion: ParamsBillion = None,
-    gpu: Gpu = None,
     phase: Annotated[
         Literal["prefill", "decode", "both"],
         Field(

@@ -16,13 +16,13 @@ from tools.inference.costs import Deployment, WeightFormat, step_cost, step_time
 from tools.inference.gpus import GpuSpec
 from tools.inference.inputs import (
     Dtype,
-    Gpu,
     GroupSize,
     KvCacheDtype,
     Model,
     NumGpus,
     ParamsBillion,
     QuantizationArg,
+    RequiredGpu,
     WeightBits,
     required_gpu,
     resolve_context,
@@ -237,9 +237,9 @@ def _speculation(
 
 
 def llm_throughput(
+    gpu: RequiredGpu,
     model: Model = None,
     params_billion: ParamsBillion = None,
-    gpu: Gpu = None,
     num_gpus: NumGpus = 1,
     dtype: Dtype = "bf16",
     quantization: QuantizationArg = None,

@@ -11,7 +11,14 @@ import pytest
 from servers.a2a import demo as a2a_demo
 from servers.a2a.demo import DemoError, list_scenarios, load_scenario
 
-SCENARIOS = ["backbone-for-phone", "diagnose-training", "plan-finetune", "cancel-midway", "specialist-down"]
+SCENARIOS = [
+    "backbone-for-phone",
+    "diagnose-training",
+    "plan-finetune",
+    "cancel-midway",
+    "deploy-7b",
+    "specialist-down",
+]
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +113,32 @@ def test_plan_finetune_fans_one_sentence_out_into_parallel_tool_calls(demo_runs)
         fits += [method] if memory.fits else []
     assert fits == ["lora", "qlora"]  # 7B in bf16 + AdamW needs > 100 GiB; LoRA ~16 GiB; QLoRA ~9 GiB
     assert f"**Fits (gpu_memory_gb = 24): {', '.join(fits)}**; not: full." in answer
+
+
+def test_deploy_7b_plans_serving_under_a_latency_target(demo_runs):
+    from tools.inference.memory import llm_inference_memory
+    from tools.inference.throughput import llm_throughput
+
+    transcript, trace = transcript_and_trace(played(demo_runs, "deploy-7b"))
+    flat = " ".join(transcript.split())  # the transcript wraps long lines
+    speed, _, rest = flat.partition("[2] user → coordinator")
+    memory, _, notes = rest.partition("[3] user → coordinator")
+    assert "coordinator ▸ asking protoplay-ml-specialist (Inference and deployment)" in speed
+    assert 'running llm_throughput(gpu="l4", model="llama-2-7b", target_tpot_ms=50.0)' in speed
+    # The expected numbers: the tool itself, called directly. LLaMA-2-7B in bf16 reads 13.5 GB per token;
+    # at the L4's 300 GB/s that is ≈ 46 ms, so the 50 ms target holds up to a batch of 4.
+    expected = llm_throughput(gpu="l4", model="llama-2-7b", target_tpot_ms=50)
+    assert expected.max_batch_for_target == 4
+    assert expected.summary in speed
+    assert "| AWQ 4-bit weights |" in speed and "[1] coordinator → user [completed]" in speed
+    assert (
+        'running llm_inference_memory(model="llama-2-7b", batch_size=4, context_len=768, gpu="l4")' in memory
+    )
+    fit = llm_inference_memory(model="llama-2-7b", batch_size=4, context_len=768, gpu="l4")
+    assert fit.fits and fit.summary in memory
+    assert 'running explain(topic="roofline model")' in notes and "Full note: `notes://roofline`" in notes
+    assert "[3] coordinator → user [completed]" in notes
+    assert "mcp → protoplay  tools/call" in trace
 
 
 def test_cancel_midway_cancels_both_tasks(demo_runs):
