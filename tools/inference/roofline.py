@@ -262,4 +262,4 @@ def _draw(fig: Any, result: RooflineResult) -> None:
     ax.set_ylabel(f"attainable TFLOP/s ({result.compute_dtype})")
     ax.set_title(result.summary.split(":")[0])
     ax.legend(fontsize=8)
-    ax.grid(True, which="both", alpha=0.3)
+    ax.grid(True, alpha=0.3)
