@@ -319,9 +319,10 @@ def notional_spec(
     Width and depth follow the LLaMA family's proportions: head width 128, depth = width / 128, a gated MLP of
     ≈ 8h/3 so a block holds 12·h² parameters, untied embeddings of ``vocab_size`` rows. Solves
     12·h³/128 + 2·V·h = params for h, rounds h to a multiple of 128 and sets L = (params − 2·V·h) / (12·h²).
-    ``num_kv_heads`` gives it grouped-query attention (the width then rounds to a multiple of 128 ×
-    num_kv_heads, so the heads split evenly into KV groups and over as many GPUs); the MLP widens to (10h − 2·kv_width)/3 so a block still holds ≈ 12·h² (LLaMA-2-70B: 3.5·h). The default
-    keeps multi-head attention.
+    ``num_kv_heads`` gives it grouped-query attention: the width then rounds to a multiple of
+    128 × num_kv_heads (so the heads split evenly into KV groups, and over as many GPUs) and the MLP widens to
+    (10h − 2·kv_width)/3, keeping a block at ≈ 12·h² (LLaMA-2-70B: 3.5·h). The default keeps multi-head
+    attention.
     """
     lo, hi = 1.0, 1e6
     for _ in range(200):  # bisection: the left-hand side grows monotonically with h

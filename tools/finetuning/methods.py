@@ -139,7 +139,7 @@ class MethodCount:
     """Parameters the method adds but keeps frozen (AdaLoRA's rank counters)."""
     figures: list[Figure] = field(default_factory=list)
     ranks: list[RankRow] = field(default_factory=list)
-    targets: list[LinearKind] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
     serving_only: bool = False
     """True for S-LoRA: adapters are served, nothing is trained."""
 
