@@ -174,7 +174,7 @@ def test_a_decode_step_s_flops_equal_flop_counter_mode(name):
     model = build(name, attn_implementation="eager")
     first = model(torch.randint(1, 99, (2, 9)), use_cache=True)
     with FlopCounterMode(display=False) as counter:
-        model(torch.randint(1, 99, (2, 1)), past_key_values=first.cache, use_cache=True)
+        model(torch.randint(1, 99, (2, 1)), cache=first.cache, use_cache=True)
     cost = step_cost(_deployment(FAMILIES[name].spec), batch=2, new_tokens=1, context=9)
     assert cost.flops == counter.get_total_flops()
 
