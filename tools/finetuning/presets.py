@@ -181,7 +181,28 @@ def _bart(name: str, d: int, layers: int, heads: int) -> TransformerSpec:
     )
 
 
-_QWEN_BIAS: list[LinearKind] = ["q", "k", "v"]  # Qwen2: bias on the query/key/value projections only
+def _gemma2(name: str, shape: tuple[int, int, int, int, int, int], head_dim: int) -> TransformerSpec:
+    # Gemma-2: four norms per block, and every other layer (the even ones) attends a 4096-token window.
+    return _decoder(
+        name,
+        "gemma2",
+        shape,
+        context=8192,
+        tied=True,
+        head_dim=head_dim,
+        norms_per_block=4,
+        window=4096,
+        window_layers=shape[1] // 2,
+    )
+
+
+def _qwen(
+    name: str, shape: tuple[int, int, int, int, int, int], *, context: int, tied: bool
+) -> TransformerSpec:
+    # Qwen2 / Qwen2.5: bias on the query, key and value projections only.
+    return _decoder(name, "qwen2", shape, context=context, tied=tied, bias=["q", "k", "v"])
+
+
 _LLAMA3 = (4096, 32, 32, 8, 14336, 128256)
 _LLAMA3_70B = (8192, 80, 64, 8, 28672, 128256)
 
@@ -259,48 +280,37 @@ PRESETS: dict[str, Preset] = {
         7_241_732_096,
     ),
     "qwen2.5-0.5b": Preset(
-        _decoder(
-            "qwen2.5-0.5b", "qwen2", (896, 24, 14, 2, 4864, 151936), context=32768, tied=True, bias=_QWEN_BIAS
-        ),
+        _qwen("qwen2.5-0.5b", (896, 24, 14, 2, 4864, 151936), context=32768, tied=True),
         "Qwen/Qwen2.5-0.5B config.json (q/k/v bias, tied embeddings); model card: 0.49B",
         494_032_768,
     ),
     "qwen2.5-1.5b": Preset(
-        _decoder(
-            "qwen2.5-1.5b",
-            "qwen2",
-            (1536, 28, 12, 2, 8960, 151936),
-            context=32768,
-            tied=True,
-            bias=_QWEN_BIAS,
-        ),
+        _qwen("qwen2.5-1.5b", (1536, 28, 12, 2, 8960, 151936), context=32768, tied=True),
         "Qwen/Qwen2.5-1.5B config.json (q/k/v bias, tied embeddings); model card: 1.54B",
         1_543_714_304,
     ),
     "qwen2.5-3b": Preset(
-        _decoder(
-            "qwen2.5-3b", "qwen2", (2048, 36, 16, 2, 11008, 151936), context=32768, tied=True, bias=_QWEN_BIAS
-        ),
+        _qwen("qwen2.5-3b", (2048, 36, 16, 2, 11008, 151936), context=32768, tied=True),
         "Qwen/Qwen2.5-3B config.json (q/k/v bias, tied embeddings); model card: 3.09B",
         3_085_938_688,
     ),
     "qwen2.5-7b": Preset(
-        _decoder("qwen2.5-7b", "qwen2", (3584, 28, 28, 4, 18944, 152064), context=131072, bias=_QWEN_BIAS),
+        _qwen("qwen2.5-7b", (3584, 28, 28, 4, 18944, 152064), context=131072, tied=False),
         "Qwen/Qwen2.5-7B config.json (q/k/v bias, GQA 4 KV heads); model card: 7.61B",
         7_615_616_512,
     ),
     "qwen2.5-14b": Preset(
-        _decoder("qwen2.5-14b", "qwen2", (5120, 48, 40, 8, 13824, 152064), context=131072, bias=_QWEN_BIAS),
+        _qwen("qwen2.5-14b", (5120, 48, 40, 8, 13824, 152064), context=131072, tied=False),
         "Qwen/Qwen2.5-14B config.json (q/k/v bias, GQA 8 KV heads); model card: 14.7B",
         14_770_033_664,
     ),
     "qwen2.5-32b": Preset(
-        _decoder("qwen2.5-32b", "qwen2", (5120, 64, 40, 8, 27648, 152064), context=131072, bias=_QWEN_BIAS),
+        _qwen("qwen2.5-32b", (5120, 64, 40, 8, 27648, 152064), context=131072, tied=False),
         "Qwen/Qwen2.5-32B config.json (q/k/v bias, GQA 8 KV heads); model card: 32.5B",
         32_763_876_352,
     ),
     "qwen2.5-72b": Preset(
-        _decoder("qwen2.5-72b", "qwen2", (8192, 80, 64, 8, 29568, 152064), context=131072, bias=_QWEN_BIAS),
+        _qwen("qwen2.5-72b", (8192, 80, 64, 8, 29568, 152064), context=131072, tied=False),
         "Qwen/Qwen2.5-72B config.json (q/k/v bias, GQA 8 KV heads); model card: 72.7B",
         72_706_203_648,
     ),
@@ -317,47 +327,17 @@ PRESETS: dict[str, Preset] = {
         8_537_680_896,
     ),
     "gemma-2-2b": Preset(
-        _decoder(
-            "gemma-2-2b",
-            "gemma2",
-            (2304, 26, 8, 4, 9216, 256000),
-            context=8192,
-            tied=True,
-            head_dim=256,
-            norms_per_block=4,
-            window=4096,
-            window_layers=13,
-        ),
+        _gemma2("gemma-2-2b", (2304, 26, 8, 4, 9216, 256000), head_dim=256),
         "google/gemma-2-2b config.json (4 norms per block; every other layer attends a 4096-token window)",
         2_614_341_888,
     ),
     "gemma-2-9b": Preset(
-        _decoder(
-            "gemma-2-9b",
-            "gemma2",
-            (3584, 42, 16, 8, 14336, 256000),
-            context=8192,
-            tied=True,
-            head_dim=256,
-            norms_per_block=4,
-            window=4096,
-            window_layers=21,
-        ),
+        _gemma2("gemma-2-9b", (3584, 42, 16, 8, 14336, 256000), head_dim=256),
         "google/gemma-2-9b config.json (4 norms per block; every other layer attends a 4096-token window)",
         9_241_705_984,
     ),
     "gemma-2-27b": Preset(
-        _decoder(
-            "gemma-2-27b",
-            "gemma2",
-            (4608, 46, 32, 16, 36864, 256000),
-            context=8192,
-            tied=True,
-            head_dim=128,
-            norms_per_block=4,
-            window=4096,
-            window_layers=23,
-        ),
+        _gemma2("gemma-2-27b", (4608, 46, 32, 16, 36864, 256000), head_dim=128),
         "google/gemma-2-27b config.json (4 norms per block; every other layer attends a 4096-token window)",
         27_227_128_320,
     ),
