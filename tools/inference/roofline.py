@@ -56,6 +56,8 @@ class RooflinePhase(ResultModel):
     context: int = Field(description="Tokens already in each sequence's KV cache before the step.")
     gflops: float = Field(description="FLOPs of the step, 10^9.")
     gbytes: float = Field(description="Bytes moved to and from memory, 10^9.")
+    gflops_per_token: float = Field(description="gflops / (batch_size × new_tokens).")
+    mbytes_per_token: float = Field(description="Bytes moved per token processed, 10^6.")
     intensity: float = Field(description="Arithmetic intensity (算术强度): FLOPs per byte.")
     bound: Literal["compute", "memory"] = Field(description="Which roof limits it (计算受限 / 带宽受限).")
     attainable_tflops: float = Field(description="min(peak, bandwidth × intensity) per GPU, TFLOP/s.")
@@ -92,6 +94,8 @@ def _phase(
         phase=name,
         gflops=flops / 1e9,
         gbytes=moved / 1e9,
+        gflops_per_token=flops / 1e9 / tokens,
+        mbytes_per_token=moved / 1e6 / tokens,
         intensity=intensity,
         bound="compute" if bound == "compute" else "memory",
         attainable_tflops=min(gpu_peak, bw * intensity) / 1e12,

@@ -133,6 +133,13 @@ def test_prefill_is_compute_bound_and_decode_memory_bound():
     assert decode.bound == "memory" and decode.intensity < 2
     assert decode.attainable_tflops == pytest.approx(2039e9 * decode.intensity / 1e12)
     assert "below the ridge" in decode.why and "above the ridge" in prefill.why
+    # Per token, by hand: decoding moves every weight (2 B × 6.74e9 ≈ 13,477 MB) and the 2,048 cached tokens'
+    # keys and values (× 512 KiB ≈ 1,074 MB); it does 2 FLOPs per block weight (2 × 6.476e9), the LM head
+    # (2 × 32,000 × 4,096) and attention over 2,049 keys (4 × 4,096 × 2,049 × 32 layers) = 14.29 GFLOPs.
+    assert decode.mbytes_per_token == pytest.approx((2 * 6_738_415_616 + 2048 * 524_288) / 1e6, rel=0.001)
+    flops = 2 * 6_476_005_376 + 2 * 32_000 * 4096 + 4 * 4096 * 2049 * 32
+    assert decode.gflops_per_token == pytest.approx(flops / 1e9)
+    assert prefill.mbytes_per_token < decode.mbytes_per_token / 100
 
 
 def test_batching_lifts_decode_intensity_towards_the_ridge():
