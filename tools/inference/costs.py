@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from tools.finetuning.architecture import (
@@ -172,7 +173,11 @@ def kv_cache_bytes(spec: TransformerSpec, tokens: int, element_bytes: float) -> 
 
 @dataclass(frozen=True)
 class Deployment:
-    """A model, its formats and the number of GPUs it is split across (tensor parallelism)."""
+    """A model, its formats and the number of GPUs it is split across (tensor parallelism).
+
+    Frozen: what is derived from the spec alone (weight bytes, the linear layers' sums) is computed once per
+    deployment; a variant is a new one (``dataclasses.replace``).
+    """
 
     spec: TransformerSpec
     label: str
@@ -194,6 +199,21 @@ class Deployment:
     @property
     def act_bytes(self) -> int:
         return DTYPE_BYTES[self.weights.dtype]
+
+    @cached_property
+    def stored_weights(self) -> WeightBytes:
+        """The weights in their format."""
+        return weight_bytes(self.spec, self.weights)
+
+    @cached_property
+    def linear_sums(self) -> tuple[int, int]:
+        """Over the block's linear layers: Σ d_in·d_out (weights, 2 FLOPs each per token) and Σ (d_in + d_out)
+        (activation elements in and out per token)."""
+        linears = _block_linears(self.spec)
+        return (
+            sum(x.d_in * x.d_out * x.count for x in linears),
+            sum((x.d_in + x.d_out) * x.count for x in linears),
+        )
 
 
 @dataclass(frozen=True)
@@ -239,11 +259,11 @@ def step_cost(dep: Deployment, *, batch: int, new_tokens: int, context: int, log
     serving: only the last position is sampled)."""
     spec, a = dep.spec, dep.act_bytes
     tokens = batch * new_tokens
-    linears = _block_linears(spec)
-    linear_flops = 2.0 * tokens * sum(x.d_in * x.d_out * x.count for x in linears)
+    weights, activation_elements = dep.linear_sums
+    linear_flops = 2.0 * tokens * weights
     attention_flops = 4.0 * batch * spec.q_width * _attended(spec, new_tokens, context)
     head_flops = 2.0 * batch * logits * spec.vocab_size * spec.hidden_size
-    activations = tokens * a * sum((x.d_in + x.d_out) * x.count for x in linears)
+    activations = tokens * a * activation_elements
     kv = dep.kv_element_bytes
     return StepCost(
         batch=batch,
@@ -252,7 +272,7 @@ def step_cost(dep: Deployment, *, batch: int, new_tokens: int, context: int, log
         linear_flops=linear_flops,
         attention_flops=attention_flops,
         head_flops=head_flops,
-        weight_bytes=weight_bytes(spec, dep.weights).total,
+        weight_bytes=dep.stored_weights.total,
         kv_read_bytes=batch * kv_cache_bytes(spec, context, kv),
         kv_write_bytes=batch
         * (kv_cache_bytes(spec, context + new_tokens, kv) - kv_cache_bytes(spec, context, kv)),

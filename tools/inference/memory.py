@@ -10,7 +10,7 @@ from pydantic import Field
 
 from tools._common import FiniteFloat, ResultModel
 from tools.finetuning.architecture import TransformerSpec
-from tools.inference.costs import Deployment, WeightBytes, kv_bytes_per_token, kv_cache_bytes, weight_bytes
+from tools.inference.costs import Deployment, WeightBytes, kv_bytes_per_token, kv_cache_bytes
 from tools.inference.inputs import (
     ContextLen,
     Dtype,
@@ -130,7 +130,7 @@ def serving_memory(
         f"{spec.vocab_size:,} × 4 B"
     )
     return ServingMemory(
-        weights=weight_bytes(spec, dep.weights),
+        weights=dep.stored_weights,
         kv_total=kv_total,
         kv_per_gpu=kv_total * dep.kv_replication / tp,
         activations=activations,
