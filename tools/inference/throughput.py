@@ -12,7 +12,7 @@ from pydantic import Field
 from tools._common import FiniteFloat, ResultModel
 from tools.errors import ToolInputError
 from tools.finetuning.presets import PresetName
-from tools.inference.costs import Deployment, WeightFormat, step_cost, step_time
+from tools.inference.costs import Deployment, StepTime, WeightFormat, step_cost, step_time
 from tools.inference.gpus import GpuSpec
 from tools.inference.inputs import (
     Dtype,
@@ -116,10 +116,14 @@ class _Timing:
     decode_parts: tuple[float, float, float]
 
 
+def _decode(dep: Deployment, gpu: GpuSpec, batch: int, prompt: int, output: int) -> StepTime:
+    """One decode step at the mean context of a request (prompt + output/2)."""
+    return step_time(dep, step_cost(dep, batch=batch, new_tokens=1, context=prompt + output // 2), gpu)
+
+
 def _timing(dep: Deployment, gpu: GpuSpec, batch: int, prompt: int, output: int) -> _Timing:
     prefill = step_time(dep, step_cost(dep, batch=batch, new_tokens=prompt, context=0), gpu)
-    mean_context = prompt + output // 2
-    decode = step_time(dep, step_cost(dep, batch=batch, new_tokens=1, context=mean_context), gpu)
+    decode = _decode(dep, gpu, batch, prompt, output)
     parts = (decode.compute_s, decode.memory_s, decode.comm_s)
     return _Timing(prefill.seconds, decode.seconds, prefill.bound, decode.bound, parts)
 
@@ -140,10 +144,8 @@ def _largest_batch(dep: Deployment, gpu: GpuSpec, prompt: int, output: int, targ
     batch, so a bisection finds it)."""
 
     def ok(batch: int) -> bool:
-        return (
-            _fits(dep, gpu, batch, prompt + output)[1]
-            and _timing(dep, gpu, batch, prompt, output).tpot <= target_s
-        )
+        fits = _fits(dep, gpu, batch, prompt + output)[1]
+        return fits and _decode(dep, gpu, batch, prompt, output).seconds <= target_s
 
     if not ok(1):
         return 0
@@ -193,16 +195,19 @@ def _speculation(
 ) -> Speculation:
     target = step_time(dep, step_cost(dep, batch=batch, new_tokens=1, context=context), gpu).seconds
     if draft_model is not None:
-        draft_dep = resolve_deployment(
-            model=draft_model,
-            params_billion=None,
-            dtype=dep.weights.dtype,
-            quantization=None,
-            weight_bits=None,
-            group_size=128,
-            kv_cache_dtype="auto",
-            num_gpus=1,
-        )
+        try:
+            draft_dep = resolve_deployment(
+                model=draft_model,
+                params_billion=None,
+                dtype=dep.weights.dtype,
+                quantization=None,
+                weight_bits=None,
+                group_size=128,
+                kv_cache_dtype="auto",
+                num_gpus=1,
+            )
+        except ToolInputError as exc:  # the draft's problem, named as the draft's field
+            raise ToolInputError("draft_model", exc.reason) from None
         draft_step = step_time(
             draft_dep, step_cost(draft_dep, batch=batch, new_tokens=1, context=context), gpu
         )

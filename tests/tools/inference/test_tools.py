@@ -278,6 +278,11 @@ def test_a_draft_model_is_timed_on_the_same_gpu():
         ("llm_throughput", {"model": "llama-2-7b", "gpu": "l4", "draft_tokens": 4}, "acceptance_rate"),
         ("llm_throughput", {"model": "llama-2-7b", "gpu": "l4", "acceptance_rate": 0.7}, "draft_model"),
         ("llm_throughput", {"model": "llama-2-7b", "gpu": "l4", "acceptance_rate": 1.5}, "acceptance_rate"),
+        (
+            "llm_throughput",
+            {"model": "llama-2-7b", "gpu": "l4", "acceptance_rate": 0.7, "draft_model": "bert-base"},
+            "draft_model",
+        ),
     ],
 )
 def test_bad_input_is_one_line_naming_the_field(tool, args, field):
