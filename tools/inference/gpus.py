@@ -35,11 +35,10 @@ GpuName = Literal[
     "a100",
     "h100",
     "a6000",
-    "4090",
 ]
 
 #: Short names people use, and the preset each one means.
-_ALIASES: dict[str, str] = {"a100": "a100-80gb", "h100": "h100-sxm", "a6000": "rtx-a6000", "4090": "rtx-4090"}
+_ALIASES: dict[str, str] = {"a100": "a100-80gb", "h100": "h100-sxm", "a6000": "rtx-a6000"}
 
 
 @dataclass(frozen=True)

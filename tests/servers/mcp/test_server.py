@@ -512,7 +512,7 @@ async def test_choose_backbone_compares_the_curated_zoo(connect):
         ("plan-deployment", {"model": "gpt-5", "gpu": "h100"}, "model"),
         ("plan-deployment", {"model": "llama-2-7b", "gpu": "h100", "context_len": "32768"}, "context_len"),
         ("plan-deployment", {"model": "llama-2-7b", "gpu": "h100", "num_gpus": "3"}, "num_gpus"),
-        ("plan-deployment", {"model": "7B", "gpu": "tpu-v9"}, "gpu.name"),
+        ("plan-deployment", {"model": "7B", "gpu": "tpu-v9"}, "gpu"),
     ],
 )
 async def test_a_bad_prompt_argument_is_invalid_params_naming_it(connect, name, arguments, field):

@@ -241,7 +241,7 @@ def test_a_draft_model_is_timed_on_the_same_gpu():
 @pytest.mark.parametrize(
     ("tool", "args", "field"),
     [
-        ("llm_inference_memory", {"model": "llama-2-7b", "gpu": "tpu-v9"}, "gpu.name"),
+        ("llm_inference_memory", {"model": "llama-2-7b", "gpu": "tpu-v9"}, "gpu"),
         (
             "llm_inference_memory",
             {
@@ -253,7 +253,7 @@ def test_a_draft_model_is_timed_on_the_same_gpu():
                     "vocab_size": 9,
                 }
             },
-            "model.spec.num_heads",
+            "model.num_heads",
         ),
         ("llm_inference_memory", {"model": "llama-2-7b", "context_len": 32768}, "context_len"),
         ("llm_inference_memory", {"model": "llama-2-7b", "num_gpus": 3}, "num_gpus"),
