@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from a2a.types import AgentSkill
 
     from agents.models.base import Model
+    from servers.a2a.push import RetryPolicy
 
 __all__ = ["COORDINATOR_NAME", "CoordinatorExecutor", "open_coordinator", "run_coordinator"]
 
@@ -209,10 +210,13 @@ async def open_coordinator(
     max_steps: int = 8,
     trace_enabled: bool = True,
     peer_transport: httpx.AsyncBaseTransport | None = None,
+    allow_private_webhooks: bool = False,
+    push_retry: RetryPolicy | None = None,
 ) -> AsyncIterator[A2AApp]:
     """The coordinator's app with its model, peers, memory, trace and task store open; all closed on exit.
 
     Peers that cannot be reached at start-up are logged and tried again on later turns.
+    ``allow_private_webhooks`` and ``push_retry``: see :func:`servers.a2a.app.build_app`.
     """
     from agents.config import resolve_model_config
     from agents.memory.long_term import LongTermMemory
@@ -259,7 +263,14 @@ async def open_coordinator(
             token_required=bool(token),
         )
         executor = CoordinatorExecutor(agent, toolbox, SessionStore(store), trace=trace)
-        app = build_app(card=card, executor=executor, store=tasks, token=token)
+        app = build_app(
+            card=card,
+            executor=executor,
+            store=tasks,
+            token=token,
+            allow_private_webhooks=allow_private_webhooks,
+            push_retry=push_retry,
+        )
         stack.push_async_callback(app.aclose)
         yield app
 

@@ -35,6 +35,7 @@ from servers.a2a.store import open_task_store
 
 if TYPE_CHECKING:
     from agents.models.openai import Model
+    from servers.a2a.push import RetryPolicy
 
 __all__ = ["SPECIALIST_NAME", "SPECIALIST_PROMPT", "SpecialistExecutor", "open_specialist", "run_specialist"]
 
@@ -142,12 +143,15 @@ async def open_specialist(
     streaming: bool = True,
     max_steps: int = 8,
     trace_enabled: bool = True,
+    allow_private_webhooks: bool = False,
+    push_retry: RetryPolicy | None = None,
 ) -> AsyncIterator[A2AApp]:
     """The specialist's app, with its model, MCP connection, trace and task store open; all closed on exit.
 
     ``mcp``: ``None`` serves the catalogue in-process (``servers.mcp.server.build_server()``), a URL connects
     to a streamable-HTTP MCP server (bearer token ``mcp_token``, else ``$PROTOPLAY_MCP_TOKEN``), a server
-    object is used as is. ``url`` is what the card advertises.
+    object is used as is. ``url`` is what the card advertises. ``allow_private_webhooks`` and ``push_retry``:
+    see :func:`servers.a2a.app.build_app`.
     """
     from agents.config import resolve_mcp_token, resolve_model_config
     from agents.mcp.client import connect_mcp
@@ -178,7 +182,14 @@ async def open_specialist(
             token_required=bool(token),
             streaming=streaming,
         )
-        app = build_app(card=card, executor=SpecialistExecutor(agent, trace=trace), store=store, token=token)
+        app = build_app(
+            card=card,
+            executor=SpecialistExecutor(agent, trace=trace),
+            store=store,
+            token=token,
+            allow_private_webhooks=allow_private_webhooks,
+            push_retry=push_retry,
+        )
         stack.push_async_callback(app.aclose)
         yield app
 

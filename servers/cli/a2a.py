@@ -25,7 +25,7 @@ from servers.cli.options import (
 )
 from servers.serving import check_bind, configure_logging, fail
 
-__all__ = ["register"]
+__all__ = ["check_http_url", "register"]
 
 TOKEN_ENV = Env.A2A_TOKEN.value
 PEER_TOKEN_ENV = Env.A2A_PEER_TOKEN.value
@@ -56,6 +56,14 @@ UrlOpt = Annotated[
     ),
 ]
 LogLevelOpt = Annotated[str, typer.Option(help="Server log level (logs go to stderr).")]
+PrivateWebhooksOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-private-webhooks",
+        help="Deliver push notifications to loopback and private addresses too (webhooks on this machine or "
+        "LAN); by default only public http(s) addresses are called.",
+    ),
+]
 
 
 def register(app: typer.Typer, serve_app: typer.Typer) -> None:
@@ -84,6 +92,7 @@ def serve_specialist(
     api_key: ApiKeyOpt = None,
     api: ApiOpt = None,
     max_steps: MaxStepsOpt = DEFAULTS.max_steps,
+    allow_private_webhooks: PrivateWebhooksOpt = False,
     log_level: LogLevelOpt = "warning",
 ) -> None:
     """Serve the ML specialist over A2A: the function-calling agent with the MCP tools (card at
@@ -96,6 +105,7 @@ def serve_specialist(
         "mcp": mcp,
         "mcp_token": mcp_token,
         "max_steps": max_steps,
+        "allow_private_webhooks": allow_private_webhooks,
     }
     _serve(
         "ML specialist",
@@ -140,11 +150,12 @@ def serve_coordinator(
     api_key: ApiKeyOpt = None,
     api: ApiOpt = None,
     max_steps: MaxStepsOpt = DEFAULTS.max_steps,
+    allow_private_webhooks: PrivateWebhooksOpt = False,
     log_level: LogLevelOpt = "warning",
 ) -> None:
     """Serve the coordinator over A2A: an agent with memory that delegates to its peers' skills."""
     for value in peer:
-        _check_peer_url(value)
+        check_http_url(value, what="--peer")
     configure_logging(log_level)
     _check_bind(host, allow_remote, token)
     from servers.a2a.coordinator import run_coordinator
@@ -162,6 +173,7 @@ def serve_coordinator(
         peer_token=peer_token,
         peer_timeout_s=peer_timeout,
         max_steps=max_steps,
+        allow_private_webhooks=allow_private_webhooks,
         **_model_options(model, base_url, api_key, api),
     )
 
@@ -223,12 +235,18 @@ def _serve(
         api=options.get("api"),
     )
     store = task_store or f"SQLite in ${Env.HOME}/tasks.db"
+    webhooks = (
+        "to any http(s) webhook, private addresses included"
+        if options.get("allow_private_webhooks")
+        else "to public http(s) webhooks (--allow-private-webhooks for local ones)"
+    )
 
     def ready(url: str) -> None:
         typer.echo(
-            f"protoplay {label} (A2A 1.0) on {url} — card at {url.rstrip('/')}/.well-known/agent-card.json"
-            f"{'; bearer token required' if token else ''}\n  model: {config.describe()}\n  tasks: {store}\n"
-            "  Ctrl+C stops it",
+            f"protoplay {label} (A2A 1.0 and 0.3) on {url} — card at "
+            f"{url.rstrip('/')}/.well-known/agent-card.json{'; bearer token required' if token else ''}\n"
+            f"  model: {config.describe()}\n  tasks: {store}\n"
+            f"  push notifications: {webhooks}\n  Ctrl+C stops it",
             err=True,
         )
 
@@ -244,7 +262,9 @@ def _serve(
         pass
 
 
-def _check_peer_url(value: str) -> None:
+def check_http_url(value: str, *, what: str) -> None:
+    """Exit with one ``error:`` line (code 2) unless ``value`` is an http(s) URL with a host; ``what`` names
+    the flag or argument that gave it."""
     from urllib.parse import urlsplit
 
     try:
@@ -255,7 +275,7 @@ def _check_peer_url(value: str) -> None:
         ok = False
     if not ok:
         raise fail(
-            f"--peer: {value!r} is not an http(s) URL; give the peer's base URL, e.g. http://127.0.0.1:9101/"
+            f"{what}: {value!r} is not an http(s) URL; give the agent's base URL, e.g. http://127.0.0.1:9101/"
         )
 
 
