@@ -297,18 +297,35 @@ class PeerClient:
         return task
 
     async def list_tasks(
-        self, *, session: str = "default", context_id: str | None = None, page_token: str | None = None
+        self,
+        *,
+        session: str = "default",
+        context_id: str | None = None,
+        status: str | None = None,
+        page_size: int = 100,
+        page_token: str | None = None,
     ) -> ListTasksResponse:
-        """``ListTasks``: one page (up to 100) of the peer's tasks, newest first, without artifacts."""
+        """``ListTasks``: one page (up to ``page_size``, at most 100) of the peer's tasks, newest first,
+        without artifacts; ``status`` filters by state, spelled as :func:`state_name` spells it
+        (``completed``, ``input-required``...; another name raises ``ValueError``)."""
         from a2a.client.errors import A2AClientError
-        from a2a.types import ListTasksRequest
+        from a2a.types import ListTasksRequest, TaskState
+        from a2a.utils.errors import A2AError
 
         client = await self._ready(session)
-        request = ListTasksRequest(context_id=context_id or "", page_size=100, page_token=page_token or "")
+        request = ListTasksRequest(
+            context_id=context_id or "", page_size=page_size, page_token=page_token or ""
+        )
+        if status:
+            request.status = TaskState.Value(f"TASK_STATE_{status.upper().replace('-', '_')}")
         try:
             return await client.list_tasks(request)
         except A2AClientError as exc:
             raise self._unreachable(exc) from exc
+        except NotImplementedError as exc:  # the SDK's 0.3 transport: that protocol has no ListTasks
+            raise PeerError(f"{self.name} speaks A2A 0.3, which has no way to list tasks.") from exc
+        except A2AError as exc:
+            raise PeerError(f"{self.name} could not list its tasks: {exc}") from exc
 
     async def cancel(self, task_id: str, *, session: str = "default") -> Task:
         """``CancelTask``: ask the peer to stop the task; returns the task as it then stands."""

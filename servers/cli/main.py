@@ -109,6 +109,7 @@ def _register_capabilities() -> None:
         "servers.cli.trace",
         "servers.cli.llm",
         "servers.cli.a2a",
+        "servers.cli.a2a_client",
     ):
         try:
             mod = importlib.import_module(module)
