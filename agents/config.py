@@ -44,7 +44,7 @@ class Env(StrEnum):
     A2A_TOKEN = "PROTOPLAY_A2A_TOKEN"
     """Bearer token an A2A server requires."""
     A2A_PEER_TOKEN = "PROTOPLAY_A2A_PEER_TOKEN"
-    """Bearer token the coordinator sends to its peers."""
+    """Bearer token sent to other A2A agents (the coordinator's peers, the command-line client's agent)."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ compatibility is on, and PascalCase 1.0 names (``SendMessage``...) to the 1.0 ha
 
 What the SDK (1.3) leaves to us, done here:
 
+- a 1.0 method without an ``A2A-Version`` header is refused with ``-32009`` naming versions only; here the
+  message also says which header to send, and which methods a header-less (0.3) request may call;
 - it parses params with ``ignore_unknown_fields``, which also turns an unknown enum name into 0 — so
   ``ListTasks`` with ``"status": "TASK_STATE_DONE"`` would silently list every task. Such a filter is answered
   ``-32602`` with the valid names (:class:`ProtoplayDispatcher`);
@@ -22,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from a2a.server.agent_execution import RequestContext, SimpleRequestContextBuilder
 from a2a.server.routes.jsonrpc_dispatcher import JsonRpcDispatcher
-from a2a.utils.errors import InvalidParamsError
+from a2a.utils.constants import VERSION_HEADER
+from a2a.utils.errors import A2AError, InvalidParamsError, VersionNotSupportedError
 
 if TYPE_CHECKING:
     from a2a.server.context import ServerCallContext
@@ -37,23 +40,36 @@ __all__ = ["ProtoplayDispatcher", "TaskContextBuilder", "jsonrpc_routes", "list_
 
 
 class ProtoplayDispatcher(JsonRpcDispatcher):
-    """The SDK's JSON-RPC dispatcher (0.3 compatibility on), refusing a ``ListTasks`` status filter that names
-    no task state before the SDK's lenient parsing drops it."""
+    """The SDK's JSON-RPC dispatcher (0.3 compatibility on), answering two mistakes before the SDK does: a 1.0
+    method without a version header (``-32009``, saying what to send), and a ``ListTasks`` status filter that
+    names no task state (``-32602``, where the SDK's lenient parsing would drop it)."""
 
     async def handle_requests(self, request: Request) -> Response:
         try:
             body = await request.json()  # Starlette keeps the parsed body: the SDK reads it again for free
         except (json.JSONDecodeError, UnicodeDecodeError):
             body = None  # the SDK answers a parse error itself
-        if isinstance(body, dict) and body.get("method") == "ListTasks":
-            problem = list_tasks_status_problem(body.get("params"))
-            if problem is not None:
+        if isinstance(body, dict):
+            error = self._early_error(body.get("method"), body.get("params"), request)
+            if error is not None:
                 request_id = body.get("id")
                 valid_id = isinstance(request_id, str | int) and not isinstance(request_id, bool)
-                return self._generate_error_response(
-                    request_id if valid_id else None, InvalidParamsError(message=problem)
-                )
+                return self._generate_error_response(request_id if valid_id else None, error)
         return await super().handle_requests(request)
+
+    def _early_error(self, method: Any, params: Any, request: Request) -> A2AError | None:
+        if method in self.METHOD_TO_MODEL and not request.headers.get(VERSION_HEADER):
+            # The SDK's answer names versions only; this one says what the client should send.
+            return VersionNotSupportedError(
+                message=f"{method} is an A2A 1.0 method: send the header '{VERSION_HEADER}: 1.0'. A request "
+                "without it is A2A 0.3, whose methods are message/send, message/stream, tasks/get, "
+                "tasks/cancel, tasks/resubscribe and tasks/pushNotificationConfig/*."
+            )
+        if method == "ListTasks":
+            problem = list_tasks_status_problem(params)
+            if problem is not None:
+                return InvalidParamsError(message=problem)
+        return None
 
 
 def list_tasks_status_problem(params: Any) -> str | None:

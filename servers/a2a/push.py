@@ -26,6 +26,7 @@ import functools
 import ipaddress
 import logging
 import socket
+import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -47,8 +48,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TOKEN_HEADER",
+    "PushConfigs",
     "RetryPolicy",
-    "VersionedConfigStore",
     "WebhookPolicy",
     "WebhookSender",
     "push_config_store",
@@ -146,17 +147,26 @@ class RetryPolicy:
         return min(self.backoff_s * 2 ** (attempt - 1), self.max_backoff_s)
 
 
-class VersionedConfigStore(PushNotificationConfigStore):
-    """A push config store that remembers which configs were registered through A2A 0.3 methods.
+class PushConfigs(PushNotificationConfigStore):
+    """The push config store the request handler and :class:`WebhookSender` share, around the SDK's store.
 
-    The SDK's stores keep no protocol version, so this one notes it in memory: after a restart, a 0.3 client's
-    webhook receives 1.0 notifications (configs themselves persist when the store is a database).
+    - It remembers which configs were registered through A2A 0.3 methods (the SDK's stores keep no protocol
+      version): their webhooks get 0.3 payloads. Kept in memory, so after a restart a 0.3 client's webhook
+      receives 1.0 notifications (the configs themselves persist when the store is a database).
+    - The sender asks for a task's webhooks at every update; answers are reused for ``ttl_s`` seconds, and
+      dropped at once when this process registers or deletes one for the task. A config registered on another
+      replica is therefore used from the running task's next update at most ``ttl_s`` later, and a busy task
+      costs the database one lookup per ``ttl_s`` instead of one per update.
     """
 
-    def __init__(self, inner: PushNotificationConfigStore, *, remember: int = 10_000) -> None:
+    def __init__(
+        self, inner: PushNotificationConfigStore, *, ttl_s: float = 1.0, remember: int = 10_000
+    ) -> None:
         self.inner = inner
-        self._legacy: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self.ttl_s = ttl_s
         self._remember = remember
+        self._legacy: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._recent: OrderedDict[str, tuple[float, list[TaskPushNotificationConfig]]] = OrderedDict()
 
     def is_legacy(self, config: TaskPushNotificationConfig) -> bool:
         return (config.task_id, config.id) in self._legacy
@@ -165,12 +175,10 @@ class VersionedConfigStore(PushNotificationConfigStore):
         self, task_id: str, notification_config: TaskPushNotificationConfig, context: ServerCallContext
     ) -> TaskPushNotificationConfig | None:
         stored = await self.inner.set_info(task_id, notification_config, context)
+        self._recent.pop(task_id, None)
         key = (task_id, (stored or notification_config).id or task_id)
         if "/" in str(context.state.get("method") or ""):  # 0.3 names its methods like tasks/get
-            self._legacy[key] = None
-            self._legacy.move_to_end(key)
-            while len(self._legacy) > self._remember:
-                self._legacy.popitem(last=False)
+            _remember(self._legacy, key, None, self._remember)
         else:
             self._legacy.pop(key, None)
         return stored
@@ -179,17 +187,31 @@ class VersionedConfigStore(PushNotificationConfigStore):
         return await self.inner.get_info(task_id, context)
 
     async def get_info_for_dispatch(self, task_id: str) -> list[TaskPushNotificationConfig]:
-        return await self.inner.get_info_for_dispatch(task_id)
+        now = time.monotonic()
+        recent = self._recent.get(task_id)
+        if recent is not None and now - recent[0] < self.ttl_s:
+            return recent[1]
+        configs = await self.inner.get_info_for_dispatch(task_id)
+        _remember(self._recent, task_id, (now, configs), self._remember)
+        return configs
 
     async def delete_info(
         self, task_id: str, context: ServerCallContext, config_id: str | None = None
     ) -> None:
         await self.inner.delete_info(task_id, context, config_id)
+        self._recent.pop(task_id, None)
         for key in [key for key in self._legacy if key[0] == task_id and config_id in (None, key[1])]:
             self._legacy.pop(key, None)
 
 
-def push_config_store(task_store: TaskStore) -> VersionedConfigStore:
+def _remember(table: OrderedDict[Any, Any], key: Any, value: Any, limit: int) -> None:
+    table[key] = value
+    table.move_to_end(key)
+    while len(table) > limit:
+        table.popitem(last=False)
+
+
+def push_config_store(task_store: TaskStore) -> PushConfigs:
     """Where push configs live: beside the tasks in the same database (table ``<task table>_push_configs``,
     so every replica sees them and they survive restarts), or in memory with an in-memory task store."""
     if isinstance(task_store, DatabaseTaskStore):
@@ -198,8 +220,8 @@ def push_config_store(task_store: TaskStore) -> VersionedConfigStore:
         table = f"{task_store.task_model.__tablename__}_push_configs"
         store = DatabasePushNotificationConfigStore(task_store.engine, create_table=True)
         store.config_model = _config_model(table)
-        return VersionedConfigStore(store)
-    return VersionedConfigStore(InMemoryPushNotificationConfigStore())
+        return PushConfigs(store)
+    return PushConfigs(InMemoryPushNotificationConfigStore())
 
 
 @functools.cache
@@ -233,7 +255,7 @@ class WebhookSender(PushNotificationSender):
 
     def __init__(
         self,
-        configs: VersionedConfigStore,
+        configs: PushConfigs,
         *,
         policy: WebhookPolicy,
         retry: RetryPolicy | None = None,
@@ -364,10 +386,7 @@ class WebhookSender(PushNotificationSender):
                 task.status.CopyFrom(event.status)
             elif isinstance(event, TaskArtifactUpdateEvent):
                 _merge_artifact(task, event)
-        self._tasks[task_id] = task
-        self._tasks.move_to_end(task_id)
-        while len(self._tasks) > 1024:
-            self._tasks.popitem(last=False)
+        _remember(self._tasks, task_id, task, 1024)
         return task
 
 

@@ -106,8 +106,11 @@ async def test_a_0_3_version_header_is_accepted_and_a_1_0_header_is_not(mcp_serv
     # 0.3 methods speak 0.3; 0.3 has no VersionNotSupported code, so the SDK answers it as an internal error.
     assert mixed["error"]["code"] == -32603
     assert "A2A version '1.0' is not supported" in mixed["error"]["message"]
-    assert new_without["error"]["code"] == -32009  # and 1.0 methods need the 1.0 header
-    assert "'0.3' is not supported" in new_without["error"]["message"]
+    assert new_without["error"]["code"] == -32009  # and 1.0 methods need the 1.0 header, which it names
+    assert new_without["error"]["message"].startswith(
+        "ListTasks is an A2A 1.0 method: send the header 'A2A-Version: 1.0'. "
+        "A request without it is A2A 0.3, whose methods are message/send,"
+    )
 
 
 async def test_message_stream_in_0_3_events(mcp_server):

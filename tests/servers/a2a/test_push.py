@@ -10,10 +10,11 @@ from contextlib import asynccontextmanager
 
 import pytest
 from a2a.server.context import ServerCallContext
+from a2a.server.tasks import InMemoryPushNotificationConfigStore
 from a2a.types import TaskPushNotificationConfig, TaskStatusUpdateEvent
 
 from agents.models.testing import ScriptedModel, call
-from servers.a2a.push import RetryPolicy, WebhookPolicy, WebhookSender, push_config_store
+from servers.a2a.push import PushConfigs, RetryPolicy, WebhookPolicy, WebhookSender, push_config_store
 from servers.a2a.specialist import open_specialist
 from servers.a2a.store import open_task_store
 from tests.servers.a2a.support import JsonRpc, WebhookReceiver, asgi_client, user_message
@@ -315,3 +316,47 @@ async def test_push_configs_live_beside_the_tasks_in_the_database(tmp_path):
     async with open_task_store(url, table="specialist_tasks") as store:  # as after a restart
         again = await push_config_store(store).get_info_for_dispatch("t1")
     assert [(c.id, c.url, c.token) for c in again] == [("c1", "https://8.8.8.8/hook", "x")]
+
+
+class CountingStore(InMemoryPushNotificationConfigStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lookups = 0
+
+    async def get_info_for_dispatch(self, task_id):
+        self.lookups += 1
+        return await super().get_info_for_dispatch(task_id)
+
+
+async def test_webhook_lookups_are_reused_briefly_and_dropped_when_this_server_changes_them():
+    inner = CountingStore()
+    configs = PushConfigs(inner, ttl_s=60)
+    context = ServerCallContext()
+    assert await configs.get_info_for_dispatch("t1") == []
+    assert await configs.get_info_for_dispatch("t1") == []
+    assert inner.lookups == 1  # a task's updates within ttl_s cost one lookup
+    config = TaskPushNotificationConfig(task_id="t1", id="c1", url="https://8.8.8.8/hook")
+    await configs.set_info("t1", config, context)
+    assert [c.id for c in await configs.get_info_for_dispatch("t1")] == ["c1"]  # seen at once
+    await configs.delete_info("t1", context, "c1")
+    assert await configs.get_info_for_dispatch("t1") == []
+    assert inner.lookups == 3
+    expired = PushConfigs(inner, ttl_s=0)
+    await expired.get_info_for_dispatch("t1")
+    await expired.get_info_for_dispatch("t1")
+    assert inner.lookups == 5  # with no reuse window, every update asks the store
+
+
+async def test_configs_registered_through_0_3_are_remembered_as_such():
+    configs = PushConfigs(InMemoryPushNotificationConfigStore())
+    old, new = ServerCallContext(), ServerCallContext()
+    old.state["method"] = "tasks/pushNotificationConfig/set"
+    new.state["method"] = "CreateTaskPushNotificationConfig"
+    a = TaskPushNotificationConfig(task_id="t1", id="a", url="https://8.8.8.8/a")
+    b = TaskPushNotificationConfig(task_id="t1", id="b", url="https://8.8.8.8/b")
+    await configs.set_info("t1", a, old)
+    await configs.set_info("t1", b, new)
+    legacy = {c.id: configs.is_legacy(c) for c in await configs.get_info_for_dispatch("t1")}
+    assert legacy == {"a": True, "b": False}
+    await configs.set_info("t1", a, new)  # re-registered through 1.0: 1.0 payloads from now on
+    assert not configs.is_legacy(a)
