@@ -5,6 +5,7 @@ own client talking to an agent that offers only 0.3."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import uuid
@@ -14,7 +15,7 @@ import pytest
 from a2a.types import AgentSkill
 
 from agents.a2a.client import PeerClient, PeerError
-from agents.models.testing import ScriptedModel, call
+from agents.models.testing import FunctionModel, ScriptedModel, call
 from servers.a2a.app import build_app, run_server
 from servers.a2a.card import agent_card
 from servers.a2a.jsonrpc import list_tasks_status_problem
@@ -163,6 +164,38 @@ async def test_input_required_round_trip_get_and_cancel_in_0_3(mcp_server):
     assert not_cancelable["error"]["code"] == -32002  # TaskNotCancelableError
     assert waiting["status"]["state"] == "input-required"
     assert cancelled["status"]["state"] == "canceled"
+
+
+async def test_resubscribing_in_0_3_streams_the_rest_of_a_running_task(mcp_server):
+    release = asyncio.Event()
+
+    async def slow(messages, tools):
+        await release.wait()
+        return "done at last."
+
+    async with specialist(mcp_server, FunctionModel(slow)) as rpc:
+        params = {"message": message_0_3("take your time"), "configuration": {"blocking": False}}
+        task = (await call_0_3(rpc, "message/send", params))["result"]
+
+        async def resubscribe() -> list[dict]:
+            response = await rpc.raw("tasks/resubscribe", {"id": task["id"]}, headers=NO_VERSION)
+            return [
+                json.loads(line[5:])["result"]
+                for line in response.text.splitlines()
+                if line.startswith("data:")
+            ]
+
+        following = asyncio.create_task(resubscribe())
+        await asyncio.sleep(0.2)  # the subscription is open while the turn still waits
+        release.set()
+        events = await asyncio.wait_for(following, 10)
+    assert task["status"]["state"] in ("submitted", "working")
+    assert {event["taskId"] if "taskId" in event else event["id"] for event in events} == {task["id"]}
+    last = events[-1]
+    assert (
+        last["kind"] == "status-update" and last["status"]["state"] == "completed" and last["final"] is True
+    )
+    assert texts(last["status"]["message"]["parts"]) == ["done at last."]
 
 
 async def test_a_plot_reaches_a_0_3_client_as_a_file_part(mcp_server):
