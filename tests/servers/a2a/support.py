@@ -78,6 +78,18 @@ def asgi_client(app: Any, base_url: str = "http://specialist") -> httpx.AsyncCli
     return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=base_url)
 
 
+@contextlib.asynccontextmanager
+async def specialist_rpc(mcp_server: Any, model: Any, **options: Any) -> AsyncIterator[JsonRpc]:
+    """The specialist in-process on ``model`` (``open_specialist`` options) and a plain JSON-RPC client."""
+    from servers.a2a.specialist import open_specialist
+
+    async with (
+        open_specialist(url="http://specialist/", mcp=mcp_server, model_override=model, **options) as a2a,
+        asgi_client(a2a.app) as client,
+    ):
+        yield JsonRpc(client)
+
+
 def text_of(artifact: dict[str, Any]) -> str:
     return "\n".join(part["text"] for part in artifact["parts"] if "text" in part)
 

@@ -19,21 +19,12 @@ from agents.models.testing import FunctionModel, ScriptedModel, call
 from servers.a2a.app import build_app, run_server
 from servers.a2a.card import agent_card
 from servers.a2a.jsonrpc import list_tasks_status_problem
-from servers.a2a.specialist import open_specialist
 from servers.a2a.store import open_task_store
-from tests.servers.a2a.support import JsonRpc, asgi_client, echo_executor, running
+from tests.servers.a2a.support import JsonRpc, echo_executor, running
+from tests.servers.a2a.support import specialist_rpc as specialist
 
 FAIR_COIN = {"p": [0.5, 0.5], "base": "2"}
 NO_VERSION: dict[str, str] = {}  # a 0.3 client sends no A2A-Version header
-
-
-@asynccontextmanager
-async def specialist(mcp_server, model, **options):
-    async with (
-        open_specialist(url="http://specialist/", mcp=mcp_server, model_override=model, **options) as a2a,
-        asgi_client(a2a.app) as client,
-    ):
-        yield JsonRpc(client)
 
 
 def message_0_3(text: str, **ids: str) -> dict:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import uuid
-from contextlib import asynccontextmanager
 
 import pytest
 from a2a.server.context import ServerCallContext
@@ -15,29 +14,28 @@ from a2a.types import TaskPushNotificationConfig, TaskStatusUpdateEvent
 
 from agents.models.testing import ScriptedModel, call
 from servers.a2a.push import PushConfigs, RetryPolicy, WebhookPolicy, WebhookSender, push_config_store
-from servers.a2a.specialist import open_specialist
 from servers.a2a.store import open_task_store
-from tests.servers.a2a.support import JsonRpc, WebhookReceiver, asgi_client, user_message
+from tests.servers.a2a.support import WebhookReceiver, specialist_rpc, user_message
 
 FAIR_COIN = {"p": [0.5, 0.5], "base": "2"}
 FAST = RetryPolicy(attempts=3, backoff_s=0.01, max_backoff_s=0.05, timeout_s=5)
 
 
-@asynccontextmanager
-async def specialist(mcp_server, model, *, allow_private_webhooks=True, **options):
-    async with (
-        open_specialist(
-            url="http://specialist/",
-            mcp=mcp_server,
-            model_override=model,
-            allow_private_webhooks=allow_private_webhooks,
-            push_retry=FAST,
-            trace_enabled=False,
-            **options,
-        ) as a2a,
-        asgi_client(a2a.app) as client,
-    ):
-        yield JsonRpc(client)
+def specialist(mcp_server, model, *, allow_private_webhooks=True):
+    return specialist_rpc(
+        mcp_server, model, allow_private_webhooks=allow_private_webhooks, push_retry=FAST, trace_enabled=False
+    )
+
+
+async def push_one_task(mcp_server, hook: WebhookReceiver, *, until: int) -> None:
+    """One entropy task (6 updates) with a webhook at ``hook``; returns once ``until`` requests arrived and a
+    moment passed in which a request too many would show up."""
+    async with specialist(mcp_server, entropy_model()) as rpc:
+        params = {"message": user_message("entropy"), "configuration": {}}
+        params["configuration"]["taskPushNotificationConfig"] = {"url": hook.url}
+        await rpc.call("SendMessage", params)
+        await hook.wait_for(lambda h: len(h.received) >= until)
+        await asyncio.sleep(0.2)
 
 
 def entropy_model() -> ScriptedModel:
@@ -173,45 +171,21 @@ async def test_a_failing_webhook_is_retried_with_backoff_and_later_updates_wait_
 
 
 async def test_a_webhook_that_keeps_failing_is_tried_a_bounded_number_of_times(mcp_server):
-    answers = (500,) * 100
-    async with (
-        WebhookReceiver(answers=answers).serving() as hook,
-        specialist(mcp_server, entropy_model()) as rpc,
-    ):
-        params = {"message": user_message("entropy"), "configuration": {}}
-        params["configuration"]["taskPushNotificationConfig"] = {"url": hook.url}
-        await rpc.call("SendMessage", params)
-        await hook.wait_for(lambda h: len(h.received) >= 6 * FAST.attempts)
-        await asyncio.sleep(0.2)  # room for a try too many to show up
+    async with WebhookReceiver(answers=(500,) * 100).serving() as hook:
+        await push_one_task(mcp_server, hook, until=6 * FAST.attempts)
     assert len(hook.received) == 6 * FAST.attempts  # 6 updates, each tried `attempts` times, then given up
 
 
 @pytest.mark.parametrize("status", [400, 401, 404])
 async def test_a_webhook_that_refuses_is_not_retried(mcp_server, status):
-    answers = (status,) * 100
-    async with (
-        WebhookReceiver(answers=answers).serving() as hook,
-        specialist(mcp_server, entropy_model()) as rpc,
-    ):
-        params = {"message": user_message("entropy"), "configuration": {}}
-        params["configuration"]["taskPushNotificationConfig"] = {"url": hook.url}
-        await rpc.call("SendMessage", params)
-        await hook.wait_for(lambda h: len(h.received) >= 6)
-        await asyncio.sleep(0.2)
+    async with WebhookReceiver(answers=(status,) * 100).serving() as hook:
+        await push_one_task(mcp_server, hook, until=6)
     assert len(hook.received) == 6  # one try per update
 
 
 async def test_redirects_are_not_followed(mcp_server):
-    answers = (307,) * 100
-    async with (
-        WebhookReceiver(answers=answers).serving() as hook,
-        specialist(mcp_server, entropy_model()) as rpc,
-    ):
-        params = {"message": user_message("entropy"), "configuration": {}}
-        params["configuration"]["taskPushNotificationConfig"] = {"url": hook.url}
-        await rpc.call("SendMessage", params)
-        await hook.wait_for(lambda h: len(h.received) >= 6)
-        await asyncio.sleep(0.2)
+    async with WebhookReceiver(answers=(307,) * 100).serving() as hook:
+        await push_one_task(mcp_server, hook, until=6)
     assert {r["path"] for r in hook.received} == {"/hook"}  # never /elsewhere
 
 

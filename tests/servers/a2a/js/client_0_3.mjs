@@ -8,24 +8,11 @@ import {
   JsonRpcTransportFactory,
   createAuthenticatingFetchWithRetry,
 } from "a2a-js-0.3/client";
+import { bearerFetch, steps } from "./common.mjs";
 
 const [url, webhook] = process.argv.slice(2);
-const token = process.env.A2A_TOKEN;
-const fetchImpl = token
-  ? createAuthenticatingFetchWithRetry(fetch, {
-      headers: async () => ({ Authorization: `Bearer ${token}` }),
-      shouldRetryWithHeaders: async () => undefined,
-    })
-  : fetch;
-
-const report = {};
-const step = async (name, run) => {
-  try {
-    report[name] = await run();
-  } catch (error) {
-    report[name] = { error: String(error?.message ?? error) };
-  }
-};
+const fetchImpl = bearerFetch(createAuthenticatingFetchWithRetry);
+const { report, step, print } = steps();
 const message = (text, extra = {}) => ({
   kind: "message",
   messageId: randomUUID(),
@@ -112,4 +99,4 @@ if (webhook) {
     })
   );
 }
-console.log(JSON.stringify(report));
+print();

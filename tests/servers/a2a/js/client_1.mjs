@@ -9,24 +9,11 @@ import {
   JsonRpcTransportFactory,
   createAuthenticatingFetchWithRetry,
 } from "a2a-js-1/client";
+import { bearerFetch, steps } from "./common.mjs";
 
 const [url, webhook] = process.argv.slice(2);
-const token = process.env.A2A_TOKEN;
-const fetchImpl = token
-  ? createAuthenticatingFetchWithRetry(fetch, {
-      headers: async () => ({ Authorization: `Bearer ${token}` }),
-      shouldRetryWithHeaders: async () => undefined,
-    })
-  : fetch;
-
-const report = {};
-const step = async (name, run) => {
-  try {
-    report[name] = await run();
-  } catch (error) {
-    report[name] = { error: String(error?.message ?? error) };
-  }
-};
+const fetchImpl = bearerFetch(createAuthenticatingFetchWithRetry);
+const { report, step, print } = steps();
 const message = (text) => ({
   messageId: randomUUID(),
   contextId: "",
@@ -126,4 +113,4 @@ if (webhook) {
     client.createTaskPushNotificationConfig({ ...hook("hook-3", ""), taskId, url: "http://169.254.169.254/hook" })
   );
 }
-console.log(JSON.stringify(report));
+print();
