@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from a2a.types import AgentCard, Artifact, Part, Task
 
     from agents.a2a.client import PeerClient
-    from agents.a2a.tasks import PeerUpdate
+    from agents.a2a.tasks import PeerResult, PeerUpdate
 
 __all__ = ["register"]
 
@@ -149,7 +149,7 @@ def send_command(
         if stream and not as_json:
             typer.echo("  " + one_line(f"[{update.state}] {update.text}", 160))
 
-    async def send(peer: PeerClient) -> tuple[Any, Task | None]:
+    async def send(peer: PeerClient) -> tuple[PeerResult, Task | None]:
         result = await peer.send(text, session="cli", task_id=task, context_id=context, on_update=on_update)
         stored = await peer.get_task(result.task_id, session="cli") if result.task_id else None
         return result, stored
