@@ -343,6 +343,8 @@ class WebhookSender(PushNotificationSender):
             headers["Authorization"] = f"{config.authentication.scheme} {config.authentication.credentials}"
         reason = ""
         for attempt in range(1, self.retry.attempts + 1):
+            # Checked each try, since a name may resolve elsewhere by now. httpx resolves it once more to
+            # connect, so a resolver that answers differently within that instant is not stopped here.
             refusal = await self.policy.refusal(config.url)
             if refusal is not None:
                 log.warning("push: not calling %s for task %s: %s", config.url, task_id, refusal)
