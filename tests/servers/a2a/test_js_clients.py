@@ -2,8 +2,9 @@
 loopback with a bearer token and a webhook receiver beside it.
 
 The scripts in ``js/`` do what an application on each SDK does — read the card, send, stream, get, cancel,
-list, manage push configs — and print what they saw as JSON; the assertions are here. ``.ci/run`` installs the
-packages (``npm ci`` in ``js/``); elsewhere the tests skip, with the command, when they are missing.
+list, manage push configs — and print what they saw as JSON; the assertions are here. ``make test`` installs
+the packages (``make a2a-js``: ``npm ci`` in ``js/``); without them the tests skip, naming the command, and
+fail under ``CI=true``.
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ def node() -> str:
     missing = [pkg for pkg in ("a2a-js-0.3", "a2a-js-1") if not (JS / "node_modules" / pkg).is_dir()]
     reason = "node is not installed" if exe is None else None
     if missing:
-        reason = "npm packages missing: run `npm ci --prefix tests/servers/a2a/js`"
+        reason = "the @a2a-js/sdk packages are not installed: run `make a2a-js`"
     if reason is not None:
         if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason} (.ci/run installs them)")
+            pytest.fail(f"{reason} (make test installs them)")
         pytest.skip(reason)
     assert exe is not None
     return exe
