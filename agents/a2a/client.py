@@ -66,6 +66,8 @@ class PeerUnavailable(PeerError):
 
     def __init__(self, message: str, *, task_id: str | None = None) -> None:
         super().__init__(message)
+        if _UNAUTHORIZED in message:
+            self.setting = "peer_token"  # the caller's layer names how its user sets the token
         self.task_id = task_id
         """The peer's task, when it was created before the peer stopped answering (so resending would
         duplicate it)."""
@@ -403,7 +405,7 @@ def _is_transport_error(exc: BaseException) -> bool:
     return isinstance(cause, httpx.TransportError) or "Network communication error" in str(exc)
 
 
-_UNAUTHORIZED = "401 Unauthorized (missing or wrong bearer token; see --peer-token)"
+_UNAUTHORIZED = "401 Unauthorized (missing or wrong bearer token)"
 
 
 def _reason(exc: BaseException) -> str:

@@ -269,8 +269,8 @@ def _run(
     try:
         return asyncio.run(main())
     except PeerError as exc:
-        # The peer client's 401 hint names the coordinator's flag; this command's flag is --token.
-        raise fail(str(exc).replace("--peer-token", "--token"), code=1) from None
+        hint = "; pass the agent's token with --token" if exc.setting == "peer_token" else ""
+        raise fail(f"{str(exc).rstrip('.')}{hint}." if hint else str(exc), code=1) from None
 
 
 def _print_task(task: Task, save_dir: Path | None) -> None:

@@ -149,7 +149,8 @@ def test_a_token_protected_agent(protoplay_exe, tmp_path):
         )
     assert card.returncode == 0 and "security: bearer" in card.stdout  # the card stays public
     assert refused.returncode == 1
-    assert "401 Unauthorized (missing or wrong bearer token; see --token)" in refused.stderr
+    assert "401 Unauthorized (missing or wrong bearer token)" in refused.stderr
+    assert refused.stderr.rstrip().endswith("; pass the agent's token with --token.")
     assert with_flag.returncode == 0 and with_flag.stdout.startswith("0 tasks")
     assert with_env.returncode == 0 and "[completed]" in with_env.stdout
 
