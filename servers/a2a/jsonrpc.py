@@ -2,13 +2,16 @@
 
 a2a-sdk's dispatcher routes 0.3 method names (``message/send``, ``tasks/get``...) to its 0.3 adapter when
 compatibility is on, and PascalCase 1.0 names (``SendMessage``...) to the 1.0 handler. A request without an
-``A2A-Version`` header is A2A 0.3 by the spec, so it may call the 0.3 methods; a 1.0 method needs the header
-(``-32009`` otherwise, as the SDK answers).
+``A2A-Version`` header is A2A 0.3 by the spec, so it may call the 0.3 methods.
 
 What the SDK (1.3) leaves to us, done here:
 
-- a 1.0 method without an ``A2A-Version`` header is refused with ``-32009`` naming versions only; here the
-  message also says which header to send, and which methods a header-less (0.3) request may call;
+- a 1.0 method name (``SendMessage``...) without an ``A2A-Version`` header: the SDK treats the request as 0.3
+  and refuses it (``-32009``), although no 0.3 method has that name — so such a request can only mean 1.0.
+  Clients that omit the header (the official A2A TCK among them) are served as 1.0 instead
+  (:class:`VersionedContextBuilder`); a header naming another version is still refused by the SDK;
+- a 0.3 method sent with ``A2A-Version: 1.0`` would reach the SDK's 0.3 adapter and come back as an internal
+  error; it is answered ``-32601`` naming the 1.0 method to call;
 - it parses params with ``ignore_unknown_fields``, which also turns an unknown enum name into 0 — so
   ``ListTasks`` with ``"status": "TASK_STATE_DONE"`` would silently list every task. Such a filter is answered
   ``-32602`` with the valid names (:class:`ProtoplayDispatcher`);
@@ -23,9 +26,10 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from a2a.server.agent_execution import RequestContext, SimpleRequestContextBuilder
+from a2a.server.routes.common import DefaultServerCallContextBuilder
 from a2a.server.routes.jsonrpc_dispatcher import JsonRpcDispatcher
-from a2a.utils.constants import VERSION_HEADER
-from a2a.utils.errors import A2AError, InvalidParamsError, VersionNotSupportedError
+from a2a.utils.constants import PROTOCOL_VERSION_1_0, VERSION_HEADER
+from a2a.utils.errors import A2AError, InvalidParamsError, MethodNotFoundError
 
 if TYPE_CHECKING:
     from a2a.server.context import ServerCallContext
@@ -36,13 +40,45 @@ if TYPE_CHECKING:
     from starlette.responses import Response
     from starlette.routing import Route
 
-__all__ = ["ProtoplayDispatcher", "TaskContextBuilder", "jsonrpc_routes", "list_tasks_status_problem"]
+__all__ = [
+    "ProtoplayDispatcher",
+    "TaskContextBuilder",
+    "VersionedContextBuilder",
+    "jsonrpc_routes",
+    "list_tasks_status_problem",
+]
+
+#: The 1.0 name of each 0.3 method, for the answer to a 0.3 method sent with a 1.0 header.
+_METHODS_1_0 = {
+    "message/send": "SendMessage",
+    "message/stream": "SendStreamingMessage",
+    "tasks/get": "GetTask",
+    "tasks/cancel": "CancelTask",
+    "tasks/resubscribe": "SubscribeToTask",
+    "tasks/pushNotificationConfig/set": "CreateTaskPushNotificationConfig",
+    "tasks/pushNotificationConfig/get": "GetTaskPushNotificationConfig",
+    "tasks/pushNotificationConfig/list": "ListTaskPushNotificationConfigs",
+    "tasks/pushNotificationConfig/delete": "DeleteTaskPushNotificationConfig",
+    "agent/getAuthenticatedExtendedCard": "GetExtendedAgentCard",
+}
+
+
+class VersionedContextBuilder(DefaultServerCallContextBuilder):
+    """The SDK's call context, with ``A2A-Version: 1.0`` implied for a 1.0 method sent without the header
+    (the dispatcher marks such a request in ``request.state``)."""
+
+    def build(self, request: Request) -> ServerCallContext:
+        context = super().build(request)
+        if getattr(request.state, "implied_a2a_version", None):
+            context.state.setdefault("headers", {})[VERSION_HEADER] = PROTOCOL_VERSION_1_0
+        return context
+
 
 
 class ProtoplayDispatcher(JsonRpcDispatcher):
-    """The SDK's JSON-RPC dispatcher (0.3 compatibility on), answering two mistakes before the SDK does: a 1.0
-    method without a version header (``-32009``, saying what to send), and a ``ListTasks`` status filter that
-    names no task state (``-32602``, where the SDK's lenient parsing would drop it)."""
+    """The SDK's JSON-RPC dispatcher (0.3 compatibility on): a 1.0 method without a version header is served
+    as 1.0; a 0.3 method with a 1.0 header is answered ``-32601`` naming the 1.0 method; a ``ListTasks``
+    status filter that names no task state is answered ``-32602`` (the SDK's lenient parsing drops it)."""
 
     async def handle_requests(self, request: Request) -> Response:
         try:
@@ -58,12 +94,13 @@ class ProtoplayDispatcher(JsonRpcDispatcher):
         return await super().handle_requests(request)
 
     def _early_error(self, method: Any, params: Any, request: Request) -> A2AError | None:
-        if method in self.METHOD_TO_MODEL and not request.headers.get(VERSION_HEADER):
-            # The SDK's answer names versions only; this one says what the client should send.
-            return VersionNotSupportedError(
-                message=f"{method} is an A2A 1.0 method: send the header '{VERSION_HEADER}: 1.0'. A request "
-                "without it is A2A 0.3, whose methods are message/send, message/stream, tasks/get, "
-                "tasks/cancel, tasks/resubscribe and tasks/pushNotificationConfig/*."
+        version = request.headers.get(VERSION_HEADER, "")
+        if method in self.METHOD_TO_MODEL and not version:
+            request.state.implied_a2a_version = True  # only 1.0 has this method: serve it as 1.0
+        if method in _METHODS_1_0 and version.startswith("1."):
+            return MethodNotFoundError(
+                message=f"{method} is an A2A 0.3 method; with '{VERSION_HEADER}: {version}' call "
+                f"{_METHODS_1_0[method]} (or leave the header out to speak 0.3)."
             )
         if method == "ListTasks":
             problem = list_tasks_status_problem(params)
@@ -91,7 +128,9 @@ def jsonrpc_routes(handler: RequestHandler, path: str = "/") -> list[Route]:
     """One ``POST path`` route answering A2A 1.0 and 0.3 JSON-RPC requests."""
     from starlette.routing import Route
 
-    dispatcher = ProtoplayDispatcher(request_handler=handler, enable_v0_3_compat=True)
+    dispatcher = ProtoplayDispatcher(
+        request_handler=handler, enable_v0_3_compat=True, context_builder=VersionedContextBuilder()
+    )
     return [Route(path, endpoint=dispatcher.handle_requests, methods=["POST"])]
 
 

@@ -88,21 +88,20 @@ async def test_message_send_without_a_version_header_answers_in_0_3_json(mcp_ser
     assert task["history"][0]["role"] == "user" and task["history"][0]["kind"] == "message"
 
 
-async def test_a_0_3_version_header_is_accepted_and_a_1_0_header_is_not(mcp_server):
+async def test_a_0_3_method_needs_no_header_or_the_0_3_one(mcp_server):
     model = ScriptedModel(["one", "two"])
     async with specialist(mcp_server, model) as rpc:
         stated = await call_0_3(rpc, "message/send", {"message": message_0_3("hi")}, {"A2A-Version": "0.3"})
         mixed = await call_0_3(rpc, "message/send", {"message": message_0_3("hi")}, {"A2A-Version": "1.0"})
         new_without = await call_0_3(rpc, "ListTasks", {})
     assert stated["result"]["status"]["state"] == "completed"
-    # 0.3 methods speak 0.3; 0.3 has no VersionNotSupported code, so the SDK answers it as an internal error.
-    assert mixed["error"]["code"] == -32603
-    assert "A2A version '1.0' is not supported" in mixed["error"]["message"]
-    assert new_without["error"]["code"] == -32009  # and 1.0 methods need the 1.0 header, which it names
-    assert new_without["error"]["message"].startswith(
-        "ListTasks is an A2A 1.0 method: send the header 'A2A-Version: 1.0'. "
-        "A request without it is A2A 0.3, whose methods are message/send,"
+    # A 0.3 method under a 1.0 header is a client's mistake: "method not found", naming the 1.0 method.
+    assert mixed["error"]["code"] == -32601
+    assert mixed["error"]["message"] == (
+        "message/send is an A2A 0.3 method; with 'A2A-Version: 1.0' call SendMessage (or leave the header "
+        "out to speak 0.3)."
     )
+    assert len(new_without["result"]["tasks"]) == 1  # a 1.0 method name needs no header: it means 1.0
 
 
 async def test_message_stream_in_0_3_events(mcp_server):
