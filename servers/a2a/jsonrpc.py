@@ -74,7 +74,6 @@ class VersionedContextBuilder(DefaultServerCallContextBuilder):
         return context
 
 
-
 class ProtoplayDispatcher(JsonRpcDispatcher):
     """The SDK's JSON-RPC dispatcher (0.3 compatibility on): a 1.0 method without a version header is served
     as 1.0; a 0.3 method with a 1.0 header is answered ``-32601`` naming the 1.0 method; a ``ListTasks``
