@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
+from agents import telemetry
 from agents.config import DEFAULTS, ModelConfig, resolve_mcp_token, resolve_model_config
 from agents.loop import Agent
 from agents.mcp.client import MCPTarget, MCPToolbox, connect_mcp, describe_target
@@ -27,7 +29,18 @@ from agents.toolbox import Toolbox
 from agents.trace import TraceWriter
 from agents.traced import TracedModel, TracedToolbox
 
-__all__ = ["AgentRuntime", "default_session_name", "open_agent", "open_model", "traced"]
+__all__ = [
+    "AGENT_NAME",
+    "AgentRuntime",
+    "default_session_name",
+    "open_agent",
+    "open_model",
+    "spanned",
+    "traced",
+]
+
+AGENT_NAME = "protoplay-agent"
+"""The name the terminal agent (``chat``, ``ask``) goes by in OpenTelemetry: its service and its agent."""
 
 
 @dataclass
@@ -45,6 +58,11 @@ class AgentRuntime:
     memory: LongTermMemory
     sessions: SessionStore
     trace: TraceWriter
+
+    def turn_span(self) -> AbstractContextManager[Any]:
+        """An OpenTelemetry ``invoke_agent`` span to run one turn in, the parent of its model requests and
+        tool calls (nothing while export is off)."""
+        return telemetry.agent_span(AGENT_NAME, conversation=self.session.name)
 
     async def new_session(self, name: str, *, persist: bool = True) -> Session:
         """Switch to (or start) another session."""
@@ -75,11 +93,23 @@ def open_model(stack: AsyncExitStack, config: ModelConfig, override: Model | Non
 
 
 def traced(model: Model, toolbox: Toolbox, trace: TraceWriter, *, peer: str) -> tuple[Model, Toolbox]:
-    """The model and the toolbox wrapped so every request to them is recorded in ``trace`` (unchanged when
-    the trace is off, so a disabled trace costs nothing)."""
+    """The model and the toolbox wrapped so every request to them is recorded in ``trace`` and, when
+    OpenTelemetry export is on, made a span (:func:`spanned`); unchanged when both are off, so they cost
+    nothing then."""
+    model, toolbox = spanned(model, toolbox)
     if not trace.enabled:
         return model, toolbox
     return TracedModel(model, trace), TracedToolbox(toolbox, trace, peer=peer)
+
+
+def spanned(model: Model, toolbox: Toolbox) -> tuple[Model, Toolbox]:
+    """The model and the toolbox wrapped in OpenTelemetry spans (:mod:`agents.spans`) when export is on;
+    unchanged otherwise."""
+    if not telemetry.enabled():
+        return model, toolbox
+    from agents.spans import SpanModel, SpanToolbox
+
+    return SpanModel(model), SpanToolbox(toolbox)
 
 
 @asynccontextmanager

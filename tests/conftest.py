@@ -44,11 +44,14 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test gets an empty PROTOPLAY_HOME and no real model endpoint configured."""
+    """Each test gets an empty PROTOPLAY_HOME, no real model endpoint and no OpenTelemetry collector
+    configured."""
     home = tmp_path_factory.mktemp("protoplay_home")
     monkeypatch.setenv("PROTOPLAY_HOME", str(home))
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "PROTOPLAY_MODEL"):
         monkeypatch.delenv(var, raising=False)
+    for var in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_SERVICE_NAME"):
+        monkeypatch.delenv(var, raising=False)  # nothing exports unless a test asks for it
 
 
 @pytest.fixture(autouse=True)

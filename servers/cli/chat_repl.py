@@ -56,6 +56,11 @@ def _short(value: Any) -> str:
 
 async def run_turn(runtime: AgentRuntime, text: str, console: Console, *, live: bool) -> None:
     """Run one turn, streaming the answer and showing each tool call with a compact result."""
+    with runtime.turn_span():
+        await _show_turn(runtime, text, console, live=live)
+
+
+async def _show_turn(runtime: AgentRuntime, text: str, console: Console, *, live: bool) -> None:
     from rich.live import Live
     from rich.markdown import Markdown
 
