@@ -59,3 +59,18 @@ def _no_real_endpoints() -> Iterator[None]:
     """An openai (httpx2) request that no test route answers fails loudly instead of leaving the machine."""
     with forbid_real_requests():
         yield
+
+
+@pytest.fixture
+def span_recorder() -> Iterator[tuple[object, object]]:
+    """A tracer of the test's own and the in-memory exporter its finished spans go to (the process-wide
+    provider stays unset: export is off for the rest of the suite)."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    yield provider.get_tracer("test"), exporter
+    provider.shutdown()

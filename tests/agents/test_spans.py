@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
 from agents.errors import ModelAPIError
@@ -21,21 +18,12 @@ MESSAGES = [{"role": "user", "content": "entropy of a fair coin?"}]
 TURN = TurnContext.of("s1")
 
 
-@pytest.fixture
-def recorded():
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    yield provider.get_tracer("test"), exporter
-    provider.shutdown()
-
-
 async def _events(model, context=TURN):
     return [event async for event in model.stream(MESSAGES, [], context=context)]
 
 
-async def test_a_model_request_is_one_client_span_and_the_stream_is_unchanged(recorded):
-    tracer, exporter = recorded
+async def test_a_model_request_is_one_client_span_and_the_stream_is_unchanged(span_recorder):
+    tracer, exporter = span_recorder
     answer = ModelResponse(
         text="H = 1 bit.",
         finish_reason="stop",
@@ -57,8 +45,8 @@ async def test_a_model_request_is_one_client_span_and_the_stream_is_unchanged(re
     }
 
 
-async def test_a_failed_request_marks_the_span_and_raises_the_same_error(recorded):
-    tracer, exporter = recorded
+async def test_a_failed_request_marks_the_span_and_raises_the_same_error(span_recorder):
+    tracer, exporter = span_recorder
     failing = SpanModel(ScriptedModel([ModelAPIError("The endpoint answered 503.")]), tracer=tracer)
     with pytest.raises(ModelAPIError, match="503"):
         await _events(failing)
@@ -67,8 +55,8 @@ async def test_a_failed_request_marks_the_span_and_raises_the_same_error(recorde
     assert span.attributes["error.type"] == "ModelAPIError"
 
 
-async def test_a_consumer_that_stops_early_ends_the_span_without_an_error(recorded):
-    tracer, exporter = recorded
+async def test_a_consumer_that_stops_early_ends_the_span_without_an_error(span_recorder):
+    tracer, exporter = span_recorder
     model = SpanModel(ScriptedModel(["one two three"]), tracer=tracer)
     stream = model.stream(MESSAGES, [], context=TURN)
     first = await anext(stream)
@@ -78,8 +66,8 @@ async def test_a_consumer_that_stops_early_ends_the_span_without_an_error(record
     assert span.status.status_code == StatusCode.UNSET and "error.type" not in span.attributes
 
 
-async def test_the_span_is_current_inside_the_request_but_not_between_events(recorded):
-    tracer, exporter = recorded
+async def test_the_span_is_current_inside_the_request_but_not_between_events(span_recorder):
+    tracer, exporter = span_recorder
     seen_inside = []
 
     class Watching(ScriptedModel):
@@ -95,8 +83,8 @@ async def test_the_span_is_current_inside_the_request_but_not_between_events(rec
     assert seen_inside[0].get_span_context().span_id == span.context.span_id
 
 
-async def test_the_wrapped_model_keeps_what_it_offers_besides_the_interface(recorded):
-    tracer, _ = recorded
+async def test_the_wrapped_model_keeps_what_it_offers_besides_the_interface(span_recorder):
+    tracer, _ = span_recorder
     model = ScriptedModel(["x"], name="m")
     wrapped = SpanModel(model, tracer=tracer)
     assert wrapped.name == "m" and wrapped.requests is model.requests
@@ -153,8 +141,8 @@ class _Toolbox:
         return self.outcome
 
 
-async def test_a_tool_call_is_one_execute_tool_span_around_the_call(recorded):
-    tracer, exporter = recorded
+async def test_a_tool_call_is_one_execute_tool_span_around_the_call(span_recorder):
+    tracer, exporter = span_recorder
     inner = _Toolbox(ToolOutcome(content='{"entropy": 1.0}', structured={"entropy": 1.0}))
     toolbox = SpanToolbox(inner, tracer=tracer)
     assert await toolbox.tool_specs(TURN) == await inner.tool_specs(TURN)
@@ -175,8 +163,8 @@ async def test_a_tool_call_is_one_execute_tool_span_around_the_call(recorded):
     assert inner.current.get_span_context().span_id == span.context.span_id
 
 
-async def test_an_error_outcome_marks_the_tool_span(recorded):
-    tracer, exporter = recorded
+async def test_an_error_outcome_marks_the_tool_span(span_recorder):
+    tracer, exporter = span_recorder
     toolbox = SpanToolbox(_Toolbox(error_outcome("p must sum to 1")), tracer=tracer)
     outcome = await toolbox.call("entropy", {"p": [0.5]}, TURN)
     assert outcome.is_error
@@ -186,11 +174,11 @@ async def test_an_error_outcome_marks_the_tool_span(recorded):
     assert span.attributes["error.type"] == "tool_error"
 
 
-async def test_in_an_agent_turn_model_requests_and_tool_calls_are_siblings(recorded):
+async def test_in_an_agent_turn_model_requests_and_tool_calls_are_siblings(span_recorder):
     from agents.loop import Agent
     from agents.memory.sessions import Session
 
-    tracer, exporter = recorded
+    tracer, exporter = span_recorder
     model = SpanModel(ScriptedModel([reply(call("entropy", {"p": [0.5, 0.5]})), "H = 1 bit."]), tracer=tracer)
     toolbox = SpanToolbox(_Toolbox(ToolOutcome(content="1.0")), tracer=tracer)
     with tracer.start_as_current_span("invoke_agent test") as turn:

@@ -7,10 +7,6 @@ from __future__ import annotations
 import json
 
 import httpx
-import pytest
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,15 +18,6 @@ from servers.telemetry import ServerSpans, describe_llm
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
 TRACEPARENT = f"00-{TRACE_ID}-{PARENT_ID}-01"  # the W3C trace-context spec's example
-
-
-@pytest.fixture
-def recorded():
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    yield provider.get_tracer("test"), exporter
-    provider.shutdown()
 
 
 def _app(describe, tracer) -> ServerSpans:
@@ -51,8 +38,8 @@ async def _post(app, path: str, body: dict, headers: dict | None = None) -> http
         return await client.post(path, content=json.dumps(body), headers=headers)
 
 
-async def test_a_request_continues_the_callers_trace_and_reaches_the_app_intact(recorded):
-    tracer, exporter = recorded
+async def test_a_request_continues_the_callers_trace_and_reaches_the_app_intact(span_recorder):
+    tracer, exporter = span_recorder
     body = {"model": "protoplay-offline", "messages": [{"role": "user", "content": "hi"}]}
     response = await _post(
         _app(describe_llm, tracer), "/v1/chat/completions", body, headers={"traceparent": TRACEPARENT}
@@ -79,8 +66,8 @@ async def test_a_request_continues_the_callers_trace_and_reaches_the_app_intact(
     }
 
 
-async def test_without_trace_context_a_request_starts_a_trace_and_a_5xx_is_an_error(recorded):
-    tracer, exporter = recorded
+async def test_without_trace_context_a_request_starts_a_trace_and_a_5xx_is_an_error(span_recorder):
+    tracer, exporter = span_recorder
     async with httpx.AsyncClient(transport=httpx.ASGITransport(_app(describe_llm, tracer))) as client:
         response = await client.get("http://127.0.0.1:8000/broken")
     assert response.status_code == 500

@@ -8,9 +8,6 @@ import json
 
 import httpx
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
 from agents.a2a.spans import SpanTransport, jsonrpc_attributes
@@ -23,21 +20,12 @@ SEND = {
 }
 
 
-@pytest.fixture
-def recorded():
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    yield provider.get_tracer("test"), exporter
-    provider.shutdown()
-
-
 def _client(tracer, handler) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=SpanTransport(httpx.MockTransport(handler), tracer=tracer))
 
 
-async def test_a_json_rpc_request_is_a_client_span_whose_context_the_peer_receives(recorded):
-    tracer, exporter = recorded
+async def test_a_json_rpc_request_is_a_client_span_whose_context_the_peer_receives(span_recorder):
+    tracer, exporter = span_recorder
     received = {}
 
     def peer(request: httpx.Request) -> httpx.Response:
@@ -70,8 +58,8 @@ async def test_a_json_rpc_request_is_a_client_span_whose_context_the_peer_receiv
     assert (int(trace_id, 16), int(span_id, 16)) == (span.context.trace_id, span.context.span_id)
 
 
-async def test_a_json_rpc_error_answer_marks_the_span(recorded):
-    tracer, exporter = recorded
+async def test_a_json_rpc_error_answer_marks_the_span(span_recorder):
+    tracer, exporter = span_recorder
     error = {"jsonrpc": "2.0", "id": 7, "error": {"code": -32602, "message": "invalid status filter"}}
     async with _client(tracer, lambda request: httpx.Response(200, json=error)) as client:
         await client.post("http://peer/", json={**SEND, "method": "ListTasks", "params": {}})
@@ -82,8 +70,8 @@ async def test_a_json_rpc_error_answer_marks_the_span(recorded):
     assert "gen_ai.operation.name" not in span.attributes  # listing tasks invokes no agent
 
 
-async def test_an_http_error_and_a_refused_connection_mark_the_span(recorded):
-    tracer, exporter = recorded
+async def test_an_http_error_and_a_refused_connection_mark_the_span(span_recorder):
+    tracer, exporter = span_recorder
     async with _client(tracer, lambda request: httpx.Response(401)) as client:
         await client.get("http://peer/.well-known/agent-card.json")
 
@@ -103,8 +91,8 @@ async def test_an_http_error_and_a_refused_connection_mark_the_span(recorded):
     assert send.attributes["error.type"] == "ConnectError" and send.status.status_code == StatusCode.ERROR
 
 
-async def test_a_streamed_answer_ends_the_span_when_the_stream_is_closed(recorded):
-    tracer, exporter = recorded
+async def test_a_streamed_answer_ends_the_span_when_the_stream_is_closed(span_recorder):
+    tracer, exporter = span_recorder
     event = b'data: {"jsonrpc": "2.0", "id": 7, "result": {}}\n\n'
 
     async def events():

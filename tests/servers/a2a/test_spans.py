@@ -5,26 +5,13 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from a2a.server.agent_execution import AgentExecutor
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from servers.a2a.spans import AgentSpans, describe_a2a
 
 
-@pytest.fixture
-def recorded():
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    yield provider.get_tracer("test"), exporter
-    provider.shutdown()
-
-
-async def test_an_a2a_request_is_named_by_its_method_and_each_turn_is_an_agent_span(recorded):
-    tracer, exporter = recorded
+async def test_an_a2a_request_is_named_by_its_method_and_each_turn_is_an_agent_span(span_recorder):
+    tracer, exporter = span_recorder
     body = {"jsonrpc": "2.0", "id": 1, "method": "GetTask", "params": {"id": "t1"}}
     name, attributes = describe_a2a("POST", "/", json.dumps(body).encode())
     assert (name, attributes["rpc.method"], attributes["jsonrpc.request.id"]) == ("GetTask", "GetTask", "1")
