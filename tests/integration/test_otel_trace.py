@@ -6,7 +6,8 @@
   headers; MCP: ``params._meta``);
 - ``protoplay ask`` → its stdio MCP server and ``protoplay serve llm``: the agent's model requests and tool
   calls in the GenAI conventions, the endpoint's and the MCP server's spans in the same trace;
-- ``protoplay demo``: the user, both agents and the MCP server in one process, one trace;
+- ``protoplay chat``: each turn one trace; ``protoplay demo``: the user, both agents and the MCP server in one
+  process, one trace;
 - with export off, no OpenTelemetry SDK or exporter module is ever imported.
 """
 
@@ -220,6 +221,27 @@ def test_ask_its_mcp_server_and_the_model_endpoint_join_one_trace(tmp_path, rece
     call = _one(trace, "protoplay-mcp", "tools/call entropy", "SERVER")
     assert by_id[call.parent_id].parent_id == executed.span_id
     assert call.attributes["gen_ai.operation.name"] == "execute_tool"
+
+
+def test_each_chat_turn_is_one_trace_rooted_at_the_agent(tmp_path, receiver):
+    assert EXE is not None
+    chatted = subprocess.run(
+        [EXE, "chat", "--otlp-endpoint", receiver.url],
+        input="hello\n/exit\n",
+        env=_env(tmp_path / "home"),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert chatted.returncode == 0, chatted.stderr
+    spans = receiver.wait_for(lambda spans: any(s.name.startswith("invoke_agent") for s in spans))
+    turn = _one(spans, "protoplay-agent", "invoke_agent protoplay-agent", "INTERNAL")
+    assert turn.parent_id is None and turn.attributes["gen_ai.conversation.id"].startswith("chat-")
+    request = _one(spans, "protoplay-agent", "chat protoplay-offline", "CLIENT")
+    assert request.parent_id == turn.span_id
+    # The tools are listed on the turn's first use: the spawned MCP server answers inside the same trace.
+    listed = _one(spans, "protoplay-mcp", "tools/list", "SERVER")
+    assert listed.trace_id == turn.trace_id
 
 
 def test_a_demo_is_one_trace_and_a_peer_that_is_down_is_a_failed_client_span(tmp_path, receiver):
