@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractContextManager, AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from agents import telemetry
 from agents.config import DEFAULTS, ModelConfig, resolve_mcp_token, resolve_model_config
@@ -40,7 +39,8 @@ __all__ = [
 ]
 
 AGENT_NAME = "protoplay-agent"
-"""The name the terminal agent (``chat``, ``ask``) goes by in OpenTelemetry: its service and its agent."""
+"""The name the terminal agent (``chat``, ``ask``) goes by in OpenTelemetry: its service, and the agent of its
+``invoke_agent`` spans (:func:`agents.telemetry.agent_span`, one per turn)."""
 
 
 @dataclass
@@ -58,11 +58,6 @@ class AgentRuntime:
     memory: LongTermMemory
     sessions: SessionStore
     trace: TraceWriter
-
-    def turn_span(self) -> AbstractContextManager[Any]:
-        """An OpenTelemetry ``invoke_agent`` span to run one turn in, the parent of its model requests and
-        tool calls (nothing while export is off)."""
-        return telemetry.agent_span(AGENT_NAME, conversation=self.session.name)
 
     async def new_session(self, name: str, *, persist: bool = True) -> Session:
         """Switch to (or start) another session."""

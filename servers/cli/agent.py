@@ -125,12 +125,13 @@ def chat_command(
 async def _ask(question: str, options: dict[str, Any], session: str | None, as_json: bool) -> dict[str, Any]:
     from agents.loop import RunFinished, ToolCallFinished, ToolCallStarted
     from agents.messages import TextDelta
-    from agents.runtime import default_session_name, open_agent
+    from agents.runtime import AGENT_NAME, default_session_name, open_agent
+    from agents.telemetry import agent_span
 
     name = session or default_session_name("ask")
     async with open_agent(**options, session_name=name, persist=session is not None) as runtime:
         result = None
-        with runtime.turn_span():
+        with agent_span(AGENT_NAME, conversation=runtime.session.name):  # a span only while export is on
             async for event in _surfacing_errors(runtime.agent.stream(question, session=runtime.session)):
                 if isinstance(event, TextDelta) and not as_json:
                     sys.stdout.write(event.text)

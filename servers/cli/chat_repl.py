@@ -56,7 +56,10 @@ def _short(value: Any) -> str:
 
 async def run_turn(runtime: AgentRuntime, text: str, console: Console, *, live: bool) -> None:
     """Run one turn, streaming the answer and showing each tool call with a compact result."""
-    with runtime.turn_span():
+    from agents.runtime import AGENT_NAME
+    from agents.telemetry import agent_span
+
+    with agent_span(AGENT_NAME, conversation=runtime.session.name):  # a span only while export is on
         await _show_turn(runtime, text, console, live=live)
 
 
