@@ -1,8 +1,8 @@
 """One trace across processes: what real protoplay processes export to a real OTLP/HTTP receiver on loopback
 (:mod:`tests.otlp` decodes the protobuf a collector would receive; no exporter is mocked).
 
-- coordinator → specialist → MCP server: three ``protoplay serve`` processes, one user request, one trace id;
-  each hop's SERVER span is the child of the CLIENT span that sent it (A2A: ``traceparent`` in the HTTP
+- ``protoplay a2a send`` → coordinator → specialist → MCP server: four processes, one user request, one trace
+  id; each hop's SERVER span is the child of the CLIENT span that sent it (A2A: ``traceparent`` in the HTTP
   headers; MCP: ``params._meta``);
 - ``protoplay ask`` → its stdio MCP server and ``protoplay serve llm``: the agent's model requests and tool
   calls in the GenAI conventions, the endpoint's and the MCP server's spans in the same trace;
@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -63,9 +64,7 @@ def _by_id(spans: list[ReceivedSpan]) -> dict[str, ReceivedSpan]:
     return {span.span_id: span for span in spans}
 
 
-def test_coordinator_specialist_and_mcp_server_join_one_trace(tmp_path, receiver):
-    from agents.a2a.client import PeerClient
-
+def test_a2a_send_coordinator_specialist_and_mcp_server_join_one_trace(tmp_path, receiver):
     with ExitStack() as stack:
         # The MCP server learns the collector from the standard variable, the agents from the flag.
         env = _env(tmp_path / "home")
@@ -90,12 +89,17 @@ def test_coordinator_specialist_and_mcp_server_join_one_trace(tmp_path, receiver
             )
         )
 
-        async def ask() -> str:
-            async with PeerClient(coordinator, timeout_s=120) as user:
-                result = await user.send("Explain mobilenet", context_id="otel-one-trace")
-            return f"{result.state}: {result.text}"
-
-        assert asyncio.run(ask()).startswith("completed")
+        assert EXE is not None
+        options = ("--stream", "--context", "otel-one-trace", *otlp, "--json")
+        sent = subprocess.run(
+            [EXE, "a2a", "send", coordinator, "Explain mobilenet", *options],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert sent.returncode == 0, sent.stderr
+        assert json.loads(sent.stdout)["task"]["status"]["state"] == "TASK_STATE_COMPLETED"
 
         async def legacy_call() -> None:  # a 2025-11-25 client: the last MCP revision with sessions
             from mcp import Client
@@ -105,7 +109,7 @@ def test_coordinator_specialist_and_mcp_server_join_one_trace(tmp_path, receiver
 
         asyncio.run(legacy_call())
 
-        def settled(spans: list[ReceivedSpan]) -> bool:  # the root span ends last, with the user's stream
+        def settled(spans: list[ReceivedSpan]) -> bool:  # the coordinator's span ends with the user's stream
             return any(
                 s.service == "protoplay-coordinator"
                 and s.name == "SendStreamingMessage"
@@ -115,15 +119,25 @@ def test_coordinator_specialist_and_mcp_server_join_one_trace(tmp_path, receiver
 
         spans = receiver.wait_for(settled)
 
-    # The user's message arrived at the coordinator without trace context: its SERVER span is the root.
-    root = _one(spans, "protoplay-coordinator", "SendStreamingMessage", "SERVER")
+    # `protoplay a2a send` is the root: it read the card, sent the message, read the task, in one trace.
+    root = _one(spans, "protoplay-a2a-client", "a2a send", "INTERNAL")
     assert root.parent_id is None
-    assert root.attributes["rpc.system.name"] == "jsonrpc"
-    assert root.attributes["gen_ai.operation.name"] == "invoke_agent"
-    assert root.attributes["gen_ai.conversation.id"] == "otel-one-trace"
     trace = [s for s in spans if s.trace_id == root.trace_id]
-    assert {s.service for s in trace} >= {"protoplay-coordinator", "protoplay-ml-specialist", "protoplay-mcp"}
+    services = {"protoplay-a2a-client", "protoplay-coordinator", "protoplay-ml-specialist", "protoplay-mcp"}
+    assert {s.service for s in trace} == services
     by_id = _by_id(trace)
+    client_spans = sorted(s.name for s in trace if s.service == "protoplay-a2a-client" and s.kind == "CLIENT")
+    assert client_spans == ["GET", "GetTask", "SendStreamingMessage"]
+
+    # user → coordinator: the coordinator's SERVER span is the child of the client's CLIENT span.
+    received = _one(trace, "protoplay-coordinator", "SendStreamingMessage", "SERVER")
+    asked = by_id[received.parent_id]
+    assert (asked.service, asked.kind, asked.parent_id) == ("protoplay-a2a-client", "CLIENT", root.span_id)
+    for span in (asked, received):
+        assert span.attributes["rpc.system.name"] == "jsonrpc"
+        assert span.attributes["rpc.method"] == "SendStreamingMessage"
+        assert span.attributes["gen_ai.operation.name"] == "invoke_agent"
+        assert span.attributes["gen_ai.conversation.id"] == "otel-one-trace"
 
     # coordinator → specialist: the specialist's SERVER span is the child of the coordinator's CLIENT span.
     hop = _one(trace, "protoplay-ml-specialist", "SendStreamingMessage", "SERVER")
@@ -136,7 +150,7 @@ def test_coordinator_specialist_and_mcp_server_join_one_trace(tmp_path, receiver
         tool.name.startswith("execute_tool ") and tool.attributes["gen_ai.operation.name"] == "execute_tool"
     )
     turn = by_id[tool.parent_id]
-    assert turn.name == "invoke_agent protoplay-coordinator" and turn.parent_id == root.span_id
+    assert turn.name == "invoke_agent protoplay-coordinator" and turn.parent_id == received.span_id
 
     # specialist → MCP server: the tool call's SERVER span is the child of the mcp SDK's CLIENT span, itself
     # inside the specialist's execute_tool span.

@@ -18,6 +18,7 @@ COMMANDS = [
     ["serve", "llm"],
     ["serve", "a2a", "specialist"],
     ["serve", "a2a", "coordinator"],
+    ["a2a", "send"],
 ]
 
 
