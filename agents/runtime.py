@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
+from agents import telemetry
 from agents.config import DEFAULTS, ModelConfig, resolve_mcp_token, resolve_model_config
 from agents.loop import Agent
 from agents.mcp.client import MCPTarget, MCPToolbox, connect_mcp, describe_target
@@ -27,7 +28,19 @@ from agents.toolbox import Toolbox
 from agents.trace import TraceWriter
 from agents.traced import TracedModel, TracedToolbox
 
-__all__ = ["AgentRuntime", "default_session_name", "open_agent", "open_model", "traced"]
+__all__ = [
+    "AGENT_NAME",
+    "AgentRuntime",
+    "default_session_name",
+    "open_agent",
+    "open_model",
+    "spanned",
+    "traced",
+]
+
+AGENT_NAME = "protoplay-agent"
+"""The name the terminal agent (``chat``, ``ask``) goes by in OpenTelemetry: its service, and the agent of its
+``invoke_agent`` spans (:func:`agents.telemetry.agent_span`, one per turn)."""
 
 
 @dataclass
@@ -75,11 +88,23 @@ def open_model(stack: AsyncExitStack, config: ModelConfig, override: Model | Non
 
 
 def traced(model: Model, toolbox: Toolbox, trace: TraceWriter, *, peer: str) -> tuple[Model, Toolbox]:
-    """The model and the toolbox wrapped so every request to them is recorded in ``trace`` (unchanged when
-    the trace is off, so a disabled trace costs nothing)."""
+    """The model and the toolbox wrapped so every request to them is recorded in ``trace`` and, when
+    OpenTelemetry export is on, made a span (:func:`spanned`); unchanged when both are off, so they cost
+    nothing then."""
+    model, toolbox = spanned(model, toolbox)
     if not trace.enabled:
         return model, toolbox
     return TracedModel(model, trace), TracedToolbox(toolbox, trace, peer=peer)
+
+
+def spanned(model: Model, toolbox: Toolbox) -> tuple[Model, Toolbox]:
+    """The model and the toolbox wrapped in OpenTelemetry spans (:mod:`agents.spans`) when export is on;
+    unchanged otherwise."""
+    if not telemetry.enabled():
+        return model, toolbox
+    from agents.spans import SpanModel, SpanToolbox
+
+    return SpanModel(model), SpanToolbox(toolbox)
 
 
 @asynccontextmanager

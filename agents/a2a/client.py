@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from agents import telemetry
 from agents.a2a.tasks import (
     PeerResult,
     PeerUpdate,
@@ -108,6 +109,10 @@ class PeerClient:
         headers = {"A2A-Version": PROTOCOL_VERSION, "User-Agent": user_agent}
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        if telemetry.enabled():  # each request a span, its context in the headers
+            from agents.a2a.spans import SpanTransport
+
+            transport = SpanTransport(transport or httpx.AsyncHTTPTransport())
         # No socket read timeout (a stream is quiet while a tool runs): `timeout_s` bounds the exchange.
         self._http = httpx.AsyncClient(
             headers=headers,

@@ -74,6 +74,7 @@ def build_app(
 
     from servers.a2a.jsonrpc import TaskContextBuilder, jsonrpc_routes
     from servers.a2a.push import WebhookPolicy, WebhookSender, push_config_store
+    from servers.a2a.spans import a2a_server_spans, agent_spans
 
     configs = push_config_store(store)
     policy = WebhookPolicy(allow_private=allow_private_webhooks)
@@ -81,7 +82,7 @@ def build_app(
         configs, policy=policy, retry=push_retry, transport=push_transport, user_agent=f"{card.name}-push"
     )
     handler = DefaultRequestHandler(
-        agent_executor=executor,
+        agent_executor=agent_spans(executor, agent=card.name),  # unchanged while OpenTelemetry export is off
         task_store=store,
         agent_card=card,
         push_config_store=configs,
@@ -90,7 +91,7 @@ def build_app(
         request_context_builder=TaskContextBuilder(store),
     )
     routes = create_agent_card_routes(card) + jsonrpc_routes(handler, "/")
-    middleware = [Middleware(BearerAuth, token=token)] if token else []
+    middleware = a2a_server_spans() + ([Middleware(BearerAuth, token=token)] if token else [])
     return A2AApp(Starlette(routes=routes, middleware=middleware), handler, card, push)
 
 

@@ -221,7 +221,7 @@ async def open_coordinator(
     from agents.config import resolve_model_config
     from agents.memory.long_term import LongTermMemory
     from agents.memory.store import SQLiteStore
-    from agents.runtime import open_model
+    from agents.runtime import open_model, spanned
     from agents.trace import TraceWriter
     from agents.traced import TracedModel
 
@@ -247,10 +247,10 @@ async def open_coordinator(
         toolbox = PeerToolbox(clients)
         for problem in await toolbox.start(session="coordinator-startup"):
             log.warning("peer not reachable at start-up (will retry): %s", problem)
-        chat_model = open_model(stack, config, model_override)
+        chat_model, delegations = spanned(open_model(stack, config, model_override), toolbox)
         agent = Agent(
             TracedModel(chat_model, trace) if trace.enabled else chat_model,  # PeerClient records peers
-            toolbox,
+            delegations,
             memory=LongTermMemory(store),
             system_prompt=COORDINATOR_SYSTEM_PROMPT,
             max_steps=max_steps,

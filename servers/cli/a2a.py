@@ -21,7 +21,9 @@ from servers.cli.options import (
     MaxStepsOpt,
     McpTokenOpt,
     ModelOpt,
+    OtlpEndpointOpt,
     offline_responses_model,
+    start_telemetry,
 )
 from servers.serving import check_bind, configure_logging, fail
 
@@ -29,6 +31,11 @@ __all__ = ["check_http_url", "register"]
 
 TOKEN_ENV = Env.A2A_TOKEN.value
 PEER_TOKEN_ENV = Env.A2A_PEER_TOKEN.value
+#: The ``service.name`` of each command's OpenTelemetry spans (the servers' agent names; the demo runs both
+#: agents in one process). Named here, not imported: telemetry starts before a2a-sdk is imported.
+SPECIALIST_SERVICE = "protoplay-ml-specialist"
+COORDINATOR_SERVICE = "protoplay-coordinator"
+DEMO_SERVICE = "protoplay-demo"
 
 a2a_app = typer.Typer(help="Serve an A2A agent: the ML specialist or the coordinator.", no_args_is_help=True)
 
@@ -94,9 +101,11 @@ def serve_specialist(
     max_steps: MaxStepsOpt = DEFAULTS.max_steps,
     allow_private_webhooks: PrivateWebhooksOpt = False,
     log_level: LogLevelOpt = "warning",
+    otlp_endpoint: OtlpEndpointOpt = None,
 ) -> None:
     """Serve the ML specialist over A2A: the function-calling agent with the MCP tools (card at
     /.well-known/agent-card.json, JSON-RPC at /)."""
+    start_telemetry(otlp_endpoint, service=SPECIALIST_SERVICE)
     configure_logging(log_level)
     _check_bind(host, allow_remote, token)
     from servers.a2a.specialist import run_specialist
@@ -152,10 +161,12 @@ def serve_coordinator(
     max_steps: MaxStepsOpt = DEFAULTS.max_steps,
     allow_private_webhooks: PrivateWebhooksOpt = False,
     log_level: LogLevelOpt = "warning",
+    otlp_endpoint: OtlpEndpointOpt = None,
 ) -> None:
     """Serve the coordinator over A2A: an agent with memory that delegates to its peers' skills."""
     for value in peer:
         check_http_url(value, what="--peer")
+    start_telemetry(otlp_endpoint, service=COORDINATOR_SERVICE)
     configure_logging(log_level)
     _check_bind(host, allow_remote, token)
     from servers.a2a.coordinator import run_coordinator
@@ -186,8 +197,12 @@ def demo_command(
     no_trace: Annotated[
         bool, typer.Option("--no-trace", help="Do not print the trace timeline at the end.")
     ] = False,
+    otlp_endpoint: OtlpEndpointOpt = None,
 ) -> None:
     """Play a scripted multi-agent demo: user ↔ coordinator ↔ ML specialist, over A2A on loopback."""
+    from agents.telemetry import span
+
+    start_telemetry(otlp_endpoint, service=DEMO_SERVICE)  # before a2a-sdk is imported
     from servers.a2a.demo import DemoError, list_scenarios, load_scenario, run_demo
 
     if name is None:
@@ -201,9 +216,10 @@ def demo_command(
         raise fail(str(exc)) from None
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     try:
-        ok = asyncio.run(
-            run_demo(scenario, model=model, base_url=base_url, api_key=api_key, show_trace=not no_trace)
-        )
+        with span(f"demo {scenario.name}"):  # the root of the demo's one trace (when exported)
+            ok = asyncio.run(
+                run_demo(scenario, model=model, base_url=base_url, api_key=api_key, show_trace=not no_trace)
+            )
     except OSError as exc:
         raise fail(f"could not start the demo servers: {exc}") from None
     except KeyboardInterrupt:  # pragma: no cover - interactive stop

@@ -21,7 +21,7 @@ import typer
 from agents.config import Env
 from agents.text import one_line
 from servers.cli.a2a import check_http_url
-from servers.cli.options import JsonOpt
+from servers.cli.options import JsonOpt, OtlpEndpointOpt, start_telemetry
 from servers.serving import fail
 
 if TYPE_CHECKING:
@@ -40,6 +40,8 @@ client_app = typer.Typer(
 
 T = TypeVar("T")
 TOKEN_ENV = Env.A2A_PEER_TOKEN.value
+CLIENT_SERVICE = "protoplay-a2a-client"
+"""The ``service.name`` of ``a2a send``'s OpenTelemetry spans."""
 #: The states a task can be in, as ``--status`` takes them (A2A's spelling).
 STATES = (
     "submitted",
@@ -140,8 +142,12 @@ def send_command(
     timeout: TimeoutOpt = 300.0,
     save_dir: SaveDirOpt = None,
     as_json: JsonOpt = False,
+    otlp_endpoint: OtlpEndpointOpt = None,
 ) -> None:
     """Send a message; wait until its task completes, fails or asks for input; print the outcome."""
+    from agents.telemetry import span
+
+    start_telemetry(otlp_endpoint, service=CLIENT_SERVICE)  # before a2a-sdk is imported
     updates: list[PeerUpdate] = []
 
     async def on_update(update: PeerUpdate) -> None:
@@ -154,7 +160,8 @@ def send_command(
         stored = await peer.get_task(result.task_id, session="cli") if result.task_id else None
         return result, stored
 
-    result, stored = _run(url, token, timeout, send, streaming=stream)
+    with span("a2a send", {"url.full": url}):  # one trace: the card, the message, reading the task
+        result, stored = _run(url, token, timeout, send, streaming=stream)
     if as_json:
         document: dict[str, Any] = (
             {"task": _to_dict(stored)} if stored is not None else {"message": result.text}

@@ -19,6 +19,7 @@ from starlette.routing import Route
 from agents.models.offline.engine import OfflineBrain
 from agents.models.offline.wire import WireResponse, handle_chat_completions, models_listing, route_not_found
 from servers.llm.responses import responses_routes
+from servers.telemetry import llm_server_spans
 
 __all__ = ["build_app", "serve"]
 
@@ -51,7 +52,7 @@ def build_app(brain: OfflineBrain | None = None) -> Starlette:
         Route("/chat/completions", completions, methods=["POST"]),
     ]
     routes += responses_routes(model)
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, middleware=llm_server_spans())  # no middleware while export is off
     app.add_exception_handler(404, not_found)
     return app
 

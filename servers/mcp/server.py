@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MCP_PATH",
     "SERVER_NAME",
+    "SERVICE_NAME",
     "TOKEN_ENV",
     "build_server",
     "http_app",
@@ -60,6 +61,8 @@ __all__ = [
 ]
 
 SERVER_NAME = "protoplay"
+SERVICE_NAME = "protoplay-mcp"
+"""The ``service.name`` of the server's OpenTelemetry spans."""
 MCP_PATH = "/mcp"
 TOKEN_ENV = Env.MCP_TOKEN.value
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
@@ -133,10 +136,15 @@ def serve_stdio(server: MCPServer) -> None:
 
 
 def serve_spawned(*, log_level: str = "WARNING") -> int:
-    """``protoplay serve mcp`` (stdio): log to stderr, serve :func:`spawned_server` until stdin closes."""
+    """``protoplay serve mcp`` (stdio): log to stderr, serve :func:`spawned_server` until stdin closes.
+    Spans are exported when the environment names an OTLP endpoint (a client that exports passes its own
+    on)."""
+    from agents.telemetry import configure
+
     level = log_level.upper()
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(level)
+    configure(service=SERVICE_NAME)
     if sys.stdin.isatty():
         print(
             "protoplay MCP server: speaking MCP on stdin/stdout, for an MCP client to start "
@@ -155,8 +163,11 @@ def http_app(server: MCPServer, *, host: str = "127.0.0.1", allowed_hosts: Itera
 
     DNS-rebinding protection is always on: the Host header must name a loopback address, the bind address or
     one of ``allowed_hosts`` (any port) — anything else gets 421 — and a browser Origin must name one of them
-    too (403).
+    too (403). With OpenTelemetry export on, the SDK's span of each message also names the session.
     """
+    from servers.telemetry import mcp_session_spans
+
+    mcp_session_spans(server)
     return server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         host=host,
