@@ -15,7 +15,10 @@ from servers.serving import fail
 
 __all__ = ["register"]
 
-memory_app = typer.Typer(help="Manage long-term memory: list, search, forget, export.", no_args_is_help=True)
+memory_app = typer.Typer(
+    help="Manage long-term memory (list, search, forget, export) and list saved sessions.",
+    no_args_is_help=True,
+)
 
 
 def register(app: typer.Typer, serve_app: typer.Typer) -> None:
