@@ -138,6 +138,21 @@ def test_backbone_for_phone(demo_runs):
     assert trace.index("a2a → protoplay-coordinator  SendStreamingMessage") < trace.index("mcp → protoplay")
 
 
+def test_the_plot_is_one_file_both_agents_refer_to(demo_runs):
+    import json
+
+    home = Path(demo_runs["backbone-for-phone"].args["PROTOPLAY_HOME"])
+    transcript, _ = transcript_and_trace(played(demo_runs, "backbone-for-phone"))
+    (plot,) = (home / "images").iterdir()  # drawn once by compare_models, saved once
+    assert f"Plot saved to:\n      {plot}\n" in transcript  # the coordinator's answer names it
+    # the specialist's agent saved it when the MCP tool returned it (its tools/call result in the trace)
+    (trace,) = (home / "traces").glob("a2a-demo-*.jsonl")
+    events = [json.loads(line) for line in trace.read_text(encoding="utf-8").splitlines()]
+    answered = ("mcp", "tools/call", "in")
+    results = [e for e in events if (e["protocol"], e["method"], e["direction"]) == answered]
+    assert any(plot.name in json.dumps(e["payload"]) for e in results)
+
+
 def test_diagnose_training_round_trips_input_required(demo_runs):
     transcript, _ = transcript_and_trace(played(demo_runs, "diagnose-training"))
     first, _, second = transcript.partition("[2] user → coordinator (answering its question)")
