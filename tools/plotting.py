@@ -12,6 +12,7 @@ matplotlib is imported inside the functions, never at module import: the catalog
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,7 @@ __all__ = [
     "PALETTE",
     "STYLE",
     "WIDTH_PX",
+    "plain_log_ticks",
     "render_png",
 ]
 
@@ -78,3 +80,17 @@ def render_png(draw: Callable[[Any], None], *, height_px: int = 480) -> bytes:
         buf = io.BytesIO()
         fig.savefig(buf, format="png")
     return buf.getvalue()
+
+
+def plain_log_ticks(ax: Any) -> None:
+    """Tick labels as plain numbers (3, 0.1), not 3×10⁰ and 10⁻¹; on an axis spanning under two decades the
+    in-between ticks at 2, 3 and 5 × 10ⁿ are labelled too (all of them would crowd)."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    def between(value: float, _: object) -> str:
+        mantissa = round(value / 10 ** math.floor(math.log10(value)), 6)
+        return f"{value:g}" if mantissa in (2, 3, 5) else ""
+
+    for axis, (low, high) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+        axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axis.set_minor_formatter(FuncFormatter(between) if math.log10(high / low) < 2 else NullFormatter())

@@ -117,7 +117,7 @@ def figure_problems(fig: Any) -> list[str]:
 def test_the_catalogue_has_drawing_tools_and_each_has_a_valid_call() -> None:
     # the parametrisation below is only as good as this list: it must find the tools known to draw
     known = {"compare_models", "compare_optimizers", "learning_rate_sweep", "diagnose_training"}
-    known |= {"gradient_flow", "finetune_memory"}
+    known |= {"gradient_flow", "finetune_memory", "roofline"}
     assert known <= set(DRAWING_TOOLS)
     assert [name for name in DRAWING_TOOLS if name not in VALID_CALLS] == []
 

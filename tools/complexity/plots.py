@@ -5,7 +5,6 @@ Called inside ``render_png`` (matplotlib is loaded by then).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -35,7 +34,7 @@ def draw_comparison(
 ) -> None:
     """A log-log scatter of parameters vs GMACs: the Pareto front highlighted and joined, every model named,
     each budget given drawn as a line."""
-    from tools.plotting import HIGHLIGHT, MUTED, PALETTE
+    from tools.plotting import HIGHLIGHT, MUTED, PALETTE, plain_log_ticks
 
     ax = fig.add_subplot()
     by_name = {row.name: row for row in rows}
@@ -63,23 +62,9 @@ def draw_comparison(
         ax.axhline(max_gmacs, color=MUTED, linestyle="-.", label=f"budget: ≤ {max_gmacs:g} GMACs")
         low, high = ax.get_ylim()
         ax.set_ylim(min(low, max_gmacs / 1.3), max(high, max_gmacs * 1.3))
-    _plain_log_ticks(ax)
+    plain_log_ticks(ax)
     ax.set_xlabel("parameters (millions, log scale)")
     ax.set_ylabel("GMACs per image (log scale)")
     ax.set_title("Parameters vs compute (lower left is cheaper)")
     ax.grid(True, which="both")
     ax.legend(loc="lower right")
-
-
-def _plain_log_ticks(ax) -> None:
-    """Tick labels as plain numbers (3, 0.1), not 3×10⁰ and 10⁻¹; on an axis spanning under two decades the
-    in-between ticks at 2, 3 and 5 × 10ⁿ are labelled too (all of them would crowd)."""
-    from matplotlib.ticker import FuncFormatter, NullFormatter
-
-    def between(value: float, _: object) -> str:
-        mantissa = round(value / 10 ** math.floor(math.log10(value)), 6)
-        return f"{value:g}" if mantissa in (2, 3, 5) else ""
-
-    for axis, (low, high) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
-        axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-        axis.set_minor_formatter(FuncFormatter(between) if math.log10(high / low) < 2 else NullFormatter())

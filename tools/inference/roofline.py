@@ -259,7 +259,7 @@ def _draw(fig: Any, result: RooflineResult) -> None:
     peak, bw, ridge = result.peak_tflops, result.bandwidth_gb_s / 1e3, result.ridge_flops_per_byte
     xs = [p.intensity for p in result.phases]
     x = np.logspace(np.log10(min([*xs, ridge]) / 10), np.log10(max([*xs, ridge]) * 10), 200)
-    from tools.plotting import MUTED
+    from tools.plotting import MUTED, plain_log_ticks
 
     ax.loglog(x, np.minimum(peak, bw * x), color="black", label=f"roof: {result.gpu}")
     ax.axvline(ridge, color=MUTED, linestyle=":", label=f"ridge {ridge:,.0f} FLOPs/B")
@@ -268,5 +268,6 @@ def _draw(fig: Any, result: RooflineResult) -> None:
     ax.set_xlabel("arithmetic intensity (FLOPs / byte)")
     ax.set_ylabel(f"attainable TFLOP/s ({result.compute_dtype})")
     ax.set_title(result.summary.split(":")[0])
+    plain_log_ticks(ax)
     ax.legend()
     ax.grid(True, which="both")
