@@ -1,14 +1,15 @@
 """Scripted multi-agent demos: ``protoplay demo NAME``.
 
-A scenario is a TOML file in ``servers/demos/`` (``title``, ``summary``, ``order`` and a list of ``steps``;
-a step either ``say``s something to the coordinator — optionally with ``cancel_on`` (cancel the task once a
-status update contains that text) and ``expect`` (the state the coordinator's task should end in) — or
-performs an ``action``: ``stop_specialist`` / ``start_specialist``; ``note`` is narration).
+A scenario is a TOML file in ``servers/a2a/demos/`` (``title``, ``summary``, ``order`` and a list of
+``steps``; a step either ``say``s something to the coordinator — optionally with ``cancel_on`` (cancel the
+task once a status update contains that text) and ``expect`` (the state the coordinator's task should end in)
+— or performs an ``action``: ``stop_specialist`` / ``start_specialist``; ``note`` is narration).
 
-:func:`run_demo` starts the specialist and the coordinator on free loopback ports in this process, plays the
-scripted user against the coordinator over A2A (the user is an A2A client too), prints the transcript — user ↔
-coordinator ↔ specialist, with the tool calls and task states — and the three-protocol trace of the demo's
-context, then shuts both servers down.
+:func:`run_demo` starts the specialist and the coordinator on loopback ports (free ones unless chosen) in this
+process, plays the scripted user against the coordinator over A2A (the user is an A2A client too), prints the
+transcript — user ↔ coordinator ↔ specialist, with the tool calls and task states — ending on the
+coordinator's answer and the command that shows the three-protocol trace timeline (printed inline on request),
+then shuts both servers down.
 """
 
 from __future__ import annotations
@@ -131,6 +132,8 @@ class _Servers:
     options: dict[str, Any]
     peer_timeout_s: float
     specialist_port: int = 0
+    """0 until the specialist first starts (any free port), then the port it restarts on."""
+    coordinator_port: int = 0
     specialist: asyncio.Task[None] | None = None
     coordinator: asyncio.Task[None] | None = None
     specialist_url: str = ""
@@ -158,7 +161,7 @@ class _Servers:
         self.coordinator = asyncio.create_task(
             run_coordinator(
                 host="127.0.0.1",
-                port=0,
+                port=self.coordinator_port,
                 ready=ready,
                 on_ready=urls.append,
                 peers=[self.specialist_url],
@@ -202,9 +205,15 @@ async def run_demo(
     model: str | None = None,
     base_url: str | None = None,
     api_key: str | None = None,
-    show_trace: bool = True,
+    show_trace: bool = False,
+    ports: tuple[int, int] | None = None,
 ) -> bool:
-    """Play ``scenario``; returns whether every ``expect`` held (only enforced with the offline model)."""
+    """Play ``scenario``; returns whether every ``expect`` held (only enforced with the offline model).
+
+    The output ends on the coordinator's last answer and one line naming the command that shows the demo's
+    trace timeline; ``show_trace`` prints the timeline before that line. ``ports`` are the coordinator's and
+    the specialist's (default: free ones).
+    """
     from agents.config import resolve_model_config
     from agents.trace import format_timeline, read_trace
 
@@ -213,20 +222,23 @@ async def run_demo(
     printer.line(f"━━ {scenario.title} ━━")
     printer.block(scenario.summary, 0)
     printer.line()
+    others = [s.name for s in list_scenarios() if s.name != scenario.name]
+    printer.line(f"other demos: {', '.join(others)} (protoplay demo NAME)")
     printer.line(f"model: {config.describe()}")
     play = _Play(scenario, printer, {"model": model, "base_url": base_url, "api_key": api_key})
+    play.servers.coordinator_port, play.servers.specialist_port = ports or (0, 0)
     await play.run()
     if show_trace:
         printer.line()
-        printer.line(f"━━ trace: protoplay trace show {play.session} ━━")
+        printer.line(f"━━ trace timeline (llm, mcp and a2a messages) of {play.session} ━━")
         with contextlib.suppress(FileNotFoundError):
             for entry in format_timeline(list(read_trace(play.session)), width=110):
                 printer.line(entry)
-    printer.line()
-    others = [s.name for s in list_scenarios() if s.name != scenario.name]
-    printer.line(f"Other demos: {', '.join(others)}  (protoplay demo NAME; `protoplay demo` lists them)")
     for problem in play.problems:
         printer.line(f"note: {problem}")
+    printer.line()
+    shown = "shown above" if show_trace else "--trace prints it here"
+    printer.line(f"Timeline of this demo: protoplay trace show {play.session}  ({shown})")
     return not play.problems or not config.offline
 
 
@@ -293,13 +305,16 @@ class _Play:
         printer.line(f"[{number}] user → coordinator" + (" (answering its question)" if self.waiting else ""))
         printer.block(step.say, 6)
         peer_tasks: dict[str, str] = {}
+        """The specialists' tasks of this step: task id → agent name, in the order they appeared."""
         cancel: list[asyncio.Task[Any]] = []
 
         async def show(update: PeerUpdate) -> None:
             source = str(update.metadata.get("source") or "")
             if source:
-                peer_tasks[source] = str(update.metadata.get("peer_task") or "")
-                printer.block(f"{source} ▸ {_relayed(update)}", 8)
+                peer_task = str(update.metadata.get("peer_task") or "")
+                peer_tasks.setdefault(peer_task, source)
+                number = list(peer_tasks).index(peer_task) + 1  # tasks run in parallel: whose update is it
+                printer.block(f"{source} task {number} ▸ {_relayed(update)}", 8)
             elif update.kind == "artifact":
                 printer.line(f"coordinator ▸ artifact {update.text}", 6)
             elif update.text and update.state == "working":
@@ -335,7 +350,7 @@ async def _show_peer_states(
     if not servers.specialist_url:
         return
     async with PeerClient(servers.specialist_url, user_agent="protoplay-demo-user") as specialist:
-        for peer, task_id in peer_tasks.items():
+        for task_id, peer in peer_tasks.items():
             if not task_id:
                 continue
             with contextlib.suppress(PeerError):

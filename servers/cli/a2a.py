@@ -194,9 +194,23 @@ def demo_command(
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     api_key: ApiKeyOpt = None,
-    no_trace: Annotated[
-        bool, typer.Option("--no-trace", help="Do not print the trace timeline at the end.")
+    trace: Annotated[
+        bool,
+        typer.Option(
+            "--trace", help="Print the trace timeline (llm, mcp and a2a messages) after the transcript."
+        ),
     ] = False,
+    ports: Annotated[
+        str | None,
+        typer.Option(
+            "--ports",
+            "--port",
+            metavar="COORDINATOR[,SPECIALIST]",
+            show_default=False,
+            help="Loopback ports to listen on, e.g. 9100,9101; one port P means P and P+1 (default: any free "
+            "ports).",
+        ),
+    ] = None,
     otlp_endpoint: OtlpEndpointOpt = None,
 ) -> None:
     """Play a scripted multi-agent demo: user ↔ coordinator ↔ ML specialist, over A2A on loopback."""
@@ -210,6 +224,7 @@ def demo_command(
         for scenario in list_scenarios():
             typer.echo(f"  {scenario.order}. {scenario.name:<20} {scenario.title}")
         return
+    chosen = _demo_ports(ports) if ports is not None else None
     try:
         scenario = load_scenario(name)
     except DemoError as exc:
@@ -218,10 +233,13 @@ def demo_command(
     try:
         with span(f"demo {scenario.name}"):  # the root of the demo's one trace (when exported)
             ok = asyncio.run(
-                run_demo(scenario, model=model, base_url=base_url, api_key=api_key, show_trace=not no_trace)
+                run_demo(
+                    scenario, model=model, base_url=base_url, api_key=api_key, show_trace=trace, ports=chosen
+                )
             )
     except OSError as exc:
-        raise fail(f"could not start the demo servers: {exc}") from None
+        hint = "; choose others with --ports" if chosen else ""
+        raise fail(f"could not start the demo servers: {exc.strerror or exc}{hint}") from None
     except KeyboardInterrupt:  # pragma: no cover - interactive stop
         raise typer.Exit(130) from None
     if not ok:
@@ -276,6 +294,22 @@ def _serve(
         raise fail(str(exc)) from None
     except KeyboardInterrupt:  # pragma: no cover - interactive stop
         pass
+
+
+def _demo_ports(value: str) -> tuple[int, int]:
+    """``--ports C,S`` or ``--ports P`` (P and P+1) as (coordinator, specialist)."""
+    parts = [part.strip() for part in value.split(",")]
+    example = "give COORDINATOR,SPECIALIST such as 9100,9101, or one port P for P and P+1"
+    if len(parts) > 2 or not all(part.isdigit() for part in parts):
+        raise fail(f"--ports: {value!r} is not one or two port numbers; {example}")
+    ports = [int(part) for part in parts]
+    coordinator, specialist = ports if len(ports) == 2 else (ports[0], ports[0] + 1)
+    for port in (coordinator, specialist):
+        if not 1 <= port <= 65535:
+            raise fail(f"--ports: {port} is not a port (1-65535); {example}")
+    if coordinator == specialist:
+        raise fail(f"--ports: the coordinator and the specialist need two different ports; {example}")
+    return coordinator, specialist
 
 
 def check_http_url(value: str, *, what: str) -> None:

@@ -74,7 +74,8 @@ async def test_delegation_tools_are_built_from_the_peer_card(mcp_server):
     complexity = next(
         spec["function"] for spec in specs if spec["function"]["name"] == "ask_model_complexity"
     )
-    assert "compare_models(models, input_size?, plot?)" in complexity["description"]
+    signature = "compare_models(models, input_size?, max_params_millions?, max_gmacs?, plot?)"
+    assert signature in complexity["description"]
     assert "Example requests:" in complexity["description"]
     parameters = complexity["parameters"]
     assert set(parameters["properties"]) == {"request", "task_id"}

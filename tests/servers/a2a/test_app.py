@@ -65,7 +65,8 @@ def test_skills_group_every_mcp_tool_by_theme_in_catalogue_order(mcp_tools):
     assert by_theme == expected  # each tool exactly where the catalogue puts it; nothing kept by hand
     complexity = next(skill for skill in skills if skill.id == "model-complexity")
     # the description carries each tool's signature (required parameters bare, optional ones with '?')
-    assert "compare_models(models, input_size?, plot?)" in complexity.description
+    signature = "compare_models(models, input_size?, max_params_millions?, max_gmacs?, plot?)"
+    assert signature in complexity.description
     assert all(skill.examples for skill in skills)
 
 
