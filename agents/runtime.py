@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
-from agents.config import DEFAULTS, ModelConfig, resolve_mcp_token, resolve_model_config
+from agents.config import AGENT_NAME, DEFAULTS, ModelConfig, resolve_mcp_token, resolve_model_config
 from agents.loop import Agent
 from agents.mcp.client import MCPTarget, MCPToolbox, connect_mcp, describe_target
 from agents.memory.long_term import LongTermMemory
@@ -109,7 +109,7 @@ async def open_agent(
     The session's window holds about ``budget_tokens`` tokens; the oldest whole turns are dropped when it is
     full and, with ``summarize``, folded into a running summary instead of being forgotten."""
     config = resolve_model_config(model=model, base_url=base_url, api_key=api_key, api=api)
-    trace = TraceWriter(enabled=trace_enabled)
+    trace = TraceWriter(enabled=trace_enabled, agent=AGENT_NAME)
     async with AsyncExitStack() as stack:
         stack.callback(trace.close)
         store = SQLiteStore()
