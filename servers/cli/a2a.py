@@ -23,7 +23,7 @@ from servers.cli.options import (
     ModelOpt,
     offline_responses_model,
 )
-from servers.serving import check_bind, configure_logging, fail
+from servers.serving import check_bind, configure_logging, fail, http_url_problem
 
 __all__ = ["check_http_url", "register"]
 
@@ -188,7 +188,8 @@ def demo_command(
     ] = False,
 ) -> None:
     """Play a scripted multi-agent demo: user ↔ coordinator ↔ ML specialist, over A2A on loopback."""
-    from servers.a2a.demo import DemoError, list_scenarios, load_scenario, run_demo
+    from servers.a2a.demo import DemoError, list_scenarios, load_scenario
+    from servers.a2a.demo_transcript import run_demo
 
     if name is None:
         typer.echo("Demos (protoplay demo NAME):")
@@ -265,15 +266,7 @@ def _serve(
 def check_http_url(value: str, *, what: str) -> None:
     """Exit with one ``error:`` line (code 2) unless ``value`` is an http(s) URL with a host; ``what`` names
     the flag or argument that gave it."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(value)
-        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in 0-65535
-    except ValueError:
-        ok = False
-    if not ok:
+    if http_url_problem(value) is not None:
         raise fail(
             f"{what}: {value!r} is not an http(s) URL; give the agent's base URL, e.g. http://127.0.0.1:9101/"
         )
