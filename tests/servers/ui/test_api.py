@@ -1,5 +1,5 @@
-"""The playground's HTTP API and event stream, in-process: the playground served on loopback in the test's loop,
-over the in-process MCP server and the offline model (or a scripted one)."""
+"""The playground's HTTP API and event stream, in-process: the playground served on loopback in the test's
+loop, over the in-process MCP server and the offline model (or a scripted one)."""
 
 from __future__ import annotations
 
@@ -124,17 +124,17 @@ async def test_a_crash_in_a_turn_is_one_line_and_the_next_turn_works(mcp_server)
             raise answer
         return answer
 
-    async with serve(UIOptions(mcp=mcp_server, model_override=FunctionModel(flaky))) as (client, _):
-        async with EventStream(client) as stream:
-            await client.post("/api/chat/send", json={"session": "c", "text": "hello"})
-            failed = await stream.wait_for(chat_done("c"))
-            assert failed["kind"] == "failed"
-            assert failed["message"].startswith(
-                "internal error (RuntimeError); details in the playground's log"
-            )
-            await client.post("/api/chat/send", json={"session": "c", "text": "hello again"})
-            again = await stream.wait_for(lambda e: chat_done("c")(e) and e is not failed)
-            assert again["kind"] == "finished" and again["text"] == "Recovered."
+    async with (
+        serve(UIOptions(mcp=mcp_server, model_override=FunctionModel(flaky))) as (client, _),
+        EventStream(client) as stream,
+    ):
+        await client.post("/api/chat/send", json={"session": "c", "text": "hello"})
+        failed = await stream.wait_for(chat_done("c"))
+        assert failed["kind"] == "failed"
+        assert failed["message"].startswith("internal error (RuntimeError); details in the playground's log")
+        await client.post("/api/chat/send", json={"session": "c", "text": "hello again"})
+        again = await stream.wait_for(lambda e: chat_done("c")(e) and e is not failed)
+        assert again["kind"] == "finished" and again["text"] == "Recovered."
 
 
 async def test_a_second_message_while_answering_is_refused_and_stop_rolls_the_turn_back(mcp_server):
@@ -144,30 +144,30 @@ async def test_a_second_message_while_answering_is_refused_and_stop_rolls_the_tu
         await release.wait()
         return "late"
 
-    async with serve(UIOptions(mcp=mcp_server, model_override=FunctionModel(slow))) as (client, _):
-        async with EventStream(client) as stream:
-            assert (
-                await client.post("/api/chat/send", json={"session": "b", "text": "one"})
-            ).status_code == 200
-            busy = await client.post("/api/chat/send", json={"session": "b", "text": "two"})
-            assert busy.status_code == 409 and "still answering" in busy.json()["error"]
-            assert (await client.post("/api/chat/stop", json={"session": "b"})).json() == {"stopped": True}
-            stopped = await stream.wait_for(chat_done("b"))
-            assert stopped["kind"] == "stopped"
-            assert (await client.get("/api/chat/sessions/b")).json()["messages"] == []
+    async with (
+        serve(UIOptions(mcp=mcp_server, model_override=FunctionModel(slow))) as (client, _),
+        EventStream(client) as stream,
+    ):
+        assert (await client.post("/api/chat/send", json={"session": "b", "text": "one"})).status_code == 200
+        busy = await client.post("/api/chat/send", json={"session": "b", "text": "two"})
+        assert busy.status_code == 409 and "still answering" in busy.json()["error"]
+        assert (await client.post("/api/chat/stop", json={"session": "b"})).json() == {"stopped": True}
+        stopped = await stream.wait_for(chat_done("b"))
+        assert stopped["kind"] == "stopped"
+        assert (await client.get("/api/chat/sessions/b")).json()["messages"] == []
 
 
 async def test_a_question_from_the_agent_ends_the_turn_as_a_question(mcp_server):
     model = ScriptedModel([call("ask_user", {"question": "Which base model?"})])
-    async with serve(UIOptions(mcp=mcp_server, model_override=model)) as (client, _):
-        async with EventStream(client) as stream:
-            await client.post("/api/chat/send", json={"session": "q", "text": "plan my fine-tuning"})
-            done = await stream.wait_for(chat_done("q"))
-            assert (
-                done["kind"] == "finished"
-                and done["needs_input"] == "Which base model?"
-                and done["text"] == ""
-            )
+    async with (
+        serve(UIOptions(mcp=mcp_server, model_override=model)) as (client, _),
+        EventStream(client) as stream,
+    ):
+        await client.post("/api/chat/send", json={"session": "q", "text": "plan my fine-tuning"})
+        done = await stream.wait_for(chat_done("q"))
+        assert (
+            done["kind"] == "finished" and done["needs_input"] == "Which base model?" and done["text"] == ""
+        )
 
 
 async def test_the_memories_recalled_for_a_turn_are_shown(options):
@@ -203,5 +203,5 @@ def unused_port_url() -> str:
 
 
 async def test_the_token_of_the_printed_url_is_the_one_required(options):
-    async with serve(options) as (client, url):
+    async with serve(options) as (_, url):
         assert url.endswith(f"/?token={TOKEN}") and url.startswith("http://127.0.0.1:")

@@ -240,7 +240,8 @@ async def test_a_demo_asks_the_page_and_plays_on_with_the_answer(options):
             lambda e: e["type"] == "demo" and e["kind"] == "question", timeout=120
         )
         assert "train_loss" in question["question"] and question["suggestion"].startswith("train loss [")
-        answer = "train loss [2.0, 1.4, 1.0, 0.7, 0.5, 0.4, 0.3, 0.25] and val loss [2.1, 1.6, 1.3, 1.2, 1.3, 1.5, 1.7, 1.9]"
+        train, val = "[2.0, 1.4, 1.0, 0.7, 0.5, 0.4, 0.3, 0.25]", "[2.1, 1.6, 1.3, 1.2, 1.3, 1.5, 1.7, 1.9]"
+        answer = f"train loss {train} and val loss {val}"
         assert (
             await client.post("/api/demos/answer", json={"run": run["run"], "text": answer})
         ).status_code == 200
