@@ -18,7 +18,15 @@ import typer
 if TYPE_CHECKING:
     from mcp.server.transport_security import TransportSecuritySettings
 
-__all__ = ["check_bind", "configure_logging", "fail", "http_url_problem", "is_loopback", "transport_security"]
+__all__ = [
+    "allowed_names",
+    "check_bind",
+    "configure_logging",
+    "fail",
+    "http_url_problem",
+    "is_loopback",
+    "transport_security",
+]
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -95,19 +103,26 @@ def configure_logging(level: str) -> str:
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
-def transport_security(host: str, allowed_hosts: Iterable[str] = ()) -> TransportSecuritySettings:
+def allowed_names(host: str, allowed_hosts: Iterable[str] = ()) -> tuple[list[str], list[str]]:
     """DNS-rebinding protection for an HTTP server bound to ``host`` (the MCP server's and the web
-    playground's): the Host header must name a loopback address, the bind address or one of
-    ``allowed_hosts`` (any port), and a browser's Origin must name one of them too."""
-    from mcp.server.transport_security import TransportSecuritySettings
-
+    playground's), as ``(hosts, origins)``: the Host header must name a loopback address, the bind address or
+    one of ``allowed_hosts``, and a browser's Origin must name one of them too. An entry ending in ``:*``
+    allows any port."""
     names = list(_LOOPBACK_NAMES)
     bind = f"[{host.strip('[]')}]" if ":" in host else host
     if bind not in names and host.strip("[]") not in ("0.0.0.0", "::", ""):
         names.append(bind)
     names += [name for name in allowed_hosts if name not in names]
+    hosts = [f"{name}:*" for name in names] + names
+    origins = [f"{scheme}://{name}:*" for name in names for scheme in ("http", "https")]
+    return hosts, origins
+
+
+def transport_security(host: str, allowed_hosts: Iterable[str] = ()) -> TransportSecuritySettings:
+    """:func:`allowed_names` as the MCP SDK's transport-security settings."""
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    hosts, origins = allowed_names(host, allowed_hosts)
     return TransportSecuritySettings(
-        enable_dns_rebinding_protection=True,
-        allowed_hosts=[f"{name}:*" for name in names] + names,
-        allowed_origins=[f"{scheme}://{name}:*" for name in names for scheme in ("http", "https")],
+        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
     )

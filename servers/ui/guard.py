@@ -5,10 +5,11 @@ Like Jupyter, the server prints a URL that carries a random token (``/?token=…
 from then on the page's requests, its event stream and its images carry the cookie. Scripts may send
 ``Authorization: Bearer TOKEN`` instead. Anything else gets 401.
 
-Before the token is even looked at, the Host header and a browser's Origin are checked exactly as the MCP
-HTTP server checks them (:func:`servers.serving.transport_security`: 421 for a foreign Host, 403 for a
-foreign Origin — DNS rebinding and cross-site requests), and a POST must carry JSON (400 otherwise), which a
-cross-site form cannot send.
+Before the token is even looked at, the Host header and a browser's Origin are checked against the names the
+MCP HTTP server allows (:func:`servers.serving.allowed_names`), with the same answers: 421 for a foreign Host,
+403 for a foreign Origin (DNS rebinding, cross-site requests); and a POST must carry JSON (400 otherwise),
+which a cross-site form cannot send. (The MCP SDK's own checker is not imported: loading ``mcp.server`` would
+cost the page half a second of start-up.)
 """
 
 from __future__ import annotations
@@ -43,27 +44,35 @@ class AccessGuard:
         host: str = "127.0.0.1",
         allowed_hosts: Iterable[str] = (),
     ) -> None:
-        from mcp.server.transport_security import TransportSecurityMiddleware
-
-        from servers.serving import transport_security
+        from servers.serving import allowed_names
 
         self.app = app
         self._token = token.encode()
         self._cookie = cookie_name(port)
-        self._headers = TransportSecurityMiddleware(transport_security(host, allowed_hosts))
+        self._hosts, self._origins = allowed_names(host, allowed_hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        refused = await self._headers.validate_request(request, is_post=request.method == "POST")
-        if refused is None:
-            refused = self._check_token(request)
+        refused = self._check_headers(request) or self._check_token(request)
         if refused is not None:
             await refused(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    def _check_headers(self, request: Request) -> Response | None:
+        if request.method == "POST" and not request.headers.get("content-type", "").startswith(
+            "application/json"
+        ):
+            return PlainTextResponse("Invalid Content-Type header", status_code=400)
+        if not _allowed(request.headers.get("host"), self._hosts):
+            return PlainTextResponse("Invalid Host header", status_code=421)
+        origin = request.headers.get("origin")
+        if origin is not None and not _allowed(origin, self._origins):
+            return PlainTextResponse("Invalid Origin header", status_code=403)
+        return None
 
     def _check_token(self, request: Request) -> Response | None:
         query_token = request.query_params.get("token")
@@ -89,6 +98,16 @@ class AccessGuard:
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(self._cookie, token, httponly=True, samesite="strict", path="/")
         return response
+
+
+def _allowed(value: str | None, allowed: list[str]) -> bool:
+    """``value`` is one of ``allowed``, where ``name:*`` stands for ``name`` with any port."""
+    if not value:
+        return False
+    return value in allowed or any(
+        pattern.endswith(":*") and value.startswith(pattern[:-1]) and value[len(pattern) - 1 :].isdigit()
+        for pattern in allowed
+    )
 
 
 def _unauthorized(request: Request) -> Response:

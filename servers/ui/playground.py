@@ -1,8 +1,8 @@
 """The web playground's server side: the desks every panel talks to, around one shared agent runtime.
 
-:func:`open_playground` opens the event hub (trace events flow to the pages from then on), starts opening the
-agent runtime in the background (:class:`~servers.ui.runtime.RuntimeHolder`) and sets up the desks: chat,
-A2A agents, demos. Everything is closed when its block ends.
+:func:`open_playground` opens the event hub (trace events flow to the pages from then on) and sets up the
+desks — chat, A2A agents, demos — around the agent runtime, which opens in the background when a request
+first needs it (:class:`~servers.ui.runtime.RuntimeHolder`). Everything is closed when its block ends.
 """
 
 from __future__ import annotations
@@ -44,12 +44,12 @@ class Playground:
 
 @contextlib.asynccontextmanager
 async def open_playground(options: UIOptions) -> AsyncIterator[Playground]:
-    """The playground with its event hub watching traces and its runtime opening; all closed on exit."""
+    """The playground with its event hub watching traces (the runtime opens when first needed); all closed on
+    exit."""
     hub = EventHub()
     hub.watch_traces()
     playground = Playground(options, hub)
     try:
-        playground.holder.start()
         yield playground
     finally:
         try:

@@ -1,9 +1,9 @@
 """The agent runtime the playground's panels share, opened in the background.
 
 :class:`RuntimeHolder` opens :func:`agents.runtime.open_agent` (model, MCP connection, memory, trace) in a
-task of its own, so the page can be served at once; a request that needs the runtime waits for it
-(:meth:`RuntimeHolder.runtime`). When opening fails (an MCP URL that does not answer), the request gets the
-reason and the next request tries again.
+task of its own when a request first needs it (:meth:`RuntimeHolder.runtime`; that request waits), so the
+page itself is served and painted before the MCP server is even spawned. When opening fails (an MCP URL that
+does not answer), the request gets the reason and the next request tries again.
 """
 
 from __future__ import annotations
@@ -72,7 +72,12 @@ class RuntimeHolder:
         options = self.options
         config = resolve_model_config(model=options.model, base_url=options.base_url, api_key=options.api_key)
         override = options.model_override
-        state = "ready" if self._runtime is not None else "failed" if self._failure else "starting"
+        if self._runtime is not None:
+            state = "ready"
+        elif self._failure is not None:
+            state = "failed"
+        else:
+            state = "starting" if self._opening is not None else "idle"
         return {
             "model": override.name if override is not None else config.model,
             "model_description": f"{override.name} (test model)"
@@ -85,16 +90,16 @@ class RuntimeHolder:
         }
 
     def start(self) -> None:
-        """Open the runtime in the background (again, after a failure)."""
+        """Start opening the runtime in the background (again, after a failure)."""
         if self._opening is None or self._opening.done():
             self._failure = None
             self._ready.clear()
             self._opening = asyncio.create_task(self._hold_runtime(), name="playground-runtime")
 
     async def runtime(self) -> AgentRuntime:
-        """The agent runtime, once open. Raises the reason it could not be opened (an
+        """The agent runtime, opened on first need. Raises the reason it could not be opened (an
         :class:`~agents.errors.AgentError` for a server that cannot be reached), and tries again next time."""
-        if self._runtime is None and self._failure is not None:
+        if self._runtime is None and (self._opening is None or self._failure is not None):
             self.start()
         await self._ready.wait()
         if self._runtime is None:
@@ -104,6 +109,8 @@ class RuntimeHolder:
 
     async def _hold_runtime(self) -> None:
         # Opened and closed in this one task: the MCP client's task groups must exit where they entered.
+        # Its libraries load in a worker thread meanwhile, so the page is served while they do.
+        await asyncio.to_thread(_load_libraries)
         from agents.runtime import open_agent
 
         options = self.options
@@ -138,6 +145,13 @@ class RuntimeHolder:
         if self._opening is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._opening
+
+
+def _load_libraries() -> None:
+    import mcp.client.stdio
+    import mcp.client.streamable_http  # noqa: F401
+
+    import agents.runtime  # noqa: F401 - the model client, the MCP client, memory
 
 
 def failure_reason(exc: BaseException) -> str:
