@@ -221,9 +221,7 @@ async def _status(request: Request, playground: Playground) -> Any:
 
 
 async def _sessions(request: Request, playground: Playground) -> Any:
-    from agents.runtime import default_session_name
-
-    return {"sessions": await playground.chat.saved_sessions(), "new": default_session_name("ui")}
+    return {"sessions": await playground.chat.saved_sessions()}
 
 
 async def _session(request: Request, playground: Playground) -> Any:

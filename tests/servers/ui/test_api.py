@@ -89,7 +89,7 @@ async def test_a_finished_session_is_listed_and_resumable(options):
         assert (await stream.wait_for(chat_done("resume-me")))["kind"] == "finished"
         sessions = (await client.get("/api/chat/sessions")).json()
         row = next(s for s in sessions["sessions"] if s["name"] == "resume-me")
-        assert row["turns"] == 1 and sessions["new"].startswith("ui-")
+        assert row["turns"] == 1
         history = (await client.get("/api/chat/sessions/resume-me")).json()["messages"]
         assert [m["role"] for m in history] == ["user", "assistant", "tool", "assistant"]
         assert history[0]["content"] == "entropy of [0.5, 0.5] in bits"

@@ -27,14 +27,14 @@ export class ChatPanel {
     bus.on("trace", (event) => this.timeline.live(event.event));
   }
 
-  async start() {
-    await this.refreshSessions(true);
+  start() {
+    this.open(newSessionName(), { fresh: true });
+    this.refreshSessions();
   }
 
-  async refreshSessions(openNew = false) {
+  async refreshSessions() {
     try {
       const data = await api("/api/chat/sessions");
-      this.suggested = data.new;
       clear(this.sessionList);
       for (const row of data.sessions) {
         const button = h(
@@ -46,15 +46,13 @@ export class ChatPanel {
         this.sessionList.append(button);
       }
       if (!data.sessions.length) this.sessionList.append(h("p", { class: "muted" }, "No saved sessions yet."));
-      if (openNew && !this.session) this.open(data.new, { fresh: true });
     } catch (error) {
       this.showNotice(error.message);
-      if (openNew && !this.session) this.open(`ui-${Date.now()}`, { fresh: true });
     }
   }
 
   newSession() {
-    this.open(this.suggested && this.suggested !== this.session ? this.suggested : `ui-${Date.now()}`, { fresh: true });
+    this.open(newSessionName(), { fresh: true });
   }
 
   async open(name, { fresh = false } = {}) {
@@ -255,6 +253,19 @@ export class ChatPanel {
   scrollDown() {
     this.transcript.scrollTop = this.transcript.scrollHeight;
   }
+}
+
+// ui-YYYYMMDD-HHMMSS, like the CLI's session names (-2, -3… keeps two made in one second apart).
+const madeNames = new Set();
+function newSessionName() {
+  const now = new Date();
+  const pad = (n) => String(n).padStart(2, "0");
+  const day = `${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}`;
+  const base = `ui-${day}-${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}`;
+  let name = base;
+  for (let n = 2; madeNames.has(name); n += 1) name = `${base}-${n}`;
+  madeNames.add(name);
+  return name;
 }
 
 function safeParse(text) {

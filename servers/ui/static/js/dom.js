@@ -63,7 +63,7 @@ export function sendOnEnter(textarea, send) {
 }
 
 // ------------------------------------------------------------------------------------------- markdown
-// What the agent writes: paragraphs, headings, lists, tables, fenced code, **bold**, *italic*, `code`.
+// What the agent writes: paragraphs, headings, lists, tables, fenced code, **bold**, *italic*, _italic_, `code`.
 
 export function markdown(text) {
   const root = document.createDocumentFragment();
@@ -125,13 +125,15 @@ function table(rows) {
 }
 
 function inline(el, text) {
-  const pattern = /(\*\*[^*]+\*\*|`[^`]+`|\*[^*\s][^*]*\*)/g;
+  // _italic_ only between non-word characters, so snake_case names stay as they are
+  const pattern = /(\*\*[^*]+\*\*|`[^`]+`|\*[^*\s][^*]*\*|(?<!\w)_[^_\s][^_]*_(?!\w))/g;
   let last = 0;
   for (const match of text.matchAll(pattern)) {
     if (match.index > last) el.append(text.slice(last, match.index));
     const token = match[0];
     if (token.startsWith("**")) el.append(h("strong", {}, token.slice(2, -2)));
     else if (token.startsWith("`")) el.append(h("code", {}, token.slice(1, -1)));
+    else if (token.startsWith("_")) el.append(h("em", {}, token.slice(1, -1)));
     else el.append(h("em", {}, token.slice(1, -1)));
     last = match.index + token.length;
   }
