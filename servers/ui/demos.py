@@ -156,7 +156,7 @@ def describe_demo_event(event: DemoEvent) -> tuple[str, dict[str, Any]]:
     import re
 
     from agents.a2a.tasks import PeerResult, PeerUpdate
-    from servers.ui.peers import artifact_json
+    from servers.ui.peers import result_json
 
     fields: dict[str, Any] = {}
     for item in dataclasses.fields(event):
@@ -164,12 +164,7 @@ def describe_demo_event(event: DemoEvent) -> tuple[str, dict[str, Any]]:
         if isinstance(value, PeerUpdate):
             value = dataclasses.asdict(value)
         elif isinstance(value, PeerResult):
-            value = {
-                "task_id": value.task_id,
-                "state": value.state,
-                "text": value.text,
-                "artifacts": [artifact_json(artifact) for artifact in value.artifacts],
-            }
+            value = result_json(value)
         fields[item.name] = value
     kind = re.sub(r"(?<!^)(?=[A-Z])", "_", type(event).__name__).lower()
     return kind, fields

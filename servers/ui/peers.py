@@ -21,10 +21,10 @@ if TYPE_CHECKING:
     from a2a.types import Artifact, Task
 
     from agents.a2a.client import PeerClient
-    from agents.a2a.tasks import PeerUpdate
+    from agents.a2a.tasks import PeerResult, PeerUpdate
     from servers.ui.hub import EventHub
 
-__all__ = ["UI_AGENT", "PeerDesk", "PeerInputError", "artifact_json"]
+__all__ = ["UI_AGENT", "PeerDesk", "PeerInputError", "artifact_json", "result_json"]
 
 UI_AGENT = "protoplay-ui"
 """Who the panel is in traces and in its requests' User-Agent."""
@@ -140,14 +140,18 @@ class PeerDesk:
         except AgentError as error:
             publish("failed", message=str(error))
             return
-        publish(
-            "result",
-            task_id=result.task_id,
-            context_id=result.context_id,
-            state=result.state,
-            text=result.text,
-            artifacts=[artifact_json(artifact) for artifact in result.artifacts],
-        )
+        publish("result", **result_json(result))
+
+
+def result_json(result: PeerResult) -> dict[str, Any]:
+    """A settled task for the page: ids, state, final text and artifacts."""
+    return {
+        "task_id": result.task_id,
+        "context_id": result.context_id,
+        "state": result.state,
+        "text": result.text,
+        "artifacts": [artifact_json(artifact) for artifact in result.artifacts],
+    }
 
 
 def artifact_json(artifact: Artifact) -> dict[str, Any]:

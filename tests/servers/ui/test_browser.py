@@ -166,6 +166,11 @@ def test_a_narrow_dark_window_keeps_chat_and_timeline_usable(browser, playground
         and box["x"] + box["width"] <= 420
         and send["x"] + send["width"] <= 420
     )
+    composer.fill("first line")
+    composer.press("Shift+Enter")  # a newline, not a send
+    composer.press_sequentially("second line")
+    expect(composer).to_have_value("first line\nsecond line")
+    expect(page.locator(".transcript .bubble.user")).to_have_count(0)
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(21, 23, 28)"  # the dark palette's --bg (#15171c)
     page.screenshot(path=tmp_path / "narrow-dark.png", full_page=True)

@@ -121,3 +121,12 @@ def test_every_page_file_is_package_data():
     ]
     assert "ui/static/js/main.js" in files
     assert [f for f in files if not any(fnmatch(f, pattern) for pattern in patterns)] == []
+
+
+def test_the_playground_is_a_package_setuptools_finds():
+    from pathlib import Path
+
+    from setuptools import find_packages
+
+    root = Path(__file__).resolve().parents[3]
+    assert "servers.ui" in find_packages(str(root), include=["tools*", "agents*", "servers*"])

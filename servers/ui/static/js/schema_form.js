@@ -47,7 +47,7 @@ function editorFor(schema, root, path, options) {
     const base = { ...resolved, anyOf: undefined, oneOf: undefined };
     if (real.length === 1) return editorFor({ ...base, ...real[0] }, root, path, { ...options, nullable });
     if (real.every((v) => isScalar(v) || (v.type === "array" && isScalar(resolve(v.items || {}, root))))) {
-      return flexEditor(base, real, root, path, { ...options, nullable });
+      return textEditor(base, real, root, path, { ...options, nullable });
     }
     return unionEditor(base, real, root, path, { ...options, nullable });
   }
@@ -58,12 +58,11 @@ function editorFor(schema, root, path, options) {
       return booleanEditor(resolved, path);
     case "integer":
     case "number":
-      return scalarEditor(resolved, path, options);
     case "string":
-      return scalarEditor(resolved, path, options);
+      return textEditor(resolved, [resolved], root, path, options);
     case "array":
       return isScalar(resolve(resolved.items || {}, root))
-        ? listEditor(resolved, root, path, options)
+        ? textEditor(resolved, [resolved], root, path, options)
         : arrayEditor(resolved, root, path, options);
     case "object":
       return objectEditor(resolved, root, path, options);
@@ -127,30 +126,6 @@ function isScalar(schema) {
   return ["number", "integer", "string"].includes(schema.type) || Boolean(schema.enum);
 }
 
-function placeholderOf(schema) {
-  if (schema.default !== undefined && schema.default !== null) return `default ${JSON.stringify(schema.default)}`;
-  return schema.type === "integer" || schema.type === "number" ? "a number" : "";
-}
-
-function scalarEditor(schema, path, { required, nullable } = {}) {
-  const input = h("input", { type: "text", name: path, placeholder: placeholderOf(schema), autocomplete: "off" });
-  if (schema.default !== undefined && schema.default !== null) input.value = String(schema.default);
-  const frame = field(path, schema, input, { required });
-  return {
-    element: frame.element,
-    read(errors) {
-      const text = input.value.trim();
-      if (!text) {
-        report(errors, frame, path, required && !nullable ? "is required" : null);
-        return undefined;
-      }
-      const [value, problem] = parseScalar(schema, text);
-      report(errors, frame, path, problem);
-      return value;
-    },
-  };
-}
-
 function enumEditor(schema, path, { required } = {}) {
   const select = h("select", { name: path });
   if (!required || schema.default === undefined) select.append(h("option", { value: "" }, required ? "choose…" : "(default)"));
@@ -181,13 +156,13 @@ function booleanEditor(schema, path) {
   return { element: frame.element, read: () => input.checked };
 }
 
-// An array of scalars typed as one line: "0.5, 0.5" (or a JSON array).
-function listEditor(schema, root, path, { required, nullable } = {}) {
-  const items = resolve(schema.items || {}, root);
-  const input = h("input", { type: "text", name: path, placeholder: "comma-separated, e.g. 0.5, 0.5", autocomplete: "off" });
-  if (Array.isArray(schema.default)) input.value = schema.default.join(", ");
+// One line of text read as a value of one of `shapes`: a number, a string, or a list of them typed
+// "0.5, 0.5" (or as a JSON array). With several shapes (an int or a pair; "same"), the first that fits wins.
+function textEditor(schema, shapes, root, path, { required, nullable } = {}) {
+  const input = h("input", { type: "text", name: path, autocomplete: "off", placeholder: placeholderOf(schema, shapes, root) });
+  const fallback = schema.default;
+  if (fallback !== undefined && fallback !== null) input.value = Array.isArray(fallback) ? fallback.join(", ") : String(fallback);
   const frame = field(path, schema, input, { required });
-  const itemVariants = variantsOf(items) ? variantsOf(items).map((v) => resolve(v, root)) : [items];
   return {
     element: frame.element,
     read(errors) {
@@ -196,30 +171,57 @@ function listEditor(schema, root, path, { required, nullable } = {}) {
         report(errors, frame, path, required && !nullable ? "is required" : null);
         return undefined;
       }
-      const parts = text.startsWith("[") ? safeJsonList(text) : text.split(/[,\s]+/).filter(Boolean);
-      if (!parts) {
-        report(errors, frame, path, "is not a list: separate the values with commas");
-        return undefined;
-      }
-      const values = [];
-      for (const [index, part] of parts.entries()) {
-        const raw = String(part);
-        let problem = null;
-        let value;
-        for (const variant of itemVariants) {
-          [value, problem] = parseScalar(variant, raw);
-          if (!problem) break;
+      const listy = text.startsWith("[") || /[,\s]/.test(text);
+      const fitting = shapes.length === 1 ? shapes : shapes.filter((shape) => (shape.type === "array") === listy);
+      let first = null;
+      for (const shape of fitting) {
+        const [value, problem] = shape.type === "array" ? parseList(shape, root, text) : parseScalar(shape, text);
+        if (!problem) {
+          report(errors, frame, path, null);
+          return value;
         }
-        if (problem) {
-          report(errors, frame, path, `item ${index + 1}: ${problem}`);
-          return undefined;
-        }
-        values.push(value);
+        first = first || problem;
       }
-      report(errors, frame, path, sizeProblem(schema, values.length));
-      return values;
+      report(errors, frame, path, first || `must be ${shapes.map((shape) => describe(shape, root)).join(", or ")}`);
+      return undefined;
     },
   };
+}
+
+function describe(shape, root) {
+  if (shape.type === "array") {
+    const n = shape.minItems === shape.maxItems && shape.minItems ? `${shape.minItems} ` : "";
+    return `a list of ${n}${resolve(shape.items || {}, root).type || "value"}s`;
+  }
+  if (shape.enum) return shape.enum.join(" / ");
+  return shape.type === "integer" ? "a whole number" : `a ${shape.type}`;
+}
+
+function placeholderOf(schema, shapes, root) {
+  if (shapes.length > 1) return shapes.map((shape) => describe(shape, root)).join(", or ");
+  if (schema.default !== undefined && schema.default !== null) return `default ${JSON.stringify(schema.default)}`;
+  if (schema.type === "array") return "comma-separated, e.g. 0.5, 0.5";
+  return schema.type === "integer" || schema.type === "number" ? "a number" : "";
+}
+
+// A list typed as text: [values, problem]; each item may be any of the item schema's variants.
+function parseList(schema, root, text) {
+  const items = resolve(schema.items || {}, root);
+  const variants = variantsOf(items) ? variantsOf(items).map((v) => resolve(v, root)) : [items];
+  const parts = text.startsWith("[") ? safeJsonList(text) : text.split(/[,\s]+/).filter(Boolean);
+  if (!parts) return [undefined, "is not a list: separate the values with commas"];
+  const values = [];
+  for (const [index, part] of parts.entries()) {
+    let value;
+    let problem = null;
+    for (const variant of variants) {
+      [value, problem] = parseScalar(variant, String(part));
+      if (!problem) break;
+    }
+    if (problem) return [undefined, `item ${index + 1}: ${problem}`];
+    values.push(value);
+  }
+  return [values, sizeProblem(schema, values.length)];
 }
 
 function safeJsonList(text) {
@@ -286,72 +288,6 @@ function objectEditor(schema, root, path, { required } = {}) {
       return Object.keys(value).length || required ? value : undefined;
     },
   };
-}
-
-// A value or a list of values ("3" or "3, 5"; "same"): one line, read as whichever allowed shape it fits.
-function flexEditor(base, variants, root, path, { required, nullable } = {}) {
-  const describe = (v) => {
-    if (v.type === "array") {
-      const n = v.minItems === v.maxItems && v.minItems ? `${v.minItems} ` : "";
-      return `a list of ${n}${resolve(v.items || {}, root).type || "value"}s`;
-    }
-    if (v.enum) return v.enum.join(" / ");
-    return v.type === "integer" ? "a whole number" : `a ${v.type}`;
-  };
-  const input = h("input", { type: "text", name: path, autocomplete: "off", placeholder: variants.map(describe).join(", or ") });
-  if (base.default !== undefined && base.default !== null) input.value = Array.isArray(base.default) ? base.default.join(", ") : String(base.default);
-  const frame = field(path, base, input, { required });
-  return {
-    element: frame.element,
-    read(errors) {
-      const text = input.value.trim();
-      if (!text) {
-        report(errors, frame, path, required && !nullable ? "is required" : null);
-        return undefined;
-      }
-      const listy = text.startsWith("[") || /[,\s]/.test(text);
-      let firstProblem = null;
-      for (const variant of variants) {
-        if ((variant.type === "array") !== listy) continue;
-        const probe = [];
-        const value = (variant.type === "array" ? listEditorRead : scalarRead)(variant, root, text, probe);
-        if (!probe.length) {
-          report(errors, frame, path, null);
-          return value;
-        }
-        firstProblem = firstProblem || probe[0];
-      }
-      report(errors, frame, path, firstProblem || `must be ${variants.map(describe).join(", or ")}`);
-      return undefined;
-    },
-  };
-}
-
-function scalarRead(schema, root, text, problems) {
-  const [value, problem] = parseScalar(schema, text);
-  if (problem) problems.push(problem);
-  return value;
-}
-
-function listEditorRead(schema, root, text, problems) {
-  const items = resolve(schema.items || {}, root);
-  const parts = text.startsWith("[") ? safeJsonList(text) : text.split(/[,\s]+/).filter(Boolean);
-  if (!parts) {
-    problems.push("is not a list: separate the values with commas");
-    return undefined;
-  }
-  const values = [];
-  for (const [index, part] of parts.entries()) {
-    const [value, problem] = parseScalar(items, String(part));
-    if (problem) {
-      problems.push(`item ${index + 1}: ${problem}`);
-      return undefined;
-    }
-    values.push(value);
-  }
-  const size = sizeProblem(schema, values.length);
-  if (size) problems.push(size);
-  return values;
 }
 
 // Several shapes allowed (a layer of one of several types): pick one, fill it in.
