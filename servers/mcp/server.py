@@ -42,7 +42,6 @@ from agents.config import Env
 from servers.mcp import listing as mcp_listing
 from servers.mcp.elicitation import complete_arguments
 from servers.mcp.server_logs import add_logging, send_log
-from servers.serving import transport_security
 
 if TYPE_CHECKING:
     from tools.catalog import ToolSpec
@@ -156,6 +155,8 @@ def http_app(server: MCPServer, *, host: str = "127.0.0.1", allowed_hosts: Itera
     one of ``allowed_hosts`` (any port) — anything else gets 421 — and a browser Origin must name one of them
     too (403).
     """
+    from servers.serving import transport_security  # here: it imports typer, which stdio start-up skips
+
     return server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         host=host,
