@@ -84,10 +84,10 @@ def ui_command(
     access = token or new_token()
 
     def ready(url: str) -> None:
-        status = _describe(options)
-        typer.echo(f"protoplay playground: {url}\n{status}\n  Ctrl+C stops it")
+        typer.echo(f"protoplay playground: {url}")  # first: the browser may go there at once
         if not no_browser:
             _open_browser(url)
+        typer.echo(f"{_describe(options)}\n  Ctrl+C stops it")
 
     try:
         asyncio.run(run_playground(options, host=host, port=port, token=access, on_ready=ready))

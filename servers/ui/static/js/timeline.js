@@ -187,7 +187,7 @@ export class Timeline {
     for (const row of this.model.add(event, { full: true })) {
       if (this.filters.has(row.protocol)) this.visible.push(row);
     }
-    this.schedule(this.model.lanesChanged);
+    this.schedule();
     document.dispatchEvent(new CustomEvent("protoplay:trace-shown", { detail: { timeline: this.name, event } }));
   }
 
@@ -233,8 +233,20 @@ export class Timeline {
     if (this.follow) this.scroller.scrollTop = this.scroller.scrollHeight;
     const top = Math.max(0, Math.floor(this.scroller.scrollTop / ROW) - 10);
     const bottom = Math.min(this.visible.length, top + Math.ceil(this.scroller.clientHeight / ROW) + 20);
-    clear(this.rowsEl);
-    for (let i = top; i < bottom; i += 1) this.rowsEl.append(this.renderRow(this.visible[i], i, geometry));
+    // Rows keep their position while events arrive (they are only appended), so a live update draws just
+    // the new rows; a filter, a selection or a new lane redraws the window.
+    for (const [i, el] of this.drawn) {
+      if (i < top || i >= bottom) {
+        el.remove();
+        this.drawn.delete(i);
+      }
+    }
+    for (let i = top; i < bottom; i += 1) {
+      if (this.drawn.has(i)) continue;
+      const el = this.renderRow(this.visible[i], i, geometry);
+      this.rowsEl.append(el);
+      this.drawn.set(i, el);
+    }
   }
 
   renderLanes(geometry, height) {
@@ -256,6 +268,7 @@ export class Timeline {
       this.canvas.append(line);
     }
     this.rowsEl = h("div", { class: "tl-rows" });
+    this.drawn = new Map();
     this.canvas.append(this.rowsEl);
   }
 
@@ -291,7 +304,7 @@ export class Timeline {
 
   async select(row) {
     this.selected = row;
-    this.schedule();
+    this.schedule(true);
     const record = this.model.events[row.index];
     clear(this.detail);
     this.detail.hidden = false;
