@@ -16,6 +16,7 @@ from agents.config import DEFAULTS
 from servers.cli.options import (
     AllowRemoteOpt,
     ApiKeyOpt,
+    ApiOpt,
     BaseUrlOpt,
     ContextTokensOpt,
     MaxStepsOpt,
@@ -63,6 +64,7 @@ def ui_command(
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     api_key: ApiKeyOpt = None,
+    api: ApiOpt = None,
     max_steps: MaxStepsOpt = DEFAULTS.max_steps,
     context_tokens: ContextTokensOpt = DEFAULTS.context_tokens,
     allow_remote: AllowRemoteOpt = False,
@@ -78,7 +80,7 @@ def ui_command(
     from servers.ui.server import new_token, run_playground
 
     settings = model_options(
-        model, base_url, api_key, mcp, max_steps, mcp_token=mcp_token, context_tokens=context_tokens
+        model, base_url, api_key, mcp, max_steps, mcp_token=mcp_token, context_tokens=context_tokens, api=api
     )
     options = UIOptions(**settings, peers=tuple(peers))
     access = token or new_token()
@@ -101,7 +103,9 @@ def _describe(options: UIOptions) -> str:
     from agents.config import resolve_model_config
     from agents.mcp.client import describe_target
 
-    config = resolve_model_config(model=options.model, base_url=options.base_url, api_key=options.api_key)
+    config = resolve_model_config(
+        model=options.model, base_url=options.base_url, api_key=options.api_key, api=options.api
+    )
     return f"  model: {config.describe()}\n  MCP: {describe_target(options.mcp)}"
 
 

@@ -37,6 +37,8 @@ class UIOptions:
     model: str | None = None
     base_url: str | None = None
     api_key: str | None = None
+    api: str | None = None
+    """The wire to the model: ``chat`` (chat completions) or ``responses``; ``None``: the environment's."""
     peers: tuple[str, ...] = ()
     """A2A agents offered in the Agents panel."""
     max_steps: int = DEFAULTS.max_steps
@@ -70,7 +72,9 @@ class RuntimeHolder:
         from agents.mcp.client import describe_target
 
         options = self.options
-        config = resolve_model_config(model=options.model, base_url=options.base_url, api_key=options.api_key)
+        config = resolve_model_config(
+            model=options.model, base_url=options.base_url, api_key=options.api_key, api=options.api
+        )
         override = options.model_override
         if self._runtime is not None:
             state = "ready"
@@ -80,10 +84,8 @@ class RuntimeHolder:
             state = "starting" if self._opening is not None else "idle"
         return {
             "model": override.name if override is not None else config.model,
-            "model_description": f"{override.name} (test model)"
-            if override is not None
-            else config.describe(),
-            "offline": config.offline and override is None,
+            "model_description": config.describe(),
+            "offline": config.offline,
             "mcp": describe_target(options.mcp),
             "runtime": state,
             "error": failure_reason(self._failure) if self._failure else None,
@@ -121,6 +123,7 @@ class RuntimeHolder:
                 model=options.model,
                 base_url=options.base_url,
                 api_key=options.api_key,
+                api=options.api,
                 session_name="playground",
                 persist=False,
                 max_steps=options.max_steps,
