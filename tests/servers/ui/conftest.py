@@ -35,6 +35,15 @@ ENABLE = "install chromium to run them (as root: apt-get install -y chromium)"
 _SKIPPED = pytest.StashKey[int]()
 
 
+@pytest.fixture(autouse=True)
+def _no_trace_watcher_left_behind() -> Iterator[None]:
+    """A playground stops watching traces when it closes: no test leaves an observer on every writer."""
+    from agents import trace
+
+    yield
+    assert trace._observers == [], "a playground (or hub) was left watching the traces"
+
+
 def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
