@@ -23,7 +23,6 @@ from servers.cli.options import (
     McpOpt,
     McpTokenOpt,
     ModelOpt,
-    check_peer_urls,
     model_options,
 )
 from servers.serving import check_bind, fail
@@ -71,8 +70,11 @@ def ui_command(
 ) -> None:
     """Open the web playground: chat with the agent and watch the model, MCP and A2A traffic of each request
     on one timeline; run tools from generated forms, talk to A2A agents, play the demos, manage memory."""
+    from servers.cli.a2a import check_http_url
+
     peers = peer or []
-    check_peer_urls(peers)
+    for value in peers:
+        check_http_url(value, what="--peer")
     if token is not None and len(token) < 8:
         raise fail("--token: use at least 8 characters (anyone who can reach the port can guess a short one)")
     check_bind(host, allow_remote=allow_remote, server="the playground", note="; its token is required")
