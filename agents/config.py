@@ -11,6 +11,7 @@ from pathlib import Path
 from agents.errors import AgentError
 
 __all__ = [
+    "AGENT_NAME",
     "DEFAULTS",
     "MCP_TOKEN_ENV",
     "OFFLINE_MODEL_NAME",
@@ -75,6 +76,10 @@ class Defaults:
 
 
 DEFAULTS = Defaults()
+
+#: The name the function-calling agent goes by (trace events it records, the User-Agent of its A2A requests;
+#: in OpenTelemetry its service and the agent of its ``invoke_agent`` spans, one per turn).
+AGENT_NAME = "protoplay-agent"
 
 #: The name the built-in offline model answers to (``/v1/models``, banners, traces).
 OFFLINE_MODEL_NAME = "protoplay-offline"

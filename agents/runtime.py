@@ -15,7 +15,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 from agents import telemetry
-from agents.config import DEFAULTS, ModelConfig, resolve_mcp_token, resolve_model_config
+from agents.config import AGENT_NAME, DEFAULTS, ModelConfig, resolve_mcp_token, resolve_model_config
 from agents.loop import Agent
 from agents.mcp.client import MCPTarget, MCPToolbox, connect_mcp, describe_target
 from agents.memory.long_term import LongTermMemory
@@ -37,10 +37,6 @@ __all__ = [
     "spanned",
     "traced",
 ]
-
-AGENT_NAME = "protoplay-agent"
-"""The name the terminal agent (``chat``, ``ask``) goes by in OpenTelemetry: its service, and the agent of its
-``invoke_agent`` spans (:func:`agents.telemetry.agent_span`, one per turn)."""
 
 
 @dataclass
@@ -134,7 +130,7 @@ async def open_agent(
     The session's window holds about ``budget_tokens`` tokens; the oldest whole turns are dropped when it is
     full and, with ``summarize``, folded into a running summary instead of being forgotten."""
     config = resolve_model_config(model=model, base_url=base_url, api_key=api_key, api=api)
-    trace = TraceWriter(enabled=trace_enabled)
+    trace = TraceWriter(enabled=trace_enabled, agent=AGENT_NAME)
     async with AsyncExitStack() as stack:
         stack.callback(trace.close)
         store = SQLiteStore()

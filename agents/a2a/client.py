@@ -37,6 +37,7 @@ from agents.a2a.tasks import (
     message_text,
     state_name,
 )
+from agents.config import AGENT_NAME
 from agents.errors import AgentError
 from agents.text import one_line
 
@@ -96,7 +97,7 @@ class PeerClient:
         connect_timeout_s: float = 5.0,
         poll_interval_s: float = 0.25,
         streaming: bool = True,
-        user_agent: str = "protoplay-agent",
+        user_agent: str = AGENT_NAME,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.url = url.rstrip("/")

@@ -228,7 +228,7 @@ async def open_coordinator(
     config = resolve_model_config(model=model, base_url=base_url, api_key=api_key, api=api)
     async with AsyncExitStack() as stack:
         tasks = await stack.enter_async_context(open_task_store(task_store, table="coordinator_tasks"))
-        trace = TraceWriter(enabled=trace_enabled)
+        trace = TraceWriter(enabled=trace_enabled, agent=COORDINATOR_NAME)
         stack.callback(trace.close)
         store = SQLiteStore()
         stack.callback(store.close)

@@ -163,7 +163,7 @@ async def open_specialist(
     config = resolve_model_config(model=model, base_url=base_url, api_key=api_key, api=api)
     async with AsyncExitStack() as stack:
         store = await stack.enter_async_context(open_task_store(task_store, table="specialist_tasks"))
-        trace = TraceWriter(enabled=trace_enabled)
+        trace = TraceWriter(enabled=trace_enabled, agent=SPECIALIST_NAME)
         stack.callback(trace.close)
         toolbox = await stack.enter_async_context(
             connect_mcp(mcp if mcp is not None else build_server(), token=resolve_mcp_token(mcp_token))

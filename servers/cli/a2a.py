@@ -25,7 +25,7 @@ from servers.cli.options import (
     offline_responses_model,
     start_telemetry,
 )
-from servers.serving import check_bind, configure_logging, fail
+from servers.serving import check_bind, configure_logging, fail, http_url_problem
 
 __all__ = ["check_http_url", "register"]
 
@@ -217,7 +217,8 @@ def demo_command(
     from agents.telemetry import span
 
     start_telemetry(otlp_endpoint, service=DEMO_SERVICE)  # before a2a-sdk is imported
-    from servers.a2a.demo import DemoError, list_scenarios, load_scenario, run_demo
+    from servers.a2a.demo import DemoError, list_scenarios, load_scenario
+    from servers.a2a.demo_transcript import run_demo
 
     if name is None:
         typer.echo("Demos (protoplay demo NAME):")
@@ -315,15 +316,7 @@ def _demo_ports(value: str) -> tuple[int, int]:
 def check_http_url(value: str, *, what: str) -> None:
     """Exit with one ``error:`` line (code 2) unless ``value`` is an http(s) URL with a host; ``what`` names
     the flag or argument that gave it."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(value)
-        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in 0-65535
-    except ValueError:
-        ok = False
-    if not ok:
+    if http_url_problem(value) is not None:
         raise fail(
             f"{what}: {value!r} is not an http(s) URL; give the agent's base URL, e.g. http://127.0.0.1:9101/"
         )

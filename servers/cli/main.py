@@ -121,6 +121,7 @@ def _register_capabilities() -> None:
         "servers.cli.a2a",
         "servers.cli.a2a_client",
         "servers.cli.doctor",
+        "servers.cli.ui",
     ):
         try:
             mod = importlib.import_module(module)

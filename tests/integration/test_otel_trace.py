@@ -261,7 +261,7 @@ def test_each_chat_turn_is_one_trace_rooted_at_the_agent(tmp_path, receiver):
 def test_a_demo_is_one_trace_and_a_peer_that_is_down_is_a_failed_client_span(tmp_path, receiver):
     assert EXE is not None
     played = subprocess.run(
-        [EXE, "demo", "specialist-down", "--no-trace", "--otlp-endpoint", receiver.url],
+        [EXE, "demo", "specialist-down", "--otlp-endpoint", receiver.url],
         env=_env(tmp_path / "home"),
         capture_output=True,
         text=True,
