@@ -110,6 +110,7 @@ def _register_capabilities() -> None:
         "servers.cli.llm",
         "servers.cli.a2a",
         "servers.cli.a2a_client",
+        "servers.cli.eval",
     ):
         try:
             mod = importlib.import_module(module)

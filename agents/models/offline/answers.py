@@ -23,7 +23,10 @@ from typing import Any
 
 from agents.models.offline.constraints import conclude
 from agents.models.offline.documents import body_key, render_document
+from agents.models.offline.headline import headline, headline_fields
+from agents.models.offline.phrases import phrases_for
 from agents.models.offline.prose import ANSWER_LIMIT, clip_lines, has_text, lead_key, sentences
+from agents.models.offline.state import DialogueState
 
 __all__ = ["format_value", "render_result", "render_results"]
 
@@ -77,11 +80,15 @@ def render_result(
     request: str = "",
     arguments: dict[str, Any] | None = None,
     parameters: Collection[str] = (),
+    state: DialogueState | None = None,
 ) -> str:
-    """A short markdown answer for one tool message's ``content``.
+    """A short markdown answer for one tool message's ``content``: the quantity asked for first
+    (:mod:`.headline`), then the result's own sentence, what the request's constraints make of it, the key
+    numbers, advice, a compact table, and what else the structured result holds.
 
     ``request`` is the user's message (its numeric constraints are applied to the result); ``arguments`` and
-    ``parameters`` are the call's arguments and the tool's parameter names (to say how to ask for more).
+    ``parameters`` are the call's arguments and the tool's parameter names (to say how to ask for more);
+    ``state`` carries the user's preferences.
     """
     if content.startswith("Error:"):
         reason = content.removeprefix("Error:").strip()
@@ -103,18 +110,23 @@ def render_result(
     if body_key(data) is not None:
         text = render_document(tool, data, chinese=chinese, arguments=arguments or {}, parameters=parameters)
     else:
-        text = _summary(header, data, request=request, chinese=chinese)
+        table = phrases_for("zh" if chinese else "en")
+        lead = headline(tool, data, request=request, arguments=arguments or {}, table=table, state=state)
+        skip = set(headline_fields(tool, data, request, arguments)) if lead else set()
+        text = _summary(lead or header, data, request=request, chinese=chinese, skip=skip)
     return "\n\n".join([text, *_image_lines(images, chinese=chinese)]) if images else text
 
 
 # ---------------------------------------------------------------------------------------------- results
 
 
-def _summary(header: str, data: dict[str, Any], *, request: str, chinese: bool) -> str:
+def _summary(
+    header: str, data: dict[str, Any], *, request: str, chinese: bool, skip: set[str] = frozenset()
+) -> str:
     conclusion = conclude(request, data, chinese=chinese) if request else None
     lead_field = lead_key(data)
     lead = sentences(data[lead_field], 500) if lead_field else None
-    facts = _facts(data, skip=lead_field)
+    facts = _facts(data, skip={lead_field, *skip} - {None})
     unit = next((fact for fact in facts if fact.startswith("- **unit**:")), None)
     if unit:  # the unit of every number above the cut: kept whatever else is left out
         facts.remove(unit)
@@ -151,11 +163,11 @@ def _is_id(key: str) -> bool:
     return key == "id" or key.endswith("_id") or key in ("session", "slug", "uri")
 
 
-def _facts(data: dict[str, Any], *, skip: str | None) -> list[str]:
+def _facts(data: dict[str, Any], *, skip: set[str]) -> list[str]:
     """``- **name**: value`` for the short scalar fields worth reading (no nulls, false flags, ids, prose)."""
     facts = []
     for key, value in data.items():
-        if key == skip or _is_id(key) or value in (None, "", [], {}):
+        if key in skip or _is_id(key) or value in (None, "", [], {}):
             continue
         if isinstance(value, bool):
             shown = format_value(value) if value or key in _OUTCOME_FLAGS else None
@@ -236,7 +248,11 @@ _GROUP_COLUMNS = 4
 
 
 def render_results(
-    calls: list[tuple[str, dict[str, Any], str]], *, chinese: bool = False, request: str = ""
+    calls: list[tuple[str, dict[str, Any], str]],
+    *,
+    chinese: bool = False,
+    request: str = "",
+    state: DialogueState | None = None,
 ) -> str:
     """One short answer for several tool results of one reply (``(tool, arguments, content)`` each).
 

@@ -12,8 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from agents.models.offline.lexicon import STOP_WORDS
-from agents.models.offline.schema import fold
+from agents.models.offline.language import STOP_WORDS, fold
 
 __all__ = ["Constraint", "conclude", "parse_constraints"]
 

@@ -9,61 +9,15 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from agents.models.offline.lexicon import STOP_WORDS
+from agents.models.offline.language import fold, norm, words
 
-__all__ = ["Slot", "ToolView", "fold", "is_name_like", "norm", "phrases", "token_keys", "tokens", "words"]
+__all__ = ["Slot", "ToolView", "phrases"]
 
-_WORD = re.compile(r"[a-z][a-z0-9]*")
 _CJK_TERM = re.compile(r"[A-Za-z]{0,4}[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _ARROW = re.compile(r"([\w.\-]+)\s*(?:→|->|=>|=|:)\s*([A-Za-z][\w\-]*)")
-
-
-def fold(word: str) -> str:
-    """Lower case with a plural ``s`` folded, so "parameters" meets "parameter"."""
-    word = word.lower()
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
-def words(text: str) -> list[str]:
-    """Content words of ``text`` (lower case, folded, stop words removed)."""
-    return [fold(w) for w in _WORD.findall(text.lower()) if w not in STOP_WORDS]
-
-
-def norm(value: str) -> str:
-    """Case- and punctuation-insensitive form: "ResNet-50" → "resnet50", "vit_b_16" → "vitb16"."""
-    return re.sub(r"[^0-9a-z\u3400-\u9fff]+", "", value.lower())
-
-
-_TOKEN = re.compile(r"[^\s,;:()\[\]{}?!]+")
-_QUANTITY = re.compile(r"^\d+(?:\.\d+)?(?:[a-z]{1,2}|x\d+)?$")
-
-
-def tokens(text: str) -> list[tuple[int, int, str]]:
-    """Whitespace/punctuation-separated tokens with their spans."""
-    return [(m.start(), m.end(), m.group().rstrip(".:")) for m in _TOKEN.finditer(text)]
-
-
-def token_keys(text: str, width: int = 3) -> set[str]:
-    """Normalised runs of 1..``width`` adjacent tokens ("low memory" → "lowmemory", "ResNet-50" →
-    "resnet50")."""
-    parts = [norm(token) for _, _, token in tokens(text)]
-    return {"".join(parts[i : i + n]) for n in range(1, width + 1) for i in range(len(parts) - n + 1)} - {""}
-
-
-def is_name_like(token: str) -> bool:
-    """An identifier such as "ResNet-50", "vit_b_16", "AlexNet" (letters with digits, or inner capitals),
-    but not a quantity such as "7B", "24GB" or "3x3"."""
-    token = token.strip("'\"`.,:;()")
-    if len(token) < 3 or _QUANTITY.match(token.lower()):
-        return False
-    has_alpha = any(c.isalpha() for c in token)
-    if has_alpha and any(c.isdigit() for c in token):
-        return True
-    return re.search(r"[a-z][A-Z]", token) is not None
 
 
 @dataclass
@@ -88,20 +42,27 @@ class Slot:
     synonyms: dict[str, Any] = field(default_factory=dict)
     """Words the description maps to enum values ("2 → bits" gives ``bits`` → ``"2"``)."""
 
-    @property
+    @cached_property
     def name_words(self) -> list[str]:
         return [fold(part) for part in self.name.split("_") if part]
 
-    @property
+    @cached_property
     def keywords(self) -> set[str]:
         return set(self.name_words) | set(words(self.description))
 
-    @property
+    @cached_property
+    def symbols(self) -> list[str]:
+        """The symbol a description names the slot by: "C_in, channels of the input" → ``C_in``, "T: logits
+        are divided by T" → ``T`` (so "T=4" or "C_in = 3" fill it)."""
+        match = re.match(r"\s*([A-Za-zα-ω][A-Za-z0-9_]{0,5})\s*[,:]\s", self.description)
+        return [match.group(1)] if match and match.group(1).lower() != self.name.lower() else []
+
+    @cached_property
     def lead_words(self) -> set[str]:
         """The first words of the description, which usually say what the slot is ("Rank …")."""
         return set(words(self.description)[:3])
 
-    @property
+    @cached_property
     def wants_names(self) -> bool:
         """A free-text slot (or list) that holds names ("Zoo name, e.g. 'ResNet-50'")."""
         free = ("string" in self.types and not self.enum) or (
@@ -109,15 +70,15 @@ class Slot:
         )
         return free and re.search(r"\bnames?\b", self.description.lower()) is not None
 
-    @property
+    @cached_property
     def numeric(self) -> bool:
         return bool(self.types & {"integer", "number"}) and not self.enum
 
-    @property
+    @cached_property
     def is_vector(self) -> bool:
         return "array" in self.types and bool(self.item_types & {"number", "integer"})
 
-    @property
+    @cached_property
     def is_matrix(self) -> bool:
         return "array" in self.types and "array" in self.item_types
 

@@ -1,26 +1,30 @@
-"""Choosing the tool a request is about, from the offered specs alone.
+"""Retrieval of tools: which offered tool a request is about, from the offered specs alone.
 
 Evidence, each weighted: the tool's name said outright ("kl divergence", "compare_models"), the words of its
 name, the words of its description (rarer words across the offered tools count more; the first line counts
-double), its Chinese terms found in the request (longer terms count more), two- and three-word phrases shared
-with the description (weighted by how rare their words are), enum values it accepts, its parameter names, and
-for tools that take names ("Zoo name, e.g. 'ResNet-50'"), a name-like word in the request.
+double), its Chinese terms found in the request, two- and three-word phrases shared with the description,
+enum values it accepts (and their names in the notes), its parameter names, and for tools that take names
+("Zoo name, e.g. 'ResNet-50'"), a name-like word in the request. Notes are retrieved by
+:mod:`agents.models.offline.notes`.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass
 
-from agents.models.offline.lexicon import STOP_WORDS, translate
-from agents.models.offline.schema import ToolView, is_name_like, norm, phrases, token_keys, tokens, words
+from agents.models.offline.language import STOP_WORDS, norm, words
+from agents.models.offline.schema import ToolView, phrases
+from agents.models.offline.slots import Reading
+from agents.models.offline.vocabulary import value_names
 
 __all__ = ["MIN_SCORE", "Choice", "rank_tools"]
 
-#: Below this, no tool is a confident match and the model says what it can do instead.
 MIN_SCORE = 2.5
+"""Below this, no tool is a confident match."""
 
 
 @dataclass(frozen=True)
@@ -28,23 +32,21 @@ class Choice:
     tool: ToolView
     score: float
     triggers: frozenset[str]
-    """The request words that pointed at this tool (stripped when the rest of the request is free text)."""
+    """The request words that pointed at this tool."""
 
 
-def rank_tools(request: str, tools: list[ToolView]) -> list[Choice]:
-    """Every offered tool with its score for ``request``, best first (ties keep the offered order)."""
-    work = translate(request)
+def rank_tools(reading: Reading, tools: list[ToolView]) -> list[Choice]:
+    """Every offered tool with its score for the request, best first (ties keep the offered order)."""
+    work, raw = reading.work, reading.text
     lowered = work.lower()
-    request_set = set(words(work))
+    request_words = set(words(work))
     request_phrases = phrases(work)
-    keys = token_keys(work)
+    keys = _keys(work)
     known = {key for tool in tools for key in (*tool.enum_values, norm(tool.name), *tool.name_words)}
-    names = [token for _, _, token in tokens(work) if is_name_like(token) and norm(token) not in known]
+    names = [name for name in reading.mentions.names if norm(name.text) not in known]
     document_frequency = Counter(word for tool in tools for word in tool.desc_words | set(tool.name_words))
-    phrase_frequency = Counter(
-        word for tool in tools for word in {w for phrase in tool.phrases for w in phrase}
-    )
-    total = max(20, len(tools))  # word rarity as if at least 20 tools were offered, so scores stay comparable
+    phrase_frequency = Counter(word for tool in tools for word in {w for p in tool.phrases for w in p})
+    total = max(20, len(tools))  # word rarity as if at least 20 tools were offered: scores stay comparable
 
     def idf(word: str) -> float:
         return math.log(1 + total / (1 + document_frequency.get(word, 0)))
@@ -60,15 +62,15 @@ def rank_tools(request: str, tools: list[ToolView]) -> list[Choice]:
             score += 4.0 + len(tool.name_words)
             triggers.update(tool.name_words)
         for part in tool.name_words:
-            if part in request_set or any(_prefix(word, part) for word in request_set):
+            if part in request_words or any(_prefix(word, part) for word in request_words):
                 score += 2.0 * min(1.5, idf(part))
                 triggers.add(part)
-        for word in request_set & tool.desc_words:
+        for word in request_words & tool.desc_words:
             score += 0.6 * idf(word) * (2.0 if word in tool.summary_words else 1.0)
             if word in tool.summary_words:
                 triggers.add(word)
         for term in tool.cjk_terms:
-            if term.lower() in request.lower():
+            if term.lower() in raw.lower():
                 score += 3.0 + len(term)
                 break
         shared = {
@@ -77,7 +79,7 @@ def rank_tools(request: str, tools: list[ToolView]) -> list[Choice]:
             if len(phrase) == 3 or any(word not in STOP_WORDS for word in phrase)
         }
         score += sum(1.2 * phrase_weight(phrase) for phrase in shared)
-        score += 2.0 * min(2, len(keys & tool.enum_values.keys()))
+        score += 2.0 * min(2, _enum_hits(tool, keys, raw))
         for slot in tool.slots:
             if len(slot.name) > 2 and re.search(rf"(?<![a-z]){_spoken(slot.name)}(?![a-z])", lowered):
                 score += 1.0
@@ -88,9 +90,26 @@ def rank_tools(request: str, tools: list[ToolView]) -> list[Choice]:
     return sorted(choices, key=lambda choice: (-choice.score, order[id(choice.tool)]))
 
 
+def _keys(work: str) -> set[str]:
+    parts = [norm(token) for token in re.findall(r"[^\s,;:()\[\]{}?!]+", work)]
+    return {"".join(parts[i : i + n]) for n in (1, 2, 3) for i in range(len(parts) - n + 1)} - {""}
+
+
+def _enum_hits(tool: ToolView, keys: set[str], raw: str) -> int:
+    """How many of the tool's enum values the request names (by value, or by a note's name for it)."""
+    hits = len(keys & tool.enum_values.keys())
+    if hits:
+        return hits
+    for value in itertools.islice(tool.enum_values, 64):
+        for name in value_names(value):
+            key = norm(name)
+            if len(key) >= 3 and (key in keys or (re.search(r"[\u3400-\u9fff]", name) and name in raw)):
+                return 1
+    return 0
+
+
 def _spoken(name: str) -> str:
-    """A regex for ``name`` as it may be written in prose: "kl_divergence", "KL divergence",
-    "kl-divergence"."""
+    """A regex for ``name`` as it may be written in prose: "kl_divergence", "KL divergence"."""
     return r"[\s_\-]*".join(re.escape(part) for part in name.lower().split("_") if part)
 
 
