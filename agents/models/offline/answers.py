@@ -23,7 +23,7 @@ from typing import Any
 
 from agents.models.offline.constraints import conclude
 from agents.models.offline.documents import body_key, render_document
-from agents.models.offline.headline import headline, headline_fields
+from agents.models.offline.headline import headline, headline_fields, unit_of
 from agents.models.offline.phrases import phrases_for
 from agents.models.offline.prose import ANSWER_LIMIT, clip_lines, has_text, lead_key, sentences
 from agents.models.offline.state import DialogueState
@@ -215,8 +215,15 @@ def _columns(rows: list[dict[str, Any]]) -> list[str]:
     return columns[:_MAX_COLUMNS]
 
 
-def _cell(value: Any) -> str:
-    return "—" if value is None else format_value(value).replace("|", "/")
+def _cell(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    text = format_value(value).replace("|", "/")
+    if unit and isinstance(value, int | float) and not isinstance(value, bool):
+        if value == 1 and unit.endswith("s") and len(unit) > 3:
+            unit = unit[:-1]  # 1 bit
+        return f"{text}%" if unit == "%" else f"{text} {unit}"
+    return text
 
 
 def _table(key: str, rows: list[dict[str, Any]], limit: int) -> str | None:
@@ -227,6 +234,13 @@ def _table(key: str, rows: list[dict[str, Any]], limit: int) -> str | None:
     lines += ["| " + " | ".join(_cell(row.get(column)) for column in columns) + " |" for row in rows[:limit]]
     if len(rows) > limit:
         lines.append(f"(… {len(rows) - limit} more rows)")
+        label = next(
+            (c for c in columns if all(isinstance(row.get(c), str) for row in rows)
+             and len({row.get(c) for row in rows}) == len(rows)),
+            None,
+        )  # fmt: skip
+        if label is not None:  # every row still named, in one line
+            lines.append(f"{label}: " + ", ".join(str(row[label]) for row in rows))
     return "\n".join(lines)
 
 
@@ -284,6 +298,7 @@ def render_results(
                 {"label": label, **{key: data.get(key) for key in columns}}
                 for label, (_, data) in zip(labels, members, strict=True)
             ]
+            units = {key: unit_of(key, members[0][1]) for key in columns}
             conclusion = _group_conclusion(request, members, labels, columns, rows, chinese=chinese)
             if conclusion:
                 conclusions.append(conclusion)
@@ -293,7 +308,9 @@ def render_results(
             shown = columns[:width]
             lines = [title, "| " + " | ".join([header, *shown]) + " |", "|" + "---|" * (len(shown) + 1)]
             lines += [
-                "| " + " | ".join([str(row["label"]), *(_cell(row[key]) for key in shown)]) + " |"
+                "| "
+                + " | ".join([str(row["label"]), *(_cell(row[key], units.get(key, "")) for key in shown)])
+                + " |"
                 for row in rows
             ]
             tables.append("\n".join(lines))

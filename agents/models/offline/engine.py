@@ -28,7 +28,7 @@ from agents.models.offline.notes_answers import answer_from_notes
 from agents.models.offline.phrases import phrases_for
 from agents.models.offline.retrieval import rank_tools
 from agents.models.offline.schema import ToolView
-from agents.models.offline.slots import fill, read
+from agents.models.offline.slots import fill, known_names, read
 from agents.models.offline.state import ASK_USER, MEMORY_TOOLS, content_of, read_state
 from agents.models.offline.understanding import Plan, notes_tool, plan
 
@@ -89,7 +89,7 @@ class OfflineBrain:
     def _forced_call(self, messages: list[dict[str, Any]], views: list[ToolView]) -> OfflineReply:
         """A call the caller demands: the best-matching offered tool with what the request gives."""
         text = next((prepare(content_of(m)) for m in reversed(messages) if m.get("role") == "user"), "")
-        reading = read(text)
+        reading = read(text, known_names(views))
         explainer = notes_tool(views)
         if explainer is not None and len(views) == 1:
             hits = note_index().search(text, limit=1)

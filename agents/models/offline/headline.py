@@ -20,7 +20,7 @@ from agents.models.offline.phrases import Phrases
 from agents.models.offline.state import DialogueState
 from agents.models.offline.vocabulary import translate
 
-__all__ = ["headline", "headline_fields", "quantity"]
+__all__ = ["headline", "headline_fields", "quantity", "unit_of"]
 
 _VERDICT_KEYS = ("verdict", "diagnosis", "decision", "status", "label", "classification")
 _SUFFIX_UNITS = {"gib": "GiB", "mib": "MiB", "gb": "GB", "mb": "MB", "percent": "%", "pct": "%", "ms": "ms"}
@@ -80,7 +80,7 @@ def quantity(key: str, value: Any, data: dict[str, Any], table: Phrases) -> str:
         return str(value)
     if isinstance(value, float) and not math.isfinite(value):
         return "∞" if value > 0 else ("−∞" if value < 0 else "NaN")
-    unit = _unit(key, data)
+    unit = unit_of(key, data)
     if isinstance(value, int) or (float(value).is_integer() and abs(value) >= 1000):
         exact = f"{int(value):,}"
         short = _short(float(value), table)
@@ -121,15 +121,17 @@ def _short(value: float, table: Phrases) -> str:
     return ""
 
 
-def _unit(key: str, data: dict[str, Any]) -> str:
+def unit_of(key: str, data: dict[str, Any]) -> str:
+    """The unit of a result field: its suffix (``_gib`` → GiB) or the result's ``unit`` field."""
     parts = key.lower().split("_")
     for part in reversed(parts):
         if part in _SUFFIX_UNITS:
             return _SUFFIX_UNITS[part]
     unit = data.get("unit")
-    if isinstance(unit, str) and len(unit) <= 12 and not any(p in ("count", "index", "epoch") for p in parts):
-        if not any(p in ("params", "param", "macs", "flops", "size", "n", "samples") for p in parts):
-            return unit
+    unitless = {"count", "index", "epoch", "params", "param", "macs", "flops", "size", "n", "samples", "normalized",
+                "perplexity", "ratio", "fraction", "share", "relative"}  # fmt: skip
+    if isinstance(unit, str) and len(unit) <= 12 and not unitless & set(parts):
+        return unit
     return ""
 
 

@@ -178,8 +178,9 @@ def _numeric(item: Any) -> bool:
     return item is None or (isinstance(item, int | float) and not isinstance(item, bool))
 
 
-def read_mentions(text: str) -> Mentions:
-    """Every value ``text`` writes down, each at most once (a number inside a list is part of the list)."""
+def read_mentions(text: str, known: frozenset[str] = frozenset()) -> Mentions:
+    """Every value ``text`` writes down, each at most once (a number inside a list is part of the list).
+    ``known``: normalised names that count as names even when they do not look like one ("googlenet")."""
     found = Mentions()
     taken = bytearray(len(text) + 1)  # 1 where a value already sits
 
@@ -208,12 +209,16 @@ def read_mentions(text: str) -> Mentions:
             take(*match.span())
     for match in _NAME.finditer(text):
         token = re.sub(r"['’]s$", "", match.group())
-        if free(match.start(), match.end()) and is_name_like(token):
+        if free(match.start(), match.end()) and (is_name_like(token) or _norm(token) in known):
             found.names.append(Name(match.start(), match.start() + len(token), token))
             take(match.start(), match.end())
     numbers = [number for number in _numbers(text) if free(number.start, number.end)]
     _group_runs(text, numbers, found)
     return found
+
+
+def _norm(token: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "", token.lower())
 
 
 def _float(item: Any) -> float | None:

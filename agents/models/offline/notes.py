@@ -28,11 +28,28 @@ _RUN = re.compile(rf"[{CJK_CHARS}]+|[A-Za-z0-9][A-Za-z0-9_\-/.']*")
 _WORD = re.compile(r"[a-z][a-z0-9]*|[0-9]+[a-z]*")
 _FIELD_WEIGHTS = {"names": 5.0, "title": 3.0, "summary": 2.0, "headings": 2.0, "body": 1.0}
 _K1, _B = 1.2, 0.75
-_EXTRA_STOP = frozenset({"note", "notes", "explain", "tell", "mean", "meaning", "difference", "between"})
+_EXTRA_STOP = frozenset(
+    """note notes explain tell mean meaning difference between go going goes went up down keep keeps kept
+    while still even way ways thing things something someone actually basically plain terms simple
+    intuitively why when where which who""".split()  # noqa: SIM905 - a word list reads best as words
+)
+"""Words that carry no topic: question words and filler (the question's *kind* is read by the cues)."""
+
+
+_SUFFIXES = ("isation", "ization", "ations", "ation", "ising", "izing", "ised", "ized", "ings", "ing", "ed", "es", "s")
+
+
+def _stem(word: str) -> str:
+    """A light stemmer: "initialised" and "initialisation" meet at "initial", "trained" and "training" at
+    "train"."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
 
 
 def terms(text: str) -> list[str]:
-    """BM25 terms of ``text``: folded English words, identifiers as one word, Chinese bigrams."""
+    """BM25 terms of ``text``: stemmed English words, identifiers as one word, Chinese bigrams."""
     found: list[str] = []
     for match in _RUN.finditer(text):
         run = match.group()
@@ -40,7 +57,7 @@ def terms(text: str) -> list[str]:
             found.extend(run[i : i + 2] for i in range(len(run) - 1)) if len(run) > 1 else found.append(run)
             continue
         lowered = run.lower().strip(".'/-_")
-        parts = [fold(w) for w in _WORD.findall(lowered) if w not in STOP_WORDS and w not in _EXTRA_STOP]
+        parts = [_stem(w) for w in _WORD.findall(lowered) if w not in STOP_WORDS and w not in _EXTRA_STOP]
         found.extend(parts)
         joined = norm(lowered.split("'", 1)[0])
         if len(parts) > 1 and joined and any(c.isalpha() for c in joined):
@@ -162,7 +179,7 @@ class NoteIndex:
                 if i + width > len(tokens):
                     continue
                 key = "".join(token[2] for token in tokens[i : i + width])
-                entry = self._names.get(key)
+                entry = self._names.get(key) or (self._names.get(key[:-1]) if key.endswith("s") else None)
                 if entry is not None and (len(key) >= 3 or width == 1):
                     if generic_too or not entry[1]:
                         found.append((tokens[i][0], tokens[i + width - 1][1], entry[0]))
@@ -206,7 +223,8 @@ class NoteIndex:
         """The section of ``note`` that best answers ``text``: shared words (not the note's own names, which
         every section mentions) and heading words the question's kind points at (``hints``); the first
         section when nothing points anywhere."""
-        own = {term for name in note.names for term in terms(name)} | set(terms(note.title))
+        own = set(terms(note.slug))
+        own |= {term + "s" for term in own}  # "GANs" names the GAN note too
         query = [term for term in dict.fromkeys(terms(text)) if term not in own]
         wanted = {fold(word) for word in hints}
         best: tuple[float, Section | None] = (0.0, None)
@@ -214,7 +232,7 @@ class NoteIndex:
         for section, body, heading, heading_words in sections:
             score = sum(self._idf.get(term, 1.0) * min(body.get(term, 0), 3) / 3 for term in query)
             score += sum(2.0 * self._idf.get(term, 1.0) for term in query if term in heading)
-            score += 2.5 * len(wanted & heading_words)
+            score += 1.0 if wanted & heading_words else 0.0  # a tie-breaker: what the section says counts more
             if score > best[0]:
                 best = (score, section)
         if best[1] is None and sections:

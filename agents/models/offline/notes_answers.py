@@ -93,13 +93,34 @@ def _note_block(note: Note, question: str, language: Language, hints: Sequence[s
     table = phrases_for(language)
     title = note.title
     section = note_index().best_section(note, question, hints)
-    own = set(terms(note.slug)) | set(terms(note.title.split("(")[0].split(":")[0]))
+    own = set(terms(note.slug))
     lines = [f"**{title}**", note.summary]
     if section is not None:
-        lines.append(f"**{section.heading}**\n{excerpt(section.text, question, own=own, budget=budget)}")
+        shown = excerpt(section.text, question, own=own, budget=budget)
+        lines.append(f"**{section.heading}**\n{shown}")
+        extra = _elsewhere(note, section.heading, question, own, budget - len(shown))
+        if extra:
+            lines.append(extra)
     headings = [s.heading for s in note.sections if s.heading.lower() != "related"]
     lines.append(f"{table.full_note.format(uri=note.uri)} · {table.sections}: " + " · ".join(headings))
     return "\n\n".join(lines)
+
+
+def _elsewhere(note: Note, shown: str, question: str, own: set[str], room: int) -> str | None:
+    """The one paragraph of another section that shares most words (two at least) with the question, when
+    there is room for it: "agent card" may be explained where the section about A2A is not."""
+    if room < 250:
+        return None
+    wanted = {term for term in terms(question) if term not in own}
+    best: tuple[int, str, str] = (1, "", "")
+    for section in note.sections:
+        if section.heading == shown or section.heading.lower() == "related":
+            continue
+        for block in _blocks(section.text):
+            score = len(wanted & set(terms(block)))
+            if score > best[0] and len(block) <= room and not block.lstrip().startswith(("|", "```")):
+                best = (score, section.heading, block)
+    return f"**{best[1]}**\n{best[2]}" if best[2] else None
 
 
 def answer_from_notes(

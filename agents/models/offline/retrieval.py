@@ -65,10 +65,15 @@ def rank_tools(reading: Reading, tools: list[ToolView]) -> list[Choice]:
             if part in request_words or any(_prefix(word, part) for word in request_words):
                 score += 2.0 * min(1.5, idf(part))
                 triggers.add(part)
-        for word in request_words & tool.desc_words:
-            score += 0.6 * idf(word) * (2.0 if word in tool.summary_words else 1.0)
-            if word in tool.summary_words:
-                triggers.add(word)
+        for word in request_words:
+            said = word if word in tool.summary_words else _stem_match(word, tool.summary_words)
+            if said is None and word in tool.desc_words:
+                said = word
+            if said is None:
+                continue
+            score += 0.6 * idf(said) * (2.0 if said in tool.summary_words else 1.0)
+            if said in tool.summary_words:
+                triggers.add(said)
         for term in tool.cjk_terms:
             if term.lower() in raw.lower():
                 score += 3.0 + len(term)
@@ -83,8 +88,10 @@ def rank_tools(reading: Reading, tools: list[ToolView]) -> list[Choice]:
         for slot in tool.slots:
             if len(slot.name) > 2 and re.search(rf"(?<![a-z]){_spoken(slot.name)}(?![a-z])", lowered):
                 score += 1.0
-        if names and any(slot.wants_names for slot in tool.slots):
-            score += 3.0
+        name_slots = [slot for slot in tool.slots if slot.wants_names]
+        if names and name_slots:
+            listing = any("array" in slot.types for slot in name_slots)
+            score += 5.0 if listing == (len(names) > 1) else 2.5  # one name: a single slot; several: a list
         choices.append(Choice(tool, score, frozenset(triggers)))
     order = {id(tool): i for i, tool in enumerate(tools)}
     return sorted(choices, key=lambda choice: (-choice.score, order[id(choice.tool)]))
@@ -106,6 +113,14 @@ def _enum_hits(tool: ToolView, keys: set[str], raw: str) -> int:
             if len(key) >= 3 and (key in keys or (re.search(r"[\u3400-\u9fff]", name) and name in raw)):
                 return 1
     return 0
+
+
+def _stem_match(word: str, candidates: set[str]) -> str | None:
+    """A word of the first line that ``word`` shortens or extends ("parameter" for "params", "compute" for
+    "computing"), five letters in common at least."""
+    if len(word) < 5:
+        return None
+    return next((c for c in candidates if len(c) >= 5 and (c.startswith(word[:5]) and word.startswith(c[:5]))), None)
 
 
 def _spoken(name: str) -> str:

@@ -95,6 +95,9 @@ class ToolView:
     """The first line of the description."""
     desc_words: set[str]
     summary_words: set[str]
+    head_words: set[str]
+    """Words of the first line's head: what the tool computes ("Parameters" of a convolution, "GPU memory"
+    of fine-tuning), not what it is about."""
     cjk_terms: list[str]
     """Chinese terms in the description ("信息熵", "KL散度"), longest first."""
     enum_values: dict[str, list[str]]
@@ -124,6 +127,7 @@ class ToolView:
             summary=summary,
             desc_words=set(words(description)),
             summary_words=set(words(summary)),
+            head_words=_head_words(summary),
             cjk_terms=terms,
             enum_values=enum_values,
             phrases=phrases(description),
@@ -131,6 +135,14 @@ class ToolView:
 
     def slot(self, name: str) -> Slot | None:
         return next((slot for slot in self.slots if slot.name == name), None)
+
+
+def _head_words(summary: str) -> set[str]:
+    """The words before " of " / " between " / "(" (and, after a colon, up to the next " of ")."""
+    before, _, after = summary.partition(":")
+    head = re.split(r"\s(?:of|between|from|for)\s|\(", before, maxsplit=1)[0]
+    tail = re.split(r"\s(?:of|between|from|for)\s|\(", after, maxsplit=1)[0] if after else ""
+    return set(words(head)) | set(words(tail))
 
 
 def _first_sentence(description: str) -> str:

@@ -13,15 +13,25 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from agents.models.offline.language import STOP_WORDS, fold, norm
 from agents.models.offline.phrases import phrases_for
-from agents.models.offline.mentions import SCALES, Mentions, Name, Number, Size, Vector, read_mentions
+from agents.models.offline.mentions import (
+    SCALES,
+    Mentions,
+    Name,
+    Number,
+    Size,
+    Vector,
+    is_name_like,
+    read_mentions,
+)
 from agents.models.offline.schema import Slot, ToolView
 from agents.models.offline.vocabulary import translate, value_names
 
-__all__ = ["Extraction", "Reading", "fill", "read"]
+__all__ = ["Extraction", "Reading", "fill", "known_names", "read"]
 
 _WORD = re.compile(r"[A-Za-z][\w\-]*")
 _BOUNDARY = re.compile(r"[\[\]{};.:=]|,(?! ?[0-9])|\b(?:and|with|plus|while|but|for another|for the other)\b")
@@ -54,10 +64,30 @@ class Reading:
         return [fold(w) for w in _WORD.findall(chunk.lower()) if w not in STOP_WORDS][:limit]
 
 
-def read(text: str) -> Reading:
-    """Prepare ``text`` (already normalised by :func:`~agents.models.offline.language.prepare`)."""
+def read(text: str, known: frozenset[str] = frozenset()) -> Reading:
+    """Prepare ``text`` (already normalised by :func:`~agents.models.offline.language.prepare`); ``known``
+    are names the offered tools' descriptions list (see :func:`known_names`)."""
     work = translate(text)
-    return Reading(text, work, read_mentions(work))
+    return Reading(text, work, read_mentions(work, known))
+
+
+def known_names(tools: list[ToolView]) -> frozenset[str]:
+    """The names the offered tools' descriptions list ("GoogLeNet, ResNet-18…152, DenseNet-121"), normalised:
+    a request may write them in lower case ("googlenet") and still mean a name."""
+    return _names_in(tuple(tool.description for tool in tools))
+
+
+@lru_cache(maxsize=32)
+def _names_in(descriptions: tuple[str, ...]) -> frozenset[str]:
+    found: set[str] = set()
+    for description in descriptions:
+        for token in re.findall(r"[A-Za-z][A-Za-z0-9]*(?:[\-_/][A-Za-z0-9]+)*", description):
+            if is_name_like(token):
+                found.add(norm(token))
+                base = re.sub(r"[\-_/]?[0-9].*$", "", token)
+                if len(base) >= 4 and is_name_like(base):
+                    found.add(norm(base))  # "GoogLeNet" from "GoogLeNet", "ResNet" from "ResNet-18"
+    return frozenset(found)
 
 
 @dataclass
@@ -72,7 +102,9 @@ class Extraction:
     """Further argument sets when the request gives several values for one slot ("entropy of [0.5, 0.5]
     and [0.9, 0.1]"): one call each."""
     used: int = 0
-    """How many values of the request went into a slot."""
+    """How many values of the request (numbers, lists, sizes, names) went into a slot."""
+    used_values: int = 0
+    """Of those, how many were numbers, lists or sizes (data to compute with, not just a name)."""
     unused: int = 0
     """Lists and sizes of the request no slot took (evidence the tool is not the one meant)."""
 
@@ -112,7 +144,8 @@ def fill(tool: ToolView, reading: Reading) -> Extraction:
     unused = sum(
         1 for item in (*mentions.vectors, *mentions.sizes, *mentions.structures) if item.start not in state.taken
     )
-    return Extraction(arguments, missing, samples, len(state.taken), unused)
+    names = {name.start for name in mentions.names}
+    return Extraction(arguments, missing, samples, len(state.taken), len(state.taken - names), unused)
 
 
 # ------------------------------------------------------------------------------------------ coercion
@@ -193,6 +226,9 @@ def _number_value(slot: Slot, number: Number) -> Any:
     if number.value is None or not math.isfinite(number.value):
         return None
     value = number.value
+    if _index_list(slot) and float(value).is_integer():
+        ok, listed = coerce(slot, [int(value)])
+        return listed if ok else None
     label = f"{slot.name} {slot.description}".lower()
     scale = number.scale
     if scale and not (scale in ("b", "bn", "billion") and "billion" in label) and not (
@@ -413,8 +449,11 @@ def _sizes(state: _State) -> None:
         if not rows:
             continue
         score, _, slot, value = max(rows, key=lambda row: row[:2])
-        if score <= 0 and len(rows) > 1:
-            continue
+        if score <= 0:
+            required = [row for row in rows if row[2].required]
+            if len(required) != 1:
+                continue
+            _, _, slot, value = required[0]  # nothing names it: the one required size slot ("3x3 conv")
         state.place(slot, value, size.start)
 
 
@@ -432,7 +471,10 @@ def _enums(state: _State) -> None:
         for option in options:
             if not isinstance(option, str) or len(norm(option)) < 2 or norm(option).isdigit():
                 continue
-            position = keys.get(norm(option))
+            key = norm(option)
+            position = keys.get(key)
+            if position is None and len(key) >= 4:  # "fully" fine-tune, "LoRAs"
+                position = next((keys[k] for k in (key + "y", key + "ly", key + "s") if k in keys), None)
             if position is None:
                 for name in value_names(option):
                     position = _find_name(name, work, raw, keys)
@@ -482,10 +524,42 @@ def _find_name(name: str, work: str, raw: str, keys: dict[str, int]) -> int | No
     return keys.get(key)
 
 
+_FROM_TO = re.compile(r"(?:\bfrom\s+)?(?<![\w.])(\d[\d,]*)\s*(?:\bto\b|->|→|=>)\s*(\d[\d,]*)(?![\w.])")
+
+
+def _from_to(state: _State) -> None:
+    """"from 256 to 64 channels", "4096 → 1000": the first number to an ``in_…`` slot, the second to its
+    ``out_…`` twin."""
+    pairs = [
+        (inner, outer)
+        for inner in state.open()
+        for outer in state.open()
+        if inner.numeric
+        and outer.numeric
+        and inner.name.split("_", 1)[0] in ("in", "input")
+        and outer.name.split("_", 1)[0] in ("out", "output")
+        and inner.name.split("_", 1)[-1] == outer.name.split("_", 1)[-1]
+    ]
+    if not pairs:
+        return
+    numbers = {n.start: n for n in state.reading.mentions.numbers if n.start not in state.taken}
+    for match in _FROM_TO.finditer(state.reading.work):
+        first, second = numbers.get(match.start(1)), numbers.get(match.start(2))
+        if first is None or second is None:
+            continue
+        inner, outer = pairs[0]
+        a, b = _number_value(inner, first), _number_value(outer, second)
+        if a is not None and b is not None:
+            state.place(inner, a, first.start)
+            state.place(outer, b, second.start)
+            return
+
+
 def _numbers(state: _State) -> None:
     """Numbers, each to the numeric slot the words around it (and its unit) name best."""
+    _from_to(state)
     numbers = [n for n in state.reading.mentions.numbers if n.start not in state.taken]
-    slots = [slot for slot in state.open() if slot.numeric or _size_slot(slot)]
+    slots = [slot for slot in state.open() if slot.numeric or _size_slot(slot) or _index_list(slot)]
     if not numbers or not slots:
         return
     rows = []
@@ -495,6 +569,8 @@ def _numbers(state: _State) -> None:
             if value is None:
                 continue
             score = _around(state, slot, number.start, number.end)
+            if _index_list(slot) and not slot.required:
+                score *= 0.5  # an optional list takes a lone number only when no scalar slot claims it
             if score > 0:
                 rows.append((score, -index, slot, index, value))
     placed: set[int] = set()
@@ -509,6 +585,11 @@ def _numbers(state: _State) -> None:
         value = _number_value(left_slots[0], numbers[left[0]])
         if value is not None:
             state.place(left_slots[0], value, numbers[left[0]].start)
+
+
+def _index_list(slot: Slot) -> bool:
+    """A list of integers ("labels"): one number named for it is a list of one."""
+    return slot.types - {"null"} == {"array"} and slot.item_types == {"integer"}
 
 
 def _booleans(state: _State) -> None:

@@ -140,6 +140,8 @@ def _about_user(state: DialogueState) -> None:
             match = table.cue("name_intro", text)
             if match:
                 name = next((g for g in match.groups() if g), None)
+                if name and re.search(r"什么|谁|啥|what", name, re.IGNORECASE):
+                    continue  # "我叫什么名字？" asks for the name
                 if name and (match.group(0)[:4].lower() != "i am" or name[:1].isupper()):
                     state.name = name.strip().capitalize() if name.isascii() else name.strip()
             preference = table.cue("preference", text)

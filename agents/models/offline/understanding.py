@@ -23,7 +23,7 @@ from agents.models.offline.notes import NoteHit, note_index
 from agents.models.offline.phrases import phrases_for
 from agents.models.offline.retrieval import MIN_SCORE, Choice, rank_tools
 from agents.models.offline.schema import ToolView
-from agents.models.offline.slots import Extraction, Reading, fill, read
+from agents.models.offline.slots import Extraction, Reading, fill, known_names, read
 from agents.models.offline.state import ASK_USER, DialogueState
 
 __all__ = ["Plan", "notes_tool", "plan"]
@@ -133,7 +133,7 @@ class _Candidate:
 
 def _request(state: DialogueState, message: Message, views: list[ToolView]) -> Plan:
     table = phrases_for(state.language)
-    reading = read(state.request)
+    reading = read(state.request, known_names(views))
     callable_views = [view for view in views if view.name not in (ASK_USER, "remember", "recall", "forget")]
     delegated = _delegate(state, message, callable_views)
     if delegated is not None:
@@ -155,17 +155,20 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
     cues = message.cues
     # Notes answer an idea when a tool explains them, or (no tool offered for it) when no tool matches.
     can_explain = note is not None and (explainer is not None or top is None)
+    named = [n for _, n in note_index().named(state.request)]
     if best is not None:
-        tool = best.choice.tool
-        quantity_words = bool(best.choice.triggers & (tool.summary_words | set(tool.name_words)))
-        has_data = best.extraction.used > 0 and reading.mentions.has_data
+        quantity_words = _asks_for_quantity(best.choice)
+        has_data = best.extraction.used_values > 0
         if best.specific and (has_data or quantity_words or cues.quantity or not cues.concept):
             return _calls(best, reading, ranked)
-        if not cues.concept and (quantity_words or not can_explain) and not (note and note.named):
+        if not cues.concept and (quantity_words or not can_explain) and not named:
             return _calls(best, reading, ranked)
+    if can_explain and len(named) >= 2 and cues.comparison:
+        return _explain(state, hits, explainer, message)  # "prefix tuning versus prompt tuning"
     if top is not None and not top.computable:
-        numeric = cues.quantity or bool(top.choice.triggers & top.choice.tool.summary_words)
-        if top.specific or (numeric and not cues.concept):
+        numeric = cues.quantity or _asks_for_quantity(top.choice)
+        idea = cues.concept and bool(named) and can_explain and not numeric
+        if (top.specific and not idea) or (numeric and not cues.concept):
             return _ask(table, top.choice.tool, top.extraction, views)
     if can_explain and note is not None and (cues.concept or note.named):
         return _explain(state, hits, explainer, message)
@@ -178,6 +181,12 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
     if top is not None and not top.computable:
         return _ask(table, top.choice.tool, top.extraction, views)
     return Plan(text=replies.cannot(table, callable_views))
+
+
+def _asks_for_quantity(choice: Choice) -> bool:
+    """The request names what the tool computes: a word of the head of its description's first line
+    ("parameters", "FLOPs", "entropy", "GPU memory"), not merely what it is about ("convolution")."""
+    return bool(choice.triggers & choice.tool.head_words)
 
 
 def _apply_preferences(candidate: _Candidate, state: DialogueState) -> None:
@@ -203,9 +212,18 @@ def _best(candidates: list[_Candidate]) -> _Candidate | None:
     top = computable[0].choice.score
     close = [c for c in computable if c.choice.score >= 0.6 * top]
 
-    def quality(candidate: _Candidate) -> tuple[int, int, float]:
+    def quality(candidate: _Candidate) -> tuple[int, int, int, float]:
         extraction = candidate.extraction
-        return (int(extraction.unused == 0 and extraction.used > 0), extraction.used, candidate.choice.score)
+        lonely = any(
+            slot.wants_names and "array" in slot.types and len(extraction.arguments.get(slot.name) or ()) == 1
+            for slot in candidate.choice.tool.slots
+        )  # one name in a list slot: a tool that takes one name fits better
+        return (
+            int(extraction.unused == 0 and extraction.used > 0),
+            extraction.used,
+            -int(lonely),
+            candidate.choice.score,
+        )
 
     chosen = max(close, key=quality)
     first = candidates[0]
@@ -243,11 +261,17 @@ def _ask(table: Any, tool: ToolView, extraction: Extraction, views: list[ToolVie
 def _explain(
     state: DialogueState, hits: list[NoteHit], explainer: ToolView | None, message: Message
 ) -> Plan:
-    """One note, or every note a comparison names ("BLIP vs CLIP")."""
-    index = note_index()
-    chosen = [hits[0].note]
-    named = [note for _, note in index.named(state.request)]
-    if len(named) >= 2 and (message.cues.comparison or message.cues.concept):
+    """The note the question names (else the best match), or every note a comparison names ("BLIP vs
+    CLIP")."""
+    named = [note for _, note in note_index().named(state.request)]
+    scores = {hit.note.slug: hit.score for hit in note_index().search(state.request, limit=len(named) + 3)}
+    # The subject is usually named first ("What does QLoRA add on top of LoRA?"), unless another named note
+    # matches the question clearly better ("an agent card in A2A").
+    best_named = max(
+        named, key=lambda note: scores.get(note.slug, 0.0) + (5.0 if note is named[0] else 0.0), default=None
+    )
+    chosen = [best_named or hits[0].note]
+    if len(named) >= 2 and message.cues.comparison:
         chosen = named[:_MAX_NOTES]
     if explainer is None:
         from agents.models.offline.notes_answers import answer_from_notes
@@ -275,7 +299,7 @@ def _delegate(state: DialogueState, message: Message, views: list[ToolView]) -> 
     for view, tools in routes:
         if wanted & {tool.name for tool in tools}:
             return Plan(calls=[(view.name, {})])
-    reading = read(state.request)
+    reading = read(state.request, known_names(views))
     ranked = rank_tools(reading, [view for view, _ in routes])
     if ranked and ranked[0].score >= MIN_SCORE:
         return Plan(calls=[(ranked[0].tool.name, {})])
@@ -298,12 +322,13 @@ def _answer_to_question(state: DialogueState, views: list[ToolView]) -> Plan | N
     tool = next((view for view in views if view.name == state.pending.tool), None)
     if tool is None:
         return None
-    answer = read(state.request)
+    known = known_names(views)
+    answer = read(state.request, known)
     others = [view for view in views if view.name not in (ASK_USER, tool.name)]
     ranked = rank_tools(answer, others)
     if ranked and ranked[0].score >= MIN_SCORE + 2 and not fill(ranked[0].tool, answer).missing:
         return None  # the user moved on to another request
-    merged = read(f"{state.pending.request}\n{state.request}")
+    merged = read(f"{state.pending.request}\n{state.request}", known)
     extraction = fill(tool, merged)
     table = phrases_for(state.language)
     if extraction.missing:

@@ -11,7 +11,7 @@ _NAME = r"(?P<{group}>[A-Z][a-zA-Z\-]{{1,30}}|[a-z][a-z\-]{{1,30}}(?=\s*(?:$|[.,
 PHRASES = Phrases(
     language="en",
     small_talk=(
-        r"^\W*(?:(?:hi|hello|hey|hiya|howdy|yo|greetings|good (?:morning|afternoon|evening)|thanks?(?: you)?"
+        r"^\W*(?:(?:hi|hello|hey|hiya|howdy|yo|greetings|good (?:morning|afternoon|evening)|thanks?(?: you)?(?: (?:a lot|so much|very much|again|for (?:the|your) help))?"
         r"|thank you(?: (?:so|very) much)?|cheers|ok(?:ay)?|cool|great|nice|awesome|got it|bye|goodbye"
         r"|see you|how are you(?: doing)?(?: today)?|who are you|what are you|are you there|you there"
         r"|nice to meet you)(?:\W+(?:there|again|all|everyone|protoplay|bot|buddy|friend))?\W*)+$"
@@ -47,7 +47,7 @@ PHRASES = Phrases(
     name_question=r"\bwhat(?:'s| is) my name\b|\bwho am i\b|\bdo you (?:know|remember) my name\b",
     forget=r"\b(?:forget|delete|remove)\s+(?:memory\s+)?(?:#|id\s*|number\s*)?(?P<id>\d{1,12})\b",
     concept=(
-        r"\b(?:what(?:'s| is| are| was| were)|whats|why|how (?:does|do|did|is|are|can|could|would|should)"
+        r"\b(?:what|whats|which|who|when|where|why|how(?! (?:many|much)\b)"
         r"|explain|describe|tell me about|define|definition|meaning of|stand for|differences?|differ"
         r"|different from|intuition|in (?:plain|simple) (?:terms|english"
         r"|words)|what makes|when (?:should|would|do|to)|should i use|pros and cons|advantages?"
@@ -59,7 +59,10 @@ PHRASES = Phrases(
         r"work out|figure out|total|size of|value of|give me the|what would .{0,30} be|does it fit|"
         r"will it fit|can i (?:fine-?tune|train|fit|run))\b"
     ),
-    comparison=r"\b(?:vs\.?|versus|difference(?:s)? between|differ|compared? (?:to|with)|or)\b",
+    comparison=(
+        r"\b(?:vs\.?|versus|differences?|differ(?:s|ent)?|compared? (?:to|with)|or|better than|instead of"
+        r"|rather than|over|both)\b"
+    ),
     follow_up=(
         r"^\W*(?:and|now|then|also|ok(?:ay)?|so|but|what about|how about|same (?:for|with|but|thing)"
         r"|instead|again|redo|repeat|try|with|in|for|using|make it|change|switch|give (?:me )?(?:that|it)"
