@@ -99,6 +99,9 @@ class Vector:
     end: int
     values: tuple[float | None, ...]
     bracketed: bool
+    parts: tuple[Number, ...] = ()
+    """The numbers of an unbracketed run, each where it is written (so a run no list slot takes can still
+    give its numbers to scalar slots: "nn.Linear(1024, 4096)")."""
 
 
 @dataclass(frozen=True)
@@ -259,7 +262,7 @@ def _group_runs(text: str, numbers: list[Number], found: Mentions) -> None:
     def close() -> None:
         if len(run) >= 3 or (len(run) == 2 and _listy(text, run)):
             values = tuple(number.value for number in run)
-            found.vectors.append(Vector(run[0].start, run[-1].end, values, False))
+            found.vectors.append(Vector(run[0].start, run[-1].end, values, False, tuple(run)))
         else:  # a lone "nan" or "inf" is a word, not a value
             found.numbers.extend(number for number in run if number.value is not None and math.isfinite(number.value))
         run.clear()

@@ -104,6 +104,9 @@ class ToolView:
     """Normalised enum value → slot names that accept it."""
     phrases: set[tuple[str, ...]] = field(default_factory=set)
     """Two- and three-word phrases of the description."""
+    alternatives: list[tuple[str, str]] = field(default_factory=list)
+    """Optional slots that stand in for each other ("Model size in billions, instead of base"): a call needs
+    one of each pair even though the schema requires neither."""
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> ToolView:
@@ -131,18 +134,28 @@ class ToolView:
             cjk_terms=terms,
             enum_values=enum_values,
             phrases=phrases(description),
+            alternatives=_alternatives(slots),
         )
 
     def slot(self, name: str) -> Slot | None:
         return next((slot for slot in self.slots if slot.name == name), None)
 
 
+def _alternatives(slots: list[Slot]) -> list[tuple[str, str]]:
+    names = {slot.name for slot in slots}
+    pairs = []
+    for slot in slots:
+        match = re.search(r"\binstead of (?:the )?`?([a-z_][a-z0-9_]*)`?", slot.description)
+        if match and match.group(1) in names and not slot.required:
+            pairs.append((match.group(1), slot.name))
+    return pairs
+
+
 def _head_words(summary: str) -> set[str]:
-    """The words before " of " / " between " / "(" (and, after a colon, up to the next " of ")."""
-    before, _, after = summary.partition(":")
-    head = re.split(r"\s(?:of|between|from|for)\s|\(", before, maxsplit=1)[0]
-    tail = re.split(r"\s(?:of|between|from|for)\s|\(", after, maxsplit=1)[0] if after else ""
-    return set(words(head)) | set(words(tail))
+    """The words before " of " / " between " / "(" / ":" ("Parameters" of a convolution, "GPU memory" of
+    fine-tuning, "Compare zoo backbones" side by side)."""
+    head = re.split(r"\s(?:of|between|from|for)\s|[(:]", summary, maxsplit=1)[0]
+    return set(words(head))
 
 
 def _first_sentence(description: str) -> str:

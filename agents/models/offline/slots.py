@@ -31,7 +31,7 @@ from agents.models.offline.mentions import (
 from agents.models.offline.schema import Slot, ToolView
 from agents.models.offline.vocabulary import translate, value_names
 
-__all__ = ["Extraction", "Reading", "fill", "known_names", "read"]
+__all__ = ["Extraction", "Reading", "enum_words", "fill", "known_names", "read"]
 
 _WORD = re.compile(r"[A-Za-z][\w\-]*")
 _BOUNDARY = re.compile(r"[\[\]{};.:=]|,(?! ?[0-9])|\b(?:and|with|plus|while|but|for another|for the other)\b")
@@ -51,24 +51,32 @@ class Reading:
     work: str
     """The request with Chinese terms carried onto English words (values keep their form)."""
     mentions: Mentions
+    reserved: frozenset[str] = frozenset()
+    """Normalised enum values of the offered tools: a word such as "IA3" names a choice, not a model."""
 
     def words_before(self, start: int, limit: int = 4) -> list[str]:
         """Content words just before ``start``, back to the previous clause boundary."""
         chunk = _BOUNDARY.split(self.work[max(0, start - 48) : start])[-1]
-        chunk = re.sub(r"-?[0-9][0-9.,]*", " ", chunk)
-        return [fold(w) for w in _WORD.findall(chunk.lower()) if w not in STOP_WORDS][-limit:]
+        chunk = re.sub(r"(?<![A-Za-z_])-?[0-9][0-9.,]*", " ", chunk)
+        return [fold(w) for w in _WORD.findall(chunk.lower()) if w not in STOP_WORDS and len(w) > 1][-limit:]
 
     def words_after(self, end: int, limit: int = 3) -> list[str]:
         """Content words just after ``end``, up to the next value or clause boundary."""
-        chunk = re.split(r"[0-9\[]", _BOUNDARY.split(self.work[end : end + 40])[0], maxsplit=1)[0]
-        return [fold(w) for w in _WORD.findall(chunk.lower()) if w not in STOP_WORDS][:limit]
+        chunk = re.split(r"(?<![A-Za-z_])[0-9]|\[", _BOUNDARY.split(self.work[end : end + 40])[0], maxsplit=1)[0]
+        return [fold(w) for w in _WORD.findall(chunk.lower()) if w not in STOP_WORDS and len(w) > 1][:limit]
 
 
-def read(text: str, known: frozenset[str] = frozenset()) -> Reading:
+def read(text: str, known: frozenset[str] = frozenset(), reserved: frozenset[str] = frozenset()) -> Reading:
     """Prepare ``text`` (already normalised by :func:`~agents.models.offline.language.prepare`); ``known``
-    are names the offered tools' descriptions list (see :func:`known_names`)."""
+    are names the offered tools' descriptions list (see :func:`known_names`), ``reserved`` their enum values
+    (see :func:`enum_words`)."""
     work = translate(text)
-    return Reading(text, work, read_mentions(work, known))
+    return Reading(text, work, read_mentions(work, known), reserved)
+
+
+def enum_words(tools: list[ToolView]) -> frozenset[str]:
+    """Every enum value the offered tools accept, normalised."""
+    return frozenset(key for tool in tools for key in tool.enum_values)
 
 
 def known_names(tools: list[ToolView]) -> frozenset[str]:
@@ -105,6 +113,8 @@ class Extraction:
     """How many values of the request (numbers, lists, sizes, names) went into a slot."""
     used_values: int = 0
     """Of those, how many were numbers, lists or sizes (data to compute with, not just a name)."""
+    used_lists: int = 0
+    """Of those, how many were lists, structures or sizes (the data of a computation, never incidental)."""
     unused: int = 0
     """Lists and sizes of the request no slot took (evidence the tool is not the one meant)."""
 
@@ -138,6 +148,11 @@ def fill(tool: ToolView, reading: Reading) -> Extraction:
     _names(state)
     _free_text(state)
     missing = [slot for slot in tool.slots if slot.required and slot.name not in state.found]
+    for primary, other in tool.alternatives:  # "params_billion … instead of base": one of the two
+        if primary not in state.found and other not in state.found:
+            slot = tool.slot(primary)
+            if slot is not None:
+                missing.append(slot)
     arguments = {slot.name: state.found[slot.name] for slot in tool.slots if slot.name in state.found}
     samples = [{**arguments, name: value} for name, values in state.extra.items() for value in values]
     mentions = reading.mentions
@@ -145,7 +160,10 @@ def fill(tool: ToolView, reading: Reading) -> Extraction:
         1 for item in (*mentions.vectors, *mentions.sizes, *mentions.structures) if item.start not in state.taken
     )
     names = {name.start for name in mentions.names}
-    return Extraction(arguments, missing, samples, len(state.taken), len(state.taken - names), unused)
+    lists = {item.start for item in (*mentions.vectors, *mentions.structures, *mentions.sizes)}
+    return Extraction(
+        arguments, missing, samples, len(state.taken), len(state.taken - names), len(state.taken & lists), unused
+    )
 
 
 # ------------------------------------------------------------------------------------------ coercion
@@ -363,7 +381,9 @@ def _lists(state: _State) -> None:
         scored = [(_around(state, slot, item.start, item.end), -i, slot, v) for i, (slot, v) in enumerate(candidates)]
         score, _, best, converted = max(scored, key=lambda row: row[:2])
         if score <= 0:
-            positional = [row for row in scored if row[2].required] or [row for row in scored if _same_kind(row[2], value)]
+            positional = [row for row in scored if row[2].required]
+            if not positional and (not isinstance(item, Vector) or item.bracketed):
+                positional = [row for row in scored if _same_kind(row[2], value)]  # a bare run: required only
             if not positional:
                 continue
             _, _, best, converted = positional[0]
@@ -524,7 +544,10 @@ def _find_name(name: str, work: str, raw: str, keys: dict[str, int]) -> int | No
     return keys.get(key)
 
 
-_FROM_TO = re.compile(r"(?:\bfrom\s+)?(?<![\w.])(\d[\d,]*)\s*(?:\bto\b|->|→|=>)\s*(\d[\d,]*)(?![\w.])")
+_FROM_TO = re.compile(
+    r"(?:\bfrom\s+)?(?<![\w.])(\d[\d,]*)\s*(?:\bto\b|->|→|=>)\s*(\d[\d,]*)(?![\w.])"
+    r"|[A-Za-z_][\w.]*\(\s*(\d+)\s*,\s*(\d+)"
+)
 
 
 def _from_to(state: _State) -> None:
@@ -542,9 +565,10 @@ def _from_to(state: _State) -> None:
     ]
     if not pairs:
         return
-    numbers = {n.start: n for n in state.reading.mentions.numbers if n.start not in state.taken}
+    numbers = {n.start: n for n in _loose_numbers(state)}
     for match in _FROM_TO.finditer(state.reading.work):
-        first, second = numbers.get(match.start(1)), numbers.get(match.start(2))
+        one, two = (1, 2) if match.group(1) else (3, 4)  # "from 256 to 64" or "Linear(1024, 4096"
+        first, second = numbers.get(match.start(one)), numbers.get(match.start(two))
         if first is None or second is None:
             continue
         inner, outer = pairs[0]
@@ -555,10 +579,19 @@ def _from_to(state: _State) -> None:
             return
 
 
+def _loose_numbers(state: _State) -> list[Number]:
+    """Numbers not yet placed, with those of short runs no list slot took ("Linear(1024, 4096)")."""
+    numbers = [n for n in state.reading.mentions.numbers if n.start not in state.taken]
+    for vector in state.reading.mentions.vectors:
+        if vector.start not in state.taken and 0 < len(vector.parts) <= 4:
+            numbers += [part for part in vector.parts if part.start not in state.taken]
+    return sorted(numbers, key=lambda number: number.start)
+
+
 def _numbers(state: _State) -> None:
     """Numbers, each to the numeric slot the words around it (and its unit) name best."""
     _from_to(state)
-    numbers = [n for n in state.reading.mentions.numbers if n.start not in state.taken]
+    numbers = _loose_numbers(state)
     slots = [slot for slot in state.open() if slot.numeric or _size_slot(slot) or _index_list(slot)]
     if not numbers or not slots:
         return
@@ -610,6 +643,7 @@ def _names(state: _State) -> None:
     slots = [slot for slot in state.open() if slot.wants_names]
     tool = state.tool
     known = {norm(tool.name), *tool.enum_values, *(norm(slot.name) for slot in tool.slots)}
+    known |= state.reading.reserved
     names = [
         name
         for name in state.reading.mentions.names

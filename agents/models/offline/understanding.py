@@ -23,7 +23,7 @@ from agents.models.offline.notes import NoteHit, note_index
 from agents.models.offline.phrases import phrases_for
 from agents.models.offline.retrieval import MIN_SCORE, Choice, rank_tools
 from agents.models.offline.schema import ToolView
-from agents.models.offline.slots import Extraction, Reading, fill, known_names, read
+from agents.models.offline.slots import Extraction, Reading, enum_words, fill, known_names, read
 from agents.models.offline.state import ASK_USER, DialogueState
 
 __all__ = ["Plan", "notes_tool", "plan"]
@@ -127,13 +127,18 @@ class _Candidate:
 
     @property
     def specific(self) -> bool:
-        """The request gave this tool something to work on: a value, or at least two choices."""
-        return self.extraction.used > 0 or len(self.extraction.arguments) >= 2
+        """The request gave this tool something to work on: a value, at least two choices, or — for a tool
+        that needs nothing — one choice and a word of what it computes ("which optimizer for a GAN")."""
+        extraction = self.extraction
+        if extraction.used > 0 or len(extraction.arguments) >= 2:
+            return True
+        needs_nothing = not any(slot.required for slot in self.choice.tool.slots)
+        return needs_nothing and bool(extraction.arguments) and _asks_for_quantity(self.choice)
 
 
 def _request(state: DialogueState, message: Message, views: list[ToolView]) -> Plan:
     table = phrases_for(state.language)
-    reading = read(state.request, known_names(views))
+    reading = read(state.request, known_names(views), enum_words(views))
     callable_views = [view for view in views if view.name not in (ASK_USER, "remember", "recall", "forget")]
     delegated = _delegate(state, message, callable_views)
     if delegated is not None:
@@ -158,7 +163,9 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
     named = [n for _, n in note_index().named(state.request)]
     if best is not None:
         quantity_words = _asks_for_quantity(best.choice)
-        has_data = best.extraction.used_values > 0
+        # Lists and sizes are data to compute with; a lone number ("a 7B model") may be incidental to an
+        # idea the question names ("Which PEFT method should I use for a 7B model?").
+        has_data = best.extraction.used_lists > 0 or (best.extraction.used_values > 0 and not named)
         if best.specific and (has_data or quantity_words or cues.quantity or not cues.concept):
             return _calls(best, reading, ranked)
         if not cues.concept and (quantity_words or not can_explain) and not named:
@@ -167,7 +174,8 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
         return _explain(state, hits, explainer, message)  # "prefix tuning versus prompt tuning"
     if top is not None and not top.computable:
         numeric = cues.quantity or _asks_for_quantity(top.choice)
-        idea = cues.concept and bool(named) and can_explain and not numeric
+        # "QLoRA 是怎么省显存的？": an idea the question names, with no value for the tool to work on.
+        idea = cues.concept and bool(named) and can_explain and (not numeric or top.extraction.used == 0)
         if (top.specific and not idea) or (numeric and not cues.concept):
             return _ask(table, top.choice.tool, top.extraction, views)
     if can_explain and note is not None and (cues.concept or note.named):
@@ -322,13 +330,13 @@ def _answer_to_question(state: DialogueState, views: list[ToolView]) -> Plan | N
     tool = next((view for view in views if view.name == state.pending.tool), None)
     if tool is None:
         return None
-    known = known_names(views)
-    answer = read(state.request, known)
+    known, reserved = known_names(views), enum_words(views)
+    answer = read(state.request, known, reserved)
     others = [view for view in views if view.name not in (ASK_USER, tool.name)]
     ranked = rank_tools(answer, others)
     if ranked and ranked[0].score >= MIN_SCORE + 2 and not fill(ranked[0].tool, answer).missing:
         return None  # the user moved on to another request
-    merged = read(f"{state.pending.request}\n{state.request}", known)
+    merged = read(f"{state.pending.request}\n{state.request}", known, reserved)
     extraction = fill(tool, merged)
     table = phrases_for(state.language)
     if extraction.missing:

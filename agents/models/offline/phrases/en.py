@@ -47,7 +47,8 @@ PHRASES = Phrases(
     name_question=r"\bwhat(?:'s| is) my name\b|\bwho am i\b|\bdo you (?:know|remember) my name\b",
     forget=r"\b(?:forget|delete|remove)\s+(?:memory\s+)?(?:#|id\s*|number\s*)?(?P<id>\d{1,12})\b",
     concept=(
-        r"\b(?:what|whats|which|who|when|where|why|how(?! (?:many|much)\b)"
+        r"^\W*(?:does|do|did|is|are|was|were|can|could|should|would|will|has|have)\b"
+        r"|\b(?:what|whats|which|who|when|where|why|how(?! (?:many|much)\b)"
         r"|explain|describe|tell me about|define|definition|meaning of|stand for|differences?|differ"
         r"|different from|intuition|in (?:plain|simple) (?:terms|english"
         r"|words)|what makes|when (?:should|would|do|to)|should i use|pros and cons|advantages?"
@@ -56,12 +57,13 @@ PHRASES = Phrases(
     ),
     quantity=(
         r"\b(?:how (?:many|much|big|large|long)|number of|count|compute|calculate|estimate|evaluate|"
-        r"work out|figure out|total|size of|value of|give me the|what would .{0,30} be|does it fit|"
+        r"work out|figure out|total|size of|value of|give me the|what would .{0,30} be|fits?|"
+        r"bigger|smaller|larger|heavier|lighter|fewer|more (?:parameters|params|flops|macs|memory)|"
         r"will it fit|can i (?:fine-?tune|train|fit|run))\b"
     ),
     comparison=(
         r"\b(?:vs\.?|versus|differences?|differ(?:s|ent)?|compared? (?:to|with)|or|better than|instead of"
-        r"|rather than|over|both)\b"
+        r"|rather than|over|both|than)\b"
     ),
     follow_up=(
         r"^\W*(?:and|now|then|also|ok(?:ay)?|so|but|what about|how about|same (?:for|with|but|thing)"
