@@ -298,7 +298,8 @@ def render_results(
                 {"label": label, **{key: data.get(key) for key in columns}}
                 for label, (_, data) in zip(labels, members, strict=True)
             ]
-            units = {key: unit_of(key, members[0][1]) for key in columns}
+            # the result's own unit ("bits"); a column named after its unit ("total_gib") already says it
+            units = {key: unit_of(key, members[0][1]) for key in columns if unit_of(key, {}) == ""}
             conclusion = _group_conclusion(request, members, labels, columns, rows, chinese=chinese)
             if conclusion:
                 conclusions.append(conclusion)

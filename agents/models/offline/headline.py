@@ -64,8 +64,10 @@ def headline_fields(
 
     asked = [key for key in scalars if matched(key)]
     whole = [key for key in asked if matched(key) == len(_parts(key))]  # every part of the name was said
-    add(sorted(whole or asked, key=lambda key: (len(_parts(key)), scalars.index(key)))[:2])
-    add([key for key in scalars if _parts(key) and set(_parts(key)) <= tool_words | {"pq", "qp"}][:2])
+    named = [key for key in scalars if _parts(key) and set(_parts(key)) <= tool_words | {"pq", "qp"}]
+    by_length = sorted(whole, key=lambda key: (len(_parts(key)), scalars.index(key)))
+    add(by_length[:2] or named[:2] or sorted(asked, key=lambda key: (len(_parts(key)), scalars.index(key)))[:2])
+    add(named[:2])
     add([key for key in scalars if "total" in _parts(key)][:1])
     if not any(_number(data.get(key)) for key in chosen):
         add(scalars[:1])

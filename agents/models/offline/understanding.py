@@ -170,10 +170,10 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
             return _calls(best, reading, ranked)
         if not cues.concept and (quantity_words or not can_explain) and not named:
             return _calls(best, reading, ranked)
-    if can_explain and len(named) >= 2 and cues.comparison:
+    numeric = top is not None and (cues.quantity or _asks_for_quantity(top.choice))
+    if can_explain and len(named) >= 2 and cues.comparison and not numeric:
         return _explain(state, hits, explainer, message)  # "prefix tuning versus prompt tuning"
     if top is not None and not top.computable:
-        numeric = cues.quantity or _asks_for_quantity(top.choice)
         # "QLoRA 是怎么省显存的？": an idea the question names, with no value for the tool to work on.
         idea = cues.concept and bool(named) and can_explain and (not numeric or top.extraction.used == 0)
         if (top.specific and not idea) or (numeric and not cues.concept):
