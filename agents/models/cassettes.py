@@ -30,7 +30,7 @@ class CassetteError(AgentError):
 
 def tape_path(directory: Path, tape: str) -> Path:
     """Where a tape is stored: a file name made of the tape's safe characters."""
-    return directory / (re.sub(r"[^A-Za-z0-9_.\-]+", "_", tape).strip("._") or "tape") + ".json"
+    return directory / ((re.sub(r"[^A-Za-z0-9_.\-]+", "_", tape).strip("._") or "tape") + ".json")
 
 
 def _fingerprint(messages: Sequence[Message]) -> dict[str, Any]:

@@ -45,7 +45,9 @@ def eval_command(
     mcp_token: McpTokenOpt = None,
     record: Annotated[
         Path | None,
-        typer.Option("--record", help="Save the model's replies as cassettes in DIR (one file per question)."),
+        typer.Option(
+            "--record", help="Save the model's replies as cassettes in DIR (one file per question)."
+        ),
     ] = None,
     replay: Annotated[
         Path | None,

@@ -37,16 +37,19 @@ def report_text(report: Report, *, failures: int = 40) -> str:
         for outcome in report.failures[:failures]:
             question = outcome.question
             calls = ", ".join(name for name, _ in outcome.calls) or "no tool"
-            lines.append(f"- {question.id} [{question.language}/{question.kind}] {one_line(question.messages[-1], 90)}")
+            lines.append(
+                f"- {question.id} [{question.language}/{question.kind}] {one_line(question.messages[-1], 90)}"
+            )
             lines.append(f"    {'; '.join(outcome.problems)}")
             lines.append(f"    called: {calls} · answer: {one_line(outcome.answer, 160) or '(empty)'}")
         if len(report.failures) > failures:
             lines.append(f"  … {len(report.failures) - failures} more (use --json for all)")
     times = report.seconds()
     if times:
+        mean, total = sum(times) / len(times), sum(times)
+        p50, p95 = _percentile(times, 0.5), _percentile(times, 0.95)
         lines.append(
-            f"\ntime per question: mean {sum(times) / len(times):.3f} s, p50 {_percentile(times, 0.5):.3f} s, "
-            f"p95 {_percentile(times, 0.95):.3f} s, total {sum(times):.1f} s"
+            f"\ntime per question: mean {mean:.3f} s, p50 {p50:.3f} s, p95 {p95:.3f} s, total {total:.1f} s"
         )
     return "\n".join(lines)
 
@@ -58,7 +61,9 @@ def report_json(report: Report) -> dict[str, Any]:
         "score": report.score,
         "passed": sum(o.passed for o in report.outcomes),
         "total": len(report.outcomes),
-        "by_language": {k: {"passed": p, "total": t} for k, (p, t) in report.by(lambda q: q.language).items()},
+        "by_language": {
+            k: {"passed": p, "total": t} for k, (p, t) in report.by(lambda q: q.language).items()
+        },
         "by_kind": {k: {"passed": p, "total": t} for k, (p, t) in report.by(lambda q: q.kind).items()},
         "seconds": {
             "mean": sum(times) / len(times) if times else 0.0,

@@ -74,7 +74,9 @@ class Report:
 def _subset(expected: Any, actual: Any) -> bool:
     """``expected`` holds in ``actual``: dict keys recursively, numbers within 1e-9 relative."""
     if isinstance(expected, dict):
-        return isinstance(actual, dict) and all(k in actual and _subset(v, actual[k]) for k, v in expected.items())
+        return isinstance(actual, dict) and all(
+            k in actual and _subset(v, actual[k]) for k, v in expected.items()
+        )
     if isinstance(expected, list):
         return (
             isinstance(actual, list)

@@ -112,7 +112,7 @@ def render_result(
     else:
         table = phrases_for("zh" if chinese else "en")
         lead = headline(tool, data, request=request, arguments=arguments or {}, table=table, state=state)
-        skip = set(headline_fields(tool, data, request, arguments)) if lead else set()
+        skip = frozenset(headline_fields(tool, data, request, arguments)) if lead else frozenset()
         text = _summary(lead or header, data, request=request, chinese=chinese, skip=skip)
     return "\n\n".join([text, *_image_lines(images, chinese=chinese)]) if images else text
 
@@ -121,12 +121,12 @@ def render_result(
 
 
 def _summary(
-    header: str, data: dict[str, Any], *, request: str, chinese: bool, skip: set[str] = frozenset()
+    header: str, data: dict[str, Any], *, request: str, chinese: bool, skip: frozenset[str] = frozenset()
 ) -> str:
     conclusion = conclude(request, data, chinese=chinese) if request else None
     lead_field = lead_key(data)
     lead = sentences(data[lead_field], 500) if lead_field else None
-    facts = _facts(data, skip={lead_field, *skip} - {None})
+    facts = _facts(data, skip=set(skip) | ({lead_field} if lead_field else set()))
     unit = next((fact for fact in facts if fact.startswith("- **unit**:")), None)
     if unit:  # the unit of every number above the cut: kept whatever else is left out
         facts.remove(unit)

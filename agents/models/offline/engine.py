@@ -30,7 +30,7 @@ from agents.models.offline.retrieval import rank_tools
 from agents.models.offline.schema import ToolView
 from agents.models.offline.slots import fill, known_names, read
 from agents.models.offline.state import ASK_USER, MEMORY_TOOLS, content_of, read_state
-from agents.models.offline.understanding import Plan, notes_tool, plan
+from agents.models.offline.understanding import notes_tool, plan
 
 __all__ = ["OfflineBrain", "OfflineReply"]
 
@@ -205,4 +205,3 @@ def _ask_user_answer(content: str) -> str | None:
     except ValueError:
         return None
     return str(data["answer"]) if isinstance(data, dict) and "answer" in data else None
-

@@ -36,7 +36,9 @@ def _parts(key: str) -> list[str]:
 
 
 def _related(word: str, part: str) -> bool:
-    return word == part or (len(word) >= 4 and len(part) >= 4 and (word.startswith(part) or part.startswith(word)))
+    return word == part or (
+        len(word) >= 4 and len(part) >= 4 and (word.startswith(part) or part.startswith(word))
+    )
 
 
 def headline_fields(
@@ -59,14 +61,21 @@ def headline_fields(
                 chosen.append(key)
 
     add([k for k in _VERDICT_KEYS if isinstance(data.get(k), str) and len(data[k]) <= 40][:1])
+
     def matched(key: str) -> int:
-        return sum(any(_related(word, part) for word in request_words) for part in _parts(key) if len(part) >= 3)
+        return sum(
+            any(_related(word, part) for word in request_words) for part in _parts(key) if len(part) >= 3
+        )
 
     asked = [key for key in scalars if matched(key)]
     whole = [key for key in asked if matched(key) == len(_parts(key))]  # every part of the name was said
     named = [key for key in scalars if _parts(key) and set(_parts(key)) <= tool_words | {"pq", "qp"}]
     by_length = sorted(whole, key=lambda key: (len(_parts(key)), scalars.index(key)))
-    add(by_length[:2] or named[:2] or sorted(asked, key=lambda key: (len(_parts(key)), scalars.index(key)))[:2])
+    add(
+        by_length[:2]
+        or named[:2]
+        or sorted(asked, key=lambda key: (len(_parts(key)), scalars.index(key)))[:2]
+    )
     add(named[:2])
     add([key for key in scalars if "total" in _parts(key)][:1])
     if not any(_number(data.get(key)) for key in chosen):
@@ -104,7 +113,7 @@ def _decimal(value: float) -> str:
         return f"{value:,.1f}"
     if abs(value) < 1e-3:
         return f"{value:.4g}"
-    digits = max(0, 3 - int(math.floor(math.log10(abs(value)))))
+    digits = max(0, 3 - math.floor(math.log10(abs(value))))
     return f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:.0f}"
 
 
@@ -130,8 +139,10 @@ def unit_of(key: str, data: dict[str, Any]) -> str:
         if part in _SUFFIX_UNITS:
             return _SUFFIX_UNITS[part]
     unit = data.get("unit")
-    unitless = {"count", "index", "epoch", "params", "param", "macs", "flops", "size", "n", "samples", "normalized",
-                "perplexity", "ratio", "fraction", "share", "relative"}  # fmt: skip
+    unitless = {
+        *("count", "index", "epoch", "params", "param", "macs", "flops", "size", "n", "samples"),
+        *("normalized", "perplexity", "ratio", "fraction", "share", "relative"),
+    }
     if isinstance(unit, str) and len(unit) <= 12 and not unitless & set(parts):
         return unit
     return ""
@@ -192,7 +203,7 @@ def _subject(arguments: dict[str, Any]) -> str:
 def _applied_preference(
     data: dict[str, Any], request: str, state: DialogueState | None, table: Phrases
 ) -> str | None:
-    """"in bits, as you prefer" when the result is in the user's preferred unit and the request did not ask
+    """ "in bits, as you prefer" when the result is in the user's preferred unit and the request did not ask
     for it."""
     if state is None or "unit" not in state.preferences:
         return None

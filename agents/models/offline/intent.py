@@ -106,12 +106,13 @@ def classify(state: DialogueState) -> Message:
 
 
 _REMEMBER_AFTER = re.compile(
-    r"[,.;!，。；！]\s*(?:please\s+|请)?(?:remember (?:that|this|it)|记住(?:这个|这点|它)?)\W*$", re.IGNORECASE
+    r"[,.;!，。；！]\s*(?:please\s+|请)?(?:remember (?:that|this|it)|记住(?:这个|这点|它)?)\W*$",
+    re.IGNORECASE,
 )
 
 
 def _remember_after(text: str) -> re.Match[str] | None:
-    """"My GPU is a 3090, remember that." — the fact comes first."""
+    """ "My GPU is a 3090, remember that." — the fact comes first."""
     return _REMEMBER_AFTER.search(text)
 
 
@@ -146,6 +147,4 @@ def wants_explanation(cues: Cues, *, computable: bool, has_data: bool, quantity_
         return True
     if has_data:
         return False
-    if cues.concept and not (quantity_words or cues.quantity):
-        return True
-    return False
+    return cues.concept and not (quantity_words or cues.quantity)

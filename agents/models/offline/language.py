@@ -1,8 +1,8 @@
 """Reading a message: bounded, normalised text, the language it is written in, and its words.
 
 Every function here is linear in the length of its input, and :func:`prepare` keeps only the first
-:data:`MAX_CHARS` characters of a message: no stage of understanding reads further, so a megabyte of text costs
-what four thousand characters cost.
+:data:`MAX_CHARS` characters of a message: no stage of understanding reads further, so a megabyte of text
+costs what four thousand characters cost.
 """
 
 from __future__ import annotations
@@ -72,7 +72,8 @@ STOP_WORDS = frozenset(
 
 def prepare(text: str) -> str:
     """``text`` cut to :data:`MAX_CHARS`, NFKC-normalised (full-width letters, digits and punctuation become
-    ASCII) and with the CJK punctuation NFKC keeps ("、" "。" "【】" curly quotes, the minus sign) made ASCII."""
+    ASCII) and with the CJK punctuation NFKC keeps ("、" "。" "【】", curly quotes, the minus sign) made
+    ASCII."""
     return unicodedata.normalize("NFKC", text[:MAX_CHARS]).translate(_MARKS)
 
 

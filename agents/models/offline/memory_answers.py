@@ -42,11 +42,17 @@ def memory_answer(tool: str, arguments: dict[str, Any], content: str, table: Phr
     if not isinstance(data, dict):
         data = {}
     if tool == "remember":
-        return table.remembered.format(text=data.get("text", arguments.get("text", "")), id=data.get("id", "?"))
+        return table.remembered.format(
+            text=data.get("text", arguments.get("text", "")), id=data.get("id", "?")
+        )
     if tool == "forget":
         return table.forgotten.format(id=data.get("id", arguments.get("id", "?")))
     query = str(arguments.get("query", ""))
-    about = "" if query in ("", "user name prefer") else (f"关于“{query}”" if table.language == "zh" else f" about “{query}”")
+    about = (
+        ""
+        if query in ("", "user name prefer")
+        else (f"关于“{query}”" if table.language == "zh" else f" about “{query}”")
+    )
     memories = [m for m in data.get("memories") or () if isinstance(m, dict) and m.get("text")]
     if not memories:
         return table.recalled_none.format(about=about)

@@ -15,7 +15,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["SCALES", "Mentions", "Name", "Number", "Size", "Structure", "Vector", "is_name_like", "read_mentions"]
+__all__ = [
+    "SCALES",
+    "Mentions",
+    "Name",
+    "Number",
+    "Size",
+    "Structure",
+    "Vector",
+    "is_name_like",
+    "read_mentions",
+]
 
 SCALES: dict[str, float] = {
     "k": 1e3,
@@ -84,7 +94,7 @@ class Number:
 
 @dataclass(frozen=True)
 class Size:
-    """"5×5", "224x224", "3x224x224": a kernel, an input size or a shape."""
+    """ "5×5", "224x224", "3x224x224": a kernel, an input size or a shape."""
 
     start: int
     end: int
@@ -264,7 +274,9 @@ def _group_runs(text: str, numbers: list[Number], found: Mentions) -> None:
             values = tuple(number.value for number in run)
             found.vectors.append(Vector(run[0].start, run[-1].end, values, False, tuple(run)))
         else:  # a lone "nan" or "inf" is a word, not a value
-            found.numbers.extend(number for number in run if number.value is not None and math.isfinite(number.value))
+            found.numbers.extend(
+                number for number in run if number.value is not None and math.isfinite(number.value)
+            )
         run.clear()
 
     for number in numbers:

@@ -55,7 +55,11 @@ class OfflineModel:
         response = ModelResponse(reply.text, calls, "tool_calls" if calls else "stop")
         prompt = sum(estimate_tokens(message) for message in messages)
         completion = estimate_tokens(response.to_message())
-        usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+        usage = {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+        }
         yield ModelResponse(response.text, calls, response.finish_reason, usage)
 
     def __repr__(self) -> str:

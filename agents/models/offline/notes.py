@@ -36,7 +36,21 @@ _EXTRA_STOP = frozenset(
 """Words that carry no topic: question words and filler (the question's *kind* is read by the cues)."""
 
 
-_SUFFIXES = ("isation", "ization", "ations", "ation", "ising", "izing", "ised", "ized", "ings", "ing", "ed", "es", "s")
+_SUFFIXES = (
+    "isation",
+    "ization",
+    "ations",
+    "ation",
+    "ising",
+    "izing",
+    "ised",
+    "ized",
+    "ings",
+    "ing",
+    "ed",
+    "es",
+    "s",
+)
 
 
 def _stem(word: str) -> str:
@@ -113,7 +127,7 @@ class NoteIndex:
         self._postings: dict[str, list[tuple[int, float]]] = {}
         self._sections: dict[str, list[tuple[Section, Counter[str], set[str], set[str]]]] = {}
         for index, note in enumerate(self.notes):
-            weighted: Counter[str] = Counter()
+            weighted: dict[str, float] = {}
             parts = {
                 "names": " ; ".join(note.names),
                 "title": note.title,
@@ -123,7 +137,7 @@ class NoteIndex:
             }
             for name, text in parts.items():
                 for term in terms(text):
-                    weighted[term] += _FIELD_WEIGHTS[name]
+                    weighted[term] = weighted.get(term, 0.0) + _FIELD_WEIGHTS[name]
             for term, tf in weighted.items():
                 self._postings.setdefault(term, []).append((index, tf))
             self._lengths.append(sum(weighted.values()))
@@ -213,7 +227,9 @@ class NoteIndex:
         weak = {note.slug for _, note in self.named(text, generic_too=True)} - named
         hits = []
         for index, note in enumerate(self.notes):
-            score = scores.get(index, 0.0) + (6.0 if note.slug in named else 2.0 if note.slug in weak else 0.0)
+            score = scores.get(index, 0.0) + (
+                6.0 if note.slug in named else 2.0 if note.slug in weak else 0.0
+            )
             if score > 0:
                 hits.append(NoteHit(note, score, note.slug in named))
         hits.sort(key=lambda hit: -hit.score)
@@ -232,7 +248,9 @@ class NoteIndex:
         for section, body, heading, heading_words in sections:
             score = sum(self._idf.get(term, 1.0) * min(body.get(term, 0), 3) / 3 for term in query)
             score += sum(2.0 * self._idf.get(term, 1.0) for term in query if term in heading)
-            score += 1.0 if wanted & heading_words else 0.0  # a tie-breaker: what the section says counts more
+            score += (
+                1.0 if wanted & heading_words else 0.0
+            )  # a tie-breaker: what the section says counts more
             if score > best[0]:
                 best = (score, section)
         if best[1] is None and sections:

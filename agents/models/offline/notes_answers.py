@@ -78,12 +78,12 @@ def excerpt(text: str, question: str, *, own: Iterable[str] = (), budget: int = 
         used += size
         if used >= budget:
             break
-    parts = []
+    parts: list[str] = []
     for i in sorted(chosen):
         block = blocks[i]
-        if block.lstrip().startswith("|") and header and block is not header and not block.startswith(header):
-            if not parts or not parts[-1].lstrip().startswith("|"):
-                parts.append(header.split("\n")[0] + "\n" + header.split("\n")[1])
+        orphan_row = block.lstrip().startswith("|") and header is not None and not block.startswith(header)
+        if header is not None and orphan_row and (not parts or not parts[-1].lstrip().startswith("|")):
+            parts.append(header.split("\n")[0] + "\n" + header.split("\n")[1])  # a row keeps its header
         parts.append(block if len(block) <= budget else block[: budget - 1].rstrip() + "…")
     joined = "\n\n".join(parts)
     return re.sub(r"(\|[^\n]*)\n\n(?=\|)", r"\1\n", joined)

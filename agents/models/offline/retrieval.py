@@ -120,7 +120,9 @@ def _stem_match(word: str, candidates: set[str]) -> str | None:
     "computing"), five letters in common at least."""
     if len(word) < 5:
         return None
-    return next((c for c in candidates if len(c) >= 5 and (c.startswith(word[:5]) and word.startswith(c[:5]))), None)
+    return next(
+        (c for c in candidates if len(c) >= 5 and (c.startswith(word[:5]) and word.startswith(c[:5]))), None
+    )
 
 
 def _spoken(name: str) -> str:

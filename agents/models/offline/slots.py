@@ -17,7 +17,6 @@ from functools import lru_cache
 from typing import Any
 
 from agents.models.offline.language import STOP_WORDS, fold, norm
-from agents.models.offline.phrases import phrases_for
 from agents.models.offline.mentions import (
     SCALES,
     Mentions,
@@ -28,6 +27,7 @@ from agents.models.offline.mentions import (
     is_name_like,
     read_mentions,
 )
+from agents.models.offline.phrases import phrases_for
 from agents.models.offline.schema import Slot, ToolView
 from agents.models.offline.vocabulary import translate, value_names
 
@@ -62,7 +62,9 @@ class Reading:
 
     def words_after(self, end: int, limit: int = 3) -> list[str]:
         """Content words just after ``end``, up to the next value or clause boundary."""
-        chunk = re.split(r"(?<![A-Za-z_])[0-9]|\[", _BOUNDARY.split(self.work[end : end + 40])[0], maxsplit=1)[0]
+        chunk = re.split(
+            r"(?<![A-Za-z_])[0-9]|\[", _BOUNDARY.split(self.work[end : end + 40])[0], maxsplit=1
+        )[0]
         return [fold(w) for w in _WORD.findall(chunk.lower()) if w not in STOP_WORDS and len(w) > 1][:limit]
 
 
@@ -156,13 +158,18 @@ def fill(tool: ToolView, reading: Reading) -> Extraction:
     arguments = {slot.name: state.found[slot.name] for slot in tool.slots if slot.name in state.found}
     samples = [{**arguments, name: value} for name, values in state.extra.items() for value in values]
     mentions = reading.mentions
-    unused = sum(
-        1 for item in (*mentions.vectors, *mentions.sizes, *mentions.structures) if item.start not in state.taken
-    )
+    lists = {item.start for item in mentions.vectors} | {item.start for item in mentions.sizes}
+    lists |= {item.start for item in mentions.structures}
+    unused = len(lists - state.taken)
     names = {name.start for name in mentions.names}
-    lists = {item.start for item in (*mentions.vectors, *mentions.structures, *mentions.sizes)}
     return Extraction(
-        arguments, missing, samples, len(state.taken), len(state.taken - names), len(state.taken & lists), unused
+        arguments,
+        missing,
+        samples,
+        len(state.taken),
+        len(state.taken - names),
+        len(state.taken & lists),
+        unused,
     )
 
 
@@ -249,8 +256,10 @@ def _number_value(slot: Slot, number: Number) -> Any:
         return listed if ok else None
     label = f"{slot.name} {slot.description}".lower()
     scale = number.scale
-    if scale and not (scale in ("b", "bn", "billion") and "billion" in label) and not (
-        scale == "g" and re.search(r"\bgb\b|gib|_gb", label)
+    if (
+        scale
+        and not (scale in ("b", "bn", "billion") and "billion" in label)
+        and not (scale == "g" and re.search(r"\bgb\b|gib|_gb", label))
     ):
         value *= SCALES.get(scale, 1.0)
     if number.percent and slot.maximum is not None and slot.maximum <= 1:
@@ -327,16 +336,24 @@ def _explicit(state: _State) -> None:
         if slot.name in state.found:
             continue
         # name=word: an enum value or a free-text word right after the name
-        pattern = re.compile(rf"(?<![\w\-]){_spoken(slot.name)}\s*(?:=|:)\s*\"?([A-Za-z][\w\-./]*)", re.IGNORECASE)
-        match = pattern.search(work)
-        if match and match.start(1) not in state.taken:
-            ok, value = coerce(slot, match.group(1))
+        pattern = re.compile(
+            rf"(?<![\w\-]){_spoken(slot.name)}\s*(?:=|:)\s*\"?([A-Za-z][\w\-./]*)", re.IGNORECASE
+        )
+        word = pattern.search(work)
+        if word and word.start(1) not in state.taken:
+            ok, value = coerce(slot, word.group(1))
             if ok and value is not None and not (slot.numeric and isinstance(value, str)):
-                state.place(slot, value, match.start(1))
+                state.place(slot, value, word.start(1))
 
 
 def _mention_starts(mentions: Mentions) -> dict[int, tuple[int, Any]]:
-    items: list[Any] = [*mentions.vectors, *mentions.structures, *mentions.sizes, *mentions.numbers, *mentions.names]
+    items: list[Any] = [
+        *mentions.vectors,
+        *mentions.structures,
+        *mentions.sizes,
+        *mentions.numbers,
+        *mentions.names,
+    ]
     return {item.start: (item.start, item) for item in items}
 
 
@@ -378,7 +395,10 @@ def _lists(state: _State) -> None:
         candidates = [(slot, converted) for slot, (ok, converted) in candidates if ok and _list_slot(slot)]
         if not candidates:
             continue
-        scored = [(_around(state, slot, item.start, item.end), -i, slot, v) for i, (slot, v) in enumerate(candidates)]
+        scored = [
+            (_around(state, slot, item.start, item.end), -i, slot, v)
+            for i, (slot, v) in enumerate(candidates)
+        ]
         score, _, best, converted = max(scored, key=lambda row: row[:2])
         if score <= 0:
             positional = [row for row in scored if row[2].required]
@@ -455,7 +475,7 @@ def _size_value(slot: Slot, size: Size) -> Any:
 
 
 def _sizes(state: _State) -> None:
-    """"5×5", "224x224", "3x224x224": to the size slot the words around name ("kernel", "image", "input")."""
+    """ "5×5", "224x224", "3x224x224": to the size slot the words around name ("kernel", "image", "input")."""
     for size in state.reading.mentions.sizes:
         if size.start in state.taken:
             continue
@@ -546,12 +566,12 @@ def _find_name(name: str, work: str, raw: str, keys: dict[str, int]) -> int | No
 
 _FROM_TO = re.compile(
     r"(?:\bfrom\s+)?(?<![\w.])(\d[\d,]*)\s*(?:\bto\b|->|→|=>)\s*(\d[\d,]*)(?![\w.])"
-    r"|[A-Za-z_][\w.]*\(\s*(\d+)\s*,\s*(\d+)"
+    r"|(?<![\w.])[A-Za-z_][\w.]{0,40}\(\s*(\d+)\s*,\s*(\d+)"
 )
 
 
 def _from_to(state: _State) -> None:
-    """"from 256 to 64 channels", "4096 → 1000": the first number to an ``in_…`` slot, the second to its
+    """ "from 256 to 64 channels", "4096 → 1000": the first number to an ``in_…`` slot, the second to its
     ``out_…`` twin."""
     pairs = [
         (inner, outer)
@@ -664,8 +684,6 @@ def _names(state: _State) -> None:
 def _free_text(state: _State) -> None:
     """A lone required free-text slot takes a quoted phrase, else is left for the caller to fill (the
     request minus its instruction, or a note's name)."""
-    open_slots = [
-        slot for slot in state.open() if slot.required and "string" in slot.types and not slot.enum
-    ]
+    open_slots = [slot for slot in state.open() if slot.required and "string" in slot.types and not slot.enum]
     if len(open_slots) == 1 and state.reading.mentions.quoted:
         state.found[open_slots[0].name] = state.reading.mentions.quoted[0][2]

@@ -17,7 +17,7 @@ from typing import Any
 from agents.models.offline import replies
 from agents.models.offline.catalogue import named_tools
 from agents.models.offline.fanout import MAX_CALLS, companion_tools, fan_out
-from agents.models.offline.intent import Intent, Message, classify, wants_explanation
+from agents.models.offline.intent import Intent, Message, classify
 from agents.models.offline.language import words
 from agents.models.offline.notes import NoteHit, note_index
 from agents.models.offline.phrases import phrases_for
@@ -266,9 +266,7 @@ def _ask(table: Any, tool: ToolView, extraction: Extraction, views: list[ToolVie
     return Plan(text=text)
 
 
-def _explain(
-    state: DialogueState, hits: list[NoteHit], explainer: ToolView | None, message: Message
-) -> Plan:
+def _explain(state: DialogueState, hits: list[NoteHit], explainer: ToolView | None, message: Message) -> Plan:
     """The note the question names (else the best match), or every note a comparison names ("BLIP vs
     CLIP")."""
     named = [note for _, note in note_index().named(state.request)]
@@ -302,7 +300,7 @@ def _delegate(state: DialogueState, message: Message, views: list[ToolView]) -> 
     inner = [tool for _, tools in routes for tool in tools]
     target = _request(state, message, list({tool.name: tool for tool in inner}.values())) if inner else Plan()
     wanted = {name for name, _ in target.calls}
-    if target.calls and target.calls[0][0] == ASK_USER or not wanted:
+    if (target.calls and target.calls[0][0] == ASK_USER) or not wanted:
         wanted = {_asked_tool(target)} if target.calls or target.text else set()
     for view, tools in routes:
         if wanted & {tool.name for tool in tools}:
@@ -341,13 +339,15 @@ def _answer_to_question(state: DialogueState, views: list[ToolView]) -> Plan | N
     table = phrases_for(state.language)
     if extraction.missing:
         return _ask(table, tool, extraction, views)
-    return Plan(calls=[(tool.name, arguments) for arguments in fan_out(tool, merged.work, extraction.arguments)])
+    return Plan(
+        calls=[(tool.name, arguments) for arguments in fan_out(tool, merged.work, extraction.arguments)]
+    )
 
 
 def _follow_up(
     state: DialogueState, reading: Reading, views: list[ToolView], message: Message
 ) -> Plan | None:
-    """"now in bits", "and for q=[0.9, 0.1]?", "what about resnet34?", "那 QLoRA 呢?": the previous turn's
+    """ "now in bits", "and for q=[0.9, 0.1]?", "what about resnet34?", "那 QLoRA 呢?": the previous turn's
     calls again, with what this message changes."""
     if not state.last_calls:
         return None

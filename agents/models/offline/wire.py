@@ -118,7 +118,9 @@ def parse_request(raw: bytes) -> dict[str, Any]:
     choice = body.get("tool_choice")
     names = {t["function"].get("name") for t in tools if isinstance(t.get("function"), dict)}
     if isinstance(choice, dict):
-        forced = (choice.get("function") or {}).get("name") if isinstance(choice.get("function"), dict) else None
+        forced = (
+            (choice.get("function") or {}).get("name") if isinstance(choice.get("function"), dict) else None
+        )
         if choice.get("type") != "function" or not isinstance(forced, str):
             raise WireError(
                 'tool_choice: must be "none", "auto", "required" or {"type": "function", "function": '

@@ -11,7 +11,8 @@ _NAME = r"(?P<{group}>[A-Z][a-zA-Z\-]{{1,30}}|[a-z][a-z\-]{{1,30}}(?=\s*(?:$|[.,
 PHRASES = Phrases(
     language="en",
     small_talk=(
-        r"^\W*(?:(?:hi|hello|hey|hiya|howdy|yo|greetings|good (?:morning|afternoon|evening)|thanks?(?: you)?(?: (?:a lot|so much|very much|again|for (?:the|your) help))?"
+        r"^\W*(?:(?:hi|hello|hey|hiya|howdy|yo|greetings|good (?:morning|afternoon|evening)"
+        r"|thanks?(?: you)?(?: (?:a lot|so much|very much|again|for (?:the|your) help))?"
         r"|thank you(?: (?:so|very) much)?|cheers|ok(?:ay)?|cool|great|nice|awesome|got it|bye|goodbye"
         r"|see you|how are you(?: doing)?(?: today)?|who are you|what are you|are you there|you there"
         r"|nice to meet you)(?:\W+(?:there|again|all|everyone|protoplay|bot|buddy|friend))?\W*)+$"
@@ -73,9 +74,24 @@ PHRASES = Phrases(
     section_hints=(
         SectionHint(
             r"\bhow (?:does|do|is|are|can|did)\b|\bwork(?:s|ing)?\b|\blearn|mechanism|\bprocess|\bsteps?\b",
-            ("method", "how", "work", "training", "process", "loop", "idea", "mechanism", "equation",
-             "update", "rule", "objective", "forward", "module", "block"),
-        ),  # fmt: skip
+            (
+                "method",
+                "how",
+                "work",
+                "training",
+                "process",
+                "loop",
+                "idea",
+                "mechanism",
+                "equation",
+                "update",
+                "rule",
+                "objective",
+                "forward",
+                "module",
+                "block",
+            ),
+        ),
         SectionHint(
             r"\bwhy\b|\breason|motivation|\bproblem\b|\bneeded\b|\bmatter",
             ("why", "problem", "observation", "motivation", "matter", "needed", "enough"),
@@ -115,9 +131,12 @@ PHRASES = Phrases(
         ("entropy", "Entropy of [0.5, 0.25, 0.25] in bits"),
         ("model_complexity", "How many parameters and FLOPs does ResNet-50 have?"),
         ("finetune_memory", "Can I fine-tune llama-7b with QLoRA on a 24 GB GPU?"),
-        ("diagnose_training", "Train loss 2.0, 1.4, 0.9, 0.5, 0.3 and val loss 2.1, 1.6, 1.4, 1.6, 1.9: what's wrong?"),
+        (
+            "diagnose_training",
+            "Train loss 2.0, 1.4, 0.9, 0.5, 0.3 and val loss 2.1, 1.6, 1.4, 1.6, 1.9: what's wrong?",
+        ),
         ("kl_divergence", "KL divergence between p = [0.5, 0.5] and q = [0.9, 0.1]"),
-    ),  # fmt: skip
+    ),
     capabilities_reply="I answer two kinds of questions offline: ideas, from the project's {notes} notes "
     "(MCP and A2A, losses, backbones, fine-tuning, optimizers, training problems, OOD), and exact numbers, "
     "from its {tools} tools (entropy and KL, parameters and FLOPs, GPU memory, loss curves, gradients).",

@@ -11,7 +11,6 @@ from agents.models.offline.language import Language
 __all__ = ["Phrases", "SectionHint"]
 
 
-
 @dataclass(frozen=True)
 class SectionHint:
     """Words of a question that point at a kind of note section."""
@@ -63,7 +62,7 @@ class Phrases:
     thanks: str
     examples_intro: str
     examples: tuple[tuple[str, str], ...]
-    """``(tool or note slug, example request)``: shown when that tool (or ``explain`` for a slug) is offered."""
+    """``(tool, example request)``: shown when that tool is offered."""
     capabilities_reply: str
     cannot: str
     noted_name: str
@@ -99,10 +98,10 @@ class Phrases:
     @cached_property
     def compiled(self) -> dict[str, re.Pattern[str]]:
         """The cue regexes, compiled once."""
-        names = (
-            "small_talk capabilities name_intro preference remember recall_self recall_topic name_question "
-            "forget concept quantity comparison follow_up"
-        ).split()
+        names = [
+            *("small_talk", "capabilities", "name_intro", "preference", "remember", "recall_self"),
+            *("recall_topic", "name_question", "forget", "concept", "quantity", "comparison", "follow_up"),
+        ]
         return {name: re.compile(getattr(self, name), re.IGNORECASE) for name in names}
 
     def cue(self, name: str, text: str) -> re.Match[str] | None:

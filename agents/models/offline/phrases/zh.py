@@ -177,21 +177,49 @@ PHRASES = Phrases(
     section_hints=(
         SectionHint(
             r"怎么|如何|原理|工作|机制|过程|步骤|学习",
-            ("method", "how", "work", "training", "process", "loop", "idea", "mechanism", "equation",
-             "update", "rule", "objective", "forward", "module", "block"),
-        ),  # fmt: skip
-        SectionHint(r"为什么|为啥|原因|动机", ("why", "problem", "observation", "motivation", "matter", "enough")),
-        SectionHint(r"区别|不同|差别|差异|对比|相比", ("differ", "comparison", "compared", "vs", "table", "relation")),
-        SectionHint(r"什么时候|选择|怎么选|选哪个|推荐", ("choosing", "when", "practical", "choice", "use", "order")),
-        SectionHint(r"缺点|局限|不足|问题|失败", ("limitations", "weaknesses", "trade", "caveats", "pitfalls", "failure")),
+            (
+                "method",
+                "how",
+                "work",
+                "training",
+                "process",
+                "loop",
+                "idea",
+                "mechanism",
+                "equation",
+                "update",
+                "rule",
+                "objective",
+                "forward",
+                "module",
+                "block",
+            ),
+        ),
+        SectionHint(
+            r"为什么|为啥|原因|动机", ("why", "problem", "observation", "motivation", "matter", "enough")
+        ),
+        SectionHint(
+            r"区别|不同|差别|差异|对比|相比", ("differ", "comparison", "compared", "vs", "table", "relation")
+        ),
+        SectionHint(
+            r"什么时候|选择|怎么选|选哪个|推荐", ("choosing", "when", "practical", "choice", "use", "order")
+        ),
+        SectionHint(
+            r"缺点|局限|不足|问题|失败",
+            ("limitations", "weaknesses", "trade", "caveats", "pitfalls", "failure"),
+        ),
         SectionHint(r"效果|结果|性能|准确率", ("results",)),
-        SectionHint(r"参数|计算量|显存|内存|成本|开销", ("cost", "parameters", "memory", "arithmetic", "count")),
+        SectionHint(
+            r"参数|计算量|显存|内存|成本|开销", ("cost", "parameters", "memory", "arithmetic", "count")
+        ),
         SectionHint(r"用在|应用|用途|用来", ("used", "where", "practice", "legacy", "today")),
         SectionHint(r"解决|缓解|避免|防止|怎么办|补救", ("remedies", "fix")),
         SectionHint(r"原因|症状|表现", ("causes", "symptoms", "why")),
     ),
-    hello="你好！我是 protoplay 的内置离线模型：可以根据项目笔记解释机器学习和智能体的概念，也可以用工具算出精确的数字。",
-    hello_named="你好，{name}！我是 protoplay 的内置离线模型：可以根据项目笔记解释机器学习和智能体的概念，也可以用工具算出精确的数字。",
+    hello="你好！我是 protoplay 的内置离线模型：可以根据项目笔记解释机器学习和智能体的概念，"
+    "也可以用工具算出精确的数字。",
+    hello_named="你好，{name}！我是 protoplay 的内置离线模型：可以根据项目笔记解释机器学习和智能体的概念，"
+    "也可以用工具算出精确的数字。",
     thanks="不客气！关于笔记或工具还有什么想问的，尽管问。",
     examples_intro="比如可以这样问：",
     examples=(
@@ -199,12 +227,17 @@ PHRASES = Phrases(
         ("entropy", "计算分布 [0.5, 0.25, 0.25] 的信息熵，单位比特"),
         ("model_complexity", "ResNet-50 的参数量和计算量是多少？"),
         ("finetune_memory", "用 QLoRA 微调 llama-7b，24G 的显卡够吗？"),
-        ("diagnose_training", "训练损失 2.0、1.4、0.9、0.5、0.3，验证损失 2.1、1.6、1.4、1.6、1.9，是过拟合吗？"),
+        (
+            "diagnose_training",
+            "训练损失 2.0、1.4、0.9、0.5、0.3，验证损失 2.1、1.6、1.4、1.6、1.9，是过拟合吗？",
+        ),
         ("kl_divergence", "p=[0.5, 0.5] 和 q=[0.9, 0.1] 的 KL 散度是多少？"),
     ),
-    capabilities_reply="我离线能回答两类问题：概念，来自项目的 {notes} 篇笔记（MCP 与 A2A、损失函数、骨干网络、微调、"
-    "优化器、训练问题、分布外检测）；精确数字，来自 {tools} 个工具（熵与 KL 散度、参数量与计算量、显存、损失曲线、梯度）。",
-    cannot="这个我离线帮不了：我能根据笔记解释机器学习和智能体的概念，也能用工具算出精确的数字——比如“{first}”或“{second}”。",
+    capabilities_reply="我离线能回答两类问题：概念，来自项目的 {notes} 篇笔记（MCP 与 A2A、损失函数、"
+    "骨干网络、微调、优化器、训练问题、分布外检测）；精确数字，来自 {tools} 个工具（熵与 KL 散度、"
+    "参数量与计算量、显存、损失曲线、梯度）。",
+    cannot="这个我离线帮不了：我能根据笔记解释机器学习和智能体的概念，也能用工具算出精确的数字——"
+    "比如“{first}”或“{second}”。",
     noted_name="很高兴认识你，{name}！",
     noted_preference="好的：本次对话里我会用{value}回答（说“记住我喜欢{value}”可以在以后的对话里保留）。",
     applied_preference="按你的偏好使用{value}",
