@@ -28,7 +28,9 @@ def test_the_public_set_covers_both_languages_every_note_and_enough_computation(
     languages = Counter(q.language for q in questions)
     assert languages["en"] >= 60 and languages["zh"] >= 60
     assert set(topic_slugs()) <= {q.note for q in questions if q.note}  # every note is asked about
-    computing = [q for q in questions if q.kind in ("compute", "diagnose") or (q.turns and q.tools and q.arguments)]
+    computing = [
+        q for q in questions if q.kind in ("compute", "diagnose") or (q.turns and q.tools and q.arguments)
+    ]
     assert len(computing) >= 0.35 * len(questions)
     assert sum(q.turns is not None for q in questions) >= 0.09 * len(questions)
     assert all(q.source for q in questions)  # every expected value names where it comes from

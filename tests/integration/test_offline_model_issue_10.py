@@ -1,5 +1,5 @@
-"""Every failure issue #10 quotes, answered correctly: the offline model through the whole agent, with the real
-MCP tools in process. Expected values are derived by hand or read from torchvision's weight metadata."""
+"""Every failure issue #10 quotes, answered correctly: the offline model through the whole agent, with the
+real MCP tools in process. Expected values are derived by hand or read from torchvision's weight metadata."""
 
 from __future__ import annotations
 
@@ -64,11 +64,16 @@ async def test_what_an_agent_is_goes_to_the_note_and_remembers_nothing(toolbox, 
     ("request_text", "train", "val"),
     [
         (
-            "My train loss per epoch is 2.1, 1.5, 1.0, 0.6, 0.4, 0.3 and val loss is 2.2, 1.7, 1.5, 1.6, 1.9, 2.3",
+            "My train loss per epoch is 2.1, 1.5, 1.0, 0.6, 0.4, 0.3 and val loss is "
+            "2.2, 1.7, 1.5, 1.6, 1.9, 2.3",
             [2.1, 1.5, 1.0, 0.6, 0.4, 0.3],
             [2.2, 1.7, 1.5, 1.6, 1.9, 2.3],
         ),
-        ("train loss is 1.0 0.6 0.4 0.3 and val loss 1.1 0.9 0.95 1.2", [1.0, 0.6, 0.4, 0.3], [1.1, 0.9, 0.95, 1.2]),
+        (
+            "train loss is 1.0 0.6 0.4 0.3 and val loss 1.1 0.9 0.95 1.2",
+            [1.0, 0.6, 0.4, 0.3],
+            [1.1, 0.9, 0.95, 1.2],
+        ),
     ],
 )
 async def test_unbracketed_loss_curves_reach_the_diagnosis(toolbox, memory, request_text, train, val):
@@ -112,10 +117,18 @@ async def test_an_unknown_topic_follows_the_closest_match(toolbox, memory):
             "role": "assistant",
             "content": None,
             "tool_calls": [
-                {"id": "c1", "type": "function", "function": {"name": "explain", "arguments": '{"topic": "x"}'}}
+                {
+                    "id": "c1",
+                    "type": "function",
+                    "function": {"name": "explain", "arguments": '{"topic": "x"}'},
+                }
             ],
         },
-        {"role": "tool", "tool_call_id": "c1", "content": "Error: topic: unknown topic 'MCP?'; closest: protocols"},
+        {
+            "role": "tool",
+            "tool_call_id": "c1",
+            "content": "Error: topic: unknown topic 'MCP?'; closest: protocols",
+        },
     ]
     reply = model.brain.respond(messages, [dict(spec) for spec in specs])
     assert reply.tool_calls == [("explain", {"topic": "protocols"})]
@@ -128,14 +141,18 @@ async def test_chinese_conv_quantities_fill_every_channel(toolbox, memory):
 
 
 async def test_chinese_logits_are_not_a_model_name(toolbox, memory):
-    (result,) = await conversation(toolbox, memory, "模型输出的logits是 [2.0, 1.9, 1.8]，这个样本是分布外的吗？")
+    (result,) = await conversation(
+        toolbox, memory, "模型输出的logits是 [2.0, 1.9, 1.8]，这个样本是分布外的吗？"
+    )
     assert calls(result) == [("ood_detect", {"logits": [[2, 1.9, 1.8]]})]
     assert "0.3672" in result.text  # e²/(e² + e^1.9 + e^1.8) = 0.36717 (hand derivation)
 
 
 async def test_the_memory_answer_leads_with_the_total_and_the_fit(toolbox, memory):
     (result,) = await conversation(toolbox, memory, "Can I LoRA fine-tune Mistral-7B on a 16 GB GPU?")
-    assert calls(result) == [("finetune_memory", {"base": "mistral-7b", "method": "lora", "gpu_memory_gb": 16.0})]
+    assert calls(result) == [
+        ("finetune_memory", {"base": "mistral-7b", "method": "lora", "gpu_memory_gb": 16.0})
+    ]
     total = result.tool_calls[0].outcome.structured["total_gib"]
     first = result.text.splitlines()[0]
     # bf16 weights of 7.24 B parameters alone are 13.5 GiB: a 16 GB card cannot hold the run
@@ -180,18 +197,25 @@ async def test_the_coordinator_routes_resnet50_like_resnet_dash_50():
     from agents.models.offline.engine import OfflineBrain
 
     skill = (
-        "Delegate to the agent protoplay-ml-specialist over A2A — Model complexity: Model complexity with 2 tools: "
-        "model_complexity(model, input_size?, batch_size?, per_layer?) — Parameters, MACs/FLOPs and weight memory "
-        "of a zoo backbone; compare_models(models, input_size?, plot?) — Compare zoo backbones side by side."
+        "Delegate to the agent protoplay-ml-specialist over A2A — Model complexity: Model complexity with 2 "
+        "tools: model_complexity(model, input_size?, batch_size?, per_layer?) — Parameters, MACs/FLOPs and "
+        "weight memory of a zoo backbone; compare_models(models, input_size?, plot?) — Compare zoo backbones."
     )
-    other = "Delegate to the agent protoplay-ml-specialist over A2A — Notes: explain(topic, section?) — Explain a topic."
+    other = (
+        "Delegate to the agent protoplay-ml-specialist over A2A — Notes: explain(topic, section?) — Explain."
+    )
     schema = {"type": "object", "properties": {"request": {"type": "string"}, "task_id": {"type": "string"}}}
     tools = [
         {"type": "function", "function": {"name": "ask_notes", "description": other, "parameters": schema}},
-        {"type": "function", "function": {"name": "ask_model_complexity", "description": skill, "parameters": schema}},
+        {
+            "type": "function",
+            "function": {"name": "ask_model_complexity", "description": skill, "parameters": schema},
+        },
     ]
     for spelling in ("resnet50", "ResNet-50"):
-        reply = OfflineBrain().respond([{"role": "user", "content": f"How many parameters does {spelling} have?"}], tools)
+        reply = OfflineBrain().respond(
+            [{"role": "user", "content": f"How many parameters does {spelling} have?"}], tools
+        )
         assert [name for name, _ in reply.tool_calls] == ["ask_model_complexity"], spelling
 
 

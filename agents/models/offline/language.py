@@ -82,12 +82,13 @@ def is_cjk_char(char: str) -> bool:
 
 
 def language_of(text: str) -> Language:
-    """``zh`` when the message is mostly Chinese (at least as many CJK characters as Latin words), else
-    ``en``: "What is 信息熵?" is English with a Chinese term, "用 QLoRA 微调 7B 模型" is Chinese."""
+    """``zh`` when the message is mostly Chinese (a Chinese word being about two characters, at least as
+    many Chinese words as Latin ones), else ``en``: "What is 信息熵?" is English with a Chinese term,
+    "用 QLoRA 微调 7B 模型" is Chinese."""
     cjk = len(_CJK.findall(text))
     if not cjk:
         return "en"
-    return "zh" if cjk >= len(_LATIN_WORD.findall(text)) else "en"
+    return "zh" if cjk / 2 >= len(_LATIN_WORD.findall(text)) else "en"
 
 
 def fold(word: str) -> str:

@@ -239,7 +239,7 @@ class NoteIndex:
         """The section of ``note`` that best answers ``text``: shared words (not the note's own names, which
         every section mentions) and heading words the question's kind points at (``hints``); the first
         section when nothing points anywhere."""
-        own = set(terms(note.slug))
+        own = set(terms(note.slug)) | set(terms(note.chinese_title))  # "梯度爆炸" names its note
         own |= {term + "s" for term in own}  # "GANs" names the GAN note too
         query = [term for term in dict.fromkeys(terms(text)) if term not in own]
         wanted = {fold(word) for word in hints}

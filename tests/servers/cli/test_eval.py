@@ -43,16 +43,19 @@ def test_eval_records_then_replays_as_json(protoplay_exe, subprocess_env, tmp_pa
     assert recorded.returncode == 0 and (tapes / "entropy.json").exists()
     replayed = eval_cli(protoplay_exe, subprocess_env, "--set", str(path), "--replay", str(tapes), "--json")
     report = json.loads(replayed.stdout)
-    assert report["score"] == 1.0 and report["questions"][0]["answer"] == json.loads(recorded.stdout)[
-        "questions"
-    ][0]["answer"]
+    assert (
+        report["score"] == 1.0
+        and report["questions"][0]["answer"] == json.loads(recorded.stdout)["questions"][0]["answer"]
+    )
 
 
 def test_eval_mistakes_are_one_line(protoplay_exe, subprocess_env, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "x"}', encoding="utf-8")
     done = eval_cli(protoplay_exe, subprocess_env, "--set", str(bad))
-    assert done.returncode == 2 and done.stderr.startswith("error: ") and "bad.jsonl:1: language" in done.stderr
+    assert (
+        done.returncode == 2 and done.stderr.startswith("error: ") and "bad.jsonl:1: language" in done.stderr
+    )
     both = eval_cli(protoplay_exe, subprocess_env, "--record", "a", "--replay", "b")
     assert both.returncode == 2 and "cannot record while replaying" in both.stderr
     below = tmp_path / "below.jsonl"

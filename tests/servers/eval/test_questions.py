@@ -19,7 +19,13 @@ def test_a_question_or_a_conversation_with_comments_and_blank_lines(tmp_path):
     path = write(
         tmp_path,
         "// a comment",
-        {"id": "a", "language": "en", "kind": "compute", "question": "entropy of [0.5, 0.5]", "tool": "entropy"},
+        {
+            "id": "a",
+            "language": "en",
+            "kind": "compute",
+            "question": "entropy of [0.5, 0.5]",
+            "tool": "entropy",
+        },
         "",
         {"id": "b", "language": "zh", "kind": "follow_up", "turns": ["你好", "我叫什么？"], "facts": ["x"]},
     )
@@ -32,9 +38,15 @@ def test_a_question_or_a_conversation_with_comments_and_blank_lines(tmp_path):
     ("line", "message"),
     [
         ("{not json", "set.jsonl:1: not valid JSON"),
-        ({"id": "a", "language": "fr", "kind": "x", "question": "q"}, "set.jsonl:1: language: Input should be"),
+        (
+            {"id": "a", "language": "fr", "kind": "x", "question": "q"},
+            "set.jsonl:1: language: Input should be",
+        ),
         ({"id": "a", "language": "en", "kind": "x"}, "give exactly one of question"),
-        ({"id": "a", "language": "en", "kind": "x", "question": "q", "facts": ["("]}, "facts: Value error, '('"),
+        (
+            {"id": "a", "language": "en", "kind": "x", "question": "q", "facts": ["("]},
+            "facts: Value error, '('",
+        ),
         ({"id": "a", "language": "en", "kind": "x", "question": "q", "extra": 1}, "set.jsonl:1: extra:"),
     ],
 )
@@ -45,7 +57,7 @@ def test_a_bad_line_is_one_error_naming_the_line_and_the_field(tmp_path, line, m
 
 def test_ids_are_unique_and_a_set_is_not_empty(tmp_path):
     line = {"id": "a", "language": "en", "kind": "x", "question": "q"}
-    with pytest.raises(QuestionSetError, match="set.jsonl:2: id: 'a' is used twice"):
+    with pytest.raises(QuestionSetError, match=r"set\.jsonl:2: id: 'a' is used twice"):
         load_questions(write(tmp_path, line, line))
     with pytest.raises(QuestionSetError, match="no questions"):
         load_questions(write(tmp_path, "// nothing"))

@@ -26,7 +26,9 @@ KL = Question(
     facts=["0\\.5108"],  # ½ln(5/9) + ½ln 5 = 0.5108 nats (hand derivation)
     forbidden=["sorry"],
 )
-CHAT = Question(id="chat", language="en", kind="recall", turns=["my name is Ada", "what's my name?"], facts=["Ada"])
+CHAT = Question(
+    id="chat", language="en", kind="recall", turns=["my name is Ada", "what's my name?"], facts=["Ada"]
+)
 
 
 def test_score_lists_every_problem():
@@ -34,7 +36,7 @@ def test_score_lists_every_problem():
     problems = score(KL, "Sorry, no idea", [("entropy", {"p": [0.5, 0.5]})])
     assert problems == [
         "expected a call to kl_divergence, got ['entropy']",
-        "kl_divergence arguments should hold {\"p\": [0.5, 0.5]}, got []",
+        'kl_divergence arguments should hold {"p": [0.5, 0.5]}, got []',
         "missing fact /0\\.5108/",
         "forbidden /sorry/ present",
     ]
@@ -43,7 +45,9 @@ def test_score_lists_every_problem():
 def test_an_expected_note_is_the_topic_explained():
     question = Question(id="n", language="en", kind="explain", question="q", note="lora")
     assert score(question, "", [("explain", {"topic": "lora"})]) == []
-    assert score(question, "", [("explain", {"topic": "qlora"})]) == ["expected the note 'lora', got ['qlora']"]
+    assert score(question, "", [("explain", {"topic": "qlora"})]) == [
+        "expected the note 'lora', got ['qlora']"
+    ]
 
 
 def run(questions, model):
@@ -67,7 +71,9 @@ def test_a_set_runs_through_the_agent_and_the_report_says_how_it_went():
 def test_a_failing_model_fails_its_question_with_the_reason():
     report = run([KL], ScriptedModel(["I don't know."]))
     (outcome,) = report.failures
-    assert outcome.answer == "I don't know." and "expected a call to kl_divergence, got none" in outcome.problems
+    assert (
+        outcome.answer == "I don't know." and "expected a call to kl_divergence, got none" in outcome.problems
+    )
     assert "failures (1):" in report_text(report) and "I don't know." in report_text(report)
 
 
