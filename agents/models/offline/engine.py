@@ -51,14 +51,22 @@ class OfflineBrain:
 
     def __init__(self) -> None:
         self._views: dict[str, ToolView] = {}
+        self._by_object: dict[int, tuple[dict[str, Any], ToolView]] = {}
 
     def _view(self, spec: dict[str, Any]) -> ToolView:
+        # An agent offers the same spec objects every request: look them up by identity first (the spec is
+        # kept with its view, so its id cannot be reused while cached), by content otherwise.
+        known = self._by_object.get(id(spec))
+        if known is not None and known[0] is spec:
+            return known[1]
         key = json.dumps(spec, sort_keys=True, ensure_ascii=False)
         view = self._views.get(key)
         if view is None:
             if len(self._views) > 512:
                 self._views.clear()
+                self._by_object.clear()
             view = self._views[key] = ToolView.from_spec(spec)
+        self._by_object[id(spec)] = (spec, view)
         return view
 
     def respond(

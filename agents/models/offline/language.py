@@ -56,6 +56,9 @@ _MARKS = str.maketrans(
     }
 )
 
+_SPACES = re.compile(r"[ \t\f\v]{2,}")
+_BLANK_LINES = re.compile(r"\n\s*\n(?:\s*\n)+")
+_REPEATED_MARK = re.compile(r"([^\w\s])\1{3,}")
 _WORD = re.compile(r"[a-z][a-z0-9]*(?:'[a-z]+)?")
 _CJK = re.compile(f"[{CJK_CHARS}]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
@@ -72,9 +75,13 @@ STOP_WORDS = frozenset(
 
 def prepare(text: str) -> str:
     """``text`` cut to :data:`MAX_CHARS`, NFKC-normalised (full-width letters, digits and punctuation become
-    ASCII) and with the CJK punctuation NFKC keeps ("、" "。" "【】", curly quotes, the minus sign) made
-    ASCII."""
-    return unicodedata.normalize("NFKC", text[:MAX_CHARS]).translate(_MARKS)
+    ASCII), with the CJK punctuation NFKC keeps ("、" "。" "【】", curly quotes, the minus sign) made ASCII,
+    and long runs of spaces, blank lines or one punctuation mark shortened (they carry no meaning, and a
+    pattern that may end anywhere in such a run would try every end)."""
+    text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).translate(_MARKS)
+    text = _SPACES.sub(" ", text)
+    text = _BLANK_LINES.sub("\n\n", text)
+    return _REPEATED_MARK.sub(r"\1\1\1", text)
 
 
 def is_cjk_char(char: str) -> bool:

@@ -44,7 +44,7 @@ class OfflineModel:
         context: TurnContext | None = None,
     ) -> AsyncIterator[TextDelta | ModelResponse]:
         wire_messages: list[dict[str, Any]] = [dict(message) for message in messages]
-        wire_tools: list[dict[str, Any]] = [dict(tool) for tool in tools]
+        wire_tools: list[dict[str, Any]] = list(tools)  # type: ignore[arg-type]  # same objects: views cached
         reply = self.brain.respond(wire_messages, wire_tools, tool_choice=self.tool_choice)
         for piece in re.findall(r"\s*\S+\s*", reply.text or ""):
             yield TextDelta(piece)

@@ -177,6 +177,8 @@ class NoteIndex:
                     self._cjk_names.append((name.strip(), note))
         self._cjk_names.sort(key=lambda item: -len(item[0]))
         self._by_slug = {note.slug: note for note in self.notes}
+        self._named: dict[tuple[str, bool], list[tuple[int, Note]]] = {}
+        self._searched: dict[tuple[str, int], list[NoteHit]] = {}
 
     def get(self, slug: str) -> Note | None:
         return self._by_slug.get(slug)
@@ -185,6 +187,15 @@ class NoteIndex:
         """The notes ``text`` names (an alias, a title or a Chinese term written out), each once, with where
         its first mention starts, in order of mention; longer names win where two overlap. A one-word alias
         most notes use ("parameters") counts only with ``generic_too``."""
+        key = (text, generic_too)
+        cached = self._named.get(key)
+        if cached is None:
+            if len(self._named) > 256:
+                self._named.clear()
+            cached = self._named[key] = self._find_named(text, generic_too)
+        return cached
+
+    def _find_named(self, text: str, generic_too: bool) -> list[tuple[int, Note]]:
         found: list[tuple[int, int, Note]] = []
         tokens = [(m.start(), m.end(), norm(m.group().split("'", 1)[0])) for m in _RUN.finditer(text)]
         tokens = [token for token in tokens if token[2] and not token[2][0] >= "\u3400"]
@@ -215,6 +226,15 @@ class NoteIndex:
 
     def search(self, text: str, *, limit: int = 3) -> list[NoteHit]:
         """The notes best matching ``text``, best first (a note the text names gets a bonus)."""
+        key = (text, limit)
+        cached = self._searched.get(key)
+        if cached is None:
+            if len(self._searched) > 256:
+                self._searched.clear()
+            cached = self._searched[key] = self._search(text, limit)
+        return cached
+
+    def _search(self, text: str, limit: int) -> list[NoteHit]:
         scores: dict[int, float] = {}
         for term, count in Counter(terms(text)).items():
             idf = self._idf.get(term)

@@ -10,7 +10,6 @@ enum values it accepts (and their names in the notes), its parameter names, and 
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 from collections import Counter
@@ -19,7 +18,6 @@ from dataclasses import dataclass
 from agents.models.offline.language import STOP_WORDS, norm, words
 from agents.models.offline.schema import ToolView, phrases
 from agents.models.offline.slots import Reading
-from agents.models.offline.vocabulary import value_names
 
 __all__ = ["MIN_SCORE", "Choice", "rank_tools"]
 
@@ -35,17 +33,46 @@ class Choice:
     """The request words that pointed at this tool."""
 
 
+@dataclass(frozen=True)
+class _Offer:
+    """What ranking needs to know about a set of offered tools, computed once per set."""
+
+    tools: tuple[ToolView, ...]
+    known: frozenset[str]
+    document_frequency: Counter[str]
+    phrase_frequency: Counter[str]
+
+
+_OFFERS: dict[tuple[int, ...], _Offer] = {}
+
+
+def _offer(tools: list[ToolView]) -> _Offer:
+    key = tuple(id(tool) for tool in tools)
+    offer = _OFFERS.get(key)
+    if offer is not None and all(a is b for a, b in zip(offer.tools, tools, strict=True)):
+        return offer
+    if len(_OFFERS) > 64:
+        _OFFERS.clear()
+    offer = _OFFERS[key] = _Offer(
+        tools=tuple(tools),
+        known=frozenset(k for tool in tools for k in (*tool.enum_values, norm(tool.name), *tool.name_words)),
+        document_frequency=Counter(word for tool in tools for word in tool.desc_words | set(tool.name_words)),
+        phrase_frequency=Counter(word for tool in tools for word in {w for p in tool.phrases for w in p}),
+    )
+    return offer
+
+
 def rank_tools(reading: Reading, tools: list[ToolView]) -> list[Choice]:
     """Every offered tool with its score for the request, best first (ties keep the offered order)."""
     work, raw = reading.work, reading.text
     lowered = work.lower()
     request_words = set(words(work))
+    prefixes = {word[:4] for word in request_words if len(word) >= 4}
     request_phrases = phrases(work)
     keys = _keys(work)
-    known = {key for tool in tools for key in (*tool.enum_values, norm(tool.name), *tool.name_words)}
-    names = [name for name in reading.mentions.names if norm(name.text) not in known]
-    document_frequency = Counter(word for tool in tools for word in tool.desc_words | set(tool.name_words))
-    phrase_frequency = Counter(word for tool in tools for word in {w for p in tool.phrases for w in p})
+    offer = _offer(tools)
+    names = [name for name in reading.mentions.names if norm(name.text) not in offer.known]
+    document_frequency, phrase_frequency = offer.document_frequency, offer.phrase_frequency
     total = max(20, len(tools))  # word rarity as if at least 20 tools were offered: scores stay comparable
 
     def idf(word: str) -> float:
@@ -58,15 +85,23 @@ def rank_tools(reading: Reading, tools: list[ToolView]) -> list[Choice]:
     for tool in tools:
         score = 0.0
         triggers: set[str] = set()
-        if len(tool.name_words) > 1 and re.search(rf"(?<![a-z0-9]){_spoken(tool.name)}(?![a-z0-9])", lowered):
+        if len(tool.name_words) > 1 and tool.spoken_name.search(lowered):
             score += 4.0 + len(tool.name_words)
             triggers.update(tool.name_words)
         for part in tool.name_words:
-            if part in request_words or any(_prefix(word, part) for word in request_words):
+            if part in request_words or (
+                part[:4] in prefixes and any(_prefix(w, part) for w in request_words)
+            ):
                 score += 2.0 * min(1.5, idf(part))
                 triggers.add(part)
         for word in request_words:
-            said = word if word in tool.summary_words else _stem_match(word, tool.summary_words)
+            said = (
+                word
+                if word in tool.summary_words
+                else tool.summary_stems.get(word[:5])
+                if len(word) >= 5
+                else None
+            )
             if said is None and word in tool.desc_words:
                 said = word
             if said is None:
@@ -85,9 +120,7 @@ def rank_tools(reading: Reading, tools: list[ToolView]) -> list[Choice]:
         }
         score += sum(1.2 * phrase_weight(phrase) for phrase in shared)
         score += 2.0 * min(2, _enum_hits(tool, keys, raw))
-        for slot in tool.slots:
-            if len(slot.name) > 2 and re.search(rf"(?<![a-z]){_spoken(slot.name)}(?![a-z])", lowered):
-                score += 1.0
+        score += sum(1.0 for pattern in tool.spoken_slots if pattern.search(lowered))
         name_slots = [slot for slot in tool.slots if slot.wants_names]
         if names and name_slots:
             listing = any("array" in slot.types for slot in name_slots)
@@ -107,22 +140,8 @@ def _enum_hits(tool: ToolView, keys: set[str], raw: str) -> int:
     hits = len(keys & tool.enum_values.keys())
     if hits:
         return hits
-    for value in itertools.islice(tool.enum_values, 64):
-        for name in value_names(value):
-            key = norm(name)
-            if len(key) >= 3 and (key in keys or (re.search(r"[\u3400-\u9fff]", name) and name in raw)):
-                return 1
-    return 0
-
-
-def _stem_match(word: str, candidates: set[str]) -> str | None:
-    """A word of the first line that ``word`` shortens or extends ("parameter" for "params", "compute" for
-    "computing"), five letters in common at least."""
-    if len(word) < 5:
-        return None
-    return next(
-        (c for c in candidates if len(c) >= 5 and (c.startswith(word[:5]) and word.startswith(c[:5]))), None
-    )
+    latin, chinese = tool.value_aliases
+    return int(bool(keys & latin) or any(name in raw for name in chinese))
 
 
 def _spoken(name: str) -> str:

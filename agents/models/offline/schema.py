@@ -14,7 +14,7 @@ from typing import Any
 
 from agents.models.offline.language import fold, norm, words
 
-__all__ = ["Slot", "ToolView", "phrases"]
+__all__ = ["Slot", "ToolView", "phrases", "spoken"]
 
 _CJK_TERM = re.compile(r"[A-Za-z]{0,4}[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _ARROW = re.compile(r"([\w.\-]+)\s*(?:→|->|=>|=|:)\s*([A-Za-z][\w\-]*)")
@@ -139,6 +139,45 @@ class ToolView:
 
     def slot(self, name: str) -> Slot | None:
         return next((slot for slot in self.slots if slot.name == name), None)
+
+    @cached_property
+    def summary_stems(self) -> dict[str, str]:
+        """First-line words by their first five letters: "parameters" finds the stem "param" of "params"."""
+        return {word[:5]: word for word in sorted(self.summary_words) if len(word) >= 5}
+
+    @cached_property
+    def spoken_name(self) -> re.Pattern[str]:
+        """The tool's name as prose may write it: "kl_divergence", "KL divergence", "kl-divergence"."""
+        return re.compile(rf"(?<![a-z0-9]){spoken(self.name)}(?![a-z0-9])")
+
+    @cached_property
+    def spoken_slots(self) -> list[re.Pattern[str]]:
+        """Each parameter name (longer than two letters) as prose may write it."""
+        return [
+            re.compile(rf"(?<![a-z]){spoken(slot.name)}(?![a-z])")
+            for slot in self.slots
+            if len(slot.name) > 2
+        ]
+
+    @cached_property
+    def value_aliases(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        """The notes' other names of the enum values (normalised Latin ones, Chinese ones as written)."""
+        from agents.models.offline.vocabulary import value_names
+
+        latin: set[str] = set()
+        chinese: list[str] = []
+        for value in list(self.enum_values)[:64]:
+            for name in value_names(value):
+                if re.search(r"[\u3400-\u9fff]", name):
+                    chinese.append(name)
+                elif len(norm(name)) >= 3:
+                    latin.add(norm(name))
+        return frozenset(latin), tuple(chinese)
+
+
+def spoken(name: str) -> str:
+    """A regex body for an identifier as prose writes it: parts joined by spaces, "_" or "-"."""
+    return r"[\s_\-]*".join(re.escape(part) for part in name.lower().split("_") if part)
 
 
 def _alternatives(slots: list[Slot]) -> list[tuple[str, str]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from agents.models.offline.language import STOP_WORDS, fold, norm
@@ -53,6 +53,11 @@ class Reading:
     mentions: Mentions
     reserved: frozenset[str] = frozenset()
     """Normalised enum values of the offered tools: a word such as "IA3" names a choice, not a model."""
+
+    @cached_property
+    def keys(self) -> dict[str, int]:
+        """Normalised runs of one to three adjacent words of the working text, with where each starts."""
+        return _token_keys(self.work)
 
     def words_before(self, start: int, limit: int = 4) -> list[str]:
         """Content words just before ``start``, back to the previous clause boundary."""
@@ -313,11 +318,8 @@ def _explicit(state: _State) -> None:
     work = state.reading.work
     starts = _mention_starts(state.reading.mentions)
     for slot in state.tool.slots:
-        forms = [slot.name, *slot.symbols]
-        for form in forms:
-            short = len(form) <= 2
-            joiner = r"\s*(?:=|:)\s*" if short else r"\s*(?:=|:|\bis\b|\bof\b|\bto\b|\bat\b)?\s*"
-            pattern = re.compile(rf"(?<![\w\-]){_spoken(form)}(?![\w\-]){joiner}", re.IGNORECASE)
+        named_by, named_word = _explicit_patterns(slot)
+        for pattern in named_by:
             for match in pattern.finditer(work):
                 item = starts.get(match.end())
                 if item is None or item[0] in state.taken or slot.name in state.found:
@@ -335,15 +337,33 @@ def _explicit(state: _State) -> None:
                 break
         if slot.name in state.found:
             continue
-        # name=word: an enum value or a free-text word right after the name
-        pattern = re.compile(
-            rf"(?<![\w\-]){_spoken(slot.name)}\s*(?:=|:)\s*\"?([A-Za-z][\w\-./]*)", re.IGNORECASE
-        )
-        word = pattern.search(work)
+        word = named_word.search(work)  # name=word: an enum value or a free-text word right after the name
         if word and word.start(1) not in state.taken:
             ok, value = coerce(slot, word.group(1))
             if ok and value is not None and not (slot.numeric and isinstance(value, str)):
                 state.place(slot, value, word.start(1))
+
+
+_PATTERNS: dict[tuple[str, str], tuple[list[re.Pattern[str]], re.Pattern[str]]] = {}
+
+
+def _explicit_patterns(slot: Slot) -> tuple[list[re.Pattern[str]], re.Pattern[str]]:
+    """The slot's name (and symbol) followed by a value ("kernel size 3", "T=4"), and by a word; compiled
+    once per slot."""
+    key = (slot.name, slot.description)
+    cached = _PATTERNS.get(key)
+    if cached is None:
+        forms = []
+        for form in [slot.name, *slot.symbols]:
+            joiner = r"\s*(?:=|:)\s*" if len(form) <= 2 else r"\s*(?:=|:|\bis\b|\bof\b|\bto\b|\bat\b)?\s*"
+            forms.append(re.compile(rf"(?<![\w\-]){_spoken(form)}(?![\w\-]){joiner}", re.IGNORECASE))
+        word = re.compile(
+            rf"(?<![\w\-]){_spoken(slot.name)}\s*(?:=|:)\s*\"?([A-Za-z][\w\-./]*)", re.IGNORECASE
+        )
+        if len(_PATTERNS) > 2048:
+            _PATTERNS.clear()
+        cached = _PATTERNS[key] = (forms, word)
+    return cached
 
 
 def _mention_starts(mentions: Mentions) -> dict[int, tuple[int, Any]]:
@@ -501,25 +521,16 @@ def _enums(state: _State) -> None:
     """Enum values named in the text, the other names the notes give them, and description synonyms such as
     "bits" for base 2."""
     work, raw = state.reading.work, state.reading.text
-    keys = _token_keys(work)
+    keys = state.reading.keys
     lists: dict[str, list[tuple[int, Any]]] = {}
     for slot in state.open():
-        options = [*slot.enum, *slot.item_enum]
-        if not options:
+        if not slot.enum and not slot.item_enum:
             continue
         hits: list[tuple[int, Any]] = []
-        for option in options:
-            if not isinstance(option, str) or len(norm(option)) < 2 or norm(option).isdigit():
-                continue
-            key = norm(option)
-            position = keys.get(key)
-            if position is None and len(key) >= 4:  # "fully" fine-tune, "LoRAs"
-                position = next((keys[k] for k in (key + "y", key + "ly", key + "s") if k in keys), None)
+        for option, spellings, chinese in _option_names(slot):
+            position = next((keys[k] for k in spellings if k in keys), None)
             if position is None:
-                for name in value_names(option):
-                    position = _find_name(name, work, raw, keys)
-                    if position is not None:
-                        break
+                position = next((raw.find(name) for name in chinese if name in raw), None)
             if position is not None:
                 hits.append((position, option))
         if not hits:
@@ -539,6 +550,34 @@ def _enums(state: _State) -> None:
                 break
 
 
+_OPTIONS: dict[tuple[str, str], list[tuple[Any, tuple[str, ...], tuple[str, ...]]]] = {}
+
+
+def _option_names(slot: Slot) -> list[tuple[Any, tuple[str, ...], tuple[str, ...]]]:
+    """Each string choice of a slot with the normalised spellings that name it — the value itself, its
+    inflections ("fully" for full), the notes' names for it — and its Chinese names; computed once."""
+    key = (slot.name, repr([*slot.enum, *slot.item_enum]))
+    cached = _OPTIONS.get(key)
+    if cached is None:
+        cached = []
+        for option in [*slot.enum, *slot.item_enum]:
+            value = norm(option) if isinstance(option, str) else ""
+            if len(value) < 2 or value.isdigit():
+                continue
+            spellings = [value] + ([value + "y", value + "ly", value + "s"] if len(value) >= 4 else [])
+            chinese = []
+            for name in value_names(option):
+                if re.search(r"[\u3400-\u9fff]", name):
+                    chinese.append(name)
+                elif len(norm(name)) >= 3:
+                    spellings.append(norm(name))
+            cached.append((option, tuple(dict.fromkeys(spellings)), tuple(chinese)))
+        if len(_OPTIONS) > 2048:
+            _OPTIONS.clear()
+        _OPTIONS[key] = cached
+    return cached
+
+
 def _token_keys(work: str) -> dict[str, int]:
     """Normalised runs of one to three adjacent words, with where each first starts."""
     tokens = [(m.start(), norm(m.group())) for m in re.finditer(r"[^\s,;:()\[\]{}?!\"]+", work)]
@@ -552,16 +591,6 @@ def _token_keys(work: str) -> dict[str, int]:
             if joined:
                 keys.setdefault(joined, tokens[i][0])
     return keys
-
-
-def _find_name(name: str, work: str, raw: str, keys: dict[str, int]) -> int | None:
-    key = norm(name)
-    if len(key) < 3:
-        return None
-    if re.search(r"[\u3400-\u9fff]", name):
-        position = raw.find(name)
-        return position if position >= 0 else None
-    return keys.get(key)
 
 
 _FROM_TO = re.compile(
