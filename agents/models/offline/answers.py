@@ -35,6 +35,8 @@ _OUTCOME_FLAGS = frozenset({"fits", "feasible", "converged", "passed", "ok", "va
 _ADVICE = re.compile(r"remed|recommend|suggest|advice|fix|next_step|action", re.IGNORECASE)
 _IMAGE_LINE = re.compile(r"^\s*(?:Plot saved to|图已保存到)[:：].*$", re.MULTILINE)
 _MAX_COLUMNS = 6
+_NAMES_LINE = 360
+"""Characters of the line that still names the rows a table leaves out."""
 _SHORT_TEXT = 80
 
 
@@ -239,8 +241,15 @@ def _table(key: str, rows: list[dict[str, Any]], limit: int) -> str | None:
              and len({row.get(c) for row in rows}) == len(rows)),
             None,
         )  # fmt: skip
-        if label is not None:  # every row still named, in one line
-            lines.append(f"{label}: " + ", ".join(str(row[label]) for row in rows))
+        if label is not None:  # the rows still named, in one line of bounded length
+            names = [str(row[label]) for row in rows]
+            shown = []
+            for name in names:
+                if sum(len(n) + 2 for n in shown) + len(name) > _NAMES_LINE:
+                    break
+                shown.append(name)
+            rest = f", … ({len(names)} in all)" if len(shown) < len(names) else ""
+            lines.append(f"{label}: " + ", ".join(shown) + rest)
     return "\n".join(lines)
 
 
