@@ -273,6 +273,9 @@ class Agent:
         if self.memory is None or self.recall_limit <= 0:
             return []
         found = await self.memory.recall(user_text, limit=self.recall_limit)
+        # A stored preference ("answers in bits") applies to every turn, whatever the turn is about.
+        preferences = await self.memory.recall("preference", limit=self.recall_limit, kind="preference")
+        found += [memory for memory in preferences if memory.id not in {m.id for m in found}]
         if not found:
             return []
         lines = "\n".join(f"- [memory {m.id}, {m.kind}] {m.text}" for m in found)

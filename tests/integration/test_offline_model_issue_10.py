@@ -156,9 +156,8 @@ async def test_the_memory_answer_leads_with_the_total_and_the_fit(toolbox, memor
     structured = result.tool_calls[0].outcome.structured
     verdict = "fits (gpu_memory_gb = 16)" if structured["fits"] else "does not fit (gpu_memory_gb = 16)"
     # the first line: the total and whether it fits (the complaint was that both were left out)
-    assert result.text.splitlines()[0] == (
-        f"**finetune_memory** (mistral-7b, lora): total_gib = {structured['total_gib']:.4g} GiB; **{verdict}**"
-    )
+    total = f"total_gib = {structured['total_gib']:.4g} GiB"
+    assert result.text.splitlines()[0] == f"**finetune_memory** (mistral-7b, lora): {total}; **{verdict}**"
 
 
 async def test_a_chat_with_a_name_a_preference_and_follow_ups(toolbox, memory):
@@ -227,3 +226,10 @@ def test_no_answer_says_sorry_with_a_tool_list():
 
     reply = OfflineBrain().respond([{"role": "user", "content": "book me a flight"}], [])
     assert re.fullmatch(r"I can't help with that offline: .*\.", reply.text) and en.PHRASES.cannot
+
+
+async def test_a_remembered_preference_is_applied_in_a_later_conversation(toolbox, memory):
+    await conversation(toolbox, memory, "Please remember that I prefer answers in bits")
+    (later,) = await conversation(toolbox, memory, "entropy of [0.5, 0.5]")  # a new session, same memory
+    assert calls(later) == [("entropy", {"p": [0.5, 0.5], "base": "2"})]
+    assert "entropy = 1 bit — in bits, as you prefer" in later.text  # H = log2 2 = 1 bit (hand derivation)
