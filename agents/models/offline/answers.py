@@ -113,8 +113,17 @@ def render_result(
         text = render_document(tool, data, chinese=chinese, arguments=arguments or {}, parameters=parameters)
     else:
         table = phrases_for("zh" if chinese else "en")
-        lead = headline(tool, data, request=request, arguments=arguments or {}, table=table, state=state)
-        skip = frozenset(headline_fields(tool, data, request, arguments)) if lead else frozenset()
+        lead = headline(
+            tool,
+            data,
+            request=request,
+            arguments=arguments or {},
+            table=table,
+            state=state,
+            parameters=parameters,
+        )
+        fields = headline_fields(tool, data, request, arguments, parameters)
+        skip = frozenset(fields) if lead else frozenset()
         text = _summary(lead or header, data, request=request, chinese=chinese, skip=skip)
     return "\n\n".join([text, *_image_lines(images, chinese=chinese)]) if images else text
 
@@ -243,9 +252,11 @@ def _table(key: str, rows: list[dict[str, Any]], limit: int) -> str | None:
         )  # fmt: skip
         if label is not None:  # the rows still named, in one line of bounded length
             names = [str(row[label]) for row in rows]
-            shown = []
+            shown: list[str] = []
+            room = _NAMES_LINE
             for name in names:
-                if sum(len(n) + 2 for n in shown) + len(name) > _NAMES_LINE:
+                room -= len(name) + 2
+                if room < 0:
                     break
                 shown.append(name)
             rest = f", … ({len(names)} in all)" if len(shown) < len(names) else ""

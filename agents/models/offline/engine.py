@@ -26,9 +26,10 @@ from agents.models.offline.memory_answers import memory_answer
 from agents.models.offline.notes import note_index
 from agents.models.offline.notes_answers import answer_from_notes
 from agents.models.offline.phrases import phrases_for
+from agents.models.offline.reading import known_names, read
 from agents.models.offline.retrieval import rank_tools
 from agents.models.offline.schema import ToolView
-from agents.models.offline.slots import fill, known_names, read
+from agents.models.offline.slots import fill
 from agents.models.offline.state import ASK_USER, MEMORY_TOOLS, content_of, read_state
 from agents.models.offline.understanding import notes_tool, plan
 

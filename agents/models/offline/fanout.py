@@ -21,9 +21,10 @@ from collections import Counter
 from typing import Any
 
 from agents.models.offline.language import STOP_WORDS, fold, words
+from agents.models.offline.reading import Reading
 from agents.models.offline.retrieval import MIN_SCORE, Choice
 from agents.models.offline.schema import Slot, ToolView
-from agents.models.offline.slots import Extraction, Reading, fill
+from agents.models.offline.slots import Extraction, fill
 from agents.models.offline.vocabulary import translate
 
 __all__ = ["MAX_CALLS", "companion_tools", "fan_out", "listed_values"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Collection
 from typing import Any
 
 from agents.models.offline.language import fold, words
@@ -42,12 +43,17 @@ def _related(word: str, part: str) -> bool:
 
 
 def headline_fields(
-    tool: str, data: dict[str, Any], request: str, arguments: dict[str, Any] | None = None
+    tool: str,
+    data: dict[str, Any],
+    request: str,
+    arguments: dict[str, Any] | None = None,
+    parameters: Collection[str] = (),
 ) -> list[str]:
-    """The fields to lead with, most wanted first (never one that only echoes an argument)."""
+    """The fields to lead with, most wanted first — never one that only echoes an argument or a parameter
+    (``iou_threshold`` is an input, not a result)."""
     request_words = set(words(translate(request)))
     tool_words = set(_parts(tool))
-    echoed = {key for key, value in (arguments or {}).items() if data.get(key) == value}
+    echoed = {key for key, value in (arguments or {}).items() if data.get(key) == value} | set(parameters)
     scalars = [
         key
         for key, value in data.items()
@@ -63,9 +69,13 @@ def headline_fields(
     add([k for k in _VERDICT_KEYS if isinstance(data.get(k), str) and len(data[k]) <= 40][:1])
 
     def matched(key: str) -> int:
-        return sum(
-            any(_related(word, part) for word in request_words) for part in _parts(key) if len(part) >= 3
-        )
+        parts = _parts(key)
+        if (
+            len(parts) > 1
+            and {"".join(p[0] for p in parts), parts[0][0] + "".join(parts[1:])} & request_words
+        ):
+            return len(parts)  # an abbreviation of the whole name: "mAP" is mean_ap
+        return sum(any(_related(word, part) for word in request_words) for part in parts if len(part) >= 3)
 
     asked = [key for key in scalars if matched(key)]
     whole = [key for key in asked if matched(key) == len(_parts(key))]  # every part of the name was said
@@ -174,9 +184,10 @@ def headline(
     arguments: dict[str, Any],
     table: Phrases,
     state: DialogueState | None = None,
+    parameters: Collection[str] = (),
 ) -> str | None:
     """``**tool** (subject): field = value, …; flag`` — ``None`` when the result has nothing to lead with."""
-    keys = headline_fields(tool, data, request, arguments)
+    keys = headline_fields(tool, data, request, arguments, parameters)
     items = [f"{key} = {quantity(key, data[key], data, table)}" for key in keys]
     flag = _flag_sentence(data, arguments, table)
     if flag:

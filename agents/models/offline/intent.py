@@ -35,6 +35,8 @@ class Cues:
     """Which cues of any language the message carries."""
 
     concept: bool
+    explanatory: bool
+    """A reason or a mechanism is asked for ("why", "how does it work")."""
     quantity: bool
     comparison: bool
     follow_up: bool
@@ -68,6 +70,7 @@ def read_cues(text: str) -> Cues:
                 hints.extend(headings)
     return Cues(
         concept=_first("concept", text) is not None,
+        explanatory=_first("explanatory", text) is not None,
         quantity=_first("quantity", text) is not None,
         comparison=_first("comparison", text) is not None,
         follow_up=_first("follow_up", text) is not None,

@@ -153,7 +153,7 @@ def is_name_like(token: str) -> bool:
     """An identifier such as "ResNet-50", "vit_b_16", "AlexNet" (letters with digits, or an inner capital),
     but not a quantity such as "7B", "24GB" or "3x3"."""
     token = token.strip("'\"`.,:;()")
-    if len(token) < 3 or _QUANTITY.match(token.lower()):
+    if len(token) < 3 or _QUANTITY.match(token.lower()) or token.lower() in ("nan", "inf", "null", "none"):
         return False
     if any(c.isalpha() for c in token) and any(c.isdigit() for c in token):
         return True
@@ -176,7 +176,12 @@ def _bracket_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_FRACTION = re.compile(r"(?<![\w.])(\d{1,9}(?:\.\d+)?)\s{0,3}/\s{0,3}(\d{1,9}(?:\.\d+)?)(?![\w.])")
+
+
 def _literal(source: str) -> Any:
+    if "/" in source:  # "[1/6, 1/6, …]": fractions as their values
+        source = _FRACTION.sub(lambda m: repr(float(m[1]) / float(m[2])) if float(m[2]) else m[0], source)
     try:
         return json.loads(source)
     except ValueError:

@@ -116,6 +116,8 @@ class NoteHit:
     score: float
     named: bool
     """The request names the note (an alias or its title), not just shares words with it."""
+    strong: bool = False
+    """A word of the request is in the note's names or title (not only somewhere in its text)."""
 
 
 class NoteIndex:
@@ -125,6 +127,7 @@ class NoteIndex:
         self.notes = list(notes)
         self._lengths: list[float] = []
         self._postings: dict[str, list[tuple[int, float]]] = {}
+        self._strong: list[frozenset[str]] = []
         self._sections: dict[str, list[tuple[Section, Counter[str], set[str], set[str]]]] = {}
         for index, note in enumerate(self.notes):
             weighted: dict[str, float] = {}
@@ -140,6 +143,7 @@ class NoteIndex:
                     weighted[term] = weighted.get(term, 0.0) + _FIELD_WEIGHTS[name]
             for term, tf in weighted.items():
                 self._postings.setdefault(term, []).append((index, tf))
+            self._strong.append(frozenset(terms(parts["names"] + " ; " + parts["title"])))
             self._lengths.append(sum(weighted.values()))
             self._sections[note.slug] = [
                 (
@@ -245,13 +249,14 @@ class NoteIndex:
                 scores[index] = scores.get(index, 0.0) + idf * tf * (_K1 + 1) / (tf + scale) * min(count, 2)
         named = {note.slug for _, note in self.named(text)}
         weak = {note.slug for _, note in self.named(text, generic_too=True)} - named
+        asked = set(terms(text))
         hits = []
         for index, note in enumerate(self.notes):
             score = scores.get(index, 0.0) + (
                 6.0 if note.slug in named else 2.0 if note.slug in weak else 0.0
             )
             if score > 0:
-                hits.append(NoteHit(note, score, note.slug in named))
+                hits.append(NoteHit(note, score, note.slug in named, bool(asked & self._strong[index])))
         hits.sort(key=lambda hit: -hit.score)
         return hits[:limit]
 

@@ -16,8 +16,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from agents.models.offline.language import STOP_WORDS, norm, words
+from agents.models.offline.reading import Reading
 from agents.models.offline.schema import ToolView, phrases
-from agents.models.offline.slots import Reading
 
 __all__ = ["MIN_SCORE", "Choice", "rank_tools"]
 

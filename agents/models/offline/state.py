@@ -20,6 +20,12 @@ ASK_USER = "ask_user"
 MEMORY_TOOLS = frozenset({"remember", "recall", "forget"})
 _PENDING = re.compile(r"(?:To run|要运行) `([A-Za-z0-9_.\-]+)`")
 _MEMORY_LINE = re.compile(r"^- \[memory (\d+), ([\w\-]+)\] (.+)$", re.MULTILINE)
+_NOT_NAMES = frozenset(
+    [
+        *("chinese", "english", "sorry", "fine", "good", "new", "back", "here", "ok", "okay", "done"),
+        *("ready", "stuck", "confused", "sure", "not", "just", "also"),
+    ]
+)
 _UNIT_WORDS = {"bit": "bits", "bits": "bits", "比特": "bits", "nat": "nats", "nats": "nats", "纳特": "nats"}
 _LANGUAGE_WORDS = {"chinese": "zh", "中文": "zh", "english": "en", "英文": "en"}
 
@@ -142,7 +148,8 @@ def _about_user(state: DialogueState) -> None:
                 name = next((g for g in match.groups() if g), None)
                 if name and re.search(r"什么|谁|啥|what", name, re.IGNORECASE):
                     continue  # "我叫什么名字？" asks for the name
-                if name and (match.group(0)[:4].lower() != "i am" or name[:1].isupper()):
+                casual = match.group(0)[:3].lower() in ("i a", "i'm")  # "I am …", "I'm …": a capitalised name
+                if name and (not casual or (name[:1].isupper() and name.lower() not in _NOT_NAMES)):
                     state.name = name.strip().capitalize() if name.isascii() else name.strip()
             preference = table.cue("preference", text)
             if preference:

@@ -21,15 +21,17 @@ from agents.models.offline.intent import Intent, Message, classify
 from agents.models.offline.language import words
 from agents.models.offline.notes import NoteHit, note_index
 from agents.models.offline.phrases import phrases_for
+from agents.models.offline.reading import Reading, enum_words, known_names, read
 from agents.models.offline.retrieval import MIN_SCORE, Choice, rank_tools
 from agents.models.offline.schema import ToolView
-from agents.models.offline.slots import Extraction, Reading, enum_words, fill, known_names, read
+from agents.models.offline.slots import Extraction, fill
 from agents.models.offline.state import ASK_USER, DialogueState
 
 __all__ = ["Plan", "notes_tool", "plan"]
 
-_NOTE_SCORE = 6.0
-"""A note matching below this (and not named) is not a confident answer to a question."""
+_NOTE_SCORE = 7.0
+"""A note matching below this, neither named nor sharing a word with its names or title, is not a confident
+answer to a question."""
 _MAX_NOTES = 3
 
 
@@ -153,20 +155,28 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
     candidates = [c for c in candidates if c.choice.score >= MIN_SCORE]
     for candidate in candidates:
         _apply_preferences(candidate, state)
+        _from_previous_turn(candidate, state)
     top = candidates[0] if candidates else None
     best = _best(candidates)
     hits = note_index().search(state.request, limit=_MAX_NOTES)
     note = hits[0] if hits else None
     cues = message.cues
     # Notes answer an idea when a tool explains them, or (no tool offered for it) when no tool matches.
-    can_explain = note is not None and (explainer is not None or top is None)
+    # A note answers when the question names it or shares a word with its names or title ("dropout",
+    # "attention"), not when it only shares words with its text ("who won the world cup?").
+    relevant = note is not None and (note.named or note.strong or note.score >= _NOTE_SCORE)
+    can_explain = relevant and (explainer is not None or top is None)
     named = [n for _, n in note_index().named(state.request)]
+    # "Why does DenseNet need fewer parameters?": a reason asked about an idea the question names is an
+    # idea, though it mentions a quantity.
+    reason = cues.explanatory and bool(named) and can_explain
     if best is not None:
-        quantity_words = _asks_for_quantity(best.choice)
+        quantity_words = _asks_for_quantity(best.choice) and not reason
         # Lists and sizes are data to compute with; a lone number ("a 7B model") may be incidental to an
         # idea the question names ("Which PEFT method should I use for a 7B model?").
         has_data = best.extraction.used_lists > 0 or (best.extraction.used_values > 0 and not named)
-        if best.specific and (has_data or quantity_words or cues.quantity or not cues.concept):
+        asks = quantity_words or (cues.quantity and not reason)
+        if best.specific and (has_data or asks or not cues.concept):
             return _calls(best, reading, ranked)
         if not cues.concept and (quantity_words or not can_explain) and not named:
             return _calls(best, reading, ranked)
@@ -184,7 +194,7 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
         return _ask(table, top.choice.tool, top.extraction, views)
     if best is not None:
         return _calls(best, reading, ranked)
-    if can_explain and note is not None and note.score >= _NOTE_SCORE:
+    if can_explain and note is not None and (note.named or note.score >= _NOTE_SCORE):
         return _explain(state, hits, explainer, message)
     if top is not None and not top.computable:
         return _ask(table, top.choice.tool, top.extraction, views)
@@ -195,6 +205,22 @@ def _asks_for_quantity(choice: Choice) -> bool:
     """The request names what the tool computes: a word of the head of its description's first line
     ("parameters", "FLOPs", "entropy", "GPU memory"), not merely what it is about ("convolution")."""
     return bool(choice.triggers & choice.tool.head_words)
+
+
+_REFERENCE = re.compile(r"\b(?:it|its|this|that|these|those|them|they)\b|它|这个|那个|这种|其", re.IGNORECASE)
+
+
+def _from_previous_turn(candidate: _Candidate, state: DialogueState) -> None:
+    """ "What is LoRA?" then "How many parameters does it train on llama-7b?": a choice the message refers
+    back to ("it") is read from the previous message."""
+    extraction = candidate.extraction
+    if not extraction.missing or not state.history or not _REFERENCE.search(state.request):
+        return
+    earlier = fill(candidate.choice.tool, read(state.history[-1]))
+    for slot in list(extraction.missing):
+        if slot.enum and slot.name in earlier.arguments:
+            extraction.arguments[slot.name] = earlier.arguments[slot.name]
+            extraction.missing.remove(slot)
 
 
 def _apply_preferences(candidate: _Candidate, state: DialogueState) -> None:

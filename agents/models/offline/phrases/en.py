@@ -24,7 +24,7 @@ PHRASES = Phrases(
     ),
     name_intro=(
         rf"\bmy name(?:'s| is)\s+{_NAME.format(group='name')}|\bcall me\s+{_NAME.format(group='name1')}"
-        r"|\bi am\s+(?P<name2>[A-Z][a-z]{1,20})\b"
+        r"|\bi(?: a|')m\s+(?P<name2>[A-Z][a-z]{1,20})\b"
     ),
     preference=(
         r"\bi (?:(?:would|'d) )?(?:prefer|like|want)\s+(?:my |the )?(?:answers?|results?|it|things|"
@@ -55,6 +55,10 @@ PHRASES = Phrases(
         r"|words)|what makes|when (?:should|would|do|to)|should i use|pros and cons|advantages?"
         r"|disadvantages?|trade-?offs?|idea behind|overview|walk me through|help me understand|eli5"
         r"|purpose of|role of|what happens|is it (?:true|better)|which is better|how come)\b"
+    ),
+    explanatory=(
+        r"\b(?:why|how come|what makes|explain|intuition|how (?:does|do|did|is|are|can|could|would)\b"
+        r"(?! .{0,30}\b(?:compute|calculate|count)\b))"
     ),
     quantity=(
         r"\b(?:how (?:many|much|big|large|long)|number of|count|compute|calculate|estimate|evaluate|"
@@ -168,6 +172,13 @@ PHRASES = Phrases(
     no="no",
     equivalents={
         "layer": ("depth", "block"),
+        "hidden": ("model",),
+        "hidden size": ("model", "width"),
+        "feature map": ("input", "size"),
+        "conv": ("kernel",),
+        "convolution": ("kernel",),
+        "ffn": ("ff", "feed", "forward"),
+        "feedforward": ("ff", "feed", "forward"),
         "deep": ("depth",),
         "unit": ("width",),
         "neuron": ("width",),

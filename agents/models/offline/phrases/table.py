@@ -48,6 +48,9 @@ class Phrases:
     """A request to forget a memory: group ``id``."""
     concept: str
     """A question about an idea (what / why / how does / difference)."""
+    explanatory: str
+    """A question asking for a reason or a mechanism (why, how does it work): an idea even when it also names
+    a quantity ("Why does DenseNet need fewer parameters?")."""
     quantity: str
     """A request for a number (how many / how much / compute)."""
     comparison: str
@@ -100,7 +103,8 @@ class Phrases:
         """The cue regexes, compiled once."""
         names = [
             *("small_talk", "capabilities", "name_intro", "preference", "remember", "recall_self"),
-            *("recall_topic", "name_question", "forget", "concept", "quantity", "comparison", "follow_up"),
+            *("recall_topic", "name_question", "forget", "concept", "explanatory", "quantity"),
+            *("comparison", "follow_up"),
         ]
         return {name: re.compile(getattr(self, name), re.IGNORECASE) for name in names}
 

@@ -7,8 +7,8 @@ import pytest
 
 from agents.models.offline.language import prepare
 from agents.models.offline.notes import note_index, terms
+from agents.models.offline.reading import known_names, read
 from agents.models.offline.retrieval import rank_tools
-from agents.models.offline.slots import known_names, read
 
 
 def test_terms_are_stemmed_words_identifiers_and_chinese_bigrams():

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from agents.models.offline.language import prepare
-from agents.models.offline.slots import enum_words, fill, known_names, read
+from agents.models.offline.reading import enum_words, known_names, read
+from agents.models.offline.slots import fill
 
 
 def filled(views, tool: str, text: str):
