@@ -175,7 +175,7 @@ async def test_a_chat_with_a_name_a_preference_and_follow_ups(toolbox, memory):
     assert not name.tool_calls and "Mei" in name.text
     # the stated preference picks the unit, and the answer says so: H([0.5, 0.5]) = 1 bit (hand)
     assert calls(entropy) == [("entropy", {"p": [0.5, 0.5], "base": "2"})]
-    assert "entropy = 1 bit" in entropy.text and "as you prefer" in entropy.text
+    assert "**entropy**: 1 bit" in entropy.text and "as you prefer" in entropy.text
     # the follow-up reuses the call with the new vector: −0.9 log2 0.9 − 0.1 log2 0.1 = 0.469 bits (hand)
     assert calls(follow) == [("entropy", {"p": [0.9, 0.1], "base": "2"})] and "0.469 bits" in follow.text
 
@@ -232,4 +232,4 @@ async def test_a_remembered_preference_is_applied_in_a_later_conversation(toolbo
     await conversation(toolbox, memory, "Please remember that I prefer answers in bits")
     (later,) = await conversation(toolbox, memory, "entropy of [0.5, 0.5]")  # a new session, same memory
     assert calls(later) == [("entropy", {"p": [0.5, 0.5], "base": "2"})]
-    assert "entropy = 1 bit — in bits, as you prefer" in later.text  # H = log2 2 = 1 bit (hand derivation)
+    assert "**entropy**: 1 bit — in bits, as you prefer" in later.text  # H = log2 2 = 1 bit (hand derivation)

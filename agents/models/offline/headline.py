@@ -186,9 +186,16 @@ def headline(
     state: DialogueState | None = None,
     parameters: Collection[str] = (),
 ) -> str | None:
-    """``**tool** (subject): field = value, …; flag`` — ``None`` when the result has nothing to lead with."""
+    """``**tool** (subject): field = value, …; flag`` (the field named like the tool without its label) —
+    ``None`` when the result has nothing to lead with."""
     keys = headline_fields(tool, data, request, arguments, parameters)
-    items = [f"{key} = {quantity(key, data[key], data, table)}" for key in keys]
+    # The quantity the tool is named after needs no label: "**entropy**: 1.5 bits".
+    items = [
+        quantity(key, data[key], data, table)
+        if key == tool
+        else f"{key} = {quantity(key, data[key], data, table)}"
+        for key in keys
+    ]
     flag = _flag_sentence(data, arguments, table)
     if flag:
         items.append(f"**{flag}**")

@@ -25,7 +25,7 @@ from agents.models.offline.reading import Reading, enum_words, known_names, read
 from agents.models.offline.retrieval import MIN_SCORE, Choice, rank_tools
 from agents.models.offline.schema import ToolView
 from agents.models.offline.slots import Extraction, fill
-from agents.models.offline.state import ASK_USER, DialogueState
+from agents.models.offline.state import ASK_USER, DialogueState, read_state
 
 __all__ = ["Plan", "notes_tool", "plan"]
 
@@ -88,7 +88,8 @@ def _memory(state: DialogueState, message: Message, views: list[ToolView]) -> Pl
         if "remember" not in offered:
             return Plan(text=replies.cannot(table, views))
         fact = message.detail
-        kind = "preference" if any(t.cue("preference", fact) for t in _tables()) else "fact"
+        # a preference this model applies (a unit, a language) is kept as one, to be recalled every turn
+        kind = "preference" if read_state([{"role": "user", "content": fact}]).preferences else "fact"
         tags = ["user"] if re.search(r"\b(?:i|my|me|i'm|mine)\b|我", fact, re.IGNORECASE) else []
         return Plan(calls=[("remember", {"text": fact, "kind": kind, "tags": tags})])
     if message.intent is Intent.FORGET:

@@ -52,7 +52,7 @@ def test_a_preferred_unit_is_said_when_the_request_did_not_ask_for_it():
     )
     data = {"entropy": 1.0, "unit": "bits"}
     line = headline("entropy", data, request="entropy of it", arguments={}, table=EN, state=state)
-    assert line == "**entropy**: entropy = 1 bit — in bits, as you prefer"
+    assert line == "**entropy**: 1 bit — in bits, as you prefer"
     asked = headline("entropy", data, request="entropy in bits", arguments={}, table=EN, state=state)
     assert "as you prefer" not in asked
 
