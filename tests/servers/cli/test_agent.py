@@ -97,7 +97,7 @@ def test_chat_driven_through_stdin_then_resumed(protoplay_exe, subprocess_env):
     assert result.returncode == 0, result.stderr
     assert "model:   protoplay-offline (built-in offline model" in out
     assert "MCP:     protoplay serve mcp (stdio subprocess)" in out and "session: repl" in out
-    assert "Hi! I'm protoplay's built-in offline model" in out  # hello (issue #10: with examples, no tool list)
+    assert "Hi! I'm protoplay's built-in offline model" in out  # hello (issue #10: examples, no tool list)
     assert "kl_divergence" in out and "recall" in out  # /tools
     # (3·3·64 + 1)·128 = 73,856 parameters (hand derivation)
     assert "⚙ conv2d_params" in out and "73,856" in out
