@@ -205,7 +205,7 @@ def topic_names(slug: str) -> tuple[str, ...]:
     """Every name :func:`explain` accepts for a topic, as written: the slug, the title, its English and
     Chinese parts, and the aliases (what a reader may call it; the offline model searches them)."""
     note = _library().notes[_resolve(slug)]
-    names = (note.slug, *_title_names(note.title), *_ALIASES.get(note.slug, "").split(";"))
+    names = (note.slug, *_title_names(note.title), *ALIASES.get(note.slug, "").split(";"))
     return tuple(dict.fromkeys(name.strip() for name in names if name.strip()))
 
 
