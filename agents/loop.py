@@ -284,7 +284,11 @@ class Agent:
     async def _recall(self, user_text: str) -> tuple[Memory, ...]:
         if self.memory is None or self.recall_limit <= 0:
             return ()
-        return tuple(await self.memory.recall(user_text, limit=self.recall_limit))
+        found = await self.memory.recall(user_text, limit=self.recall_limit)
+        # A stored preference ("answers in bits") applies to every turn, whatever the turn is about.
+        preferences = await self.memory.recall("preference", limit=self.recall_limit, kind="preference")
+        found += [memory for memory in preferences if memory.id not in {m.id for m in found}]
+        return tuple(found)
 
 
 def _recalled_context(memories: Sequence[Memory]) -> list[Message]:

@@ -122,6 +122,7 @@ def _register_capabilities() -> None:
         "servers.cli.a2a_client",
         "servers.cli.doctor",
         "servers.cli.ui",
+        "servers.cli.eval",
     ):
         try:
             mod = importlib.import_module(module)
