@@ -271,12 +271,17 @@ def test_an_acknowledged_remember_survives_kill_9(tmp_path):
 
 async def test_the_turn_reports_the_memories_it_recalled_before_answering(tmp_path):
     memory = LongTermMemory(path=tmp_path / "m.db")
-    await memory.remember("The user's favourite optimizer is AdamW", kind="preference")
+    await memory.remember("The user's favourite optimizer is AdamW", kind="fact")
     await memory.remember("The GPU has 24 GB", kind="fact")
-    agent = Agent(ScriptedModel(["You like AdamW.", "Hello."]), memory=memory)
+    agent = Agent(ScriptedModel(["You like AdamW.", "Hello.", "Hi."]), memory=memory)
     events = [e async for e in agent.stream("which optimizer do I like?", session=Session.ephemeral())]
     assert isinstance(events[0], MemoriesRecalled)  # before the first text delta
     assert [m.text for m in events[0].memories] == ["The user's favourite optimizer is AdamW"]
     unrelated = [e async for e in agent.stream("zebra", session=Session.ephemeral())]
     assert not any(isinstance(e, MemoriesRecalled) for e in unrelated)  # nothing recalled, nothing said
+    # A stored preference applies to every turn, whatever it is about: it is recalled (and reported) too.
+    await memory.remember("Answer entropies in bits", kind="preference")
+    again = [e async for e in agent.stream("zebra", session=Session.ephemeral())]
+    assert isinstance(again[0], MemoriesRecalled)
+    assert [m.text for m in again[0].memories] == ["Answer entropies in bits"]
     memory.close()
