@@ -20,6 +20,7 @@ skipped with that reason (``pytest -rs`` lists them) — a block is never left o
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -31,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from servers.eval.questions import Question
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -241,9 +244,13 @@ def test_readme_block_runs_as_pasted(block: Block, session: ReadmeSession) -> No
         pytest.skip(f"{block.name}: {block.skip}")
     if block.kind == "text":
         pytest.skip(f"{block.name}: a ```text block (a diagram or output, not code)")
+    if block.kind == "json":  # an example of a file format: it must be what the loader accepts
+        question = Question.model_validate(json.loads(block.code))
+        assert question.id, block.name
+        return
     assert block.kind in ("shell", "python"), (
-        f"{block.name}: a code block must say its language (```bash, ```python or ```text), or be marked "
-        "<!-- not run by the README test: REASON -->"
+        f"{block.name}: a code block must say its language (```bash, ```python, ```json or ```text), or be "
+        "marked <!-- not run by the README test: REASON -->"
     )
     if re.search(r"^make\s", block.code, re.MULTILINE) and not _in_repo_venv():
         pytest.skip(f"{block.name}: the suite does not run from this clone's .venv, which make would build")
