@@ -1,7 +1,8 @@
 """The A2A server app: card route and JSON-RPC routes around an executor and a task store, behind bearer auth
 when a token is set, served by uvicorn in the current event loop.
 
-- :func:`build_app` wires card, JSON-RPC routes, executor and store into a Starlette app;
+- :func:`build_app` wires card, JSON-RPC routes, executor and store into a Starlette app, behind the body
+  limit and the per-part limits of :mod:`servers.a2a.limits`;
 - :func:`serve` runs it under uvicorn on a socket from :func:`listen`; :func:`run_server` does both and
   announces the URL.
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from servers.a2a.auth import BearerAuth
+from servers.serving import DEFAULT_MAX_BODY, BodyLimit
 
 if TYPE_CHECKING:
     from a2a.server.agent_execution import AgentExecutor
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
     from a2a.server.tasks import TaskStore
     from a2a.types import AgentCard
     from starlette.applications import Starlette
+
+    from servers.a2a.limits import MessageLimits
 
 __all__ = ["A2AApp", "build_app", "free_port", "listen", "public_url", "run_server", "serve"]
 
@@ -45,17 +49,30 @@ class A2AApp:
 
 
 def build_app(
-    *, card: AgentCard, executor: AgentExecutor, store: TaskStore, token: str | None = None
+    *,
+    card: AgentCard,
+    executor: AgentExecutor,
+    store: TaskStore,
+    token: str | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY,
+    limits: MessageLimits | None = None,
 ) -> A2AApp:
-    """Card route + JSON-RPC at ``/`` (all A2A 1.0 methods), wrapped in :class:`BearerAuth` when ``token``."""
-    from a2a.server.request_handlers import DefaultRequestHandler
+    """Card route + JSON-RPC at ``/`` (all A2A 1.0 methods), wrapped in :class:`BearerAuth` when ``token``.
+
+    A body over ``max_body_bytes`` gets 413 before it is read (after the token check: an anonymous client
+    cannot make the server read anything); a message with a part over ``limits`` is refused before a task
+    exists.
+    """
     from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
 
-    handler = DefaultRequestHandler(agent_executor=executor, task_store=store, agent_card=card)
+    from servers.a2a.limits import LimitedRequestHandler, jsonrpc_error_body
+
+    handler = LimitedRequestHandler(agent_executor=executor, task_store=store, agent_card=card, limits=limits)
     routes = create_agent_card_routes(card) + create_jsonrpc_routes(handler, "/")
     middleware = [Middleware(BearerAuth, token=token)] if token else []
+    middleware.append(Middleware(BodyLimit, max_bytes=max_body_bytes, error_body=jsonrpc_error_body))
     return A2AApp(Starlette(routes=routes, middleware=middleware), handler, card)
 
 

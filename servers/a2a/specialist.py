@@ -32,6 +32,7 @@ from servers.a2a.executor import (
     trace_session_name,
 )
 from servers.a2a.store import open_task_store
+from servers.serving import DEFAULT_MAX_BODY
 
 if TYPE_CHECKING:
     from agents.models.openai import Model
@@ -142,12 +143,14 @@ async def open_specialist(
     streaming: bool = True,
     max_steps: int = 8,
     trace_enabled: bool = True,
+    max_body_bytes: int = DEFAULT_MAX_BODY,
 ) -> AsyncIterator[A2AApp]:
     """The specialist's app, with its model, MCP connection, trace and task store open; all closed on exit.
 
     ``mcp``: ``None`` serves the catalogue in-process (``servers.mcp.server.build_server()``), a URL connects
     to a streamable-HTTP MCP server (bearer token ``mcp_token``, else ``$PROTOPLAY_MCP_TOKEN``), a server
-    object is used as is. ``url`` is what the card advertises.
+    object is used as is. ``url`` is what the card advertises; a request body over ``max_body_bytes`` gets
+    413.
     """
     from agents.config import resolve_mcp_token, resolve_model_config
     from agents.mcp.client import connect_mcp
@@ -178,7 +181,8 @@ async def open_specialist(
             token_required=bool(token),
             streaming=streaming,
         )
-        app = build_app(card=card, executor=SpecialistExecutor(agent, trace=trace), store=store, token=token)
+        executor = SpecialistExecutor(agent, trace=trace)
+        app = build_app(card=card, executor=executor, store=store, token=token, max_body_bytes=max_body_bytes)
         stack.push_async_callback(app.aclose)
         yield app
 

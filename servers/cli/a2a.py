@@ -18,12 +18,13 @@ from servers.cli.options import (
     ApiKeyOpt,
     ApiOpt,
     BaseUrlOpt,
+    MaxBodyOpt,
     MaxStepsOpt,
     McpTokenOpt,
     ModelOpt,
     offline_responses_model,
 )
-from servers.serving import check_bind, configure_logging, fail
+from servers.serving import DEFAULT_MAX_BODY, check_bind, configure_logging, fail
 
 __all__ = ["register"]
 
@@ -84,6 +85,7 @@ def serve_specialist(
     api_key: ApiKeyOpt = None,
     api: ApiOpt = None,
     max_steps: MaxStepsOpt = DEFAULTS.max_steps,
+    max_body_size: MaxBodyOpt = DEFAULT_MAX_BODY,
     log_level: LogLevelOpt = "warning",
 ) -> None:
     """Serve the ML specialist over A2A: the function-calling agent with the MCP tools (card at
@@ -96,6 +98,7 @@ def serve_specialist(
         "mcp": mcp,
         "mcp_token": mcp_token,
         "max_steps": max_steps,
+        "max_body_bytes": max_body_size,
     }
     _serve(
         "ML specialist",
@@ -140,6 +143,7 @@ def serve_coordinator(
     api_key: ApiKeyOpt = None,
     api: ApiOpt = None,
     max_steps: MaxStepsOpt = DEFAULTS.max_steps,
+    max_body_size: MaxBodyOpt = DEFAULT_MAX_BODY,
     log_level: LogLevelOpt = "warning",
 ) -> None:
     """Serve the coordinator over A2A: an agent with memory that delegates to its peers' skills."""
@@ -162,6 +166,7 @@ def serve_coordinator(
         peer_token=peer_token,
         peer_timeout_s=peer_timeout,
         max_steps=max_steps,
+        max_body_bytes=max_body_size,
         **_model_options(model, base_url, api_key, api),
     )
 
