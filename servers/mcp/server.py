@@ -135,8 +135,11 @@ def spawned_server(
 
 
 def serve_stdio(server: MCPServer) -> None:
-    """Serve over stdin/stdout until the client closes stdin (fd 1 carries nothing but protocol)."""
-    server.run("stdio")
+    """Serve over stdin/stdout until the client closes stdin (fd 1 carries nothing but protocol; a message
+    too large for any tool is refused as it is read: :mod:`servers.mcp.stdio`)."""
+    from servers.mcp.stdio import serve_stdio_bounded
+
+    anyio.run(serve_stdio_bounded, server)
 
 
 def serve_spawned(*, log_level: str = "WARNING") -> int:
