@@ -10,6 +10,7 @@ Files live at ``$PROTOPLAY_HOME/traces/<session>.jsonl``.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ __all__ = [
     "safe_session_name",
     "traces_dir",
 ]
+
+log = logging.getLogger(__name__)
 
 Protocol = Literal["llm", "mcp", "a2a"]
 Direction = Literal["out", "in"]
@@ -82,7 +85,8 @@ class TraceWriter:
     is flushed before :meth:`record` returns, so a killed process loses at most the event being written.
     Files stay open until :meth:`close`; a closed writer reopens them on the next record. At most ``max_open``
     files are open at once (the least recently written is closed first), so a server recording one session per
-    conversation does not run out of file descriptors.
+    conversation does not run out of file descriptors. A trace that cannot be written (an unwritable or full
+    directory) turns recording off with one warning in the log: the work being traced goes on.
     """
 
     def __init__(self, directory: Path | None = None, *, enabled: bool = True, max_open: int = 64) -> None:
@@ -116,15 +120,28 @@ class TraceWriter:
         }
         line = json.dumps(event, ensure_ascii=False, default=str) + "\n"
         with self._lock:
-            handle = self._files.pop(session, None)
-            if handle is None:
-                while len(self._files) >= self.max_open:
-                    self._files.pop(next(iter(self._files))).close()
-                self.directory.mkdir(parents=True, exist_ok=True)
-                handle = self.path_for(session).open("a", encoding="utf-8")
-            self._files[session] = handle  # most recently written last
-            handle.write(line)
-            handle.flush()
+            try:
+                self._write(session, line)
+            except OSError as exc:
+                self.enabled = False
+                blocked = self.directory.exists() and not self.directory.is_dir()
+                reason = f"{self.directory} is not a directory" if blocked else exc.strerror or str(exc)
+                log.warning(
+                    "cannot write the trace %s (%s); tracing is off from here on",
+                    self.path_for(session),
+                    reason,
+                )
+
+    def _write(self, session: str, line: str) -> None:
+        handle = self._files.pop(session, None)
+        if handle is None:
+            while len(self._files) >= self.max_open:
+                self._files.pop(next(iter(self._files))).close()
+            self.directory.mkdir(parents=True, exist_ok=True)
+            handle = self.path_for(session).open("a", encoding="utf-8")
+        self._files[session] = handle  # most recently written last
+        handle.write(line)
+        handle.flush()
 
     def path_for(self, session: str) -> Path:
         return _trace_file(self.directory, session)

@@ -44,7 +44,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agents.a2a.client import PeerClient, PeerError, PeerUnavailable
 from agents.a2a.compose import compose_answers
 from agents.a2a.tasks import PeerResult, UpdateCallback, artifact_summary
-from agents.config import protoplay_home
+from agents.config import SetupError
+from agents.images import NOT_SAVED_KEY, not_saved, save_image
 from agents.local_tools import validation_message
 from agents.messages import ToolSpec
 from agents.text import one_line
@@ -300,6 +301,7 @@ class PeerToolbox:
         elapsed = (time.perf_counter() - started) * 1e3
         artifacts: list[tuple[str, Artifact]] = []
         images: list[Path] = []
+        unsaved: str | None = None
         rows: list[dict[str, Any]] = []
         question: str | None = None
         for request, result in zip(requests, results, strict=True):
@@ -320,7 +322,13 @@ class PeerToolbox:
                 row["error"] = result.text or f"the task ended {result.state}"
             for artifact in result.artifacts:
                 artifacts.append((peer.name, artifact))
-                images += self._save_images(peer.name, artifact, session)
+                try:
+                    images += self._save_images(peer.name, artifact, session)
+                except (
+                    OSError,
+                    SetupError,
+                ) as exc:  # the delegation succeeded: its answer stands, with a note
+                    unsaved = not_saved(exc, self.images_dir)
             rows.append(row)
         failures = [
             row for row in rows if row["state"] not in ("completed", "input-required", "auth-required")
@@ -347,6 +355,8 @@ class PeerToolbox:
             payload["artifacts"] = attached
         if images:
             payload["saved_images"] = [str(path) for path in images]
+        if unsaved:
+            payload[NOT_SAVED_KEY] = unsaved
         extra = {"artifacts": artifacts, "peer": peer.name, "peer_question": question}
         content = json.dumps(payload, ensure_ascii=False, default=str)
         return ToolOutcome(content, payload, False, tuple(images), elapsed, extra)
@@ -356,16 +366,12 @@ class PeerToolbox:
         for part in artifact.parts:
             if not part.HasField("raw") or not part.media_type.startswith("image/"):
                 continue
-            directory = self.images_dir or protoplay_home() / "images"
-            directory.mkdir(parents=True, exist_ok=True)
             self._image_count += 1
-            suffix = {"image/png": "png", "image/jpeg": "jpg", "image/svg+xml": "svg"}.get(
-                part.media_type, "bin"
-            )
             stem = _slug(f"{session}-{peer}-{Path(part.filename or artifact.name or 'image').stem}", "-")
-            path = directory / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}-{self._image_count}.{suffix}"
-            path.write_bytes(part.raw)
-            saved.append(path)
+            stem = f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}-{self._image_count}"
+            saved.append(
+                save_image(part.raw, stem=stem, mime_type=part.media_type, directory=self.images_dir)
+            )
         return saved
 
 

@@ -61,15 +61,18 @@ def build_app(
 
     A body over ``max_body_bytes`` gets 413 before it is read (after the token check: an anonymous client
     cannot make the server read anything); a message with a part over ``limits`` is refused before a task
-    exists.
+    exists. A failing task store answers with a sentence, never with SQL (:mod:`servers.a2a.store_faults`).
     """
     from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
 
     from servers.a2a.limits import LimitedRequestHandler, jsonrpc_error_body
+    from servers.a2a.store_faults import FaultTolerantStore
 
-    handler = LimitedRequestHandler(agent_executor=executor, task_store=store, agent_card=card, limits=limits)
+    handler = LimitedRequestHandler(
+        agent_executor=executor, task_store=FaultTolerantStore(store), agent_card=card, limits=limits
+    )
     routes = create_agent_card_routes(card) + create_jsonrpc_routes(handler, "/")
     middleware = [Middleware(BearerAuth, token=token)] if token else []
     middleware.append(Middleware(BodyLimit, max_bytes=max_body_bytes, error_body=jsonrpc_error_body))

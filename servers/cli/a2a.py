@@ -243,8 +243,8 @@ def _serve(
         )
     except OSError as exc:
         raise fail(str(exc)) from None
-    except StoreError as exc:
-        raise fail(str(exc)) from None
+    except StoreError as exc:  # the first line: SQLAlchemy appends its statement and a link below
+        raise fail(str(exc).splitlines()[0]) from None
     except KeyboardInterrupt:  # pragma: no cover - interactive stop
         pass
 

@@ -92,7 +92,10 @@ def call_command(
     typer.echo(result.model_dump_json(indent=2))
     png = getattr(result, "png", None)
     if png and save_plot is not None:
-        save_plot.write_bytes(png)
+        try:
+            save_plot.write_bytes(png)
+        except OSError as exc:
+            raise fail(f"--save-plot: cannot write {save_plot}: {exc.strerror or exc}") from None
         typer.echo(f"plot saved to {save_plot}", err=True)
     elif png:
         typer.echo("this tool also drew a plot: pass --save-plot FILE.png to keep it", err=True)
