@@ -21,7 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents.config import protoplay_home
-from agents.text import one_line
+from agents.text import one_line, printable
 
 __all__ = [
     "TraceEvent",
@@ -230,7 +230,11 @@ def _digest(payload: Any, width: int) -> str:
 
 
 def format_timeline(events: list[TraceEvent], *, width: int = 100) -> list[str]:
-    """One readable line per event: time offset, protocol, arrow, peer, method, duration and a digest."""
+    """One readable line per event: time offset, protocol, arrow, peer, method, duration and a digest.
+
+    What came from a payload is shown, never obeyed: escape sequences and other control characters appear as
+    ``\\u001b``-style text (:func:`agents.text.printable`).
+    """
     if not events:
         return []
     start = _parse_ts(events[0].ts)
@@ -241,8 +245,8 @@ def format_timeline(events: list[TraceEvent], *, width: int = 100) -> list[str]:
         when = f"+{offset:8.3f}s" if offset is not None else event.ts
         arrow = "→" if event.direction == "out" else "←"
         took = f" ({event.duration_ms:.1f} ms)" if isinstance(event.duration_ms, int | float) else ""
-        head = f"{when}  {event.protocol:<3} {arrow} {event.peer}  {event.method}{took}"
-        lines.append(f"{head}\n    {_digest(event.payload, width)}")
+        head = printable(f"{when}  {event.protocol:<3} {arrow} {event.peer}  {event.method}{took}")
+        lines.append(f"{head}\n    {printable(_digest(event.payload, width))}")
     return lines
 
 

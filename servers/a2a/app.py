@@ -98,11 +98,18 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 async def serve(
-    app: Any, sock: socket.socket, *, log_level: str = "warning", ready: asyncio.Event | None = None
+    app: Any,
+    sock: socket.socket,
+    *,
+    log_level: str = "warning",
+    ready: asyncio.Event | None = None,
+    handle_signals: bool = True,
 ) -> None:
     """Serve ``app`` on ``sock`` under uvicorn until cancelled (then shut down gracefully, bounded to 5 s).
 
-    ``ready`` is set once the server accepts connections.
+    ``ready`` is set once the server accepts connections. ``handle_signals=False`` leaves Ctrl+C and SIGTERM
+    to whoever runs the event loop: a program running several servers (``protoplay demo``) must stop them all
+    its own way, not find them shutting down one by one under it.
     """
     import uvicorn
 
@@ -110,6 +117,8 @@ async def serve(
         app, log_level=log_level.lower(), lifespan="off", timeout_graceful_shutdown=5, access_log=False
     )
     server = uvicorn.Server(config)
+    if not handle_signals:
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:
@@ -138,12 +147,13 @@ async def run_server(
     log_level: str = "warning",
     on_ready: Any = None,
     ready: asyncio.Event | None = None,
+    handle_signals: bool = True,
     **options: Any,
 ) -> None:
     """Listen on ``host:port``, open the app with ``open_app(url=..., **options)``, serve it until cancelled.
 
     ``url`` is what the card advertises (``advertised_url``, else ``http://host:port/``); ``on_ready(url)`` is
-    called and ``ready`` set once the server accepts connections.
+    called and ``ready`` set once the server accepts connections; ``handle_signals``: see :func:`serve`.
     """
     sock = listen(host, port)
     try:
@@ -152,7 +162,7 @@ async def run_server(
             started = ready or asyncio.Event()
             waiter = asyncio.create_task(_announce(started, on_ready, url))
             try:
-                await serve(a2a.app, sock, log_level=log_level, ready=started)
+                await serve(a2a.app, sock, log_level=log_level, ready=started, handle_signals=handle_signals)
             finally:
                 waiter.cancel()
     finally:

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from agents.text import printable
+
 __all__ = ["DEMO_DIR", "DemoError", "Scenario", "Step", "list_scenarios", "load_scenario", "run_demo"]
 
 DEMO_DIR = Path(__file__).with_name("demos")
@@ -105,7 +107,7 @@ class _Printer:
         self.width = width
 
     def line(self, text: str = "", indent: int = 0) -> None:
-        self.out.write(" " * indent + text + "\n")
+        self.out.write(" " * indent + printable(text) + "\n")  # what agents said is shown, never obeyed
         self.out.flush()
 
     def block(self, text: str, indent: int) -> None:
@@ -143,7 +145,12 @@ class _Servers:
         urls: list[str] = []
         self.specialist = asyncio.create_task(
             run_specialist(
-                host="127.0.0.1", port=self.specialist_port, ready=ready, on_ready=urls.append, **self.options
+                host="127.0.0.1",
+                port=self.specialist_port,
+                ready=ready,
+                on_ready=urls.append,
+                handle_signals=False,  # Ctrl+C stops the whole demo (run_demo), not one server under it
+                **self.options,
             )
         )
         await _started(self.specialist, ready)
@@ -163,6 +170,7 @@ class _Servers:
                 on_ready=urls.append,
                 peers=[self.specialist_url],
                 peer_timeout_s=self.peer_timeout_s,
+                handle_signals=False,
                 **self.options,
             )
         )

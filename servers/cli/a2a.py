@@ -193,13 +193,16 @@ def demo_command(
     except DemoError as exc:
         raise fail(str(exc)) from None
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(logging.ERROR)  # main() configured WARNING already; the demo shows no noise
     try:
         ok = asyncio.run(
             run_demo(scenario, model=model, base_url=base_url, api_key=api_key, show_trace=not no_trace)
         )
     except OSError as exc:
         raise fail(f"could not start the demo servers: {exc}") from None
-    except KeyboardInterrupt:  # pragma: no cover - interactive stop
+    except KeyboardInterrupt:
+        # asyncio.run cancelled the demo at the first Ctrl+C; both servers were stopped on the way out (the
+        # servers leave signals to it). A second Ctrl+C lands here too, sooner.
         raise typer.Exit(130) from None
     if not ok:
         raise typer.Exit(1)

@@ -47,6 +47,7 @@ from servers.mcp.workers import PoolBusy, ToolWorkerPool, WorkerCrashed
 from tools import progress_reporter
 from tools.catalog import ToolSpec, validation_problem
 from tools.errors import ToolInputError
+from tools.schema_guard import boolean_refusal
 
 __all__ = ["LIGHT_CALLS", "TOOL_ANNOTATIONS", "catalogue_tool", "tool_result"]
 
@@ -105,9 +106,14 @@ def catalogue_tool(spec: ToolSpec, *, pool: ToolWorkerPool | None = None) -> Too
 
 class _CatalogueTool(Tool):
     """The SDK's tool, with bad arguments worded like the CLI's: one line naming each field and what it
-    allows (:func:`tools.catalog.validation_problem`), never pydantic's multi-line text with its URLs."""
+    allows (:func:`tools.catalog.validation_problem`), never pydantic's multi-line text with its URLs; and,
+    like the CLI, ``true``/``false`` given for a number refused (:mod:`tools.schema_guard`)."""
 
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        # As the SDK will see them: it parses JSON-looking strings first ("true" would become true, then 1).
+        refused = boolean_refusal(self.parameters, self.fn_metadata.pre_parse_json(arguments))
+        if refused is not None:
+            raise ToolError(f"Error executing tool {self.name}: {refused[0]}: {refused[1]}")
         try:
             return await super().run(arguments, context, convert_result)
         except ToolError as exc:

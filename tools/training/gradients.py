@@ -19,7 +19,9 @@ __all__ = ["GradientFlowResult", "LayerGradient", "Remedy", "gradient_flow"]
 # Bounds that keep one call within ~1 GB and a few seconds (benchmarks/robustness.py measures the worst case):
 MAX_PARAMS = 2**24  # depth · width² (hidden weights): 64 MiB of float32 weights, as much again for gradients
 MAX_ACTIVATIONS = 2**23  # depth · batch · width: the activations autograd keeps for backward
-MAX_MACS = 2**32  # depth · batch · width²: multiply-accumulates of one forward pass (backward costs twice that)
+MAX_MACS = (
+    2**32
+)  # depth · batch · width²: multiply-accumulates of one forward pass (backward costs twice that)
 NUM_CLASSES = 10
 _VANISHING_RATIO = 1e-2  # first/last weight-gradient norm below this → vanishing
 _EXPLODING_RATIO = 1e2  # ... above this → exploding
