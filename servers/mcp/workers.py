@@ -185,7 +185,10 @@ class ToolWorkerPool:
                 return worker
             worker.stop()
         self.started += 1
-        return _Worker.start(self.settings.idle_s)
+        # The workers share the cores: torch's thread pools spin-wait, and two processes each running as many
+        # threads as there are cores slow each other down several times over.
+        threads = max(1, (os.cpu_count() or 1) // self.settings.workers)
+        return _Worker.start(self.settings.idle_s, threads=threads)
 
     def _give_back(self, worker: _Worker) -> None:
         settings = self.settings
@@ -238,9 +241,12 @@ class _Worker:
         self.peak_rss = 0
 
     @classmethod
-    def start(cls, idle_s: float) -> _Worker:
+    def start(cls, idle_s: float, *, threads: int) -> _Worker:
         command = [sys.executable, "-m", __name__, f"{idle_s:g}"]
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        env = os.environ.copy()
+        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # a setting of the user's own wins
+            env.setdefault(name, str(threads))
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         worker = cls(process)
         _send(worker.requests, ("path", list(sys.path)))  # where the called tool's module is found
         return worker

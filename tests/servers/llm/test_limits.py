@@ -5,7 +5,6 @@ requests."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import threading
 import time
@@ -15,7 +14,9 @@ import pytest
 
 from agents.models.offline.bounds import MAX_REQUEST_CHARS
 from agents.models.offline.engine import OfflineBrain, OfflineReply
+from servers.a2a.app import free_port
 from servers.llm.server import build_app
+from tests.servers.cli.test_robustness import run
 
 
 def asgi_client(app) -> httpx.AsyncClient:
@@ -92,14 +93,8 @@ async def test_other_requests_are_served_while_the_model_works():
         assert (await slow).json()["choices"][0]["message"]["content"] == "done"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_the_served_endpoint_refuses_a_megabyte_with_413_and_keeps_serving(protoplay_exe, subprocess_env):
-    port = _free_port()
+    port = free_port()
     command = [protoplay_exe, "serve", "llm", "--port", str(port), "--max-body-size", "64k"]
     process = subprocess.Popen(command, env=subprocess_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}/v1"
@@ -121,12 +116,6 @@ def test_the_served_endpoint_refuses_a_megabyte_with_413_and_keeps_serving(proto
 
 
 def test_the_body_limit_option_refuses_a_size_that_is_not_one(protoplay_exe, subprocess_env):
-    result = subprocess.run(
-        [protoplay_exe, "serve", "llm", "--max-body-size", "lots"],
-        capture_output=True,
-        text=True,
-        env=subprocess_env,
-        timeout=60,
-    )
+    result = run(protoplay_exe, subprocess_env, "serve", "llm", "--max-body-size", "lots")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "'lots' is not a size" in result.stderr

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from servers.mcp.desktop_config import MAX_CONFIG_BYTES, ConfigError, install_entry
+from tests.servers.cli.test_robustness import run
 
 ENTRY = {"command": "/opt/protoplay/bin/protoplay", "args": ["serve", "mcp"], "env": {}}
 OTHER = {"mcpServers": {"other": {"command": "other-server", "args": []}}}
@@ -102,13 +102,7 @@ def test_json_that_would_not_survive_a_rewrite_is_refused_untouched(tmp_path, te
 def test_the_command_refuses_dev_zero_in_one_line_at_once(protoplay_exe, subprocess_env):
     if not Path("/dev/zero").exists():
         pytest.skip("no /dev/zero here")
-    result = subprocess.run(
-        [protoplay_exe, "mcp-config", "--install", "--config-path", "/dev/zero"],
-        capture_output=True,
-        text=True,
-        env=subprocess_env,
-        timeout=60,
-    )
+    result = run(protoplay_exe, subprocess_env, "mcp-config", "--install", "--config-path", "/dev/zero")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip() == (
         "error: /dev/zero is not a regular file (a device, a pipe or a folder); nothing was changed"
