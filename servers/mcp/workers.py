@@ -411,7 +411,15 @@ class _IdleExit:
 
 
 def _peak_rss() -> int:
-    """This process's peak resident memory in bytes."""
+    """This process's peak resident memory in bytes, since it started.
+
+    On Linux the peak of this process's own memory map (``VmHWM``): ``getrusage``'s ``ru_maxrss`` would also
+    count the parent's size, which Linux carries across the fork and exec that started this worker.
+    """
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
     import resource
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -86,6 +86,20 @@ async def test_a_worker_that_grew_past_the_memory_ceiling_is_replaced():
     await _wait_until(lambda: not _alive(first))
 
 
+async def test_a_worker_is_measured_by_its_own_memory_not_its_parents():
+    # Linux carries a parent's peak RSS across fork and exec into the child's getrusage: a large server must
+    # not see every fresh worker as over the ceiling.
+    ballast = bytearray(400 * 1024 * 1024)
+    ballast[::4096] = b"x" * len(ballast[::4096])  # touch every page: this process is now > 400 MB resident
+    pool = ToolWorkerPool(PoolSettings(workers=1, max_rss_bytes=300 * 1024 * 1024))
+    try:
+        pids = [(await pool.call(stepping_tool, {})).data["pid"] for _ in range(2)]
+    finally:
+        pool.close()
+        del ballast
+    assert pids[0] == pids[1] and pool.started == 1
+
+
 async def test_an_idle_worker_exits_on_its_own():
     pool = ToolWorkerPool(PoolSettings(workers=1, idle_s=0.5))
     pid = (await pool.call(stepping_tool, {})).data["pid"]
