@@ -224,17 +224,13 @@ class _ProgressBridge:
         if not self._gate.admits(done, total):
             return
         try:
-            anyio.from_thread.run(
-                _report, self._context, self._tool, done, self._gate.total, message
-            )
+            anyio.from_thread.run(_report, self._context, self._tool, done, self._gate.total, message)
         except concurrent.futures.CancelledError:
             anyio.from_thread.check_cancelled()  # re-raised as the event loop's own cancellation
             raise
 
 
-async def _report(
-    context: Context, tool: str, done: float, total: float | None, message: str | None
-) -> None:
+async def _report(context: Context, tool: str, done: float, total: float | None, message: str | None) -> None:
     """One admitted progress report to the client: the notification, and its message for the log view."""
     await context.report_progress(float(done), total, message)
     if message:  # what the tool is doing, for the client's log view (servers.mcp.server_logs)
