@@ -1,12 +1,15 @@
 """Benchmark: A2A SendMessage through the protoplay specialist against a bare a2a-sdk echo agent.
 
-Both servers run as separate processes under the same settings (one uvicorn worker on 127.0.0.1, no token),
-measured twice: with the in-memory task store (32 clients × 500 requests by default: the throughput figure and
-the 0-lost/0-duplicated check at full load) and with the SDK's DatabaseTaskStore on SQLite in WAL mode, the
-servers' default (32 × 50 by default, since that store itself serves only ~60-80 req/s here; raise it with
---sqlite-requests). The specialist runs its whole stack — executor, agent loop, in-process MCP connection,
-trace — with a trivial model that answers at once, so the figure is the A2A adapter's cost, not a model's. The
-echo agent is the minimal task-producing executor: it creates the task, adds one text artifact, completes.
+Both servers run as separate processes under the same settings (one uvicorn worker on 127.0.0.1, no token,
+A2A 0.3 compatibility on), measured three times: A2A 1.0 ``SendMessage`` with the in-memory task store
+(32 clients × 500 requests by default: the throughput figure and the 0-lost/0-duplicated check at full load);
+A2A 0.3 ``message/send`` without a version header, in-memory (32 × 100 by default, --compat-requests); and 1.0
+with the SDK's DatabaseTaskStore on SQLite in WAL mode, the servers' default (32 × 50 by default, since that
+store itself serves only ~60-80 req/s here; raise it with --sqlite-requests). The specialist runs its whole
+stack — protoplay's endpoint (request checks, push notifications), executor, agent loop, in-process MCP
+connection, trace — with a trivial model that answers at once, so the figure is the A2A adapter's cost, not a
+model's. The echo agent is the SDK alone (its request handler and JSON-RPC routes, 0.3 compatibility on)
+around the minimal task-producing executor: it creates the task, adds one text artifact, completes.
 
 Each server gets CLIENTS concurrent JSON-RPC clients (plain httpx, one shared pool) sending REQUESTS messages
 each, after a warm-up; the two servers take turns so background load hits both alike. Printed: throughput
@@ -14,7 +17,8 @@ each, after a warm-up; the two servers take turns so background load hits both a
 produced exactly one distinct task and that ``ListTasks`` counts exactly that many (0 lost, 0 duplicated).
 Exit 1 if a goal is missed.
 
-Run: .venv/bin/python benchmarks/a2a.py [--clients 32] [--requests 500] [--sqlite-requests 50]
+Run: .venv/bin/python benchmarks/a2a.py [--clients 32] [--requests 500] [--compat-requests 100]
+                                     [--sqlite-requests 50]
 """
 
 from __future__ import annotations
@@ -42,6 +46,10 @@ WARM_UP = 100
 ROUND = 25
 """Requests per client per round (the servers take turns)."""
 HEADERS = {"A2A-Version": "1.0"}
+PROTOCOLS = {
+    "1.0": ("SendMessage", HEADERS),
+    "0.3": ("message/send", {}),  # no A2A-Version header: 0.3, as the spec says
+}
 
 
 # ------------------------------------------------------------------------------------------------- servers
@@ -52,7 +60,7 @@ class TrivialModel:
 
     name = "trivial"
 
-    async def stream(self, messages, tools):  # type: ignore[no-untyped-def]
+    async def stream(self, messages, tools, *, context=None):  # type: ignore[no-untyped-def]
         from agents.models.openai import ModelResponse
 
         yield ModelResponse(text="ok", finish_reason="stop")
@@ -81,7 +89,7 @@ def echo_executor():  # type: ignore[no-untyped-def]
 
 
 async def serve(kind: str, port: int, store_url: str) -> None:
-    from servers.a2a.app import build_app, listen, public_url
+    from servers.a2a.app import listen, public_url
     from servers.a2a.app import serve as serve_app
     from servers.a2a.card import agent_card
     from servers.a2a.store import open_task_store
@@ -101,11 +109,16 @@ async def serve(kind: str, port: int, store_url: str) -> None:
         name="echo", description="Echoes the message.", url=url, skills=[skill], token_required=False
     )
     async with open_task_store(store_url, table="echo_tasks") as store:
-        a2a = build_app(card=card, executor=echo_executor(), store=store)
+        from a2a.server.request_handlers import DefaultRequestHandler
+        from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
+        from starlette.applications import Starlette
+
+        handler = DefaultRequestHandler(agent_executor=echo_executor(), task_store=store, agent_card=card)
+        routes = create_agent_card_routes(card) + create_jsonrpc_routes(handler, "/", enable_v0_3_compat=True)
         try:
-            await serve_app(a2a.app, sock)
+            await serve_app(Starlette(routes=routes), sock)
         finally:
-            await a2a.aclose()
+            await handler.aclose()
 
 
 @contextlib.contextmanager
@@ -129,7 +142,14 @@ def server_process(kind: str, home: Path, store_kind: str):  # type: ignore[no-u
 # ------------------------------------------------------------------------------------------------- clients
 
 
-def message(text: str) -> dict:
+def message(text: str, protocol: str) -> dict:
+    if protocol == "0.3":
+        return {
+            "kind": "message",
+            "messageId": str(uuid.uuid4()),
+            "role": "user",
+            "parts": [{"kind": "text", "text": text}],
+        }
     return {"messageId": str(uuid.uuid4()), "role": "ROLE_USER", "parts": [{"text": text}]}
 
 
@@ -142,21 +162,23 @@ async def wait_ready(http, url: str) -> None:  # type: ignore[no-untyped-def]
     raise RuntimeError(f"{url} did not start")
 
 
-async def send(http, url: str, text: str) -> tuple[float, str, str]:  # type: ignore[no-untyped-def]
-    body = {"jsonrpc": "2.0", "id": 1, "method": "SendMessage", "params": {"message": message(text)}}
+async def send(http, url: str, text: str, protocol: str = "1.0") -> tuple[float, str, str]:  # type: ignore[no-untyped-def]
+    method, headers = PROTOCOLS[protocol]
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": {"message": message(text, protocol)}}
     started = time.perf_counter()
-    reply = (await http.post(f"{url}/", json=body, headers=HEADERS)).json()
+    reply = (await http.post(f"{url}/", json=body, headers=headers)).json()
     took = time.perf_counter() - started
-    task = reply["result"]["task"]
-    return took, task["id"], task["status"]["state"]
+    task = reply["result"] if protocol == "0.3" else reply["result"]["task"]
+    state = task["status"]["state"]
+    return took, task["id"], f"TASK_STATE_{state.upper().replace('-', '_')}" if protocol == "0.3" else state
 
 
-async def load(http, url: str, clients: int, requests: int, run: dict) -> None:  # type: ignore[no-untyped-def]
+async def load(http, url: str, clients: int, requests: int, run: dict, protocol: str) -> None:  # type: ignore[no-untyped-def]
     """``clients`` concurrent clients each sending ``requests`` messages; adds to ``run``'s totals."""
 
     async def client(number: int) -> None:
         for i in range(requests):
-            took, task_id, state = await send(http, url, f"client {number} request {i}")
+            took, task_id, state = await send(http, url, f"client {number} request {i}", protocol)
             run["latencies"].append(took)
             run["ids"].append(task_id)
             run["states"][state] = run["states"].get(state, 0) + 1
@@ -203,8 +225,9 @@ async def http_client() -> AsyncIterator:  # type: ignore[type-arg]
         yield http
 
 
-async def compare(store: str, clients: int, requests: int) -> list[str]:
-    """Both servers on ``store`` (``memory`` or ``sqlite``) under one load; prints a table, returns misses."""
+async def compare(store: str, clients: int, requests: int, protocol: str = "1.0") -> list[str]:
+    """Both servers on ``store`` (``memory`` or ``sqlite``) under one load of ``protocol`` requests; prints a
+    table, returns misses."""
     with tempfile.TemporaryDirectory(prefix="protoplay-bench-a2a-") as tmp:
         home = Path(tmp)
         with (
@@ -214,7 +237,7 @@ async def compare(store: str, clients: int, requests: int) -> list[str]:
             async with http_client() as http:
                 for url in (echo, specialist):
                     await wait_ready(http, url)
-                    await asyncio.gather(*(send(http, url, "warm-up") for _ in range(WARM_UP)))
+                    await asyncio.gather(*(send(http, url, "warm-up", protocol) for _ in range(WARM_UP)))
                 servers = {"bare a2a-sdk echo": echo, "protoplay specialist": specialist}
                 results = {
                     name: {"sent": 0, "elapsed": 0.0, "latencies": [], "ids": [], "states": {}}
@@ -224,7 +247,7 @@ async def compare(store: str, clients: int, requests: int) -> list[str]:
                 rounds = [ROUND] * (requests // ROUND) + ([requests % ROUND] if requests % ROUND else [])
                 for size in rounds:
                     for name, url in servers.items():
-                        await load(http, url, clients, size, results[name])
+                        await load(http, url, clients, size, results[name], protocol)
                 for name, url in servers.items():
                     run = results[name]
                     summary(run)
@@ -234,7 +257,8 @@ async def compare(store: str, clients: int, requests: int) -> list[str]:
                     run["lost"] = len(sent_ids - seen)
                     run["stored"] = total - WARM_UP
                     run["listed_twice"] = listed - len(seen)
-    label = "in-memory task store" if store == "memory" else "SQLite task store (the default, WAL)"
+    where = "in-memory task store" if store == "memory" else "SQLite task store (the default, WAL)"
+    label = f"A2A {protocol} {PROTOCOLS[protocol][0]}, {where}"
     print(
         f"\n{label}: {clients} concurrent clients × {requests} requests per server, after {WARM_UP} warm-up"
     )
@@ -260,9 +284,10 @@ async def compare(store: str, clients: int, requests: int) -> list[str]:
     return misses
 
 
-async def bench(clients: int, requests: int, sqlite_requests: int) -> int:
-    print("A2A SendMessage (JSON-RPC, one uvicorn worker per server, plain httpx clients on loopback)")
+async def bench(clients: int, requests: int, compat_requests: int, sqlite_requests: int) -> int:
+    print("A2A SendMessage (JSON-RPC, one uvicorn worker per server, 0.3 compatibility on, httpx clients)")
     misses = await compare("memory", clients, requests)
+    misses += await compare("memory", clients, compat_requests, protocol="0.3")
     misses += await compare("sqlite", clients, sqlite_requests)
     for miss in misses:
         print(f"MISSED: {miss}")
@@ -273,6 +298,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--requests", type=int, default=500, help="per client, in-memory store")
+    parser.add_argument("--compat-requests", type=int, default=100, help="per client, A2A 0.3, in-memory")
     parser.add_argument("--sqlite-requests", type=int, default=50, help="per client, SQLite store")
     parser.add_argument("--serve", choices=["echo", "specialist"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -285,7 +311,7 @@ def main() -> int:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(args.serve, args.port, args.store))
         return 0
-    return asyncio.run(bench(args.clients, args.requests, args.sqlite_requests))
+    return asyncio.run(bench(args.clients, args.requests, args.compat_requests, args.sqlite_requests))
 
 
 if __name__ == "__main__":

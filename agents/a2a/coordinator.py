@@ -130,7 +130,6 @@ class PeerToolbox:
     _specs: list[ToolSpec] = field(default_factory=list, init=False)
     _pending: dict[tuple[str, str], _Pending] = field(default_factory=dict, init=False)
     _last_try: dict[str, float] = field(default_factory=dict, init=False)
-    _image_count: int = field(default=0, init=False)
 
     async def start(self, *, session: str = "startup") -> list[str]:
         """Read every peer's card (concurrently); returns the problems of the peers that could not be read."""
@@ -362,13 +361,12 @@ class PeerToolbox:
         return ToolOutcome(content, payload, False, tuple(images), elapsed, extra)
 
     def _save_images(self, peer: str, artifact: Artifact, session: str) -> list[Path]:
+        """The artifact's images, saved (a picture the peer already saved on this machine is not copied)."""
         saved = []
         for part in artifact.parts:
             if not part.HasField("raw") or not part.media_type.startswith("image/"):
                 continue
-            self._image_count += 1
             stem = _slug(f"{session}-{peer}-{Path(part.filename or artifact.name or 'image').stem}", "-")
-            stem = f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}-{self._image_count}"
             saved.append(
                 save_image(part.raw, stem=stem, mime_type=part.media_type, directory=self.images_dir)
             )

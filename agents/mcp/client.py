@@ -73,7 +73,6 @@ class MCPToolbox:
         self.call_timeout_s = call_timeout_s
         self._http_auth = http_auth
         self._specs: list[ToolSpec] | None = None
-        self._image_count = 0
 
     async def tool_specs(self, context: TurnContext) -> list[ToolSpec]:
         if self._specs is None:
@@ -134,9 +133,7 @@ class MCPToolbox:
         return ToolOutcome(content=content or "(no output)", structured=structured, images=tuple(images))
 
     def _save_image(self, tool: str, data: str, mime_type: str, session: str) -> Path:
-        self._image_count += 1
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        stem = f"{_UNSAFE.sub('_', session)}-{tool}-{stamp}-{os.getpid()}-{self._image_count}"
+        stem = f"{_UNSAFE.sub('_', session)}-{tool}"
         return save_image(base64.b64decode(data), stem=stem, mime_type=mime_type, directory=self.images_dir)
 
 

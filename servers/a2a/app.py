@@ -1,13 +1,14 @@
 """The A2A server app: card route and JSON-RPC routes around an executor and a task store, behind bearer auth
 when a token is set, served by uvicorn in the current event loop.
 
-- :func:`build_app` wires card, JSON-RPC routes, executor and store into a Starlette app, behind the body
-  limit and the per-part limits of :mod:`servers.a2a.limits`;
+- :func:`build_app` wires card, JSON-RPC routes (A2A 1.0 and 0.3), executor, task store and push notifications
+  into a Starlette app, behind the body limit and the per-part limits of :mod:`servers.a2a.limits`;
 - :func:`serve` runs it under uvicorn on a socket from :func:`listen`; :func:`run_server` does both and
   announces the URL.
 
-The card (:mod:`servers.a2a.card`), the token check (:mod:`servers.a2a.auth`) and the task store
-(:mod:`servers.a2a.store`) live beside it.
+The card (:mod:`servers.a2a.card`), the endpoint (:mod:`servers.a2a.jsonrpc`), the token check
+(:mod:`servers.a2a.auth`), the task store (:mod:`servers.a2a.store`) and webhook delivery
+(:mod:`servers.a2a.push`) live beside it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from servers.a2a.auth import BearerAuth
 from servers.serving import DEFAULT_MAX_BODY, BodyLimit
 
 if TYPE_CHECKING:
+    import httpx
     from a2a.server.agent_execution import AgentExecutor
     from a2a.server.request_handlers import DefaultRequestHandler
     from a2a.server.tasks import TaskStore
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
     from servers.a2a.limits import MessageLimits
+    from servers.a2a.push import RetryPolicy, WebhookSender
 
 __all__ = ["A2AApp", "build_app", "free_port", "listen", "public_url", "run_server", "serve"]
 
@@ -38,14 +41,17 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class A2AApp:
-    """An A2A server's ASGI app and the request handler behind it (close it with :meth:`aclose`)."""
+    """An A2A server's ASGI app, the request handler and the webhook sender behind it (close it with
+    :meth:`aclose`)."""
 
     app: Starlette
     handler: DefaultRequestHandler
     card: AgentCard
+    push: WebhookSender
 
     async def aclose(self) -> None:
-        await self.handler.aclose()
+        await self.handler.aclose()  # running tasks end first: their last updates still go to the webhooks
+        await self.push.aclose()
 
 
 def build_app(
@@ -56,27 +62,48 @@ def build_app(
     token: str | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY,
     limits: MessageLimits | None = None,
+    allow_private_webhooks: bool = False,
+    push_retry: RetryPolicy | None = None,
+    push_transport: httpx.AsyncBaseTransport | None = None,
 ) -> A2AApp:
-    """Card route + JSON-RPC at ``/`` (all A2A 1.0 methods), wrapped in :class:`BearerAuth` when ``token``.
+    """Card route + JSON-RPC at ``/`` (every A2A 1.0 method, and the 0.3 ones), push notifications to the
+    webhooks clients register (see :mod:`servers.a2a.push`), wrapped in :class:`BearerAuth` when ``token``.
 
     A body over ``max_body_bytes`` gets 413 before it is read (after the token check: an anonymous client
     cannot make the server read anything); a message with a part over ``limits`` is refused before a task
     exists. A failing task store answers with a sentence, never with SQL (:mod:`servers.a2a.store_faults`).
+    ``allow_private_webhooks`` lets webhooks on loopback and private addresses be called.
     """
-    from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
+    from a2a.server.routes import create_agent_card_routes
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
 
+    from servers.a2a.jsonrpc import TaskContextBuilder, jsonrpc_routes
     from servers.a2a.limits import LimitedRequestHandler, jsonrpc_error_body
+    from servers.a2a.push import WebhookPolicy, WebhookSender, push_config_store
+    from servers.a2a.spans import a2a_server_spans, agent_spans
     from servers.a2a.store_faults import FaultTolerantStore
 
-    handler = LimitedRequestHandler(
-        agent_executor=executor, task_store=FaultTolerantStore(store), agent_card=card, limits=limits
+    configs = push_config_store(store)
+    policy = WebhookPolicy(allow_private=allow_private_webhooks)
+    push = WebhookSender(
+        configs, policy=policy, retry=push_retry, transport=push_transport, user_agent=f"{card.name}-push"
     )
-    routes = create_agent_card_routes(card) + create_jsonrpc_routes(handler, "/")
-    middleware = [Middleware(BearerAuth, token=token)] if token else []
+    tasks = FaultTolerantStore(store)
+    handler = LimitedRequestHandler(
+        agent_executor=agent_spans(executor, agent=card.name),  # unchanged while OpenTelemetry export is off
+        task_store=tasks,
+        agent_card=card,
+        push_config_store=configs,
+        push_sender=push,
+        push_url_validator=policy.validate,
+        request_context_builder=TaskContextBuilder(tasks),
+        limits=limits,
+    )
+    routes = create_agent_card_routes(card) + jsonrpc_routes(handler, "/")
+    middleware = a2a_server_spans() + ([Middleware(BearerAuth, token=token)] if token else [])
     middleware.append(Middleware(BodyLimit, max_bytes=max_body_bytes, error_body=jsonrpc_error_body))
-    return A2AApp(Starlette(routes=routes, middleware=middleware), handler, card)
+    return A2AApp(Starlette(routes=routes, middleware=middleware), handler, card, push)
 
 
 def listen(host: str, port: int) -> socket.socket:

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from a2a.types import AgentSkill
 
     from agents.models.base import Model
+    from servers.a2a.push import RetryPolicy
 
 __all__ = ["COORDINATOR_NAME", "CoordinatorExecutor", "open_coordinator", "run_coordinator"]
 
@@ -211,23 +212,26 @@ async def open_coordinator(
     trace_enabled: bool = True,
     peer_transport: httpx.AsyncBaseTransport | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY,
+    allow_private_webhooks: bool = False,
+    push_retry: RetryPolicy | None = None,
 ) -> AsyncIterator[A2AApp]:
     """The coordinator's app with its model, peers, memory, trace and task store open; all closed on exit.
 
     Peers that cannot be reached at start-up are logged and tried again on later turns. A request body over
-    ``max_body_bytes`` gets 413.
+    ``max_body_bytes`` gets 413. ``allow_private_webhooks`` and ``push_retry``: see
+    :func:`servers.a2a.app.build_app`.
     """
     from agents.config import resolve_model_config
     from agents.memory.long_term import LongTermMemory
     from agents.memory.store import SQLiteStore
-    from agents.runtime import open_model
+    from agents.runtime import open_model, spanned
     from agents.trace import TraceWriter
     from agents.traced import TracedModel
 
     config = resolve_model_config(model=model, base_url=base_url, api_key=api_key, api=api)
     async with AsyncExitStack() as stack:
         tasks = await stack.enter_async_context(open_task_store(task_store, table="coordinator_tasks"))
-        trace = TraceWriter(enabled=trace_enabled)
+        trace = TraceWriter(enabled=trace_enabled, agent=COORDINATOR_NAME)
         stack.callback(trace.close)
         store = SQLiteStore()
         stack.callback(store.close)
@@ -246,10 +250,10 @@ async def open_coordinator(
         toolbox = PeerToolbox(clients)
         for problem in await toolbox.start(session="coordinator-startup"):
             log.warning("peer not reachable at start-up (will retry): %s", problem)
-        chat_model = open_model(stack, config, model_override)
+        chat_model, delegations = spanned(open_model(stack, config, model_override), toolbox)
         agent = Agent(
             TracedModel(chat_model, trace) if trace.enabled else chat_model,  # PeerClient records peers
-            toolbox,
+            delegations,
             memory=LongTermMemory(store),
             system_prompt=COORDINATOR_SYSTEM_PROMPT,
             max_steps=max_steps,
@@ -262,7 +266,15 @@ async def open_coordinator(
             token_required=bool(token),
         )
         executor = CoordinatorExecutor(agent, toolbox, SessionStore(store), trace=trace)
-        app = build_app(card=card, executor=executor, store=tasks, token=token, max_body_bytes=max_body_bytes)
+        app = build_app(
+            card=card,
+            executor=executor,
+            store=tasks,
+            token=token,
+            max_body_bytes=max_body_bytes,
+            allow_private_webhooks=allow_private_webhooks,
+            push_retry=push_retry,
+        )
         stack.push_async_callback(app.aclose)
         yield app
 

@@ -36,6 +36,7 @@ from servers.serving import DEFAULT_MAX_BODY
 
 if TYPE_CHECKING:
     from agents.models.openai import Model
+    from servers.a2a.push import RetryPolicy
 
 __all__ = ["SPECIALIST_NAME", "SPECIALIST_PROMPT", "SpecialistExecutor", "open_specialist", "run_specialist"]
 
@@ -144,13 +145,15 @@ async def open_specialist(
     max_steps: int = 8,
     trace_enabled: bool = True,
     max_body_bytes: int = DEFAULT_MAX_BODY,
+    allow_private_webhooks: bool = False,
+    push_retry: RetryPolicy | None = None,
 ) -> AsyncIterator[A2AApp]:
     """The specialist's app, with its model, MCP connection, trace and task store open; all closed on exit.
 
     ``mcp``: ``None`` serves the catalogue in-process (``servers.mcp.server.build_server()``), a URL connects
     to a streamable-HTTP MCP server (bearer token ``mcp_token``, else ``$PROTOPLAY_MCP_TOKEN``), a server
     object is used as is. ``url`` is what the card advertises; a request body over ``max_body_bytes`` gets
-    413.
+    413. ``allow_private_webhooks`` and ``push_retry``: see :func:`servers.a2a.app.build_app`.
     """
     from agents.config import resolve_mcp_token, resolve_model_config
     from agents.mcp.client import connect_mcp
@@ -162,7 +165,7 @@ async def open_specialist(
     config = resolve_model_config(model=model, base_url=base_url, api_key=api_key, api=api)
     async with AsyncExitStack() as stack:
         store = await stack.enter_async_context(open_task_store(task_store, table="specialist_tasks"))
-        trace = TraceWriter(enabled=trace_enabled)
+        trace = TraceWriter(enabled=trace_enabled, agent=SPECIALIST_NAME)
         stack.callback(trace.close)
         toolbox = await stack.enter_async_context(
             connect_mcp(mcp if mcp is not None else build_server(), token=resolve_mcp_token(mcp_token))
@@ -181,8 +184,15 @@ async def open_specialist(
             token_required=bool(token),
             streaming=streaming,
         )
-        executor = SpecialistExecutor(agent, trace=trace)
-        app = build_app(card=card, executor=executor, store=store, token=token, max_body_bytes=max_body_bytes)
+        app = build_app(
+            card=card,
+            executor=SpecialistExecutor(agent, trace=trace),
+            store=store,
+            token=token,
+            max_body_bytes=max_body_bytes,
+            allow_private_webhooks=allow_private_webhooks,
+            push_retry=push_retry,
+        )
         stack.push_async_callback(app.aclose)
         yield app
 

@@ -9,7 +9,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -19,6 +20,8 @@ from agents.models.offline.engine import OfflineBrain, OfflineReply
 from agents.models.offline.wire import WireResponse, handle_chat_completions
 
 __all__ = ["MAX_REQUEST_CHARS", "BoundedBrain", "OfflineWorkers", "too_long_reply"]
+
+T = TypeVar("T")
 
 MAX_REQUEST_CHARS = 8_000
 """About 2,000 tokens: any question with its numbers fits; a pasted document does not."""
@@ -48,18 +51,18 @@ class BoundedBrain(OfflineBrain):
         super().__init__()
         self._inner = inner
 
-    def respond(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> OfflineReply:
+    def respond(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, tool_choice: Any = None
+    ) -> OfflineReply:
         if messages and messages[-1].get("role") == "user":
             text = _text(messages[-1].get("content"))
             if len(text) > MAX_REQUEST_CHARS:
                 chinese = has_cjk(text[:500])
                 return OfflineReply(text=(_too_long_reply_zh if chinese else too_long_reply)(len(text)))
         bounded = [_bounded(message) for message in messages]
-        return (
-            self._inner.respond(bounded, tools)
-            if self._inner is not None
-            else super().respond(bounded, tools)
-        )
+        if self._inner is not None:
+            return self._inner.respond(bounded, tools, tool_choice=tool_choice)
+        return super().respond(bounded, tools, tool_choice=tool_choice)
 
 
 def _text(content: Any) -> str:
@@ -90,6 +93,10 @@ class OfflineWorkers:
 
     async def answer(self, raw: bytes) -> WireResponse:
         """The response to one ``POST /chat/completions`` body (see :func:`handle_chat_completions`)."""
+        return await self.run(handle_chat_completions, self.brain, raw)
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        """``function(*args)`` in one of the worker threads."""
         if self._limiter is None:  # created on first use: it belongs to the running event loop
             self._limiter = anyio.CapacityLimiter(self.threads)
-        return await anyio.to_thread.run_sync(handle_chat_completions, self.brain, raw, limiter=self._limiter)
+        return await anyio.to_thread.run_sync(function, *args, limiter=self._limiter)

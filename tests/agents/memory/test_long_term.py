@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from agents.loop import Agent
+from agents.loop import Agent, MemoriesRecalled
 from agents.memory import long_term
 from agents.memory.long_term import LongTermMemory, search_terms
 from agents.memory.sessions import Session, SessionStore
@@ -267,3 +267,16 @@ def test_an_acknowledged_remember_survives_kill_9(tmp_path):
         memory.close()
     assert found is not None and found.text == "survives a hard kill"
     assert [m.id for m in recalled] == [memory_id]
+
+
+async def test_the_turn_reports_the_memories_it_recalled_before_answering(tmp_path):
+    memory = LongTermMemory(path=tmp_path / "m.db")
+    await memory.remember("The user's favourite optimizer is AdamW", kind="preference")
+    await memory.remember("The GPU has 24 GB", kind="fact")
+    agent = Agent(ScriptedModel(["You like AdamW.", "Hello."]), memory=memory)
+    events = [e async for e in agent.stream("which optimizer do I like?", session=Session.ephemeral())]
+    assert isinstance(events[0], MemoriesRecalled)  # before the first text delta
+    assert [m.text for m in events[0].memories] == ["The user's favourite optimizer is AdamW"]
+    unrelated = [e async for e in agent.stream("zebra", session=Session.ephemeral())]
+    assert not any(isinstance(e, MemoriesRecalled) for e in unrelated)  # nothing recalled, nothing said
+    memory.close()
