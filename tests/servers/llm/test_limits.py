@@ -76,7 +76,7 @@ class _SlowBrain(OfflineBrain):
         self.started = threading.Event()
         self.finish = threading.Event()
 
-    def respond(self, messages, tools):
+    def respond(self, messages, tools, *, tool_choice=None):
         self.started.set()
         assert self.finish.wait(timeout=30)
         return OfflineReply(text="done")

@@ -8,6 +8,7 @@ import threading
 
 import httpx2
 
+from agents.config import OFFLINE_MODEL_NAME
 from agents.models.offline.bounds import MAX_REQUEST_CHARS, BoundedBrain, too_long_reply
 from agents.models.offline.engine import OfflineBrain, OfflineReply
 from agents.models.offline.transport import OfflineTransport
@@ -18,7 +19,7 @@ class _Recording(OfflineBrain):
         super().__init__()
         self.seen: list[list[dict]] = []
 
-    def respond(self, messages, tools):
+    def respond(self, messages, tools, *, tool_choice=None):
         self.seen.append(messages)
         return OfflineReply(text="understood")
 
@@ -69,7 +70,7 @@ async def test_the_transport_computes_in_a_worker_thread_while_the_loop_runs_on(
     started, finish = threading.Event(), threading.Event()
 
     class Slow(OfflineBrain):
-        def respond(self, messages, tools):
+        def respond(self, messages, tools, *, tool_choice=None):
             started.set()
             assert finish.wait(timeout=30)
             return OfflineReply(text="late")
@@ -82,7 +83,7 @@ async def test_the_transport_computes_in_a_worker_thread_while_the_loop_runs_on(
             ticks += 1
             await asyncio.sleep(0.01)
 
-    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+    body = {"model": OFFLINE_MODEL_NAME, "messages": [{"role": "user", "content": "hi"}]}
     async with httpx2.AsyncClient(
         transport=OfflineTransport(Slow()), base_url="http://offline.invalid"
     ) as client:
