@@ -3,6 +3,7 @@ and which model it talks to (flags first, then the environment). Every layer rea
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from enum import StrEnum
@@ -102,7 +103,8 @@ class HomeError(SetupError):
 def protoplay_home() -> Path:
     """``$PROTOPLAY_HOME``, else the user data dir; created on first use.
 
-    Raises :class:`HomeError` (naming the variable) when it is not a directory or cannot be created.
+    Raises :class:`HomeError` (naming the variable) when it is not a directory, cannot be created, or
+    refuses a new file.
     """
     configured = os.environ.get(Env.HOME)
     if configured:
@@ -119,7 +121,23 @@ def protoplay_home() -> Path:
         home.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise HomeError(f"{label}: cannot create {home}: {exc.strerror or exc}") from None
+    problem = _write_problem(str(home))
+    if problem:
+        raise HomeError(f"{label}: cannot write in {home} ({problem}); point it at a directory you can write")
     return home
+
+
+@functools.cache
+def _write_problem(directory: str) -> str:
+    """Why no file can be created in ``directory`` ('' when one can), found by creating one (permissions alone
+    do not tell: a read-only file system, or root on /sys). Checked once per directory and process."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            return ""
+    except OSError as exc:
+        return exc.strerror or str(exc)
 
 
 class ModelAPI(StrEnum):

@@ -2,18 +2,25 @@
 
 A file is named by what drew it and a digest of its bytes, and a picture already saved in the folder is not
 written again: when the specialist saves the plot a tool drew and the coordinator on the same machine receives
-that plot as an A2A artifact, both refer to the one file.
+that plot as an A2A artifact, both refer to the one file. A plot that cannot be saved is not a failed tool
+call: the result stands, and :func:`not_saved` words the note that travels with it instead of the path.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from pathlib import Path
 
-from agents.config import protoplay_home
+from agents.config import SetupError, protoplay_home
 
-__all__ = ["image_suffix", "save_image"]
+__all__ = ["NOT_SAVED_KEY", "image_suffix", "not_saved", "save_image"]
+
+log = logging.getLogger(__name__)
+
+NOT_SAVED_KEY = "images_not_saved"
+"""Result key of the note saying why an image could not be saved."""
 
 _SUFFIXES = {"image/png": "png", "image/jpeg": "jpg", "image/svg+xml": "svg"}
 
@@ -41,3 +48,15 @@ def save_image(data: bytes, *, stem: str, mime_type: str, directory: Path | None
     partial.write_bytes(data)
     partial.replace(path)
     return path
+
+
+def not_saved(error: OSError | SetupError, directory: Path | None = None) -> str:
+    """The note for a result whose image could not be saved (also logged as a warning)."""
+    where = directory or "$PROTOPLAY_HOME/images"
+    if isinstance(error, FileExistsError | NotADirectoryError):
+        reason = "a file stands where the folder should be"
+    else:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    note = f"the plot could not be saved under {where} ({reason}); the result itself is complete"
+    log.warning(note)
+    return note

@@ -26,7 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents.config import protoplay_home
-from agents.text import one_line
+from agents.text import one_line, printable
 
 __all__ = [
     "TraceEvent",
@@ -126,7 +126,8 @@ class TraceWriter:
     Files stay open until :meth:`close`; a closed writer reopens them on the next record. At most ``max_open``
     files are open at once (the least recently written is closed first), so a server recording one session per
     conversation does not run out of file descriptors. ``agent`` names whom the writer records for (written as
-    each event's ``agent``).
+    each event's ``agent``). A trace that cannot be written (an unwritable or full directory) turns recording
+    off with one warning in the log: the work being traced goes on.
     """
 
     def __init__(
@@ -170,17 +171,31 @@ class TraceWriter:
             event["agent"] = self.agent
         line = json.dumps(event, ensure_ascii=False, default=str) + "\n"
         with self._lock:
-            handle = self._files.pop(session, None)
-            if handle is None:
-                while len(self._files) >= self.max_open:
-                    self._files.pop(next(iter(self._files))).close()
-                self.directory.mkdir(parents=True, exist_ok=True)
-                handle = self.path_for(session).open("a", encoding="utf-8")
-            self._files[session] = handle  # most recently written last
-            handle.write(line)
-            handle.flush()
+            try:
+                self._write(session, line)
+            except OSError as exc:
+                self.enabled = False
+                blocked = self.directory.exists() and not self.directory.is_dir()
+                reason = f"{self.directory} is not a directory" if blocked else exc.strerror or str(exc)
+                log.warning(
+                    "cannot write the trace %s (%s); tracing is off from here on",
+                    self.path_for(session),
+                    reason,
+                )
+                return
             if _observers:
                 _notify(TraceEvent(**event))
+
+    def _write(self, session: str, line: str) -> None:
+        handle = self._files.pop(session, None)
+        if handle is None:
+            while len(self._files) >= self.max_open:
+                self._files.pop(next(iter(self._files))).close()
+            self.directory.mkdir(parents=True, exist_ok=True)
+            handle = self.path_for(session).open("a", encoding="utf-8")
+        self._files[session] = handle  # most recently written last
+        handle.write(line)
+        handle.flush()
 
     def path_for(self, session: str) -> Path:
         return _trace_file(self.directory, session)
@@ -271,7 +286,11 @@ def payload_summary(payload: Any, width: int = 100) -> str:
 
 
 def format_timeline(events: list[TraceEvent], *, width: int = 100) -> list[str]:
-    """One readable line per event: time offset, protocol, arrow, peer, method, duration and a digest."""
+    """One readable line per event: time offset, protocol, arrow, peer, method, duration and a digest.
+
+    What came from a payload is shown, never obeyed: escape sequences and other control characters appear as
+    ``\\u001b``-style text (:func:`agents.text.printable`).
+    """
     if not events:
         return []
     start = _parse_ts(events[0].ts)
@@ -282,8 +301,8 @@ def format_timeline(events: list[TraceEvent], *, width: int = 100) -> list[str]:
         when = f"+{offset:8.3f}s" if offset is not None else event.ts
         arrow = "→" if event.direction == "out" else "←"
         took = f" ({event.duration_ms:.1f} ms)" if isinstance(event.duration_ms, int | float) else ""
-        head = f"{when}  {event.protocol:<3} {arrow} {event.peer}  {event.method}{took}"
-        lines.append(f"{head}\n    {payload_summary(event.payload, width)}")
+        head = printable(f"{when}  {event.protocol:<3} {arrow} {event.peer}  {event.method}{took}")
+        lines.append(f"{head}\n    {printable(payload_summary(event.payload, width))}")
     return lines
 
 

@@ -27,6 +27,7 @@ from tools.inference import roofline, throughput
 from tools.information import losses, measures, ood
 from tools.optimizers import choice as optimizer_choice
 from tools.optimizers import experiments as optimizers
+from tools.schema_guard import boolean_refusal
 from tools.training import diagnostics, gradients
 
 __all__ = [
@@ -146,6 +147,11 @@ def arguments_model(name: str) -> type[BaseModel]:
     return create_model(f"{name}_arguments", __config__={"extra": "forbid"}, **fields)
 
 
+@cache
+def _input_schema(name: str) -> dict[str, Any]:
+    return arguments_model(name).model_json_schema()
+
+
 def _field_path(loc: tuple[int | str, ...], given: object) -> str:
     """``("layers", 0, "conv2d", "stride")`` → ``"layers.0.stride"``: follow ``loc`` through the arguments as
     given and keep only the keys and indices found there, dropping the union-branch labels pydantic inserts
@@ -210,6 +216,9 @@ def validate_arguments(name: str, arguments: Mapping[str, Any]) -> dict[str, Any
     Every problem is reported at once as one :class:`ToolInputError` naming each field and its reason.
     """
     model = arguments_model(name)
+    refused = boolean_refusal(_input_schema(name), arguments)
+    if refused is not None:  # lax validation would read true as 1
+        raise ToolInputError(*refused)
     try:
         validated = model.model_validate(dict(arguments))
     except ValidationError as exc:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -148,10 +149,12 @@ class PeerClient:
 
     # ------------------------------------------------------------------------------------------ discovery
 
-    async def discover(self, *, session: str = "default") -> AgentCard:
+    async def discover(self, *, session: str = "default", within_s: float | None = None) -> AgentCard:
         """Fetch the card (``GET /.well-known/agent-card.json``) and bind the client to it.
 
-        Raises :class:`PeerUnavailable` with a readable reason when it cannot be fetched or parsed.
+        The fetch gets twice the connect timeout, and never more than ``timeout_s`` (or ``within_s``, what is
+        left of a delegation's time). Raises :class:`PeerUnavailable` with a readable reason when the card
+        cannot be fetched in that time or parsed.
         """
         from a2a.client import A2ACardResolver, ClientConfig, ClientFactory
         from a2a.client.errors import A2AClientError
@@ -160,11 +163,14 @@ class PeerClient:
         self._record(
             "out", "GetAgentCard", {"summary": f"GET {self.url}/.well-known/agent-card.json"}, None, session
         )
+        limit = min(
+            self.connect_timeout_s * 2, self.timeout_s, within_s if within_s is not None else math.inf
+        )
         try:
-            async with asyncio.timeout(self.connect_timeout_s * 2):
+            async with asyncio.timeout(max(limit, 0.0)):
                 card = await A2ACardResolver(self._http, self.url).get_agent_card()
         except (A2AClientError, TimeoutError) as exc:
-            reason = _reason(exc) if not isinstance(exc, TimeoutError) else "no answer in time"
+            reason = _reason(exc) if not isinstance(exc, TimeoutError) else f"no answer within {limit:g} s"
             self.last_error = f"{self.url} is not reachable: {reason}"
             self._record("in", "GetAgentCard", {"summary": f"failed: {reason}"}, _ms(started), session)
             raise PeerUnavailable(f"Could not read the agent card of {self.url}: {reason}.") from exc
@@ -206,7 +212,8 @@ class PeerClient:
         """
         from a2a.types import Message, Part, Role, SendMessageRequest
 
-        await self._ready(session)
+        deadline = asyncio.get_running_loop().time() + self.timeout_s  # the card fetch counts too
+        await self._ready(session, within_s=self.timeout_s)
         message = Message(
             message_id=str(uuid.uuid4()),
             role=Role.ROLE_USER,
@@ -222,7 +229,7 @@ class PeerClient:
         digest = {"summary": one_line(text, 160), "task_id": task_id, "context_id": context_id}
         self._record("out", method, digest, None, session)
         try:
-            async with asyncio.timeout(self.timeout_s):
+            async with asyncio.timeout_at(deadline):
                 await self._exchange(request, follower, method, started, session, on_update)
                 while not follower.settled:
                     await asyncio.sleep(self.poll_interval_s)
@@ -363,10 +370,10 @@ class PeerClient:
 
     # ------------------------------------------------------------------------------------------ internals
 
-    async def _ready(self, session: str) -> Client:
+    async def _ready(self, session: str, *, within_s: float | None = None) -> Client:
         """The SDK client, reading the card first when it is not known (or was dropped after a failure)."""
         if self._client is None:
-            await self.discover(session=session)
+            await self.discover(session=session, within_s=within_s)
         assert self._client is not None
         return self._client
 

@@ -44,7 +44,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agents.a2a.client import PeerClient, PeerError, PeerUnavailable
 from agents.a2a.compose import compose_answers
 from agents.a2a.tasks import PeerResult, UpdateCallback, artifact_summary
-from agents.images import save_image
+from agents.config import SetupError
+from agents.images import NOT_SAVED_KEY, not_saved, save_image
 from agents.local_tools import validation_message
 from agents.messages import ToolSpec
 from agents.text import one_line
@@ -299,6 +300,7 @@ class PeerToolbox:
         elapsed = (time.perf_counter() - started) * 1e3
         artifacts: list[tuple[str, Artifact]] = []
         images: list[Path] = []
+        unsaved: str | None = None
         rows: list[dict[str, Any]] = []
         question: str | None = None
         for request, result in zip(requests, results, strict=True):
@@ -319,7 +321,13 @@ class PeerToolbox:
                 row["error"] = result.text or f"the task ended {result.state}"
             for artifact in result.artifacts:
                 artifacts.append((peer.name, artifact))
-                images += self._save_images(peer.name, artifact, session)
+                try:
+                    images += self._save_images(peer.name, artifact, session)
+                except (
+                    OSError,
+                    SetupError,
+                ) as exc:  # the delegation succeeded: its answer stands, with a note
+                    unsaved = not_saved(exc, self.images_dir)
             rows.append(row)
         failures = [
             row for row in rows if row["state"] not in ("completed", "input-required", "auth-required")
@@ -346,6 +354,8 @@ class PeerToolbox:
             payload["artifacts"] = attached
         if images:
             payload["saved_images"] = [str(path) for path in images]
+        if unsaved:
+            payload[NOT_SAVED_KEY] = unsaved
         extra = {"artifacts": artifacts, "peer": peer.name, "peer_question": question}
         content = json.dumps(payload, ensure_ascii=False, default=str)
         return ToolOutcome(content, payload, False, tuple(images), elapsed, extra)

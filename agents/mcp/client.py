@@ -19,9 +19,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agents.config import protoplay_home
+from agents.config import SetupError, protoplay_home
 from agents.errors import ToolServerError, unwrap
-from agents.images import save_image
+from agents.images import NOT_SAVED_KEY, not_saved, save_image
 from agents.messages import ToolSpec
 from agents.toolbox import ToolOutcome, TurnContext, error_outcome
 
@@ -104,12 +104,16 @@ class MCPToolbox:
     def _outcome(self, name: str, result: Any, session: str) -> ToolOutcome:
         texts: list[str] = []
         images: list[Path] = []
+        unsaved: str | None = None
         for block in result.content:
             kind = getattr(block, "type", None)
             if kind == "text":
                 texts.append(block.text)
             elif kind == "image":
-                images.append(self._save_image(name, block.data, block.mime_type, session))
+                try:
+                    images.append(self._save_image(name, block.data, block.mime_type, session))
+                except (OSError, SetupError) as exc:  # the tool ran: its result stands, with a note
+                    unsaved = not_saved(exc, self.images_dir)
         text = "\n".join(texts)
         if result.is_error:
             return ToolOutcome(
@@ -120,9 +124,12 @@ class MCPToolbox:
             payload = dict(structured) if isinstance(structured, dict) else {"result": structured}
             if images:
                 payload["saved_images"] = [str(path) for path in images]
+            if unsaved:
+                payload[NOT_SAVED_KEY] = unsaved
             content = json.dumps(payload, ensure_ascii=False)
         else:
             content = text + "".join(f"\nImage saved to {path}" for path in images)
+            content += f"\nNote: {unsaved}" if unsaved else ""
         return ToolOutcome(content=content or "(no output)", structured=structured, images=tuple(images))
 
     def _save_image(self, tool: str, data: str, mime_type: str, session: str) -> Path:

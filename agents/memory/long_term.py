@@ -27,6 +27,9 @@ from agents.messages import CJK_CHARS
 
 __all__ = ["LongTermMemory", "Memory", "search_terms"]
 
+#: The ids a memory row can have (SQLite integers are 64-bit).
+_ROWID_MIN, _ROWID_MAX = -(2**63), 2**63 - 1
+
 _TOKEN = re.compile(rf"[{CJK_CHARS}]+|[^\W_{CJK_CHARS}]+")
 _CJK_RUN = re.compile(rf"[{CJK_CHARS}]")
 
@@ -200,6 +203,8 @@ class LongTermMemory:
 
     async def forget(self, memory_id: int) -> bool:
         """Delete one memory; ``False`` when no memory has that id."""
+        if not _ROWID_MIN <= memory_id <= _ROWID_MAX:  # no row can have it (SQLite would overflow on it)
+            return False
         return await self.store.run(self._forget, memory_id)
 
     def _forget(self, conn: sqlite3.Connection, memory_id: int) -> bool:

@@ -103,36 +103,39 @@ class SQLiteStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0, check_same_thread=False)
             try:
-                # A file that is not a database fails here, on reading its header, before anything is written.
+                # A file that is not a database fails here, on reading its header, before anything is written;
+                # a damaged page further in fails below, when the schema or the index is first read.
                 conn.execute("PRAGMA schema_version").fetchone()
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=FULL")
                 conn.executescript(_SCHEMA)
+                self._open_index(conn)
             except sqlite3.DatabaseError as exc:
                 conn.close()
                 if _is_corruption(exc):
                     raise _unreadable(self.path, exc) from None
                 raise
-            if self._want_fts:
-                try:
-                    conn.executescript(_FTS_SCHEMA)
-                    self.fts = True
-                except sqlite3.OperationalError:  # this SQLite was built without FTS5
-                    self.fts = False
-            if self.fts:  # index rows a crash (or an FTS-less SQLite) left out; if busy, the next recall will
-                with contextlib.suppress(sqlite3.OperationalError):
-                    index_pending(conn)
             self._conn = conn
         return self._conn
+
+    def _open_index(self, conn: sqlite3.Connection) -> None:
+        if self._want_fts:
+            try:
+                conn.executescript(_FTS_SCHEMA)
+                self.fts = True
+            except sqlite3.OperationalError:  # this SQLite was built without FTS5
+                self.fts = False
+        if self.fts:  # index rows a crash (or an FTS-less SQLite) left out; if busy, the next recall will
+            with contextlib.suppress(sqlite3.OperationalError):
+                index_pending(conn)
 
     def run_sync(self, fn: Callable[..., T], *args: object) -> T:
         """Run ``fn(connection, *args)`` now, on this thread (for synchronous callers)."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("the memory store is closed")
-            conn = self._connection()
             try:
-                return fn(conn, *args)
+                return fn(self._connection(), *args)
             except sqlite3.DatabaseError as exc:
                 if _is_corruption(exc):
                     raise _unreadable(self.path, exc) from None

@@ -2,7 +2,7 @@
 when a token is set, served by uvicorn in the current event loop.
 
 - :func:`build_app` wires card, JSON-RPC routes (A2A 1.0 and 0.3), executor, task store and push notifications
-  into a Starlette app;
+  into a Starlette app, behind the body limit and the per-part limits of :mod:`servers.a2a.limits`;
 - :func:`serve` runs it under uvicorn on a socket from :func:`listen`; :func:`run_server` does both and
   announces the URL.
 
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from servers.a2a.auth import BearerAuth
+from servers.serving import DEFAULT_MAX_BODY, BodyLimit
 
 if TYPE_CHECKING:
     import httpx
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from a2a.types import AgentCard
     from starlette.applications import Starlette
 
+    from servers.a2a.limits import MessageLimits
     from servers.a2a.push import RetryPolicy, WebhookSender
 
 __all__ = ["A2AApp", "build_app", "free_port", "listen", "public_url", "run_server", "serve"]
@@ -58,6 +60,8 @@ def build_app(
     executor: AgentExecutor,
     store: TaskStore,
     token: str | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY,
+    limits: MessageLimits | None = None,
     allow_private_webhooks: bool = False,
     push_retry: RetryPolicy | None = None,
     push_transport: httpx.AsyncBaseTransport | None = None,
@@ -65,33 +69,40 @@ def build_app(
     """Card route + JSON-RPC at ``/`` (every A2A 1.0 method, and the 0.3 ones), push notifications to the
     webhooks clients register (see :mod:`servers.a2a.push`), wrapped in :class:`BearerAuth` when ``token``.
 
+    A body over ``max_body_bytes`` gets 413 before it is read (after the token check: an anonymous client
+    cannot make the server read anything); a message with a part over ``limits`` is refused before a task
+    exists. A failing task store answers with a sentence, never with SQL (:mod:`servers.a2a.store_faults`).
     ``allow_private_webhooks`` lets webhooks on loopback and private addresses be called.
     """
-    from a2a.server.request_handlers import DefaultRequestHandler
     from a2a.server.routes import create_agent_card_routes
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
 
     from servers.a2a.jsonrpc import TaskContextBuilder, jsonrpc_routes
+    from servers.a2a.limits import LimitedRequestHandler, jsonrpc_error_body
     from servers.a2a.push import WebhookPolicy, WebhookSender, push_config_store
     from servers.a2a.spans import a2a_server_spans, agent_spans
+    from servers.a2a.store_faults import FaultTolerantStore
 
     configs = push_config_store(store)
     policy = WebhookPolicy(allow_private=allow_private_webhooks)
     push = WebhookSender(
         configs, policy=policy, retry=push_retry, transport=push_transport, user_agent=f"{card.name}-push"
     )
-    handler = DefaultRequestHandler(
+    tasks = FaultTolerantStore(store)
+    handler = LimitedRequestHandler(
         agent_executor=agent_spans(executor, agent=card.name),  # unchanged while OpenTelemetry export is off
-        task_store=store,
+        task_store=tasks,
         agent_card=card,
         push_config_store=configs,
         push_sender=push,
         push_url_validator=policy.validate,
-        request_context_builder=TaskContextBuilder(store),
+        request_context_builder=TaskContextBuilder(tasks),
+        limits=limits,
     )
     routes = create_agent_card_routes(card) + jsonrpc_routes(handler, "/")
     middleware = a2a_server_spans() + ([Middleware(BearerAuth, token=token)] if token else [])
+    middleware.append(Middleware(BodyLimit, max_bytes=max_body_bytes, error_body=jsonrpc_error_body))
     return A2AApp(Starlette(routes=routes, middleware=middleware), handler, card, push)
 
 
@@ -114,11 +125,18 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 async def serve(
-    app: Any, sock: socket.socket, *, log_level: str = "warning", ready: asyncio.Event | None = None
+    app: Any,
+    sock: socket.socket,
+    *,
+    log_level: str = "warning",
+    ready: asyncio.Event | None = None,
+    handle_signals: bool = True,
 ) -> None:
     """Serve ``app`` on ``sock`` under uvicorn until cancelled (then shut down gracefully, bounded to 5 s).
 
-    ``ready`` is set once the server accepts connections.
+    ``ready`` is set once the server accepts connections. ``handle_signals=False`` leaves Ctrl+C and SIGTERM
+    to whoever runs the event loop: a program running several servers (``protoplay demo``) must stop them all
+    its own way, not find them shutting down one by one under it.
     """
     import uvicorn
 
@@ -126,6 +144,8 @@ async def serve(
         app, log_level=log_level.lower(), lifespan="off", timeout_graceful_shutdown=5, access_log=False
     )
     server = uvicorn.Server(config)
+    if not handle_signals:
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:
@@ -154,12 +174,13 @@ async def run_server(
     log_level: str = "warning",
     on_ready: Any = None,
     ready: asyncio.Event | None = None,
+    handle_signals: bool = True,
     **options: Any,
 ) -> None:
     """Listen on ``host:port``, open the app with ``open_app(url=..., **options)``, serve it until cancelled.
 
     ``url`` is what the card advertises (``advertised_url``, else ``http://host:port/``); ``on_ready(url)`` is
-    called and ``ready`` set once the server accepts connections.
+    called and ``ready`` set once the server accepts connections; ``handle_signals``: see :func:`serve`.
     """
     sock = listen(host, port)
     try:
@@ -168,7 +189,7 @@ async def run_server(
             started = ready or asyncio.Event()
             waiter = asyncio.create_task(_announce(started, on_ready, url))
             try:
-                await serve(a2a.app, sock, log_level=log_level, ready=started)
+                await serve(a2a.app, sock, log_level=log_level, ready=started, handle_signals=handle_signals)
             finally:
                 waiter.cancel()
     finally:

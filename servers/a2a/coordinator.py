@@ -36,6 +36,7 @@ from servers.a2a.app import A2AApp, build_app, run_server
 from servers.a2a.card import agent_card, protoplay_version
 from servers.a2a.executor import LRU, AgentTaskExecutor, agent_message, new_artifact, trace_session_name
 from servers.a2a.store import open_task_store
+from servers.serving import DEFAULT_MAX_BODY
 
 if TYPE_CHECKING:
     import httpx
@@ -210,13 +211,15 @@ async def open_coordinator(
     max_steps: int = 8,
     trace_enabled: bool = True,
     peer_transport: httpx.AsyncBaseTransport | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY,
     allow_private_webhooks: bool = False,
     push_retry: RetryPolicy | None = None,
 ) -> AsyncIterator[A2AApp]:
     """The coordinator's app with its model, peers, memory, trace and task store open; all closed on exit.
 
-    Peers that cannot be reached at start-up are logged and tried again on later turns.
-    ``allow_private_webhooks`` and ``push_retry``: see :func:`servers.a2a.app.build_app`.
+    Peers that cannot be reached at start-up are logged and tried again on later turns. A request body over
+    ``max_body_bytes`` gets 413. ``allow_private_webhooks`` and ``push_retry``: see
+    :func:`servers.a2a.app.build_app`.
     """
     from agents.config import resolve_model_config
     from agents.memory.long_term import LongTermMemory
@@ -268,6 +271,7 @@ async def open_coordinator(
             executor=executor,
             store=tasks,
             token=token,
+            max_body_bytes=max_body_bytes,
             allow_private_webhooks=allow_private_webhooks,
             push_retry=push_retry,
         )

@@ -239,7 +239,12 @@ class DemoServers:
         urls: list[str] = []
         self.specialist = asyncio.create_task(
             run_specialist(
-                host="127.0.0.1", port=self.specialist_port, ready=ready, on_ready=urls.append, **self.options
+                host="127.0.0.1",
+                port=self.specialist_port,
+                ready=ready,
+                on_ready=urls.append,
+                handle_signals=False,  # Ctrl+C stops the whole demo (run_demo), not one server under it
+                **self.options,
             )
         )
         await _started(self.specialist, ready)
@@ -259,6 +264,7 @@ class DemoServers:
                 on_ready=urls.append,
                 peers=[self.specialist_url],
                 peer_timeout_s=self.peer_timeout_s,
+                handle_signals=False,
                 **self.options,
             )
         )

@@ -10,6 +10,7 @@ import sys
 import textwrap
 from typing import TYPE_CHECKING, Any, TextIO
 
+from agents.text import printable
 from servers.a2a.demo import (
     CoordinatorReplied,
     DemoEvent,
@@ -40,7 +41,7 @@ class _Lines:
         self.width = width
 
     def line(self, text: str = "", indent: int = 0) -> None:
-        self.out.write(" " * indent + text + "\n")
+        self.out.write(" " * indent + printable(text) + "\n")  # what agents said is shown, never obeyed
         self.out.flush()
 
     def block(self, text: str, indent: int) -> None:

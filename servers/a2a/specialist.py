@@ -32,6 +32,7 @@ from servers.a2a.executor import (
     trace_session_name,
 )
 from servers.a2a.store import open_task_store
+from servers.serving import DEFAULT_MAX_BODY
 
 if TYPE_CHECKING:
     from agents.models.openai import Model
@@ -143,6 +144,7 @@ async def open_specialist(
     streaming: bool = True,
     max_steps: int = 8,
     trace_enabled: bool = True,
+    max_body_bytes: int = DEFAULT_MAX_BODY,
     allow_private_webhooks: bool = False,
     push_retry: RetryPolicy | None = None,
 ) -> AsyncIterator[A2AApp]:
@@ -150,8 +152,8 @@ async def open_specialist(
 
     ``mcp``: ``None`` serves the catalogue in-process (``servers.mcp.server.build_server()``), a URL connects
     to a streamable-HTTP MCP server (bearer token ``mcp_token``, else ``$PROTOPLAY_MCP_TOKEN``), a server
-    object is used as is. ``url`` is what the card advertises. ``allow_private_webhooks`` and ``push_retry``:
-    see :func:`servers.a2a.app.build_app`.
+    object is used as is. ``url`` is what the card advertises; a request body over ``max_body_bytes`` gets
+    413. ``allow_private_webhooks`` and ``push_retry``: see :func:`servers.a2a.app.build_app`.
     """
     from agents.config import resolve_mcp_token, resolve_model_config
     from agents.mcp.client import connect_mcp
@@ -187,6 +189,7 @@ async def open_specialist(
             executor=SpecialistExecutor(agent, trace=trace),
             store=store,
             token=token,
+            max_body_bytes=max_body_bytes,
             allow_private_webhooks=allow_private_webhooks,
             push_retry=push_retry,
         )

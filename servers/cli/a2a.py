@@ -18,6 +18,7 @@ from servers.cli.options import (
     ApiKeyOpt,
     ApiOpt,
     BaseUrlOpt,
+    MaxBodyOpt,
     MaxStepsOpt,
     McpTokenOpt,
     ModelOpt,
@@ -25,7 +26,7 @@ from servers.cli.options import (
     offline_responses_model,
     start_telemetry,
 )
-from servers.serving import check_bind, configure_logging, fail, http_url_problem
+from servers.serving import DEFAULT_MAX_BODY, check_bind, configure_logging, fail, http_url_problem
 
 __all__ = ["check_http_url", "register"]
 
@@ -99,6 +100,7 @@ def serve_specialist(
     api_key: ApiKeyOpt = None,
     api: ApiOpt = None,
     max_steps: MaxStepsOpt = DEFAULTS.max_steps,
+    max_body_size: MaxBodyOpt = DEFAULT_MAX_BODY,
     allow_private_webhooks: PrivateWebhooksOpt = False,
     log_level: LogLevelOpt = "warning",
     otlp_endpoint: OtlpEndpointOpt = None,
@@ -114,6 +116,7 @@ def serve_specialist(
         "mcp": mcp,
         "mcp_token": mcp_token,
         "max_steps": max_steps,
+        "max_body_bytes": max_body_size,
         "allow_private_webhooks": allow_private_webhooks,
     }
     _serve(
@@ -159,6 +162,7 @@ def serve_coordinator(
     api_key: ApiKeyOpt = None,
     api: ApiOpt = None,
     max_steps: MaxStepsOpt = DEFAULTS.max_steps,
+    max_body_size: MaxBodyOpt = DEFAULT_MAX_BODY,
     allow_private_webhooks: PrivateWebhooksOpt = False,
     log_level: LogLevelOpt = "warning",
     otlp_endpoint: OtlpEndpointOpt = None,
@@ -184,6 +188,7 @@ def serve_coordinator(
         peer_token=peer_token,
         peer_timeout_s=peer_timeout,
         max_steps=max_steps,
+        max_body_bytes=max_body_size,
         allow_private_webhooks=allow_private_webhooks,
         **_model_options(model, base_url, api_key, api),
     )
@@ -231,6 +236,7 @@ def demo_command(
     except DemoError as exc:
         raise fail(str(exc)) from None
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(logging.ERROR)  # main() configured WARNING already; the demo shows no noise
     try:
         with span(f"demo {scenario.name}"):  # the root of the demo's one trace (when exported)
             ok = asyncio.run(
@@ -241,7 +247,9 @@ def demo_command(
     except OSError as exc:
         hint = "; choose others with --ports" if chosen else ""
         raise fail(f"could not start the demo servers: {exc.strerror or exc}{hint}") from None
-    except KeyboardInterrupt:  # pragma: no cover - interactive stop
+    except KeyboardInterrupt:
+        # asyncio.run cancelled the demo at the first Ctrl+C; both servers were stopped on the way out (the
+        # servers leave signals to it). A second Ctrl+C lands here too, sooner.
         raise typer.Exit(130) from None
     if not ok:
         raise typer.Exit(1)
@@ -291,8 +299,8 @@ def _serve(
         )
     except OSError as exc:
         raise fail(str(exc)) from None
-    except StoreError as exc:
-        raise fail(str(exc)) from None
+    except StoreError as exc:  # the first line: SQLAlchemy appends its statement and a link below
+        raise fail(str(exc).splitlines()[0]) from None
     except KeyboardInterrupt:  # pragma: no cover - interactive stop
         pass
 

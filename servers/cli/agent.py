@@ -15,6 +15,7 @@ import typer
 
 from agents.config import DEFAULTS, Env
 from agents.errors import unwrap
+from agents.text import printable
 from servers.cli.options import (
     ApiKeyOpt,
     ApiOpt,
@@ -134,10 +135,10 @@ async def _ask(question: str, options: dict[str, Any], session: str | None, as_j
         with agent_span(AGENT_NAME, conversation=runtime.session.name):  # a span only while export is on
             async for event in _surfacing_errors(runtime.agent.stream(question, session=runtime.session)):
                 if isinstance(event, TextDelta) and not as_json:
-                    sys.stdout.write(event.text)
+                    sys.stdout.write(printable(event.text, keep="\n\t"))  # shown, never obeyed: no escapes
                     sys.stdout.flush()
                 elif isinstance(event, ToolCallStarted) and not as_json:
-                    typer.echo(f"⚙ {event.name}({format_arguments(event.arguments)})", err=True)
+                    typer.echo(printable(f"⚙ {event.name}({format_arguments(event.arguments)})"), err=True)
                 elif isinstance(event, ToolCallFinished) and not as_json:
                     for path in event.record.outcome.images:
                         typer.echo(f"image saved to {path}", err=True)
@@ -145,7 +146,7 @@ async def _ask(question: str, options: dict[str, Any], session: str | None, as_j
                     result = event.result
         assert result is not None
         if not as_json:
-            sys.stdout.write(("" if result.text else result.needs_input or "") + "\n")
+            sys.stdout.write(printable("" if result.text else result.needs_input or "", keep="\n\t") + "\n")
         return {
             "answer": result.text,
             "needs_input": result.needs_input,

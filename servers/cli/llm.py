@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from agents.config import DEFAULTS, OFFLINE_MODEL_NAME
-from servers.cli.options import AllowRemoteOpt, OtlpEndpointOpt, start_telemetry
-from servers.serving import check_bind
+from servers.cli.options import AllowRemoteOpt, MaxBodyOpt, OtlpEndpointOpt, start_telemetry
+from servers.serving import DEFAULT_MAX_BODY, check_bind
 
 __all__ = ["SERVICE_NAME", "register"]
 
@@ -25,6 +25,7 @@ def serve_llm_command(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = DEFAULTS.llm_port,
     allow_remote: AllowRemoteOpt = False,
+    max_body_size: MaxBodyOpt = DEFAULT_MAX_BODY,
     otlp_endpoint: OtlpEndpointOpt = None,
 ) -> None:
     """Serve the built-in offline model as an OpenAI-compatible endpoint (/v1/models,
@@ -37,4 +38,4 @@ def serve_llm_command(
         f"offline model endpoint: http://{host}:{port}/v1 (model {OFFLINE_MODEL_NAME}); Ctrl-C stops",
         err=True,
     )
-    serve(host, port)
+    serve(host, port, max_body_bytes=max_body_size)

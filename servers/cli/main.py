@@ -6,11 +6,12 @@ of contents. Heavy libraries are imported inside commands, never at module impor
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -102,7 +103,10 @@ def call_command(
     typer.echo(result.model_dump_json(indent=2))
     png = getattr(result, "png", None)
     if png and save_plot is not None:
-        save_plot.write_bytes(png)
+        try:
+            save_plot.write_bytes(png)
+        except OSError as exc:
+            raise fail(f"--save-plot: cannot write {save_plot}: {exc.strerror or exc}") from None
         typer.echo(f"plot saved to {save_plot}", err=True)
     elif png:
         typer.echo("this tool also drew a plot: pass --save-plot FILE.png to keep it", err=True)
@@ -142,7 +146,9 @@ def main() -> None:
     A setup problem (an unusable ``PROTOPLAY_HOME``, a damaged ``memory.db``) is one ``error:`` line, exit 2;
     another expected agent failure (an unreachable or refusing server) is one line, exit 1. Any other
     exception (an exception group is unwrapped to its first leaf) is logged with its traceback to the crash
-    log and shown as one line, exit 1; Ctrl+C exits 130 quietly.
+    log and shown as one line, exit 1; Ctrl+C exits 130 quietly. A reader of stdout that went away
+    (``protoplay ask … | head``) ends the command quietly with exit 1, as click does for the commands it runs
+    itself.
     """
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
@@ -157,6 +163,8 @@ def main() -> None:
         leaf = unwrap(exc)
         if isinstance(leaf, KeyboardInterrupt):
             sys.exit(130)
+        if isinstance(leaf, BrokenPipeError):
+            _stdout_gone()
         if isinstance(leaf, SystemExit):
             raise leaf from None
         from agents.config import SetupError
@@ -169,6 +177,17 @@ def main() -> None:
         details = f"details in {where}" if where is not None else "the traceback could not be saved"
         typer.echo(f"error: internal error ({type(leaf).__name__}); {details}", err=True)
         sys.exit(1)
+
+
+def _stdout_gone() -> NoReturn:
+    """End quietly: whoever read stdout stopped reading. Python would still flush stdout at exit and complain
+    about the broken pipe, so stdout is pointed at the null device first."""
+    import os
+
+    with contextlib.suppress(OSError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+    sys.exit(1)
 
 
 def crash_log_path() -> Path:

@@ -16,6 +16,7 @@ import typer
 
 from agents.config import Env
 from servers.cli.options import OtlpEndpointOpt, start_telemetry
+from servers.mcp.workers import PoolSettings
 from servers.serving import check_bind, configure_logging, fail
 
 __all__ = ["register"]
@@ -63,6 +64,16 @@ def serve_mcp(
             help="HTTP: another Host header name to accept (repeatable); loopback and --host always are.",
         ),
     ] = None,
+    tool_workers: Annotated[
+        int,
+        typer.Option(
+            "--tool-workers",
+            min=0,
+            max=64,
+            help="Worker processes for the long-running tools (gradient_flow, compare_models, …): more calls "
+            "wait their turn, and get a 'busy' error after 2 minutes; 0 runs them in this process.",
+        ),
+    ] = PoolSettings.workers,
     log_level: Annotated[str, typer.Option(help="Server log level (logs go to stderr).")] = "warning",
     otlp_endpoint: OtlpEndpointOpt = None,
 ) -> None:
@@ -81,8 +92,9 @@ def serve_mcp(
 
     start_telemetry(otlp_endpoint, service=SERVICE_NAME)
 
+    workers = PoolSettings(workers=tool_workers) if tool_workers else None
     if transport is Transport.stdio:
-        serve_stdio(spawned_server(log_level=level))
+        serve_stdio(spawned_server(log_level=level, workers=workers))
         return
     check_bind(
         host,
@@ -100,7 +112,7 @@ def serve_mcp(
     )
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how an HTTP server is stopped
         serve_http(
-            build_server(token=token, log_level=level),
+            build_server(token=token, log_level=level, workers=workers),
             host=host,
             port=port,
             allowed_hosts=allowed_host or (),

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from agents.config import DEFAULTS, Env, ModelAPI
+from servers.serving import DEFAULT_MAX_BODY, format_size, parse_size
 
 __all__ = [
     "CONTEXT_TOKENS_MAX",
@@ -20,6 +21,7 @@ __all__ = [
     "BaseUrlOpt",
     "ContextTokensOpt",
     "JsonOpt",
+    "MaxBodyOpt",
     "MaxStepsOpt",
     "McpOpt",
     "McpTokenOpt",
@@ -93,6 +95,16 @@ AllowRemoteOpt = Annotated[
     bool, typer.Option("--allow-remote", help="Allow binding an address other machines can reach.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+MaxBodyOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-body-size",
+        metavar="SIZE",
+        parser=parse_size,
+        help=f"Largest request body read (bytes, or with k/M/G; default {format_size(DEFAULT_MAX_BODY)}); "
+        "a larger one is answered 413 before it is read.",
+    ),
+]
 OtlpEndpointOpt = Annotated[
     str | None,
     typer.Option(

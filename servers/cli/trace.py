@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from agents.text import printable
 from servers.serving import fail
 
 __all__ = ["register"]
@@ -36,7 +37,7 @@ def trace_list() -> None:
         typer.echo("(no traces yet: run `protoplay ask` or `protoplay chat` first)")
     for session, count, mtime in rows:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(mtime))
-        typer.echo(f"{session:<40} {count:>5} events  {when}")
+        typer.echo(printable(f"{session:<40} {count:>5} events  {when}"))
 
 
 @trace_app.command("show")
@@ -56,7 +57,7 @@ def trace_show(
         found = read_trace(session)
     except FileNotFoundError:
         known = ", ".join(name for name, _, _ in list_traces()[:10]) or "none yet"
-        raise fail(f"no trace for session {session!r}; known sessions: {known}") from None
+        raise fail(printable(f"no trace for session {session!r}; known sessions: {known}")) from None
     except SetupError as error:
         raise fail(str(error)) from None
     if found.skipped:
@@ -65,7 +66,7 @@ def trace_show(
     events = [e for e in found if protocol is None or e.protocol == protocol]
     if as_json:
         for event in events:
-            typer.echo(json.dumps(asdict(event), ensure_ascii=False))
+            typer.echo(printable(json.dumps(asdict(event), ensure_ascii=False)))
         return
     for line in format_timeline(events, width=width):
         typer.echo(line)

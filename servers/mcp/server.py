@@ -42,6 +42,7 @@ from agents.config import Env
 from servers.mcp import listing as mcp_listing
 from servers.mcp.elicitation import complete_arguments
 from servers.mcp.server_logs import add_logging, send_log
+from servers.mcp.workers import PoolSettings, ToolWorkerPool
 
 if TYPE_CHECKING:
     from tools.catalog import ToolSpec
@@ -73,11 +74,14 @@ def build_server(
     tools: Sequence[ToolSpec] | None = None,
     token: str | None = None,
     log_level: str = "WARNING",
+    workers: PoolSettings | ToolWorkerPool | None = PoolSettings(),
 ) -> MCPServer:
     """The MCP server for ``tools`` (default: the whole catalogue), with the notes, the zoo and the prompts.
 
     ``token`` makes the HTTP app require ``Authorization: Bearer <token>`` (stdio has no use for it). The
     server object is transport-neutral: pass it to :func:`serve_stdio`, :func:`http_app` or ``mcp.Client``.
+    Long-running tools run in worker processes under ``workers`` (:mod:`servers.mcp.workers`: settings, or a
+    pool to share); ``None`` runs them in threads of this process like the other tools.
     """
     # Imported here, not at module level: a pre-listed server (spawned_server) starts without the catalogue.
     from servers.mcp.prompts import add_prompts
@@ -86,6 +90,7 @@ def build_server(
     from tools.catalog import TOOLS
 
     specs = TOOLS if tools is None else tuple(tools)
+    pool = ToolWorkerPool(workers) if isinstance(workers, PoolSettings) else workers
     auth: dict[str, Any] = {}
     if token:
         # Only the token verifier matters: no resource_server_url, so no OAuth metadata is advertised.
@@ -93,7 +98,7 @@ def build_server(
             "token_verifier": _StaticTokenVerifier(token),
             "auth": AuthSettings(issuer_url="http://127.0.0.1", resource_server_url=None),
         }
-    mcp_tools = [catalogue_tool(spec) for spec in specs]
+    mcp_tools = [catalogue_tool(spec, pool=pool) for spec in specs]
     server = _CatalogueServer(
         SERVER_NAME,
         title=_TITLE,
@@ -111,7 +116,9 @@ def build_server(
     return server
 
 
-def spawned_server(*, log_level: str = "WARNING") -> MCPServer:
+def spawned_server(
+    *, log_level: str = "WARNING", workers: PoolSettings | ToolWorkerPool | None = PoolSettings()
+) -> MCPServer:
     """The whole-catalogue server for a process a client has just spawned (stdio), ready as soon as possible.
 
     With a saved listing that matches the code, the handshake and every ``*/list`` are answered from it, and
@@ -122,15 +129,18 @@ def spawned_server(*, log_level: str = "WARNING") -> MCPServer:
     stamp = mcp_listing.fingerprint()  # before building: an edit meanwhile must not be saved as this code's
     listing = mcp_listing.load(stamp)
     if listing is not None:
-        return _PreListedServer(listing, log_level=log_level)
-    server = build_server(log_level=log_level)
+        return _PreListedServer(listing, log_level=log_level, workers=workers)
+    server = build_server(log_level=log_level, workers=workers)
     mcp_listing.save(anyio.run(mcp_listing.capture, server), stamp)
     return server
 
 
 def serve_stdio(server: MCPServer) -> None:
-    """Serve over stdin/stdout until the client closes stdin (fd 1 carries nothing but protocol)."""
-    server.run("stdio")
+    """Serve over stdin/stdout until the client closes stdin (fd 1 carries nothing but protocol; a message
+    too large for any tool is refused as it is read: :mod:`servers.mcp.stdio`)."""
+    from servers.mcp.stdio import serve_stdio_bounded
+
+    anyio.run(serve_stdio_bounded, server)
 
 
 def serve_spawned(*, log_level: str = "WARNING") -> int:
@@ -281,7 +291,13 @@ class _PreListedServer(MCPServer):
     HTTP app reads tool schemas before any list call.
     """
 
-    def __init__(self, listing: mcp_listing.Listing, *, log_level: str) -> None:
+    def __init__(
+        self,
+        listing: mcp_listing.Listing,
+        *,
+        log_level: str,
+        workers: PoolSettings | ToolWorkerPool | None = PoolSettings(),
+    ) -> None:
         super().__init__(
             SERVER_NAME,
             title=_TITLE,
@@ -292,6 +308,7 @@ class _PreListedServer(MCPServer):
         add_logging(self)
         self._listing = listing
         self._log_level = log_level
+        self._workers = workers
         self._full: MCPServer | None = None
         self._building: anyio.Lock | None = None
         self.completion()(_complete)
@@ -302,7 +319,7 @@ class _PreListedServer(MCPServer):
             async with self._building:
                 if self._full is None:
                     self._full = await anyio.to_thread.run_sync(
-                        lambda: build_server(log_level=self._log_level)
+                        lambda: build_server(log_level=self._log_level, workers=self._workers)
                     )
         return self._full
 

@@ -17,8 +17,12 @@ from tools.plotting import render_png
 __all__ = ["GradientFlowResult", "LayerGradient", "Remedy", "gradient_flow"]
 
 
-MAX_PARAMS = 2**25  # depth · width² (hidden weights): 128 MiB of float32 weights, as much again for gradients
-MAX_ACTIVATIONS = 2**24  # depth · batch · width: the activations autograd keeps for backward
+# Bounds that keep one call within ~1 GB and a few seconds (benchmarks/robustness.py measures the worst case):
+MAX_PARAMS = 2**24  # depth · width² (hidden weights): 64 MiB of float32 weights, as much again for gradients
+MAX_ACTIVATIONS = 2**23  # depth · batch · width: the activations autograd keeps for backward
+MAX_MACS = (
+    2**32
+)  # depth · batch · width²: multiply-accumulates of one forward pass (backward costs twice that)
 NUM_CLASSES = 10
 _VANISHING_RATIO = 1e-2  # first/last weight-gradient norm below this → vanishing
 _EXPLODING_RATIO = 1e2  # ... above this → exploding
@@ -124,7 +128,7 @@ def gradient_flow(
     per-layer weight-gradient norms, backprop-signal norms and activation std, the first/last ratio, the
     verdict and which remedies apply (ReLU/GELU, Xavier/He init, BatchNorm/LayerNorm, residual connections,
     gradient clipping). With clip_norm, shows the global norm before and after clipping.
-    Limits: depth·width² ≤ 2^25, depth·batch·width ≤ 2^24.
+    Limits: depth·width² ≤ 2^24, depth·batch·width ≤ 2^23, depth·batch·width² ≤ 2^32.
     """
     if depth * width * width > MAX_PARAMS:
         raise ToolInputError(
@@ -136,6 +140,12 @@ def gradient_flow(
             "batch_size",
             f"depth·batch_size·width = {depth * batch_size * width:,} exceeds {MAX_ACTIVATIONS:,}; "
             "use a smaller batch",
+        )
+    if depth * batch_size * width * width > MAX_MACS:
+        raise ToolInputError(
+            "batch_size",
+            f"depth·batch_size·width² = {depth * batch_size * width * width:,} exceeds {MAX_MACS:,} "
+            "multiply-accumulates; use a smaller batch, width or depth",
         )
     if norm == "batchnorm" and batch_size < 2:
         raise ToolInputError("batch_size", "BatchNorm needs at least 2 samples per batch in training mode")

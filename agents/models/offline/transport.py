@@ -3,15 +3,18 @@
     client = AsyncOpenAI(api_key="offline", base_url="http://offline.protoplay.invalid/v1",
                          http_client=httpx2.AsyncClient(transport=OfflineTransport()))
 
-Serves ``GET /v1/models`` and ``POST /v1/chat/completions`` (streamed or not); anything else is a 404.
+Serves ``GET /v1/models`` and ``POST /v1/chat/completions`` (streamed or not); anything else is a 404. The
+model reads bounded input and works in a worker thread (:mod:`agents.models.offline.bounds`), so a long
+request never holds up the event loop the agent (or a server around it) runs on.
 """
 
 from __future__ import annotations
 
 import httpx2
 
+from agents.models.offline.bounds import OfflineWorkers
 from agents.models.offline.engine import OfflineBrain
-from agents.models.offline.wire import WireResponse, handle_chat_completions, models_listing, route_not_found
+from agents.models.offline.wire import WireResponse, models_listing, route_not_found
 
 __all__ = ["OfflineTransport"]
 
@@ -21,14 +24,14 @@ class OfflineTransport(httpx2.AsyncBaseTransport):
     process."""
 
     def __init__(self, brain: OfflineBrain | None = None) -> None:
-        self.brain = brain or OfflineBrain()
+        self.workers = OfflineWorkers(brain)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         path = request.url.path.rstrip("/")
         if request.method == "GET" and path.endswith("/models"):
             reply = WireResponse.json(200, models_listing())
         elif request.method == "POST" and path.endswith("/chat/completions"):
-            reply = handle_chat_completions(self.brain, await request.aread())
+            reply = await self.workers.answer(await request.aread())
         else:
             reply = route_not_found(request.method, path)
         return httpx2.Response(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import socket
 import subprocess
 from pathlib import Path
 
@@ -310,3 +312,32 @@ def test_scenarios_are_data_files_checked_on_load(tmp_path, monkeypatch):
     (tmp_path / "bad.toml").write_text("this is = = not toml")
     with pytest.raises(DemoError, match=str(Path("bad.toml"))):
         load_scenario("bad")
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["coordinator: ", "] user → coordinator"],
+    ids=["servers-just-started", "during-a-delegation"],
+)
+def test_ctrl_c_stops_both_servers_and_exits_130_whenever_it_comes(protoplay_exe, subprocess_env, moment):
+    demo = subprocess.Popen(
+        [protoplay_exe, "demo", "backbone-for-phone"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=subprocess_env,
+    )
+    assert demo.stdout is not None
+    ports = []
+    for line in demo.stdout:  # bounded: the demo ends by itself
+        ports += re.findall(r"http://127\.0\.0\.1:(\d+)/", line)
+        if moment in line:
+            demo.send_signal(signal.SIGINT)
+            break
+    rest, errors = demo.communicate(timeout=60)
+    assert demo.returncode == 130, (rest, errors)
+    assert "Traceback" not in errors and "error:" not in errors and "stopped answering" not in rest
+    assert len(set(ports)) == 2  # the specialist's and the coordinator's
+    for port in set(ports):  # both servers are gone with the process
+        with pytest.raises(OSError), socket.create_connection(("127.0.0.1", int(port)), timeout=2):
+            pass

@@ -297,7 +297,8 @@ def slow_tool(steps: Annotated[int, Field(ge=1, le=10_000, description="Steps of
 
 @pytest.mark.parametrize("mode", MODES)
 async def test_cancelling_a_call_stops_the_tool_at_its_next_report(mode):
-    server = build_server(tools=[ToolSpec(slow_tool, Theme.NOTES, long_running=True)])
+    # In a thread of this process (workers=None): worker processes are killed instead (test_workers.py).
+    server = build_server(tools=[ToolSpec(slow_tool, Theme.NOTES, long_running=True)], workers=None)
     _slow_steps.clear()
     async with Client(server, mode=mode) as client:
         started = anyio.Event()
@@ -319,7 +320,7 @@ async def test_cancelling_a_call_stops_the_tool_at_its_next_report(mode):
         assert not (await client.call_tool("slow_tool", {"steps": 2})).is_error  # the server still answers
 
 
-async def test_cancelling_a_real_long_tool_stops_it_between_optimizers(mcp_server, monkeypatch):
+async def test_cancelling_a_real_long_tool_in_a_thread_stops_it_between_optimizers(monkeypatch):
     from servers.mcp import tools as mcp_tools
 
     reports: list[str] = []
@@ -335,7 +336,7 @@ async def test_cancelling_a_real_long_tool_stops_it_between_optimizers(mcp_serve
 
     monkeypatch.setattr(mcp_tools._ProgressBridge, "__call__", recorded)
     arguments = {"problem": "rosenbrock", "steps": 5000, "plot": False}  # 7 runs of ~0.4 s each
-    async with Client(mcp_server) as client:
+    async with Client(build_server(workers=None)) as client:
         started = anyio.Event()
 
         async def on_progress(progress, total, message):

@@ -390,9 +390,12 @@ def test_gradient_flow_semantic_limits() -> None:
     with pytest.raises(ToolInputError) as err:
         gradient_flow(depth=200, width=1024, plot=False)
     assert err.value.field == "width"
-    with pytest.raises(ToolInputError) as err:
-        gradient_flow(depth=100, width=512, batch_size=512, plot=False)
+    with pytest.raises(ToolInputError) as err:  # activations: 100·512·256 > 2^23
+        gradient_flow(depth=100, width=256, batch_size=512, plot=False)
     assert err.value.field == "batch_size"
+    with pytest.raises(ToolInputError) as err:  # parameters and activations at their bounds, MACs 2^33 > 2^32
+        gradient_flow(depth=16, width=1024, batch_size=512, plot=False)
+    assert err.value.field == "batch_size" and "multiply-accumulates" in err.value.reason
     with pytest.raises(ToolInputError) as err:
         gradient_flow(depth=2, width=8, norm="batchnorm", batch_size=1, plot=False)
     assert err.value.field == "batch_size"
