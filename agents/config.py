@@ -45,6 +45,8 @@ class Env(StrEnum):
     """Bearer token an A2A server requires."""
     A2A_PEER_TOKEN = "PROTOPLAY_A2A_PEER_TOKEN"
     """Bearer token the coordinator sends to its peers."""
+    A2A_TOKENS = "PROTOPLAY_A2A_TOKENS"
+    """File of ``TOKEN NAME`` lines an A2A server accepts, one principal per name."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,10 @@ class Defaults:
     llm_port: int = 8000
     specialist_port: int = 9101
     coordinator_port: int = 9100
+    replica_heartbeat_s: float = 5.0
+    """How often an A2A server records that it is alive in its task store (and looks for dead ones)."""
+    replica_timeout_s: float = 30.0
+    """Heartbeat silence after which a replica is taken for dead and its in-flight tasks are failed."""
 
 
 DEFAULTS = Defaults()

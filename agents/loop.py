@@ -21,7 +21,7 @@ from typing import Any
 from agents.config import DEFAULTS
 from agents.errors import MaxStepsExceeded
 from agents.local_tools import ASK_USER, LocalTool, ask_user_tool, memory_tools
-from agents.memory.long_term import LongTermMemory
+from agents.memory.backend import LongTermBackend, MemoryScope
 from agents.memory.sessions import Session
 from agents.messages import Message, ModelResponse, TextDelta, ToolCall, ToolSpec, tool_name
 from agents.models.base import Model
@@ -121,7 +121,7 @@ class Agent:
     """Who decides what to do."""
     toolbox: Toolbox | None = None
     """Where tools come from; ``None`` for memory tools only."""
-    memory: LongTermMemory | None = None
+    memory: LongTermBackend | None = None
     """Long-term memory: enables ``remember``/``recall``/``forget`` and recalled context in each turn."""
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     max_steps: int = DEFAULTS.max_steps
@@ -146,9 +146,13 @@ class Agent:
         session: Session,
         context_id: str | None = None,
         observer: Observer | None = None,
+        principal: str = "",
     ) -> RunResult:
         """One turn, without streaming; same behaviour as :meth:`stream`."""
-        async for event in self.stream(user_text, session=session, context_id=context_id, observer=observer):
+        events = self.stream(
+            user_text, session=session, context_id=context_id, observer=observer, principal=principal
+        )
+        async for event in events:
             if isinstance(event, RunFinished):
                 return event.result
         raise AssertionError("stream ended without RunFinished")  # pragma: no cover
@@ -160,15 +164,17 @@ class Agent:
         session: Session,
         context_id: str | None = None,
         observer: Observer | None = None,
+        principal: str = "",
     ) -> AsyncIterator[AgentEvent]:
-        """One turn as a stream of events, ending with :class:`RunFinished`. ``context_id`` and ``observer``
-        travel to the tools in the turn's :class:`~agents.toolbox.TurnContext`."""
-        turn = TurnContext(session.name, user_text, context_id, observer)
+        """One turn as a stream of events, ending with :class:`RunFinished`. ``context_id``, ``observer``
+        and ``principal`` travel to the tools in the turn's :class:`~agents.toolbox.TurnContext`; long-term
+        memory is recalled and saved for that principal and context."""
+        turn = TurnContext(session.name, user_text, context_id, observer, principal)
         session.begin({"role": "user", "content": user_text})
         records: list[ToolCallRecord] = []
         try:
             tools = await self.tool_specs(turn)
-            recalled = await self._recalled(user_text)
+            recalled = await self._recalled(user_text, turn)
             for step in range(1, self.max_steps + 1):
                 response: ModelResponse | None = None
                 async for delta in self.step(session, tools, recalled, turn):
@@ -269,10 +275,10 @@ class Agent:
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         return f"there is no tool named {name!r}.{hint} Available tools: {', '.join(known)}."
 
-    async def _recalled(self, user_text: str) -> list[Message]:
+    async def _recalled(self, user_text: str, turn: TurnContext) -> list[Message]:
         if self.memory is None or self.recall_limit <= 0:
             return []
-        found = await self.memory.recall(user_text, limit=self.recall_limit)
+        found = await self.memory.recall(user_text, limit=self.recall_limit, scope=MemoryScope.of(turn))
         if not found:
             return []
         lines = "\n".join(f"- [memory {m.id}, {m.kind}] {m.text}" for m in found)

@@ -52,8 +52,8 @@ class TrivialModel:
 
     name = "trivial"
 
-    async def stream(self, messages, tools):  # type: ignore[no-untyped-def]
-        from agents.models.openai import ModelResponse
+    async def stream(self, messages, tools, *, context=None):  # type: ignore[no-untyped-def]
+        from agents.messages import ModelResponse
 
         yield ModelResponse(text="ok", finish_reason="stop")
 

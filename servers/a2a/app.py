@@ -15,10 +15,13 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from servers.a2a.auth import BearerAuth
+from servers.a2a.auth import ANONYMOUS, BearerAuth
+from servers.a2a.replicas import Replica
+from servers.a2a.store import TaskStorage
 
 if TYPE_CHECKING:
     from a2a.server.agent_execution import AgentExecutor
@@ -45,17 +48,32 @@ class A2AApp:
 
 
 def build_app(
-    *, card: AgentCard, executor: AgentExecutor, store: TaskStore, token: str | None = None
+    *,
+    card: AgentCard,
+    executor: AgentExecutor,
+    store: TaskStore | TaskStorage,
+    token: str | None = None,
+    tokens: Mapping[str, str] | None = None,
 ) -> A2AApp:
-    """Card route + JSON-RPC at ``/`` (all A2A 1.0 methods), wrapped in :class:`BearerAuth` when ``token``."""
-    from a2a.server.request_handlers import DefaultRequestHandler
+    """Card route + JSON-RPC at ``/`` (all A2A 1.0 methods), wrapped in :class:`BearerAuth` when ``token``
+    (one shared token) or ``tokens`` (token → principal) is given.
+
+    ``store`` is an SDK task store, or a :class:`~servers.a2a.store.TaskStorage` (its store and, when it has
+    one, its cross-replica event stream).
+    """
     from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
 
-    handler = DefaultRequestHandler(agent_executor=executor, task_store=store, agent_card=card)
+    from servers.a2a.recovery import RecoveringRequestHandler
+
+    task_store, events = (store.store, store.events) if isinstance(store, TaskStorage) else (store, None)
+    handler = RecoveringRequestHandler(
+        agent_executor=executor, task_store=task_store, agent_card=card, event_stream=events
+    )
     routes = create_agent_card_routes(card) + create_jsonrpc_routes(handler, "/")
-    middleware = [Middleware(BearerAuth, token=token)] if token else []
+    accepted = dict(tokens or {}) | ({token: ANONYMOUS} if token else {})
+    middleware = [Middleware(BearerAuth, tokens=accepted)] if accepted else []
     return A2AApp(Starlette(routes=routes, middleware=middleware), handler, card)
 
 
@@ -122,13 +140,15 @@ async def run_server(
 ) -> None:
     """Listen on ``host:port``, open the app with ``open_app(url=..., **options)``, serve it until cancelled.
 
-    ``url`` is what the card advertises (``advertised_url``, else ``http://host:port/``); ``on_ready(url)`` is
+    ``url`` is what the card advertises (``advertised_url``, else ``http://host:port/``); ``replica`` names
+    this server by its host and port (a later server there is this one restarted); ``on_ready(url)`` is
     called and ``ready`` set once the server accepts connections.
     """
     sock = listen(host, port)
     try:
         url = advertised_url or public_url(host, sock.getsockname()[1])
-        async with open_app(url=url, **options) as a2a:
+        replica = Replica.listening_on(sock.getsockname()[1])
+        async with open_app(url=url, replica=replica, **options) as a2a:
             started = ready or asyncio.Event()
             waiter = asyncio.create_task(_announce(started, on_ready, url))
             try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,8 @@ from servers.a2a.executor import (
     new_artifact,
     trace_session_name,
 )
+from servers.a2a.recovery import recovery_for
+from servers.a2a.replicas import Replica
 from servers.a2a.store import open_task_store
 
 if TYPE_CHECKING:
@@ -60,8 +62,15 @@ class SpecialistExecutor(AgentTaskExecutor):
     """One conversation per task, kept in memory (the most recent 512) and rebuilt from the task's A2A history
     when missing (after a restart, or on another replica)."""
 
-    def __init__(self, agent: Agent, *, trace: Any = None, budget_tokens: int = 8000) -> None:
-        super().__init__(agent, name=SPECIALIST_NAME, trace=trace)
+    def __init__(
+        self,
+        agent: Agent,
+        *,
+        trace: Any = None,
+        budget_tokens: int = 8000,
+        stamp: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(agent, name=SPECIALIST_NAME, trace=trace, stamp=stamp)
         self.budget_tokens = budget_tokens
         self._sessions: LRU = LRU(512)
 
@@ -131,6 +140,7 @@ async def open_specialist(
     *,
     url: str,
     token: str | None = None,
+    tokens: Mapping[str, str] | None = None,
     task_store: str | None = None,
     model: str | None = None,
     base_url: str | None = None,
@@ -142,12 +152,19 @@ async def open_specialist(
     streaming: bool = True,
     max_steps: int = 8,
     trace_enabled: bool = True,
+    replica: Replica | None = None,
+    replica_timeout_s: float | None = None,
 ) -> AsyncIterator[A2AApp]:
     """The specialist's app, with its model, MCP connection, trace and task store open; all closed on exit.
 
     ``mcp``: ``None`` serves the catalogue in-process (``servers.mcp.server.build_server()``), a URL connects
     to a streamable-HTTP MCP server (bearer token ``mcp_token``, else ``$PROTOPLAY_MCP_TOKEN``), a server
-    object is used as is. ``url`` is what the card advertises.
+    object is used as is. ``url`` is what the card advertises. ``token`` is one shared bearer token;
+    ``tokens`` maps several to principals, each seeing only its own tasks.
+
+    ``replica`` identifies this server in the task store (see :mod:`servers.a2a.recovery`): tasks it leaves
+    in flight when it dies are failed by the next server on its address, or by any replica once its
+    heartbeat has been silent for ``replica_timeout_s`` (default ``DEFAULTS.replica_timeout_s``).
     """
     from agents.config import resolve_mcp_token, resolve_model_config
     from agents.mcp.client import connect_mcp
@@ -159,6 +176,7 @@ async def open_specialist(
     config = resolve_model_config(model=model, base_url=base_url, api_key=api_key, api=api)
     async with AsyncExitStack() as stack:
         store = await stack.enter_async_context(open_task_store(task_store, table="specialist_tasks"))
+        recovery = await stack.enter_async_context(recovery_for(store, replica, replica_timeout_s))
         trace = TraceWriter(enabled=trace_enabled)
         stack.callback(trace.close)
         toolbox = await stack.enter_async_context(
@@ -175,10 +193,11 @@ async def open_specialist(
             description=DESCRIPTION,
             url=url,
             skills=skills_from_tools(tools, theme_order=[theme.value for theme in Theme]),
-            token_required=bool(token),
+            token_required=bool(token or tokens),
             streaming=streaming,
         )
-        app = build_app(card=card, executor=SpecialistExecutor(agent, trace=trace), store=store, token=token)
+        executor = SpecialistExecutor(agent, trace=trace, stamp=recovery.stamp)
+        app = build_app(card=card, executor=executor, store=store, token=token, tokens=tokens)
         stack.push_async_callback(app.aclose)
         yield app
 

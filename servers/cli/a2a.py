@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -20,14 +21,17 @@ from servers.cli.options import (
     BaseUrlOpt,
     MaxStepsOpt,
     McpTokenOpt,
+    MemoryStoreOpt,
     ModelOpt,
     offline_responses_model,
+    user_message,
 )
 from servers.serving import check_bind, configure_logging, fail
 
 __all__ = ["register"]
 
 TOKEN_ENV = Env.A2A_TOKEN.value
+TOKENS_ENV = Env.A2A_TOKENS.value
 PEER_TOKEN_ENV = Env.A2A_PEER_TOKEN.value
 
 a2a_app = typer.Typer(help="Serve an A2A agent: the ML specialist or the coordinator.", no_args_is_help=True)
@@ -41,12 +45,23 @@ TokenOpt = Annotated[
         help=f"Require 'Authorization: Bearer TOKEN' on every request but the card (or set {TOKEN_ENV}).",
     ),
 ]
+TokensOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--tokens",
+        envvar=TOKENS_ENV,
+        metavar="FILE",
+        show_default=False,
+        help="File of 'TOKEN NAME' lines: each token identifies a caller (principal), who sees only the "
+        f"tasks, conversations and memories they created (or set {TOKENS_ENV}). Instead of --token.",
+    ),
+]
 StoreOpt = Annotated[
     str | None,
     typer.Option(
         "--task-store",
-        help="SQLAlchemy URL of the task store (default: SQLite in $PROTOPLAY_HOME/tasks.db; 'memory' keeps "
-        "none; postgresql://... for several replicas).",
+        help="URL of the task store (default: SQLite in $PROTOPLAY_HOME/tasks.db; 'memory' keeps none; "
+        "postgresql://USER@HOST/DB for several replicas sharing one database).",
     ),
 ]
 UrlOpt = Annotated[
@@ -71,6 +86,7 @@ def serve_specialist(
         int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")
     ] = DEFAULTS.specialist_port,
     token: TokenOpt = None,
+    tokens: TokensOpt = None,
     task_store: StoreOpt = None,
     allow_remote: AllowRemoteOpt = False,
     url: UrlOpt = None,
@@ -89,13 +105,15 @@ def serve_specialist(
     """Serve the ML specialist over A2A: the function-calling agent with the MCP tools (card at
     /.well-known/agent-card.json, JSON-RPC at /)."""
     configure_logging(log_level)
-    _check_bind(host, allow_remote, token)
+    accepted = _tokens(token, tokens)
+    _check_bind(host, allow_remote, token or accepted)
     from servers.a2a.specialist import run_specialist
 
     options = _model_options(model, base_url, api_key, api) | {
         "mcp": mcp,
         "mcp_token": mcp_token,
         "max_steps": max_steps,
+        "tokens": accepted,
     }
     _serve(
         "ML specialist",
@@ -132,7 +150,9 @@ def serve_coordinator(
     peer_timeout: Annotated[
         float, typer.Option(min=1, max=3600, help="Seconds one delegation may take before it is cancelled.")
     ] = 120.0,
+    tokens: TokensOpt = None,
     task_store: StoreOpt = None,
+    memory_store: MemoryStoreOpt = None,
     allow_remote: AllowRemoteOpt = False,
     url: UrlOpt = None,
     model: ModelOpt = None,
@@ -146,7 +166,8 @@ def serve_coordinator(
     for value in peer:
         _check_peer_url(value)
     configure_logging(log_level)
-    _check_bind(host, allow_remote, token)
+    accepted = _tokens(token, tokens)
+    _check_bind(host, allow_remote, token or accepted)
     from servers.a2a.coordinator import run_coordinator
 
     _serve(
@@ -162,6 +183,8 @@ def serve_coordinator(
         peer_token=peer_token,
         peer_timeout_s=peer_timeout,
         max_steps=max_steps,
+        tokens=accepted,
+        memory_store=memory_store,
         **_model_options(model, base_url, api_key, api),
     )
 
@@ -213,8 +236,8 @@ def _serve(
     task_store: str | None,
     **options: Any,
 ) -> None:
-    from agents.config import resolve_model_config
-    from servers.a2a.store import StoreError
+    from agents.config import SetupError, resolve_model_config
+    from servers.a2a.store import StoreError, describe_store
 
     config = resolve_model_config(
         model=options.get("model"),
@@ -222,12 +245,14 @@ def _serve(
         api_key=options.get("api_key"),
         api=options.get("api"),
     )
-    store = task_store or f"SQLite in ${Env.HOME}/tasks.db"
+    principals = sorted(set((options.get("tokens") or {}).values()))
+    auth = f"; bearer token of {len(principals)} principal(s) required" if principals else ""
+    auth = auth or ("; bearer token required" if token else "")
 
     def ready(url: str) -> None:
         typer.echo(
             f"protoplay {label} (A2A 1.0) on {url} — card at {url.rstrip('/')}/.well-known/agent-card.json"
-            f"{'; bearer token required' if token else ''}\n  model: {config.describe()}\n  tasks: {store}\n"
+            f"{auth}\n  model: {config.describe()}\n  tasks: {describe_store(task_store)}\n"
             "  Ctrl+C stops it",
             err=True,
         )
@@ -240,6 +265,8 @@ def _serve(
         raise fail(str(exc)) from None
     except StoreError as exc:
         raise fail(str(exc)) from None
+    except SetupError as exc:
+        raise fail(user_message(exc)) from None
     except KeyboardInterrupt:  # pragma: no cover - interactive stop
         pass
 
@@ -259,10 +286,24 @@ def _check_peer_url(value: str) -> None:
         )
 
 
-def _check_bind(host: str, allow_remote: bool, token: str | None) -> None:
+def _check_bind(host: str, allow_remote: bool, token: object) -> None:
     check_bind(
         host, allow_remote=allow_remote, server="the A2A server", token_env=TOKEN_ENV, has_token=bool(token)
     )
+
+
+def _tokens(token: str | None, tokens: Path | None) -> dict[str, str] | None:
+    """The ``--tokens`` file read (token → principal); one line naming the problem if it is unusable."""
+    if tokens is None:
+        return None
+    if token:
+        raise fail(f"give --token (one shared token, or {TOKEN_ENV}) or --tokens FILE, not both")
+    from servers.a2a.auth import TokensFileError, load_tokens
+
+    try:
+        return load_tokens(tokens)
+    except TokensFileError as exc:
+        raise fail(str(exc)) from None
 
 
 def _model_options(

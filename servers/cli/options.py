@@ -23,6 +23,7 @@ __all__ = [
     "MaxStepsOpt",
     "McpOpt",
     "McpTokenOpt",
+    "MemoryStoreOpt",
     "ModelOpt",
     "SessionOpt",
     "SummarizeOpt",
@@ -91,11 +92,21 @@ AllowRemoteOpt = Annotated[
     bool, typer.Option("--allow-remote", help="Allow binding an address other machines can reach.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+MemoryStoreOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--memory-store",
+        metavar="URL",
+        help="Where long-term memory and saved conversations live: postgresql://USER@HOST/DB (shared by "
+        "replicas) or sqlite:///PATH (default: SQLite in $PROTOPLAY_HOME/memory.db).",
+    ),
+]
 
 #: How a user changes the setting an agent error names (see ``agents.errors.AgentError.setting``).
 _SETTING_FLAGS = {
     "max_steps": "raise the limit with --max-steps N",
     "mcp_token": f"pass it with --mcp-token or {Env.MCP_TOKEN}",
+    "memory_store": "check --memory-store",
 }
 
 

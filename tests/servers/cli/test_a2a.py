@@ -122,7 +122,10 @@ def test_a_wider_bind_needs_allow_remote(protoplay_exe, tmp_path):
 
 @pytest.mark.parametrize(
     ("store", "message"),
-    [("not a url", "is not a SQLAlchemy URL"), ("postgresql://user@127.0.0.1/tasks", "pip install asyncpg")],
+    [
+        ("not a url", "is not a SQLAlchemy URL"),
+        ("postgresql://user:pw@127.0.0.1:1/tasks", "cannot open the task store postgresql://user:***@127.0.0.1:1"),
+    ],
 )
 def test_an_unusable_task_store_is_reported_in_words(protoplay_exe, tmp_path, store, message):
     result = subprocess.run(
