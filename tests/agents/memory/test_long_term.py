@@ -327,3 +327,29 @@ def test_an_acknowledged_remember_survives_kill_9(tmp_path):
         memory.close()
     assert found is not None and found.text == "survives a hard kill"
     assert [m.id for m in recalled] == [memory_id]
+
+
+async def test_the_memory_tools_work_for_the_turns_principal_and_conversation(tmp_path):
+    memory = LongTermMemory(path=tmp_path / "m.db")
+    model = ScriptedModel(
+        [
+            call("remember", {"text": "Reply to me in French"}),
+            "Noted for this conversation.",
+            call("remember", {"text": "The team chats on Slack", "scope": "global"}),
+            "Noted everywhere.",
+            call("recall", {"query": "French Slack"}),
+            "done",
+        ]
+    )
+    agent = Agent(model, memory=memory)
+    alice = {"principal": "alice", "session": Session.ephemeral()}
+    await agent.run("remember French", context_id="c1", **alice)
+    await agent.run("remember Slack for good", context_id="c1", **alice)
+    result = await agent.run("what do you know about French and Slack?", context_id="c2", **alice)
+    (recall,) = result.tool_calls
+    assert [m["text"] for m in recall.outcome.structured["memories"]] == ["The team chats on Slack"]
+    injected = "\n".join(m["content"] for m in model.requests[4].messages if m["role"] == "system")
+    assert "Slack" in injected and "French" not in injected  # the automatic recall is scoped too
+    by_owner = {(m.owner, m.context) for m in await memory.export()}
+    assert by_owner == {("alice", "c1"), ("alice", None)}
+    memory.close()
