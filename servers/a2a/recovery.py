@@ -23,6 +23,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from a2a.auth.user import User
 from a2a.server.cluster import ConcurrentTaskModificationError, StoredTask, VersionedTaskStore
 from a2a.server.request_handlers import DefaultRequestHandlerV2
 from a2a.types import Message, Part, Role, TaskState, TaskStatus, TaskStatusUpdateEvent
@@ -66,7 +67,7 @@ def _silent(timeout_s: float) -> str:
     )
 
 
-class _Owner:
+class _Owner(User):
     """The SDK's ``User`` for a principal named in the store (tasks are read and written as their owner)."""
 
     def __init__(self, name: str) -> None:
@@ -160,7 +161,10 @@ class Recovery:
         registry = self.storage.replicas
         if registry is not None:
             await registry.beat(self.replica, time.time())
-            await self.sweep()
+            try:
+                await self.sweep()
+            except Exception:  # serving matters more; the next beat sweeps again
+                log.exception("could not fail the tasks a previous server left in flight")
             self._beating = asyncio.create_task(self._beat(), name=f"replica-{self.replica.id}")
         return self
 

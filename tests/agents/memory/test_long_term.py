@@ -106,7 +106,9 @@ async def test_empty_text_is_rejected(memory):
 
 
 async def test_queries_made_of_common_words_still_answer(memory):
-    await memory.remember_many(f"the model trained with learning rate {i} and the loss fell" for i in range(300))
+    await memory.remember_many(
+        f"the model trained with learning rate {i} and the loss fell" for i in range(300)
+    )
     await memory.remember("the model of the cat")
     # every term here is common (appears in > 5% of memories): the query becomes conjunctive, not an OR scan
     found = await memory.recall("the model loss", limit=3)
