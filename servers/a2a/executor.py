@@ -148,6 +148,12 @@ class AgentTaskExecutor(AgentExecutor):
         started = time.perf_counter()
         summary = {"summary": one_line(user_text, 160), "task_id": task_id}
         self._record("in", client, method, summary, None, session_name)
+        if context.current_task is not None:
+            # The SDK applies this turn's updates to the very object it handed over: keep the task as it was
+            # when the message arrived (e.g. still waiting for input), for the hooks that read it.
+            arrived = Task()
+            arrived.CopyFrom(context.current_task)
+            context.current_task = arrived
         if context.current_task is None:
             history = [context.message] if context.message is not None else []
             working = TaskStatus(state=TaskState.TASK_STATE_WORKING)
