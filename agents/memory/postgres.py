@@ -69,7 +69,10 @@ async def connect_memory(dsn: str, *, pool_size: int = 5) -> asyncpg.Pool:
     """An asyncpg pool on ``dsn`` with the memory tables created (under a lock: replicas start together)."""
     import asyncpg
 
-    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=pool_size, command_timeout=60)
+    # Nothing here leaves session state on a connection: returning it needs no RESET ALL round trip.
+    pool = await asyncpg.create_pool(
+        dsn, min_size=1, max_size=pool_size, command_timeout=60, reset=_keep_session
+    )
     try:
         async with pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext('protoplay memory schema'))")
@@ -78,6 +81,10 @@ async def connect_memory(dsn: str, *, pool_size: int = 5) -> asyncpg.Pool:
         await pool.close()
         raise
     return pool
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    return None
 
 
 def _memory(row: Any, score: float | None = None) -> Memory:

@@ -65,11 +65,15 @@ def build_app(
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
 
-    from servers.a2a.recovery import RecoveringRequestHandler
+    from servers.a2a.handler import ProtoplayRequestHandler
 
-    task_store, events = (store.store, store.events) if isinstance(store, TaskStorage) else (store, None)
-    handler = RecoveringRequestHandler(
-        agent_executor=executor, task_store=task_store, agent_card=card, event_stream=events
+    storage = store if isinstance(store, TaskStorage) else TaskStorage(store)
+    handler = ProtoplayRequestHandler(
+        agent_executor=executor,
+        task_store=storage.store,
+        agent_card=card,
+        event_stream=storage.events,
+        task_ids=storage.task_ids,
     )
     routes = create_agent_card_routes(card) + create_jsonrpc_routes(handler, "/")
     accepted = dict(tokens or {}) | ({token: ANONYMOUS} if token else {})

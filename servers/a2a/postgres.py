@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +25,7 @@ from a2a.server.cluster import (
     VersionedEvent,
     VersionedTaskStore,
 )
+from a2a.server.id_generator import IDGenerator, IDGeneratorContext
 from a2a.server.owner_resolver import OwnerResolver, resolve_user_scope
 from a2a.types import ListTasksRequest, ListTasksResponse, Task, TaskState
 
@@ -33,7 +36,14 @@ if TYPE_CHECKING:
     from a2a.server.context import ServerCallContext
     from a2a.server.events.event_queue import Event
 
-__all__ = ["PostgresReplicaRegistry", "PostgresTaskEvents", "PostgresTaskStore", "connect", "prepare_schema"]
+__all__ = [
+    "PostgresReplicaRegistry",
+    "PostgresTaskEvents",
+    "PostgresTaskStore",
+    "connect",
+    "keep_session",
+    "prepare_schema",
+]
 
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _TERMINAL = [
@@ -46,13 +56,22 @@ _TERMINAL = [
     )
 ]
 _COLUMNS = "id, owner, context_id, state, updated_ns, runner, task"
+_UNSAVED_KEPT = 10_000
 
 
 async def connect(dsn: str, *, pool_size: int = 10) -> asyncpg.Pool:
     """An asyncpg pool on ``dsn`` (a ``postgresql://`` URL; ``?host=/dir`` selects a Unix socket)."""
     import asyncpg
 
-    return await asyncpg.create_pool(dsn, min_size=1, max_size=pool_size, command_timeout=60)
+    return await asyncpg.create_pool(
+        dsn, min_size=1, max_size=pool_size, command_timeout=60, reset=keep_session
+    )
+
+
+async def keep_session(connection: asyncpg.Connection) -> None:
+    """Returning a connection to the pool changes nothing: no statement here leaves session state behind (no
+    SET, LISTEN, cursor or session advisory lock), so asyncpg's default ``RESET ALL`` — one more round trip
+    per statement — is not needed. (An open transaction is still rolled back by asyncpg itself.)"""
 
 
 async def prepare_schema(pool: asyncpg.Pool, table: str) -> None:
@@ -131,20 +150,25 @@ class PostgresTaskStore(VersionedTaskStore):
     :class:`ConcurrentTaskModificationError` when another writer got there first (the SDK then reloads).
     """
 
-    def __init__(self, pool: asyncpg.Pool, table: str, *, owner_resolver: OwnerResolver = resolve_user_scope):
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        table: str,
+        *,
+        owner_resolver: OwnerResolver = resolve_user_scope,
+        batches_in_flight: int = 2,
+    ) -> None:
         self.pool = pool
         self.table = _identifier(table)
         self.owner_resolver = owner_resolver
-        values = "$3, $4, $5, $6, $7"  # context_id, state, updated_ns, runner, task
-        self._insert = (
-            f"INSERT INTO {self.table} ({_COLUMNS}, version) VALUES ($1, $2, {values}, 1) "
-            "ON CONFLICT (id) DO NOTHING RETURNING version"
-        )
+        self._unsaved: OrderedDict[str, None] = OrderedDict()
+        """Ids this process generated for new tasks and has not saved yet: no one else can have stored them,
+        so reading them is skipped (the SDK reads a new task three times before its first write)."""
+        self._writes = _Batches(pool, self.table, in_flight=batches_in_flight)
         assign = "context_id = $3, state = $4, updated_ns = $5, runner = $6, task = $7, version = version + 1"
-        where = "id = $1 AND owner = $2"
-        self._update = f"UPDATE {self.table} SET {assign} WHERE {where} AND version = $8 RETURNING version"
         self._cancel = (
-            f"UPDATE {self.table} SET {assign} WHERE {where} AND state <> ALL($8::text[]) RETURNING version"
+            f"UPDATE {self.table} SET {assign} WHERE id = $1 AND owner = $2 AND state <> ALL($8::text[]) "
+            "RETURNING version"
         )
 
     async def save(
@@ -162,15 +186,31 @@ class PostgresTaskStore(VersionedTaskStore):
         if task.status.state == TaskState.TASK_STATE_CANCELED:
             # A cancel overrides whatever the runner wrote last, but never a task that already ended.
             version = await self.pool.fetchval(self._cancel, *row, encoded, _TERMINAL)
-        elif prev_version.is_missing:
-            version = await self.pool.fetchval(self._insert, *row, encoded)
         else:
-            version = await self.pool.fetchval(self._update, *row, encoded, _version(prev_version))
+            expected = None if prev_version.is_missing else _version(prev_version)
+            version = await self._writes.write((*row, encoded), expected)
         if version is None:
             raise ConcurrentTaskModificationError(task.id)
+        self._unsaved.pop(task.id, None)
         return TaskVersion(int(version))
 
+    def new_task_ids(self) -> IDGenerator:
+        """The generator of new tasks' ids for the request handler: random UUIDs this store knows are new."""
+        store = self
+
+        class _NewTaskIds(IDGenerator):
+            def generate(self, context: IDGeneratorContext) -> str:
+                task_id = str(uuid.uuid4())
+                store._unsaved[task_id] = None
+                while len(store._unsaved) > _UNSAVED_KEPT:  # requests that failed before any write
+                    store._unsaved.popitem(last=False)
+                return task_id
+
+        return _NewTaskIds()
+
     async def get(self, task_id: str, context: ServerCallContext) -> StoredTask | None:
+        if task_id in self._unsaved:
+            return None
         row = await self.pool.fetchrow(
             f"SELECT version, task FROM {self.table} WHERE id = $1 AND owner = $2",
             task_id,
@@ -242,6 +282,81 @@ class PostgresTaskStore(VersionedTaskStore):
         await self.pool.execute(
             f"DELETE FROM {self.table} WHERE id = $1 AND owner = $2", task_id, self.owner_resolver(context)
         )
+
+
+class _Batches:
+    """Task writes in batches: one statement (one round trip, one commit) for every write queued while the
+    previous batches were in flight. Under light load a write goes alone at once; under load the batches
+    grow instead of the round trips, like a database's group commit on the client side.
+
+    A write creates the task (``expected`` is ``None``) or replaces it if its version is still ``expected``;
+    its result is the new version, ``None`` when the task exists already or moved on.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, table: str, *, in_flight: int = 2) -> None:
+        self.pool = pool
+        self.in_flight = in_flight
+        self._queue: list[tuple[tuple[Any, ...], int | None, asyncio.Future[int | None]]] = []
+        self._draining: set[asyncio.Task[None]] = set()
+        self._active = 0
+        """Drains running or about to run; counted down in the same step a drain finds the queue empty, so a
+        write queued after that step always starts a new one."""
+        columns = "id, owner, context_id, state, updated_ns, runner, task"
+        self._statement = f"""
+            WITH w AS (
+                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[],
+                                     $6::text[], $7::bytea[], $8::bigint[])
+                    AS w(id, owner, context_id, state, updated_ns, runner, task, expected)
+            ), inserted AS (
+                INSERT INTO {table} ({columns}, version)
+                SELECT {columns}, 1 FROM w WHERE expected IS NULL
+                ON CONFLICT (id) DO NOTHING RETURNING id, version
+            ), updated AS (
+                UPDATE {table} t SET context_id = w.context_id, state = w.state, updated_ns = w.updated_ns,
+                    runner = w.runner, task = w.task, version = t.version + 1
+                FROM w WHERE w.expected IS NOT NULL AND t.id = w.id AND t.owner = w.owner
+                    AND t.version = w.expected
+                RETURNING t.id, t.version
+            )
+            SELECT id, version FROM inserted UNION ALL SELECT id, version FROM updated
+        """
+
+    async def write(self, row: tuple[Any, ...], expected: int | None) -> int | None:
+        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._queue.append((row, expected, future))
+        if self._active < self.in_flight:
+            self._active += 1
+            drain = asyncio.create_task(self._drain())
+            self._draining.add(drain)  # a reference, so the task is not collected while it runs
+            drain.add_done_callback(self._draining.discard)
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                await self._write(batch)
+        finally:
+            self._active -= 1
+
+    async def _write(
+        self, batch: list[tuple[tuple[Any, ...], int | None, asyncio.Future[int | None]]]
+    ) -> None:
+        columns = list(zip(*((*row, expected) for row, expected, _ in batch), strict=True))
+        try:
+            written = dict(await self.pool.fetch(self._statement, *columns))
+        except asyncio.CancelledError:  # shutting down: the batch's writers stop with it
+            for _, _, future in batch:
+                future.cancel()
+            raise
+        except Exception as exc:  # every writer of the batch learns why
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for row, _, future in batch:
+            if not future.done():  # its caller may have been cancelled meanwhile
+                future.set_result(written.get(row[0]))
 
 
 def _stored(row: Any) -> StoredTask:

@@ -10,8 +10,8 @@ and every replica heartbeats into the task store (:class:`Recovery`). A replica'
 - the server stops gracefully while tasks run → it fails them itself, "interrupted: server stopped".
 
 Tasks waiting for input are not in flight and resume normally on any replica. A message to an interrupted
-task is answered with the reason and what to do (:class:`RecoveringRequestHandler`), not with a bare
-"terminal state" error.
+task is answered with the reason and what to do (:class:`servers.a2a.handler.ProtoplayRequestHandler`), not
+with a bare "terminal state" error.
 """
 
 from __future__ import annotations
@@ -21,13 +21,11 @@ import contextlib
 import logging
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from a2a.auth.user import User
 from a2a.server.cluster import ConcurrentTaskModificationError, StoredTask, VersionedTaskStore
-from a2a.server.request_handlers import DefaultRequestHandlerV2
 from a2a.types import Message, Part, Role, TaskState, TaskStatus, TaskStatusUpdateEvent
-from a2a.utils.errors import UnsupportedOperationError
 
 from agents.config import DEFAULTS
 from servers.a2a.executor import KIND
@@ -35,15 +33,10 @@ from servers.a2a.replicas import IN_FLIGHT, RUNNER_KEY, Replica, ReplicaRow
 from servers.a2a.store import TaskStorage
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator
-
     from a2a.server.context import ServerCallContext
-    from a2a.server.events import Event
-    from a2a.types import SendMessageRequest, Task
 
 __all__ = [
     "INTERRUPTED",
-    "RecoveringRequestHandler",
     "Recovery",
     "fail_interrupted",
     "owner_context",
@@ -233,42 +226,3 @@ def recovery_for(storage: TaskStorage, replica: Replica | None, timeout_s: float
         return Recovery(storage, replica or Replica())
     interval = min(DEFAULTS.replica_heartbeat_s, timeout_s / 3)
     return Recovery(storage, replica or Replica(), interval_s=interval, timeout_s=timeout_s)
-
-
-class RecoveringRequestHandler(DefaultRequestHandlerV2):
-    """The SDK's request handler, except that a message to a task its server's end interrupted is refused
-    with the reason (and what to do) instead of a bare "terminal state" error, and that a task parked
-    waiting for input frees its in-memory state after ``idle_release_s`` (any replica picks it up again
-    from the store)."""
-
-    def __init__(self, *, idle_release_s: float = 600.0, **options: Any) -> None:
-        super().__init__(interrupted_task_timeout=idle_release_s, **options)
-
-    async def on_message_send(self, params: SendMessageRequest, context: ServerCallContext) -> Task | Message:
-        try:
-            return await super().on_message_send(params, context)
-        except UnsupportedOperationError as error:
-            raise await self._explained(error, params, context) from None
-
-    async def on_message_send_stream(
-        self, params: SendMessageRequest, context: ServerCallContext
-    ) -> AsyncGenerator[Event, None]:
-        try:
-            async for event in super().on_message_send_stream(params, context):
-                yield event
-        except UnsupportedOperationError as error:
-            raise await self._explained(error, params, context) from None
-
-    async def _explained(
-        self, error: UnsupportedOperationError, params: SendMessageRequest, context: ServerCallContext
-    ) -> UnsupportedOperationError:
-        task_id = params.message.task_id
-        stored = await self._versioned_store.get(task_id, context) if task_id else None
-        if stored is None:
-            return error
-        status = stored.task.status
-        kind = status.message.metadata.fields.get(KIND) if status.HasField("message") else None
-        if kind is None or kind.string_value != INTERRUPTED:
-            return error
-        reason = "".join(part.text for part in status.message.parts)
-        return UnsupportedOperationError(message=f"Task {task_id} has ended: {reason}")

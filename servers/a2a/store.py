@@ -18,6 +18,7 @@ from servers.a2a.replicas import IN_FLIGHT, REPLICAS_TABLE, RUNNER_KEY, Replica,
 
 if TYPE_CHECKING:
     from a2a.server.cluster import TaskEventStream, VersionedTaskStore
+    from a2a.server.id_generator import IDGenerator
     from a2a.server.tasks import DatabaseTaskStore, TaskStore
     from sqlalchemy.engine import URL
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -39,6 +40,8 @@ class TaskStorage:
     """Lets one replica follow a task another replica runs; ``None`` when the store is not shared."""
     replicas: ReplicaRegistry | None = None
     """Heartbeats and in-flight tasks per replica; ``None`` when tasks do not outlive the process."""
+    task_ids: IDGenerator | None = None
+    """Makes new tasks' ids, when the store wants to know them (``None``: the SDK's random UUIDs)."""
 
 
 def default_store_url() -> str:
@@ -123,7 +126,8 @@ async def _open_postgres(url: URL, table: str) -> AsyncIterator[TaskStorage]:
         except Exception as exc:
             raise StoreError(f"cannot open the task store {describe_store(str(url))}: {exc}") from exc
         store = PostgresTaskStore(pool, table)
-        yield TaskStorage(store, PostgresTaskEvents(store), PostgresReplicaRegistry(pool, table))
+        registry = PostgresReplicaRegistry(pool, table)
+        yield TaskStorage(store, PostgresTaskEvents(store), registry, store.new_task_ids())
     finally:
         await pool.close()
 

@@ -121,3 +121,38 @@ async def test_a_table_of_another_layout_is_refused_in_words(postgres_url):
     with pytest.raises(StoreError, match="table 'specialist_tasks' exists with another layout"):
         async with open_task_store(postgres_url, table="specialist_tasks"):
             pass
+
+
+async def test_a_burst_of_concurrent_writes_all_land(storage):
+    """Writes go in batches (one statement for all queued while others are in flight): every one of a burst
+    must come back with its own result, the last one too."""
+    store = storage.store
+
+    async def life(number: int) -> TaskVersion:
+        task_id = f"t{number}"
+        version = await store.save(_task(task_id), prev_version=TaskVersion.MISSING, context=ALICE)
+        await asyncio.sleep(0.001 * (number % 7))
+        return await store.save(
+            _task(task_id, TaskState.TASK_STATE_COMPLETED), prev_version=version, context=ALICE
+        )
+
+    async with asyncio.timeout(30):
+        versions = await asyncio.gather(*(life(number) for number in range(200)))
+    assert versions == [TaskVersion(2)] * 200
+    done = await store.list(ListTasksRequest(status=TaskState.TASK_STATE_COMPLETED, page_size=1), ALICE)
+    assert done.total_size == 200
+
+
+async def test_a_write_right_after_the_last_batch_ended_is_not_stranded(storage):
+    """With one batch in flight at a time, each write waits for the previous batch: the write queued in the
+    step its batch ended must start the next batch itself (nothing else would)."""
+    from servers.a2a.postgres import PostgresTaskStore
+
+    store = PostgresTaskStore(storage.store.pool, "specialist_tasks", batches_in_flight=1)
+    async with asyncio.timeout(10):
+        version = await store.save(_task("t1"), prev_version=TaskVersion.MISSING, context=ALICE)
+        version = await store.save(_task("t1"), prev_version=version, context=ALICE)
+        version = await store.save(
+            _task("t1", TaskState.TASK_STATE_COMPLETED), prev_version=version, context=ALICE
+        )
+    assert version == TaskVersion(3)

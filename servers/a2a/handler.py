@@ -1,0 +1,68 @@
+"""The request handler of protoplay's A2A servers: the SDK's, with what its deployments need on top."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from a2a.server.agent_execution import SimpleRequestContextBuilder
+from a2a.server.request_handlers import DefaultRequestHandlerV2
+from a2a.utils.errors import UnsupportedOperationError
+
+from servers.a2a.executor import KIND
+from servers.a2a.recovery import INTERRUPTED
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator
+
+    from a2a.server.context import ServerCallContext
+    from a2a.server.events import Event
+    from a2a.server.id_generator import IDGenerator
+    from a2a.types import Message, SendMessageRequest, Task
+
+__all__ = ["ProtoplayRequestHandler"]
+
+
+class ProtoplayRequestHandler(DefaultRequestHandlerV2):
+    """The SDK's request handler, except that:
+
+    - a message to a task that its server's end interrupted (:mod:`servers.a2a.recovery`) is refused with
+      the reason and what to do, instead of a bare "terminal state" error;
+    - a task parked waiting for input frees its in-memory state after ``idle_release_s`` (any replica
+      picks it up again from the store);
+    - new tasks' ids come from ``task_ids`` when the store provides a generator (so it knows they are new).
+    """
+
+    def __init__(
+        self, *, idle_release_s: float = 600.0, task_ids: IDGenerator | None = None, **options: Any
+    ) -> None:
+        builder = SimpleRequestContextBuilder(task_id_generator=task_ids) if task_ids is not None else None
+        super().__init__(interrupted_task_timeout=idle_release_s, request_context_builder=builder, **options)
+
+    async def on_message_send(self, params: SendMessageRequest, context: ServerCallContext) -> Task | Message:
+        try:
+            return await super().on_message_send(params, context)
+        except UnsupportedOperationError as error:
+            raise await self._explained(error, params, context) from None
+
+    async def on_message_send_stream(
+        self, params: SendMessageRequest, context: ServerCallContext
+    ) -> AsyncGenerator[Event, None]:
+        try:
+            async for event in super().on_message_send_stream(params, context):
+                yield event
+        except UnsupportedOperationError as error:
+            raise await self._explained(error, params, context) from None
+
+    async def _explained(
+        self, error: UnsupportedOperationError, params: SendMessageRequest, context: ServerCallContext
+    ) -> UnsupportedOperationError:
+        task_id = params.message.task_id
+        stored = await self._versioned_store.get(task_id, context) if task_id else None
+        if stored is None:
+            return error
+        status = stored.task.status
+        kind = status.message.metadata.fields.get(KIND) if status.HasField("message") else None
+        if kind is None or kind.string_value != INTERRUPTED:
+            return error
+        reason = "".join(part.text for part in status.message.parts)
+        return UnsupportedOperationError(message=f"Task {task_id} has ended: {reason}")
