@@ -324,9 +324,8 @@ async def check(setup: Setup) -> None:
 
 def report(setups: list[Setup], clients: int) -> list[str]:
     print(f"\n{clients} concurrent clients, after {WARM_UP} warm-up messages per replica")
-    print(
-        f"  {'configuration':<36} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8}   sent / distinct / stored, lost, dup"
-    )
+    columns = f"{'configuration':<36} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8}"
+    print(f"  {columns}   sent / distinct / stored, lost, dup")
     misses = []
     for setup in setups:
         latencies = sorted(setup.latencies)
