@@ -15,9 +15,11 @@ durable) or ``--postgres URL``; each configuration gets its own database.
 Load: CLIENTS concurrent clients, each with one keep-alive HTTP/1.1 connection (a minimal client, so the
 load generator costs little next to the servers), sending REQUESTS messages after a warm-up; the
 configurations take turns in rounds so background load hits all alike. Printed per configuration: req/s,
-p50/p99 latency, and that every acknowledged message produced exactly one distinct task that ``ListTasks``
-finds (0 lost, 0 duplicated); then the ratios and their goals: specialist/echo on the in-memory store ≥ 0.85,
-PostgreSQL/in-memory ≥ 0.6, two replicas/one ≥ 1.3. Exit 1 if a goal is missed.
+p50/p99 latency, the CPU its server processes used (a replica that gets much less than a core is starved by
+other load on the machine, which caps what a second replica can add), and that every acknowledged message
+produced exactly one distinct task that ``ListTasks`` finds (0 lost, 0 duplicated); then the ratios and
+their goals: specialist/echo on the in-memory store ≥ 0.85, PostgreSQL/in-memory ≥ 0.6, two replicas/one
+≥ 1.3. Exit 1 if a goal is missed.
 
 Run: .venv/bin/python benchmarks/a2a.py [--clients 32] [--requests 60] [--sqlite-requests 20] [--postgres URL]
 """
@@ -125,6 +127,9 @@ class Setup:
     replicas: int = 1
     requests: int = 0
     ports: list[int] = field(default_factory=list)
+    pids: list[int] = field(default_factory=list)
+    cpu_s: float = 0.0
+    """CPU seconds its server processes used while timed (shows whether they got a core to themselves)."""
     latencies: list[float] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     states: dict[str, int] = field(default_factory=dict)
@@ -153,6 +158,7 @@ def server_processes(setups: list[Setup], home: Path) -> Iterator[None]:
                 setup.ports.append(port)
                 command = [sys.executable, __file__, "--serve", setup.kind, "--port", str(port)]
                 processes.append(subprocess.Popen([*command, "--store", setup.store], env=env))
+                setup.pids.append(processes[-1].pid)
         yield
     finally:
         for process in processes:
@@ -243,6 +249,16 @@ class Connection:
             self.reader = self.writer = None
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of processes so far (Linux ``/proc``; 0 elsewhere)."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def send_message(text: str) -> dict:
     message = {"messageId": str(uuid.uuid4()), "role": "ROLE_USER", "parts": [{"text": text}]}
     return {"jsonrpc": "2.0", "id": 1, "method": "SendMessage", "params": {"message": message}}
@@ -284,10 +300,11 @@ async def load(setup: Setup, clients: int, requests: int, *, timed: bool = True)
             for connection in connections:
                 await connection.close()
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds(setup.pids)
     await asyncio.gather(*(client(n) for n in range(clients)))
     if timed:
         setup.elapsed += time.perf_counter() - started
+        setup.cpu_s += cpu_seconds(setup.pids) - cpu
 
 
 async def check(setup: Setup) -> None:
@@ -324,7 +341,7 @@ async def check(setup: Setup) -> None:
 
 def report(setups: list[Setup], clients: int) -> list[str]:
     print(f"\n{clients} concurrent clients, after {WARM_UP} warm-up messages per replica")
-    columns = f"{'configuration':<36} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8}"
+    columns = f"{'configuration':<36} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'CPU':>5}"
     print(f"  {columns}   sent / distinct / stored, lost, dup")
     misses = []
     for setup in setups:
@@ -332,8 +349,9 @@ def report(setups: list[Setup], clients: int) -> list[str]:
         p50 = statistics.median(latencies) * 1e3
         p99 = latencies[int(0.99 * (len(latencies) - 1))] * 1e3
         c = setup.checks
+        busy = f"{100 * setup.cpu_s / setup.elapsed:4.0f}%"
         print(
-            f"  {setup.label:<36} {setup.rps:7.1f} {p50:8.1f} {p99:8.1f}   "
+            f"  {setup.label:<36} {setup.rps:7.1f} {p50:8.1f} {p99:8.1f} {busy:>5}   "
             f"{setup.sent} / {c['distinct']} / {c['stored']}, {c['lost']}, {c['duplicated']}"
         )
         if c["lost"] or c["duplicated"] or c["stored"] != setup.sent or c["listed_twice"]:
@@ -358,7 +376,10 @@ def report(setups: list[Setup], clients: int) -> list[str]:
         ),
         ("replicas", "specialist, PostgreSQL ×2", "specialist, PostgreSQL", "2 replicas / 1, PostgreSQL"),
     ]
-    print()
+    print(
+        "  (CPU: the configuration's server processes, % of one core while timed; machine load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end)\n"
+    )
     for goal, top, bottom, words in ratios:
         if top in by and bottom in by:
             ratio = by[top].rps / by[bottom].rps
