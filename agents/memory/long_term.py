@@ -19,13 +19,13 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import cast
+from typing import NamedTuple, cast
 
 from agents.memory.backend import Memory, MemoryScope
 from agents.memory.store import SQLiteStore, index_pending
 from agents.messages import CJK_CHARS
 
-__all__ = ["LongTermMemory", "Memory", "query_terms", "search_terms"]
+__all__ = ["LongTermMemory", "Memory", "NewMemory", "new_memory", "query_terms", "search_terms"]
 
 _TOKEN = re.compile(rf"[{CJK_CHARS}]+|[^\W_{CJK_CHARS}]+")
 _CJK_RUN = re.compile(rf"[{CJK_CHARS}]")
@@ -83,6 +83,27 @@ def _row(raw: Sequence[object], score: float | None = None) -> Memory:
     )
 
 
+class NewMemory(NamedTuple):
+    """A fact about to be remembered, normalised as every backend stores it."""
+
+    text: str
+    kind: str
+    tags: tuple[str, ...]
+    search: str
+    """Its index terms (:func:`search_terms` of text, tags and kind), space-separated."""
+
+
+def new_memory(text: str, kind: str, tags: Iterable[str]) -> NewMemory:
+    """``text`` stripped (``ValueError`` naming the field if nothing is left), ``kind`` defaulted to ``fact``,
+    tags lower-cased and deduplicated, and the index terms."""
+    text = text.strip()
+    if not text:
+        raise ValueError("text: a memory needs some text")
+    clean_tags = tuple(dict.fromkeys(tag.strip().lower() for tag in tags if tag.strip()))
+    kind = kind.strip() or "fact"
+    return NewMemory(text, kind, clean_tags, " ".join(search_terms(f"{text} {' '.join(clean_tags)} {kind}")))
+
+
 def query_terms(query: str) -> list[str]:
     """The terms a recall looks for: :func:`search_terms` of the query, once each, without stop words."""
     return [term for term in dict.fromkeys(search_terms(query)) if term not in _STOP_WORDS]
@@ -132,23 +153,13 @@ class LongTermMemory:
         scope: MemoryScope | None = None,
     ) -> Memory:
         """Save a fact for ``scope``'s owner, in its context (``scope.context=None``: a global memory)."""
-        text = text.strip()
-        if not text:
-            raise ValueError("text: a memory needs some text")
-        clean_tags = tuple(dict.fromkeys(tag.strip().lower() for tag in tags if tag.strip()))
-        where = scope or MemoryScope()
-        return await self.store.run(self._remember, text, kind.strip() or "fact", clean_tags, session, where)
+        fact = new_memory(text, kind, tags)
+        return await self.store.run(self._remember, fact, session, scope or MemoryScope())
 
     def _remember(
-        self,
-        conn: sqlite3.Connection,
-        text: str,
-        kind: str,
-        tags: tuple[str, ...],
-        session: str | None,
-        scope: MemoryScope,
+        self, conn: sqlite3.Connection, fact: NewMemory, session: str | None, scope: MemoryScope
     ) -> Memory:
-        search = " ".join(search_terms(f"{text} {' '.join(tags)} {kind}"))
+        text, kind, tags, search = fact
         created = time.time()
         # One statement, so autocommit makes it its own durable transaction; the index catches up later.
         cursor = conn.execute(

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from agents.memory.backend import Memory, MemoryScope, SessionInfo
-from agents.memory.long_term import COMMON_SHARE, MAX_QUERY_TERMS, query_terms, search_terms
+from agents.memory.long_term import COMMON_SHARE, MAX_QUERY_TERMS, new_memory, query_terms, search_terms
 
 if TYPE_CHECKING:
     import asyncpg
@@ -135,14 +135,9 @@ class PostgresMemory:
         session: str | None = None,
         scope: MemoryScope | None = None,
     ) -> Memory:
-        text = text.strip()
-        if not text:
-            raise ValueError("text: a memory needs some text")
-        clean_tags = tuple(dict.fromkeys(tag.strip().lower() for tag in tags if tag.strip()))
-        kind = kind.strip() or "fact"
+        text, kind, clean_tags, search = new_memory(text, kind, tags)
         where = scope or MemoryScope()
         created = time.time()
-        search = " ".join(search_terms(f"{text} {' '.join(clean_tags)} {kind}"))
         memory_id = await self.pool.fetchval(
             f"INSERT INTO {MEMORIES} (text, kind, tags, session, created, owner, context, search) "
             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",

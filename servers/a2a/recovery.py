@@ -23,11 +23,11 @@ import time
 import uuid
 from typing import TYPE_CHECKING
 
-from a2a.auth.user import User
 from a2a.server.cluster import ConcurrentTaskModificationError, StoredTask, VersionedTaskStore
 from a2a.types import Message, Part, Role, TaskState, TaskStatus, TaskStatusUpdateEvent
 
 from agents.config import DEFAULTS
+from servers.a2a.auth import Principal
 from servers.a2a.executor import KIND
 from servers.a2a.replicas import IN_FLIGHT, RUNNER_KEY, Replica, ReplicaRow
 from servers.a2a.store import TaskStorage
@@ -60,26 +60,12 @@ def _silent(timeout_s: float) -> str:
     )
 
 
-class _Owner(User):
-    """The SDK's ``User`` for a principal named in the store (tasks are read and written as their owner)."""
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    @property
-    def is_authenticated(self) -> bool:
-        return True
-
-    @property
-    def user_name(self) -> str:
-        return self._name
-
-
 def owner_context(owner: str) -> ServerCallContext:
     """A call context acting as ``owner`` (for work no request asked for)."""
     from a2a.server.context import ServerCallContext
+    from a2a.server.routes.common import StarletteUser
 
-    return ServerCallContext(user=_Owner(owner))
+    return ServerCallContext(user=StarletteUser(Principal(owner)))  # as a request with that token would
 
 
 async def fail_interrupted(storage: TaskStorage, task_id: str, owner: str, reason: str) -> bool:

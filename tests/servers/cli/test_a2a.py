@@ -30,6 +30,17 @@ def offline_env(home: Path) -> dict[str, str]:
     return env
 
 
+def refused(protoplay_exe: str, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``protoplay serve a2a ARGS`` expected to stop at once (a bad flag or file): its result."""
+    return subprocess.run(
+        [protoplay_exe, "serve", "a2a", *args],
+        env=offline_env(home),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 @contextmanager
 def serving(protoplay_exe: str, args: list[str], env: dict[str, str]) -> Iterator[str]:
     """Start ``protoplay serve a2a ...``; yield its URL once it says it listens; stop it with SIGINT."""
@@ -119,13 +130,7 @@ def test_specialist_and_coordinator_as_commands_with_tokens_and_a_restart(protop
 
 
 def test_a_wider_bind_needs_allow_remote(protoplay_exe, tmp_path):
-    result = subprocess.run(
-        [protoplay_exe, "serve", "a2a", "specialist", "--host", "0.0.0.0"],
-        env=offline_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = refused(protoplay_exe, tmp_path, "specialist", "--host", "0.0.0.0")
     assert result.returncode == 2
     assert "0.0.0.0 is reachable from other machines; pass --allow-remote" in result.stderr
 
@@ -141,25 +146,13 @@ def test_a_wider_bind_needs_allow_remote(protoplay_exe, tmp_path):
     ],
 )
 def test_an_unusable_task_store_is_reported_in_words(protoplay_exe, tmp_path, store, message):
-    result = subprocess.run(
-        [protoplay_exe, "serve", "a2a", "specialist", "--port", "0", "--task-store", store],
-        env=offline_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = refused(protoplay_exe, tmp_path, "specialist", "--port", "0", "--task-store", store)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
 def test_the_coordinator_needs_a_peer(protoplay_exe, tmp_path):
-    result = subprocess.run(
-        [protoplay_exe, "serve", "a2a", "coordinator"],
-        env=offline_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = refused(protoplay_exe, tmp_path, "coordinator")
     assert result.returncode == 2 and "--peer" in result.stderr
 
 
@@ -277,13 +270,7 @@ def test_tokens_file_gives_each_caller_its_own_tasks(protoplay_exe, tmp_path):
 def test_an_unusable_tokens_file_is_one_line(protoplay_exe, tmp_path, extra, content, message):
     tokens = tmp_path / "tokens"
     tokens.write_text(content)
-    result = subprocess.run(
-        [protoplay_exe, "serve", "a2a", "specialist", "--port", "0", "--tokens", str(tokens), *extra],
-        env=offline_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = refused(protoplay_exe, tmp_path, "specialist", "--port", "0", "--tokens", str(tokens), *extra)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
