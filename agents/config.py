@@ -11,6 +11,7 @@ from pathlib import Path
 from agents.errors import AgentError
 
 __all__ = [
+    "AGENT_NAME",
     "DEFAULTS",
     "MCP_TOKEN_ENV",
     "OFFLINE_MODEL_NAME",
@@ -44,9 +45,20 @@ class Env(StrEnum):
     A2A_TOKEN = "PROTOPLAY_A2A_TOKEN"
     """Bearer token an A2A server requires."""
     A2A_PEER_TOKEN = "PROTOPLAY_A2A_PEER_TOKEN"
-    """Bearer token the coordinator sends to its peers."""
+    """Bearer token sent to other A2A agents (the coordinator's peers, the command-line client's agent)."""
     A2A_TOKENS = "PROTOPLAY_A2A_TOKENS"
     """File of ``TOKEN NAME`` lines an A2A server accepts, one principal per name."""
+    OTLP_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
+    """OpenTelemetry collector's OTLP/HTTP base URL (spans go to ``URL/v1/traces``); export is off without
+    it, ``--otlp-endpoint`` or the next variable."""
+    OTLP_TRACES_ENDPOINT = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    """The full URL spans are posted to (wins over ``OTEL_EXPORTER_OTLP_ENDPOINT``)."""
+    OTEL_SERVICE_NAME = "OTEL_SERVICE_NAME"
+    """The ``service.name`` of this process's spans (default: ``protoplay-agent``, ``protoplay-mcp``...)."""
+    OTEL_SDK_DISABLED = "OTEL_SDK_DISABLED"
+    """``true`` keeps OpenTelemetry export off whatever else is set."""
+    A2A_SDK_SPANS = "OTEL_INSTRUMENTATION_A2A_SDK_ENABLED"
+    """a2a-sdk's own method-level spans; protoplay sets it to ``false`` when it exports (unless it is set)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,10 @@ class Defaults:
 
 
 DEFAULTS = Defaults()
+
+#: The name the function-calling agent goes by (trace events it records, the User-Agent of its A2A requests;
+#: in OpenTelemetry its service and the agent of its ``invoke_agent`` spans, one per turn).
+AGENT_NAME = "protoplay-agent"
 
 #: The name the built-in offline model answers to (``/v1/models``, banners, traces).
 OFFLINE_MODEL_NAME = "protoplay-offline"

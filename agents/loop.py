@@ -1,10 +1,11 @@
 """The function-calling agent: one short loop of model steps and tool calls.
 
-``Agent.stream(text, session=...)`` is the one path: it yields events (text deltas, tool calls started and
-finished) and ends with :class:`RunFinished`. ``Agent.run`` consumes the same stream and returns the
-:class:`RunResult`. Errors (:class:`~agents.errors.AgentError`: the model endpoint failed after its retries,
-``max_steps`` reached) raise after the turn is rolled back, so the conversation stays as it was; cancelling
-the task that iterates also rolls the turn back and cancels the tool calls in flight.
+``Agent.stream(text, session=...)`` is the one path: it yields events (the memories recalled for the turn,
+text deltas, tool calls started and finished) and ends with :class:`RunFinished`. ``Agent.run`` consumes the
+same stream and returns the :class:`RunResult`. Errors (:class:`~agents.errors.AgentError`: the model
+endpoint failed after its retries, ``max_steps`` reached) raise after the turn is rolled back, so the
+conversation stays as it was; cancelling the task that iterates also rolls the turn back and cancels the tool
+calls in flight.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 from agents.config import DEFAULTS
 from agents.errors import MaxStepsExceeded
 from agents.local_tools import ASK_USER, LocalTool, ask_user_tool, memory_tools
-from agents.memory.backend import LongTermBackend, MemoryScope
+from agents.memory.backend import LongTermBackend, Memory, MemoryScope
 from agents.memory.sessions import Session
 from agents.messages import Message, ModelResponse, TextDelta, ToolCall, ToolSpec, tool_name
 from agents.models.base import Model
@@ -33,6 +34,7 @@ __all__ = [
     "DEFAULT_SYSTEM_PROMPT",
     "Agent",
     "AgentEvent",
+    "MemoriesRecalled",
     "RunFinished",
     "RunResult",
     "ToolCallFinished",
@@ -87,6 +89,13 @@ class RunResult:
 
 
 @dataclass(frozen=True)
+class MemoriesRecalled:
+    """The long-term memories put into this turn's context (only yielded when there are some)."""
+
+    memories: tuple[Memory, ...]
+
+
+@dataclass(frozen=True)
 class ToolCallStarted:
     """The agent is about to run a tool call (several may be in flight at once)."""
 
@@ -109,7 +118,7 @@ class RunFinished:
     result: RunResult
 
 
-AgentEvent = TextDelta | ToolCallStarted | ToolCallFinished | RunFinished
+AgentEvent = MemoriesRecalled | TextDelta | ToolCallStarted | ToolCallFinished | RunFinished
 
 
 @dataclass
@@ -174,7 +183,10 @@ class Agent:
         records: list[ToolCallRecord] = []
         try:
             tools = await self.tool_specs(turn)
-            recalled = await self._recalled(user_text, turn)
+            memories = await self._recall(user_text, turn)
+            if memories:
+                yield MemoriesRecalled(memories)
+            recalled = _recalled_context(memories)
             for step in range(1, self.max_steps + 1):
                 response: ModelResponse | None = None
                 async for delta in self.step(session, tools, recalled, turn):
@@ -275,16 +287,28 @@ class Agent:
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         return f"there is no tool named {name!r}.{hint} Available tools: {', '.join(known)}."
 
-    async def _recalled(self, user_text: str, turn: TurnContext) -> list[Message]:
+    async def _recall(self, user_text: str, turn: TurnContext) -> tuple[Memory, ...]:
         if self.memory is None or self.recall_limit <= 0:
-            return []
-        found = await self.memory.recall(user_text, limit=self.recall_limit, scope=MemoryScope.of(turn))
-        if not found:
-            return []
-        lines = "\n".join(f"- [memory {m.id}, {m.kind}] {m.text}" for m in found)
-        return [
-            {"role": "system", "content": f"Possibly relevant long-term memories (may be outdated):\n{lines}"}
-        ]
+            return ()
+        scope = MemoryScope.of(turn)
+        found = await self.memory.recall(user_text, limit=self.recall_limit, scope=scope)
+        # A stored preference ("answers in bits") applies to every turn, whatever the turn is about — within
+        # what this principal and conversation may see.
+        preferences = await self.memory.recall(
+            "preference", limit=self.recall_limit, kind="preference", scope=scope
+        )
+        found += [memory for memory in preferences if memory.id not in {m.id for m in found}]
+        return tuple(found)
+
+
+def _recalled_context(memories: Sequence[Memory]) -> list[Message]:
+    """The system message that carries recalled memories into a request (none for no memories)."""
+    if not memories:
+        return []
+    lines = "\n".join(f"- [memory {m.id}, {m.kind}] {m.text}" for m in memories)
+    return [
+        {"role": "system", "content": f"Possibly relevant long-term memories (may be outdated):\n{lines}"}
+    ]
 
 
 def _parse_arguments(raw: str) -> dict[str, Any] | str:

@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
-from agents.config import DEFAULTS, ModelConfig, resolve_mcp_token, resolve_model_config
+from agents import telemetry
+from agents.config import AGENT_NAME, DEFAULTS, ModelConfig, resolve_mcp_token, resolve_model_config
 from agents.loop import Agent
 from agents.mcp.client import MCPTarget, MCPToolbox, connect_mcp, describe_target
 from agents.memory.long_term import LongTermMemory
@@ -27,7 +28,15 @@ from agents.toolbox import Toolbox
 from agents.trace import TraceWriter
 from agents.traced import TracedModel, TracedToolbox
 
-__all__ = ["AgentRuntime", "default_session_name", "open_agent", "open_model", "traced"]
+__all__ = [
+    "AGENT_NAME",
+    "AgentRuntime",
+    "default_session_name",
+    "open_agent",
+    "open_model",
+    "spanned",
+    "traced",
+]
 
 
 @dataclass
@@ -75,11 +84,23 @@ def open_model(stack: AsyncExitStack, config: ModelConfig, override: Model | Non
 
 
 def traced(model: Model, toolbox: Toolbox, trace: TraceWriter, *, peer: str) -> tuple[Model, Toolbox]:
-    """The model and the toolbox wrapped so every request to them is recorded in ``trace`` (unchanged when
-    the trace is off, so a disabled trace costs nothing)."""
+    """The model and the toolbox wrapped so every request to them is recorded in ``trace`` and, when
+    OpenTelemetry export is on, made a span (:func:`spanned`); unchanged when both are off, so they cost
+    nothing then."""
+    model, toolbox = spanned(model, toolbox)
     if not trace.enabled:
         return model, toolbox
     return TracedModel(model, trace), TracedToolbox(toolbox, trace, peer=peer)
+
+
+def spanned(model: Model, toolbox: Toolbox) -> tuple[Model, Toolbox]:
+    """The model and the toolbox wrapped in OpenTelemetry spans (:mod:`agents.spans`) when export is on;
+    unchanged otherwise."""
+    if not telemetry.enabled():
+        return model, toolbox
+    from agents.spans import SpanModel, SpanToolbox
+
+    return SpanModel(model), SpanToolbox(toolbox)
 
 
 @asynccontextmanager
@@ -109,7 +130,7 @@ async def open_agent(
     The session's window holds about ``budget_tokens`` tokens; the oldest whole turns are dropped when it is
     full and, with ``summarize``, folded into a running summary instead of being forgotten."""
     config = resolve_model_config(model=model, base_url=base_url, api_key=api_key, api=api)
-    trace = TraceWriter(enabled=trace_enabled)
+    trace = TraceWriter(enabled=trace_enabled, agent=AGENT_NAME)
     async with AsyncExitStack() as stack:
         stack.callback(trace.close)
         store = SQLiteStore()

@@ -3,15 +3,21 @@
 Event format (shared with the A2A layer): ``ts`` (ISO-8601 UTC), ``protocol`` (``llm`` | ``mcp`` | ``a2a``),
 ``direction`` (``out``: sent by this process, ``in``: received), ``peer`` (who is on the other end),
 ``method`` (``chat.completions``, ``tools/call``, ``SendMessage``...), ``payload`` (JSON), ``duration_ms``
-(for a response: time since its request; else ``null``) and ``session``.
+(for a response: time since its request; else ``null``) and ``session``; a writer that knows whom it records
+for adds ``agent`` (the near end of the message), so a trace several agents share tells their lanes apart.
 Files live at ``$PROTOPLAY_HOME/traces/<session>.jsonl``.
+
+:func:`watch_traces` lets a live view (the web playground's timeline) see every event any writer of this
+process records, as it is written.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,13 +31,18 @@ from agents.text import one_line
 __all__ = [
     "TraceEvent",
     "TraceEvents",
+    "TraceObserver",
     "TraceWriter",
     "format_timeline",
     "list_traces",
+    "payload_summary",
     "read_trace",
     "safe_session_name",
     "traces_dir",
+    "watch_traces",
 ]
+
+log = logging.getLogger(__name__)
 
 Protocol = Literal["llm", "mcp", "a2a"]
 Direction = Literal["out", "in"]
@@ -73,6 +84,38 @@ class TraceEvent:
     """For a response, how long after its request it arrived."""
     session: str
     """The session (conversation) the message belongs to."""
+    agent: str = ""
+    """Who recorded it: the near end of the message (empty when the writer was not told)."""
+
+
+TraceObserver = Callable[[TraceEvent], None]
+"""Sees each event right after it is written, in the recording thread and in the order written."""
+
+_observers: list[TraceObserver] = []
+
+
+def watch_traces(observer: TraceObserver) -> Callable[[], None]:
+    """Call ``observer`` with every event any :class:`TraceWriter` of this process records from now on.
+
+    The observer runs in the recording thread, inside the writer's lock (so it sees one writer's events in
+    order): it must return quickly — hand the event to another thread or event loop — and its exceptions are
+    logged and ignored, never reaching the agent that records. Returns the function that stops watching.
+    """
+    _observers.append(observer)
+
+    def stop() -> None:
+        if observer in _observers:
+            _observers.remove(observer)
+
+    return stop
+
+
+def _notify(event: TraceEvent) -> None:
+    for observer in tuple(_observers):
+        try:
+            observer(event)
+        except Exception:
+            log.exception("a trace observer failed; the event was recorded anyway")
 
 
 class TraceWriter:
@@ -82,12 +125,21 @@ class TraceWriter:
     is flushed before :meth:`record` returns, so a killed process loses at most the event being written.
     Files stay open until :meth:`close`; a closed writer reopens them on the next record. At most ``max_open``
     files are open at once (the least recently written is closed first), so a server recording one session per
-    conversation does not run out of file descriptors.
+    conversation does not run out of file descriptors. ``agent`` names whom the writer records for (written as
+    each event's ``agent``).
     """
 
-    def __init__(self, directory: Path | None = None, *, enabled: bool = True, max_open: int = 64) -> None:
+    def __init__(
+        self,
+        directory: Path | None = None,
+        *,
+        enabled: bool = True,
+        max_open: int = 64,
+        agent: str | None = None,
+    ) -> None:
         self.directory = directory or traces_dir()
         self.enabled = enabled
+        self.agent = agent
         self.max_open = max(1, max_open)
         self._files: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -114,6 +166,8 @@ class TraceWriter:
             "duration_ms": None if duration_ms is None else round(duration_ms, 3),
             "session": session,
         }
+        if self.agent:
+            event["agent"] = self.agent
         line = json.dumps(event, ensure_ascii=False, default=str) + "\n"
         with self._lock:
             handle = self._files.pop(session, None)
@@ -125,6 +179,8 @@ class TraceWriter:
             self._files[session] = handle  # most recently written last
             handle.write(line)
             handle.flush()
+            if _observers:
+                _notify(TraceEvent(**event))
 
     def path_for(self, session: str) -> Path:
         return _trace_file(self.directory, session)
@@ -162,6 +218,7 @@ class _EventLine(BaseModel):
     payload: Any = None
     duration_ms: float | None = Field(default=None, allow_inf_nan=False)
     session: str | None = None
+    agent: str = ""
 
 
 class TraceEvents(list[TraceEvent]):
@@ -202,7 +259,8 @@ def _parse_line(line: bytes) -> _EventLine | None:
         return None
 
 
-def _digest(payload: Any, width: int) -> str:
+def payload_summary(payload: Any, width: int = 100) -> str:
+    """One line for an event's payload: its ``summary`` when it has one, else its text or compact JSON."""
     if isinstance(payload, dict) and isinstance(payload.get("summary"), str):
         text = payload["summary"]
     elif isinstance(payload, str):
@@ -225,7 +283,7 @@ def format_timeline(events: list[TraceEvent], *, width: int = 100) -> list[str]:
         arrow = "→" if event.direction == "out" else "←"
         took = f" ({event.duration_ms:.1f} ms)" if isinstance(event.duration_ms, int | float) else ""
         head = f"{when}  {event.protocol:<3} {arrow} {event.peer}  {event.method}{took}"
-        lines.append(f"{head}\n    {_digest(event.payload, width)}")
+        lines.append(f"{head}\n    {payload_summary(event.payload, width)}")
     return lines
 
 

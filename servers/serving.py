@@ -1,7 +1,8 @@
-"""Start-up rules every ``protoplay serve …`` command shares: where it may bind, and how it logs; and
-:func:`fail`, which every command module uses to end with one ``error:`` line.
+"""Start-up rules every ``protoplay serve …`` command shares: where it may bind, which Host and Origin
+headers its HTTP servers accept, and how it logs; and :func:`fail`, which every command module uses to end
+with one ``error:`` line.
 
-Light on purpose (no server library is imported): the command modules import it at module level.
+Light on purpose (no server library is imported at module level): the command modules import it.
 """
 
 from __future__ import annotations
@@ -9,10 +10,23 @@ from __future__ import annotations
 import ipaddress
 import logging
 import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import typer
 
-__all__ = ["check_bind", "configure_logging", "fail", "is_loopback"]
+if TYPE_CHECKING:
+    from mcp.server.transport_security import TransportSecuritySettings
+
+__all__ = [
+    "allowed_names",
+    "check_bind",
+    "configure_logging",
+    "fail",
+    "http_url_problem",
+    "is_loopback",
+    "transport_security",
+]
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -32,6 +46,20 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def http_url_problem(value: str) -> str | None:
+    """Why ``value`` is not an http(s) URL with a host (and a valid port, if any); ``None`` when it is."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in 0-65535
+    except ValueError as exc:
+        return f"{value!r} is not a valid URL ({exc})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{value!r} is not an http(s) URL"
+    return None
 
 
 def check_bind(
@@ -70,3 +98,31 @@ def configure_logging(level: str) -> str:
     logging.basicConfig(level=name, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(name)
     return name
+
+
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+def allowed_names(host: str, allowed_hosts: Iterable[str] = ()) -> tuple[list[str], list[str]]:
+    """DNS-rebinding protection for an HTTP server bound to ``host`` (the MCP server's and the web
+    playground's), as ``(hosts, origins)``: the Host header must name a loopback address, the bind address or
+    one of ``allowed_hosts``, and a browser's Origin must name one of them too. An entry ending in ``:*``
+    allows any port."""
+    names = list(_LOOPBACK_NAMES)
+    bind = f"[{host.strip('[]')}]" if ":" in host else host
+    if bind not in names and host.strip("[]") not in ("0.0.0.0", "::", ""):
+        names.append(bind)
+    names += [name for name in allowed_hosts if name not in names]
+    hosts = [f"{name}:*" for name in names] + names
+    origins = [f"{scheme}://{name}:*" for name in names for scheme in ("http", "https")]
+    return hosts, origins
+
+
+def transport_security(host: str, allowed_hosts: Iterable[str] = ()) -> TransportSecuritySettings:
+    """:func:`allowed_names` as the MCP SDK's transport-security settings."""
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    hosts, origins = allowed_names(host, allowed_hosts)
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
+    )

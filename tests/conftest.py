@@ -53,11 +53,14 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test gets an empty PROTOPLAY_HOME and no real model endpoint configured."""
+    """Each test gets an empty PROTOPLAY_HOME, no real model endpoint and no OpenTelemetry collector
+    configured."""
     home = tmp_path_factory.mktemp("protoplay_home")
     monkeypatch.setenv("PROTOPLAY_HOME", str(home))
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "PROTOPLAY_MODEL"):
         monkeypatch.delenv(var, raising=False)
+    for var in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_SERVICE_NAME"):
+        monkeypatch.delenv(var, raising=False)  # nothing exports unless a test asks for it
 
 
 @pytest.fixture(autouse=True)
@@ -120,3 +123,18 @@ def postgres_url(postgres_server: Any) -> Iterator[str]:
         yield postgres_server.get_uri(database=name)
     finally:
         postgres_server.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE);")
+
+
+@pytest.fixture
+def span_recorder() -> Iterator[tuple[object, object]]:
+    """A tracer of the test's own and the in-memory exporter its finished spans go to (the process-wide
+    provider stays unset: export is off for the rest of the suite)."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    yield provider.get_tracer("test"), exporter
+    provider.shutdown()

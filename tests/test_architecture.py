@@ -149,7 +149,7 @@ def test_agents_do_not_know_the_command_line_or_spawn_the_servers():
         if not module.startswith("agents"):
             continue
         text = path.read_text(encoding="utf-8")
-        for needle in ('"-m", "servers"', "--mcp-token", "--max-steps"):
+        for needle in ('"-m", "servers"', "--mcp-token", "--max-steps", "--peer-token", "--token"):
             if needle in text:
                 offenders.append(f"{module}: {needle}")
     assert offenders == []

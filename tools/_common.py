@@ -1,16 +1,16 @@
-"""Shared building blocks of the tool modules: bounded types, plot results, progress hooks.
+"""Shared building blocks of the tool modules: bounded types, plot results, progress hooks (drawing itself:
+:mod:`tools.plotting`).
 
 Nothing here imports torch or matplotlib at module level; the catalogue must stay cheap to import.
 """
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
@@ -23,7 +23,6 @@ __all__ = [
     "enum_text",
     "finite_or_none",
     "progress_reporter",
-    "render_png",
     "report_progress",
 ]
 
@@ -80,22 +79,6 @@ class PlotResult(ResultModel):
     def with_png(self, png: bytes | None) -> PlotResult:
         self._png = png
         return self
-
-
-def render_png(
-    draw: Callable[[Any], None], *, size: tuple[float, float] = (7.0, 4.5), dpi: int = 100
-) -> bytes:
-    """Draw on a fresh matplotlib figure (Agg backend, no display needed) and return it as PNG bytes.
-
-    ``draw`` receives the ``Figure``; it adds its own axes. matplotlib is imported here, on first use.
-    """
-    from matplotlib.figure import Figure  # lazily: matplotlib costs ~0.3 s to import
-
-    fig = Figure(figsize=size, dpi=dpi, layout="constrained")
-    draw(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
 
 
 ProgressCallback = Callable[[float, float | None, str | None], None]

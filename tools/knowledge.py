@@ -34,6 +34,7 @@ __all__ = [
     "explain",
     "list_topics",
     "read_note",
+    "topic_names",
     "topic_slugs",
 ]
 
@@ -198,6 +199,14 @@ def topic_slugs() -> list[str]:
 def read_note(slug: str) -> str:
     """The markdown of one note; accepts the same names as :func:`explain`, unknown → ``ToolInputError``."""
     return _library().notes[_resolve(slug)].markdown
+
+
+def topic_names(slug: str) -> tuple[str, ...]:
+    """Every name :func:`explain` accepts for a topic, as written: the slug, the title, its English and
+    Chinese parts, and the aliases (what a reader may call it; the offline model searches them)."""
+    note = _library().notes[_resolve(slug)]
+    names = (note.slug, *_title_names(note.title), *ALIASES.get(note.slug, "").split(";"))
+    return tuple(dict.fromkeys(name.strip() for name in names if name.strip()))
 
 
 # ------------------------------------------------------------------------------------------------- internals

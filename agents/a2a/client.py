@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from agents import telemetry
 from agents.a2a.tasks import (
     PeerResult,
     PeerUpdate,
@@ -36,6 +37,7 @@ from agents.a2a.tasks import (
     message_text,
     state_name,
 )
+from agents.config import AGENT_NAME
 from agents.errors import AgentError
 from agents.text import one_line
 
@@ -66,6 +68,8 @@ class PeerUnavailable(PeerError):
 
     def __init__(self, message: str, *, task_id: str | None = None) -> None:
         super().__init__(message)
+        if _UNAUTHORIZED in message:
+            self.setting = "peer_token"  # the caller's layer names how its user sets the token
         self.task_id = task_id
         """The peer's task, when it was created before the peer stopped answering (so resending would
         duplicate it)."""
@@ -93,7 +97,7 @@ class PeerClient:
         connect_timeout_s: float = 5.0,
         poll_interval_s: float = 0.25,
         streaming: bool = True,
-        user_agent: str = "protoplay-agent",
+        user_agent: str = AGENT_NAME,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.url = url.rstrip("/")
@@ -106,6 +110,10 @@ class PeerClient:
         headers = {"A2A-Version": PROTOCOL_VERSION, "User-Agent": user_agent}
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        if telemetry.enabled():  # each request a span, its context in the headers
+            from agents.a2a.spans import SpanTransport
+
+            transport = SpanTransport(transport or httpx.AsyncHTTPTransport())
         # No socket read timeout (a stream is quiet while a tool runs): `timeout_s` bounds the exchange.
         self._http = httpx.AsyncClient(
             headers=headers,
@@ -297,18 +305,35 @@ class PeerClient:
         return task
 
     async def list_tasks(
-        self, *, session: str = "default", context_id: str | None = None, page_token: str | None = None
+        self,
+        *,
+        session: str = "default",
+        context_id: str | None = None,
+        status: str | None = None,
+        page_size: int = 100,
+        page_token: str | None = None,
     ) -> ListTasksResponse:
-        """``ListTasks``: one page (up to 100) of the peer's tasks, newest first, without artifacts."""
+        """``ListTasks``: one page (up to ``page_size``, at most 100) of the peer's tasks, newest first,
+        without artifacts; ``status`` filters by state, spelled as :func:`state_name` spells it
+        (``completed``, ``input-required``...; another name raises ``ValueError``)."""
         from a2a.client.errors import A2AClientError
-        from a2a.types import ListTasksRequest
+        from a2a.types import ListTasksRequest, TaskState
+        from a2a.utils.errors import A2AError
 
         client = await self._ready(session)
-        request = ListTasksRequest(context_id=context_id or "", page_size=100, page_token=page_token or "")
+        request = ListTasksRequest(
+            context_id=context_id or "", page_size=page_size, page_token=page_token or ""
+        )
+        if status:
+            request.status = TaskState.Value(f"TASK_STATE_{status.upper().replace('-', '_')}")
         try:
             return await client.list_tasks(request)
         except A2AClientError as exc:
             raise self._unreachable(exc) from exc
+        except NotImplementedError as exc:  # the SDK's 0.3 transport: that protocol has no ListTasks
+            raise PeerError(f"{self.name} speaks A2A 0.3, which has no way to list tasks.") from exc
+        except A2AError as exc:
+            raise PeerError(f"{self.name} could not list its tasks: {exc}") from exc
 
     async def cancel(self, task_id: str, *, session: str = "default") -> Task:
         """``CancelTask``: ask the peer to stop the task; returns the task as it then stands."""
@@ -386,7 +411,7 @@ def _is_transport_error(exc: BaseException) -> bool:
     return isinstance(cause, httpx.TransportError) or "Network communication error" in str(exc)
 
 
-_UNAUTHORIZED = "401 Unauthorized (missing or wrong bearer token; see --peer-token)"
+_UNAUTHORIZED = "401 Unauthorized (missing or wrong bearer token)"
 
 
 def _reason(exc: BaseException) -> str:

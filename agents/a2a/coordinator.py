@@ -44,7 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agents.a2a.client import PeerClient, PeerError, PeerUnavailable
 from agents.a2a.compose import compose_answers
 from agents.a2a.tasks import PeerResult, UpdateCallback, artifact_summary
-from agents.config import protoplay_home
+from agents.images import save_image
 from agents.local_tools import validation_message
 from agents.messages import ToolSpec
 from agents.text import one_line
@@ -129,7 +129,6 @@ class PeerToolbox:
     _specs: list[ToolSpec] = field(default_factory=list, init=False)
     _pending: dict[tuple[str, str], _Pending] = field(default_factory=dict, init=False)
     _last_try: dict[str, float] = field(default_factory=dict, init=False)
-    _image_count: int = field(default=0, init=False)
 
     async def start(self, *, session: str = "startup") -> list[str]:
         """Read every peer's card (concurrently); returns the problems of the peers that could not be read."""
@@ -352,20 +351,15 @@ class PeerToolbox:
         return ToolOutcome(content, payload, False, tuple(images), elapsed, extra)
 
     def _save_images(self, peer: str, artifact: Artifact, session: str) -> list[Path]:
+        """The artifact's images, saved (a picture the peer already saved on this machine is not copied)."""
         saved = []
         for part in artifact.parts:
             if not part.HasField("raw") or not part.media_type.startswith("image/"):
                 continue
-            directory = self.images_dir or protoplay_home() / "images"
-            directory.mkdir(parents=True, exist_ok=True)
-            self._image_count += 1
-            suffix = {"image/png": "png", "image/jpeg": "jpg", "image/svg+xml": "svg"}.get(
-                part.media_type, "bin"
-            )
             stem = _slug(f"{session}-{peer}-{Path(part.filename or artifact.name or 'image').stem}", "-")
-            path = directory / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}-{self._image_count}.{suffix}"
-            path.write_bytes(part.raw)
-            saved.append(path)
+            saved.append(
+                save_image(part.raw, stem=stem, mime_type=part.media_type, directory=self.images_dir)
+            )
         return saved
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from agents.config import protoplay_home
 from agents.errors import ToolServerError, unwrap
+from agents.images import save_image
 from agents.messages import ToolSpec
 from agents.toolbox import ToolOutcome, TurnContext, error_outcome
 
@@ -72,7 +73,6 @@ class MCPToolbox:
         self.call_timeout_s = call_timeout_s
         self._http_auth = http_auth
         self._specs: list[ToolSpec] | None = None
-        self._image_count = 0
 
     async def tool_specs(self, context: TurnContext) -> list[ToolSpec]:
         if self._specs is None:
@@ -126,15 +126,8 @@ class MCPToolbox:
         return ToolOutcome(content=content or "(no output)", structured=structured, images=tuple(images))
 
     def _save_image(self, tool: str, data: str, mime_type: str, session: str) -> Path:
-        directory = self.images_dir or protoplay_home() / "images"
-        directory.mkdir(parents=True, exist_ok=True)
-        self._image_count += 1
-        extension = {"image/png": "png", "image/jpeg": "jpg", "image/svg+xml": "svg"}.get(mime_type, "bin")
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        stem = f"{_UNSAFE.sub('_', session)}-{tool}-{stamp}-{os.getpid()}-{self._image_count}"
-        path = directory / f"{stem}.{extension}"
-        path.write_bytes(base64.b64decode(data))
-        return path
+        stem = f"{_UNSAFE.sub('_', session)}-{tool}"
+        return save_image(base64.b64decode(data), stem=stem, mime_type=mime_type, directory=self.images_dir)
 
 
 def _leaf_message(exc: BaseException) -> str:

@@ -156,9 +156,12 @@ def build_model(
     model speaks chat completions only, and asking it for the Responses API is a :class:`SetupError`.
     """
     import httpx2
-    from openai import AsyncOpenAI
+    from openai import AsyncOpenAI, DefaultAsyncHttpxClient
 
     from agents.config import ModelAPI, SetupError
+    from agents.telemetry import http_hooks
+
+    hooks = http_hooks()  # with OpenTelemetry export on, each request carries the trace context
 
     responses = config.api == ModelAPI.RESPONSES
     if config.offline and responses and offline_transport is None:
@@ -175,7 +178,7 @@ def build_model(
         client = AsyncOpenAI(
             api_key="offline",
             base_url="http://offline.protoplay.invalid/v1",
-            http_client=httpx2.AsyncClient(transport=transport),
+            http_client=httpx2.AsyncClient(transport=transport, event_hooks=hooks),
             max_retries=0,
         )
         return _model(client, config)
@@ -184,6 +187,7 @@ def build_model(
         base_url=config.base_url,
         max_retries=max_retries,
         timeout=timeout,
+        http_client=DefaultAsyncHttpxClient(event_hooks=hooks) if hooks else None,
     )
     return _model(client, config)
 

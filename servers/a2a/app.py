@@ -1,12 +1,14 @@
 """The A2A server app: card route and JSON-RPC routes around an executor and a task store, behind bearer auth
 when a token is set, served by uvicorn in the current event loop.
 
-- :func:`build_app` wires card, JSON-RPC routes, executor and store into a Starlette app;
+- :func:`build_app` wires card, JSON-RPC routes (A2A 1.0 and 0.3), executor, task store and push notifications
+  into a Starlette app;
 - :func:`serve` runs it under uvicorn on a socket from :func:`listen`; :func:`run_server` does both and
   announces the URL.
 
-The card (:mod:`servers.a2a.card`), the token check (:mod:`servers.a2a.auth`) and the task store
-(:mod:`servers.a2a.store`) live beside it.
+The card (:mod:`servers.a2a.card`), the endpoint (:mod:`servers.a2a.jsonrpc`), the token check
+(:mod:`servers.a2a.auth`), the task store (:mod:`servers.a2a.store`) and webhook delivery
+(:mod:`servers.a2a.push`) live beside it.
 """
 
 from __future__ import annotations
@@ -24,11 +26,14 @@ from servers.a2a.replicas import Replica
 from servers.a2a.store import TaskStorage
 
 if TYPE_CHECKING:
+    import httpx
     from a2a.server.agent_execution import AgentExecutor
     from a2a.server.request_handlers import DefaultRequestHandler
     from a2a.server.tasks import TaskStore
     from a2a.types import AgentCard
     from starlette.applications import Starlette
+
+    from servers.a2a.push import RetryPolicy, WebhookSender
 
 __all__ = ["A2AApp", "build_app", "free_port", "listen", "public_url", "run_server", "serve"]
 
@@ -37,14 +42,17 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class A2AApp:
-    """An A2A server's ASGI app and the request handler behind it (close it with :meth:`aclose`)."""
+    """An A2A server's ASGI app, the request handler and the webhook sender behind it (close it with
+    :meth:`aclose`)."""
 
     app: Starlette
     handler: DefaultRequestHandler
     card: AgentCard
+    push: WebhookSender
 
     async def aclose(self) -> None:
-        await self.handler.aclose()
+        await self.handler.aclose()  # running tasks end first: their last updates still go to the webhooks
+        await self.push.aclose()
 
 
 def build_app(
@@ -54,31 +62,47 @@ def build_app(
     store: TaskStore | TaskStorage,
     token: str | None = None,
     tokens: Mapping[str, str] | None = None,
+    allow_private_webhooks: bool = False,
+    push_retry: RetryPolicy | None = None,
+    push_transport: httpx.AsyncBaseTransport | None = None,
 ) -> A2AApp:
-    """Card route + JSON-RPC at ``/`` (all A2A 1.0 methods), wrapped in :class:`BearerAuth` when ``token``
+    """Card route + JSON-RPC at ``/`` (every A2A 1.0 method, and the 0.3 ones), push notifications to the
+    webhooks clients register (see :mod:`servers.a2a.push`), wrapped in :class:`BearerAuth` when ``token``
     (one shared token) or ``tokens`` (token → principal) is given.
 
     ``store`` is an SDK task store, or a :class:`~servers.a2a.store.TaskStorage` (its store and, when it has
-    one, its cross-replica event stream).
+    them, its cross-replica event stream and push config store). ``allow_private_webhooks`` lets webhooks on
+    loopback and private addresses be called.
     """
-    from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
+    from a2a.server.routes import create_agent_card_routes
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
 
     from servers.a2a.handler import ProtoplayRequestHandler
+    from servers.a2a.jsonrpc import TaskContextBuilder, jsonrpc_routes
+    from servers.a2a.push import WebhookPolicy, WebhookSender
+    from servers.a2a.spans import a2a_server_spans, agent_spans
 
     storage = store if isinstance(store, TaskStorage) else TaskStorage(store)
+    configs = storage.push_config_store()
+    policy = WebhookPolicy(allow_private=allow_private_webhooks)
+    push = WebhookSender(
+        configs, policy=policy, retry=push_retry, transport=push_transport, user_agent=f"{card.name}-push"
+    )
     handler = ProtoplayRequestHandler(
-        agent_executor=executor,
+        agent_executor=agent_spans(executor, agent=card.name),  # unchanged while OpenTelemetry export is off
         task_store=storage.store,
         agent_card=card,
         event_stream=storage.events,
-        task_ids=storage.task_ids,
+        push_config_store=configs,
+        push_sender=push,
+        push_url_validator=policy.validate,
+        request_context_builder=TaskContextBuilder(storage.store, task_ids=storage.task_ids),
     )
-    routes = create_agent_card_routes(card) + create_jsonrpc_routes(handler, "/")
+    routes = create_agent_card_routes(card) + jsonrpc_routes(handler, "/")
     accepted = dict(tokens or {}) | ({token: ANONYMOUS} if token else {})
-    middleware = [Middleware(BearerAuth, tokens=accepted)] if accepted else []
-    return A2AApp(Starlette(routes=routes, middleware=middleware), handler, card)
+    middleware = a2a_server_spans() + ([Middleware(BearerAuth, tokens=accepted)] if accepted else [])
+    return A2AApp(Starlette(routes=routes, middleware=middleware), handler, card, push)
 
 
 def listen(host: str, port: int) -> socket.socket:

@@ -1,5 +1,5 @@
-"""The agent card: skills derived from the MCP tool list, one JSON-RPC interface, a bearer scheme when a token
-is required.
+"""The agent card: skills derived from the MCP tool list, one JSON-RPC endpoint offered as A2A 1.0 and 0.3, a
+bearer scheme when a token is required.
 
 :func:`skills_from_tools` groups an MCP tool list (name, description, input schema, ``protoplay/theme``) into
 A2A skills, one per theme: the specialist's card derives from the MCP catalogue, never kept by hand.
@@ -16,9 +16,19 @@ from agents.config import Env
 if TYPE_CHECKING:
     from a2a.types import AgentCard, AgentSkill
 
-__all__ = ["CARD_PATH", "THEME_EXAMPLES", "TOKEN_ENV", "agent_card", "protoplay_version", "skills_from_tools"]
+__all__ = [
+    "CARD_PATH",
+    "PROTOCOL_VERSIONS",
+    "THEME_EXAMPLES",
+    "TOKEN_ENV",
+    "agent_card",
+    "protoplay_version",
+    "skills_from_tools",
+]
 
 CARD_PATH = "/.well-known/agent-card.json"
+PROTOCOL_VERSIONS = ("1.0", "0.3")
+"""The A2A versions every protoplay server speaks on its one JSON-RPC endpoint, newest first."""
 TOKEN_ENV = Env.A2A_TOKEN.value
 """Environment variable read when ``--token`` is not given."""
 
@@ -105,8 +115,16 @@ def agent_card(
     skills: Sequence[AgentSkill],
     token_required: bool,
     streaming: bool = True,
+    protocol_versions: Sequence[str] = PROTOCOL_VERSIONS,
 ) -> AgentCard:
-    """A card with one JSON-RPC interface at ``url`` (A2A 1.0); a bearer scheme when a token is required."""
+    """A card with a JSON-RPC interface at ``url`` per protocol version; a bearer scheme when a token is
+    required.
+
+    Push notifications are declared (every protoplay server delivers them). Served by the SDK, a card with a
+    0.3 interface also carries the 0.3 card's fields (``url``, ``preferredTransport``, ``protocolVersion``,
+    ``security``...) beside the 1.0 ones, so a 0.3 client reads the same document; 1.0 clients pick the 1.0
+    interface from ``supportedInterfaces``.
+    """
     from a2a.types import (
         AgentCapabilities,
         AgentCard,
@@ -122,9 +140,12 @@ def agent_card(
         name=name,
         description=description,
         version=protoplay_version(),
-        supported_interfaces=[AgentInterface(url=url, protocol_binding="JSONRPC", protocol_version="1.0")],
+        supported_interfaces=[
+            AgentInterface(url=url, protocol_binding="JSONRPC", protocol_version=version)
+            for version in protocol_versions
+        ],
         provider=AgentProvider(organization="protoplay", url="https://github.com/protoplay/protoplay"),
-        capabilities=AgentCapabilities(streaming=streaming, push_notifications=False),
+        capabilities=AgentCapabilities(streaming=streaming, push_notifications=True),
         default_input_modes=_TEXT_MODES,
         default_output_modes=_OUTPUT_MODES,
         skills=list(skills),

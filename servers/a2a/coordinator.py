@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from a2a.types import AgentSkill
 
     from agents.models.base import Model
+    from servers.a2a.push import RetryPolicy
 
 __all__ = ["COORDINATOR_NAME", "CoordinatorExecutor", "open_coordinator", "run_coordinator"]
 
@@ -217,17 +218,20 @@ async def open_coordinator(
     peer_transport: httpx.AsyncBaseTransport | None = None,
     replica: Replica | None = None,
     replica_timeout_s: float | None = None,
+    allow_private_webhooks: bool = False,
+    push_retry: RetryPolicy | None = None,
 ) -> AsyncIterator[A2AApp]:
     """The coordinator's app with its model, peers, memory, trace and task store open; all closed on exit.
 
     ``tokens`` (token → principal) gives each caller its own tasks, conversations and memories;
     ``memory_store`` is a memory URL for :func:`agents.memory.open_memory` (PostgreSQL to share memory and
     conversations between replicas). Peers that cannot be reached at start-up are logged and tried again on
-    later turns. See :func:`servers.a2a.specialist.open_specialist` for ``replica``.
+    later turns. See :func:`servers.a2a.specialist.open_specialist` for ``replica``;
+    ``allow_private_webhooks`` and ``push_retry``: see :func:`servers.a2a.app.build_app`.
     """
     from agents.config import resolve_model_config
     from agents.memory.backends import open_memory
-    from agents.runtime import open_model
+    from agents.runtime import open_model, spanned
     from agents.trace import TraceWriter
     from agents.traced import TracedModel
 
@@ -235,7 +239,7 @@ async def open_coordinator(
     async with AsyncExitStack() as stack:
         tasks = await stack.enter_async_context(open_task_store(task_store, table="coordinator_tasks"))
         recovery = await stack.enter_async_context(recovery_for(tasks, replica, replica_timeout_s))
-        trace = TraceWriter(enabled=trace_enabled)
+        trace = TraceWriter(enabled=trace_enabled, agent=COORDINATOR_NAME)
         stack.callback(trace.close)
         memory = await stack.enter_async_context(open_memory(memory_store))
         clients = []
@@ -253,10 +257,10 @@ async def open_coordinator(
         toolbox = PeerToolbox(clients)
         for problem in await toolbox.start(session="coordinator-startup"):
             log.warning("peer not reachable at start-up (will retry): %s", problem)
-        chat_model = open_model(stack, config, model_override)
+        chat_model, delegations = spanned(open_model(stack, config, model_override), toolbox)
         agent = Agent(
             TracedModel(chat_model, trace) if trace.enabled else chat_model,  # PeerClient records peers
-            toolbox,
+            delegations,
             memory=memory.long_term,
             system_prompt=COORDINATOR_SYSTEM_PROMPT,
             max_steps=max_steps,
@@ -269,7 +273,15 @@ async def open_coordinator(
             token_required=bool(token or tokens),
         )
         executor = CoordinatorExecutor(agent, toolbox, memory.sessions, trace=trace, stamp=recovery.stamp)
-        app = build_app(card=card, executor=executor, store=tasks, token=token, tokens=tokens)
+        app = build_app(
+            card=card,
+            executor=executor,
+            store=tasks,
+            token=token,
+            tokens=tokens,
+            allow_private_webhooks=allow_private_webhooks,
+            push_retry=push_retry,
+        )
         stack.push_async_callback(app.aclose)
         yield app
 

@@ -1,34 +1,63 @@
-"""Scripted multi-agent demos: ``protoplay demo NAME``.
+"""Scripted multi-agent demos: the scenarios and the play behind ``protoplay demo NAME`` and the web
+playground's Demos panel.
 
-A scenario is a TOML file in ``servers/demos/`` (``title``, ``summary``, ``order`` and a list of ``steps``;
-a step either ``say``s something to the coordinator — optionally with ``cancel_on`` (cancel the task once a
-status update contains that text) and ``expect`` (the state the coordinator's task should end in) — or
-performs an ``action``: ``stop_specialist`` / ``start_specialist``; ``note`` is narration).
+A scenario is a TOML file in ``servers/a2a/demos/`` (``title``, ``summary``, ``order`` and a list of
+``steps``; a step either ``say``s something to the coordinator — optionally with ``cancel_on`` (cancel the
+task once a status update contains that text) and ``expect`` (the state the coordinator's task should end
+in) — or performs an ``action``: ``stop_specialist`` / ``start_specialist``; ``note`` is narration).
 
-:func:`run_demo` starts the specialist and the coordinator on free loopback ports in this process, plays the
-scripted user against the coordinator over A2A (the user is an A2A client too), prints the transcript — user ↔
-coordinator ↔ specialist, with the tool calls and task states — and the three-protocol trace of the demo's
-context, then shuts both servers down.
+:class:`DemoPlay` starts the specialist and the coordinator on loopback ports (free ones unless chosen) in
+this process and plays the scripted user against the coordinator over A2A (the user is an A2A client too),
+telling a listener what happens as :data:`DemoEvent` values. The terminal transcript
+(:mod:`servers.a2a.demo_transcript`) is one such listener; the web playground is another, and it may answer
+the coordinator's questions itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
-import textwrap
 import time
 import tomllib
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["DEMO_DIR", "DemoError", "Scenario", "Step", "list_scenarios", "load_scenario", "run_demo"]
+if TYPE_CHECKING:
+    from agents.a2a.client import PeerClient
+    from agents.a2a.tasks import PeerResult, PeerUpdate
+
+__all__ = [
+    "DEMO_DIR",
+    "DEMO_USER",
+    "AnswerHook",
+    "CoordinatorReplied",
+    "DemoError",
+    "DemoEvent",
+    "DemoListener",
+    "DemoPlay",
+    "PeerTaskEnded",
+    "Scenario",
+    "ServersStarted",
+    "SpecialistRestarted",
+    "SpecialistStopped",
+    "Step",
+    "StepNote",
+    "TaskUpdate",
+    "UserCancels",
+    "UserSaid",
+    "list_scenarios",
+    "load_scenario",
+]
 
 DEMO_DIR = Path(__file__).with_name("demos")
 _ACTIONS = ("stop_specialist", "start_specialist")
 _STATES = ("completed", "input-required", "failed", "canceled", "rejected")
+
+DEMO_USER = "protoplay-demo-user"
+"""The scripted user's name: its A2A User-Agent and the ``agent`` of the trace events it records."""
 
 
 class DemoError(Exception):
@@ -97,40 +126,107 @@ def load_scenario(name: str) -> Scenario:
     )
 
 
-class _Printer:
-    """The transcript: one readable block per message, indented by who speaks."""
+# --------------------------------------------------------------------------------------------- events
 
-    def __init__(self, out: TextIO, width: int = 100) -> None:
-        self.out = out
-        self.width = width
 
-    def line(self, text: str = "", indent: int = 0) -> None:
-        self.out.write(" " * indent + text + "\n")
-        self.out.flush()
+@dataclass(frozen=True)
+class ServersStarted:
+    """Both servers accept requests."""
 
-    def block(self, text: str, indent: int) -> None:
-        for paragraph in text.splitlines() or [""]:
-            if paragraph.lstrip().startswith("|"):  # a markdown table row: wrapping would break the table
-                self.line(paragraph, indent)
-                continue
-            wrapped = textwrap.wrap(
-                paragraph,
-                self.width - indent,
-                replace_whitespace=False,
-                break_on_hyphens=False,  # keeps file paths and model names whole
-                break_long_words=False,
-            )
-            for piece in wrapped or [""]:
-                self.line(piece, indent)
+    specialist_url: str
+    coordinator_url: str
+    specialist_port: int
+
+
+@dataclass(frozen=True)
+class StepNote:
+    """A step's narration, told before the step is played."""
+
+    number: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SpecialistStopped:
+    number: int
+    url: str
+
+
+@dataclass(frozen=True)
+class SpecialistRestarted:
+    number: int
+    url: str
+
+
+@dataclass(frozen=True)
+class UserSaid:
+    """The user sent a message to the coordinator (``answering``: to its task waiting for input)."""
+
+    number: int
+    text: str
+    answering: bool
+
+
+@dataclass(frozen=True)
+class TaskUpdate:
+    """An update of the coordinator's task as it arrived (relayed peer updates name their ``source``)."""
+
+    number: int
+    update: PeerUpdate
+
+
+@dataclass(frozen=True)
+class UserCancels:
+    number: int
+    task_id: str
+
+
+@dataclass(frozen=True)
+class CoordinatorReplied:
+    """The coordinator's task settled (completed, failed, canceled or waiting for input)."""
+
+    number: int
+    result: PeerResult
+
+
+@dataclass(frozen=True)
+class PeerTaskEnded:
+    """After a cancellation: how a specialist's task ended, read from the specialist (``GetTask``)."""
+
+    peer: str
+    task_id: str
+    state: str
+
+
+DemoEvent = (
+    ServersStarted
+    | StepNote
+    | SpecialistStopped
+    | SpecialistRestarted
+    | UserSaid
+    | TaskUpdate
+    | UserCancels
+    | CoordinatorReplied
+    | PeerTaskEnded
+)
+DemoListener = Callable[[DemoEvent], None]
+"""Told each event in order; must return quickly (the play waits for it)."""
+AnswerHook = Callable[[str, str], Awaitable[str]]
+"""``(question, scripted answer) → the answer to send``: who answers the coordinator's questions."""
+
+
+# --------------------------------------------------------------------------------------------- servers
 
 
 @dataclass
-class _Servers:
+class DemoServers:
     """The two servers of a demo, running as tasks of this event loop."""
 
     options: dict[str, Any]
     peer_timeout_s: float
     specialist_port: int = 0
+    """0 until the specialist first starts (any free port), then the port it restarts on."""
+    coordinator_port: int = 0
     specialist: asyncio.Task[None] | None = None
     coordinator: asyncio.Task[None] | None = None
     specialist_url: str = ""
@@ -158,7 +254,7 @@ class _Servers:
         self.coordinator = asyncio.create_task(
             run_coordinator(
                 host="127.0.0.1",
-                port=0,
+                port=self.coordinator_port,
                 ready=ready,
                 on_ready=urls.append,
                 peers=[self.specialist_url],
@@ -195,168 +291,134 @@ async def _stop(task: asyncio.Task[None] | None) -> None:
         await task
 
 
-async def run_demo(
-    scenario: Scenario,
-    *,
-    out: TextIO = sys.stdout,
-    model: str | None = None,
-    base_url: str | None = None,
-    api_key: str | None = None,
-    show_trace: bool = True,
-) -> bool:
-    """Play ``scenario``; returns whether every ``expect`` held (only enforced with the offline model)."""
-    from agents.config import resolve_model_config
-    from agents.trace import format_timeline, read_trace
-
-    config = resolve_model_config(model=model, base_url=base_url, api_key=api_key)
-    printer = _Printer(out)
-    printer.line(f"━━ {scenario.title} ━━")
-    printer.block(scenario.summary, 0)
-    printer.line()
-    printer.line(f"model: {config.describe()}")
-    play = _Play(scenario, printer, {"model": model, "base_url": base_url, "api_key": api_key})
-    await play.run()
-    if show_trace:
-        printer.line()
-        printer.line(f"━━ trace: protoplay trace show {play.session} ━━")
-        with contextlib.suppress(FileNotFoundError):
-            for entry in format_timeline(list(read_trace(play.session)), width=110):
-                printer.line(entry)
-    printer.line()
-    others = [s.name for s in list_scenarios() if s.name != scenario.name]
-    printer.line(f"Other demos: {', '.join(others)}  (protoplay demo NAME; `protoplay demo` lists them)")
-    for problem in play.problems:
-        printer.line(f"note: {problem}")
-    return not play.problems or not config.offline
+# --------------------------------------------------------------------------------------------- the play
 
 
-class _Play:
-    """One run of a scenario: the servers, the scripted user (an A2A client) and the transcript."""
+class DemoPlay:
+    """One run of a scenario: the servers, the scripted user (an A2A client) and what happened.
 
-    def __init__(self, scenario: Scenario, printer: _Printer, options: dict[str, Any]) -> None:
+    :meth:`play` starts the servers and plays every step; they stay up afterwards (so their cards and tasks
+    can still be inspected) until :meth:`close`. ``answer`` decides what the user sends when the coordinator
+    waits for input and the next step says something (default: the scenario's own words). Every agent of the
+    demo records its trace events in :attr:`session`.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        listener: DemoListener,
+        options: dict[str, Any] | None = None,
+        answer: AnswerHook | None = None,
+        ports: tuple[int, int] | None = None,
+    ) -> None:
         from servers.a2a.executor import trace_session_name
 
         self.scenario = scenario
-        self.printer = printer
-        self.servers = _Servers(options, scenario.peer_timeout_s)
+        self.listener = listener
+        self.answer = answer
+        self.servers = DemoServers(options or {}, scenario.peer_timeout_s)
+        self.servers.coordinator_port, self.servers.specialist_port = ports or (0, 0)
+        """The coordinator's and the specialist's ports (default: free ones)."""
         self.context_id = f"demo-{scenario.name}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"
         self.session = trace_session_name(self.context_id)
         """The trace session every agent of the demo records in."""
         self.problems: list[str] = []
+        """Steps whose ``expect`` did not hold."""
         self.waiting: str | None = None
         """The coordinator's task waiting for the user's answer, if any."""
+        self.question = ""
+        """What that task asks."""
 
     async def run(self) -> None:
+        """:meth:`play`, then :meth:`close`."""
+        try:
+            await self.play()
+        finally:
+            await self.close()
+
+    async def play(self) -> None:
         from agents.a2a.client import PeerClient
         from agents.trace import TraceWriter
 
         servers = self.servers
-        trace = TraceWriter()
+        await servers.start_specialist()
+        await servers.start_coordinator()
+        self.listener(
+            ServersStarted(servers.specialist_url, servers.coordinator_url, servers.specialist_port)
+        )
+        trace = TraceWriter(agent=DEMO_USER)
+        timeout = self.scenario.peer_timeout_s + 60
         try:
-            await servers.start_specialist()
-            await servers.start_coordinator()
-            port = servers.specialist_port
-            self.printer.line(
-                f"specialist:  {servers.specialist_url}  (protoplay serve a2a specialist --port {port})"
-            )
-            peer = f"--peer {servers.specialist_url}"
-            self.printer.line(
-                f"coordinator: {servers.coordinator_url}  (protoplay serve a2a coordinator {peer})"
-            )
-            timeout = self.scenario.peer_timeout_s + 60
             async with PeerClient(
-                servers.coordinator_url, trace=trace, timeout_s=timeout, user_agent="protoplay-demo-user"
+                servers.coordinator_url, trace=trace, timeout_s=timeout, user_agent=DEMO_USER
             ) as user:
                 for number, step in enumerate(self.scenario.steps, 1):
-                    self.printer.line()
                     if step.note:
-                        self.printer.block(f"({step.note})", 0)
+                        self.listener(StepNote(number, step.note))
                     if step.action == "stop_specialist":
                         await servers.stop_specialist()
-                        self.printer.line(
-                            f"[{number}] ✖ the specialist at {servers.specialist_url} is stopped"
-                        )
+                        self.listener(SpecialistStopped(number, servers.specialist_url))
                     elif step.action == "start_specialist":
                         await servers.start_specialist()
-                        self.printer.line(f"[{number}] ▶ the specialist is back at {servers.specialist_url}")
+                        self.listener(SpecialistRestarted(number, servers.specialist_url))
                     else:
                         await self.say(number, step, user)
         finally:
-            await servers.stop()
             trace.close()
 
-    async def say(self, number: int, step: Step, user: Any) -> None:
-        from agents.a2a.tasks import PeerUpdate, artifact_summary
+    async def close(self) -> None:
+        """Stop both servers (idempotent)."""
+        await self.servers.stop()
 
+    async def say(self, number: int, step: Step, user: PeerClient) -> None:
         assert step.say is not None
-        printer = self.printer
-        printer.line(f"[{number}] user → coordinator" + (" (answering its question)" if self.waiting else ""))
-        printer.block(step.say, 6)
+        text = step.say
+        if self.waiting and self.answer is not None:
+            text = await self.answer(self.question, step.say)
+        self.listener(UserSaid(number, text, answering=self.waiting is not None))
         peer_tasks: dict[str, str] = {}
+        """The specialists' tasks of this step: task id → agent name, in the order they appeared."""
         cancel: list[asyncio.Task[Any]] = []
 
-        async def show(update: PeerUpdate) -> None:
+        async def follow(update: PeerUpdate) -> None:
+            self.listener(TaskUpdate(number, update))
             source = str(update.metadata.get("source") or "")
             if source:
-                peer_tasks[source] = str(update.metadata.get("peer_task") or "")
-                printer.block(f"{source} ▸ {_relayed(update)}", 8)
-            elif update.kind == "artifact":
-                printer.line(f"coordinator ▸ artifact {update.text}", 6)
-            elif update.text and update.state == "working":
-                printer.block(f"coordinator ▸ {update.text}", 6)
+                peer_tasks.setdefault(str(update.metadata.get("peer_task") or ""), source)
             if step.cancel_on and step.cancel_on in update.text and not cancel and update.task_id:
-                printer.line(f"✋ user cancels the coordinator's task {update.task_id}", 6)
+                self.listener(UserCancels(number, update.task_id))
                 cancel.append(asyncio.create_task(user.cancel(update.task_id, session=self.session)))
 
         result = await user.send(
-            step.say, session=self.session, context_id=self.context_id, task_id=self.waiting, on_update=show
+            text, session=self.session, context_id=self.context_id, task_id=self.waiting, on_update=follow
         )
         for pending in cancel:
             with contextlib.suppress(Exception):
                 await pending
         self.waiting = result.task_id if result.needs_input else None
-        printer.line(f"[{number}] coordinator → user  [{result.state}]  task {result.task_id}")
-        printer.block(result.text or "(no text)", 6)
-        for artifact in result.artifacts:
-            printer.line(f"artifact: {artifact_summary(artifact)}", 6)
+        self.question = result.text if result.needs_input else ""
+        self.listener(CoordinatorReplied(number, result))
         if step.cancel_on:
-            await _show_peer_states(printer, self.servers, peer_tasks, self.session)
+            await self._peer_states(peer_tasks)
         if step.expect and result.state != step.expect:
             self.problems.append(f"step {number}: expected {step.expect}, got {result.state}")
 
+    async def _peer_states(self, peer_tasks: dict[str, str]) -> None:
+        """After a cancellation: how the specialist's tasks ended, straight from the specialist (GetTask)."""
+        from agents.a2a.client import PeerClient, PeerError
+        from agents.a2a.tasks import state_name
 
-async def _show_peer_states(
-    printer: _Printer, servers: _Servers, peer_tasks: dict[str, str], session: str
-) -> None:
-    """After a cancellation: how the specialist's task ended, straight from the specialist (GetTask)."""
-    from agents.a2a.client import PeerClient, PeerError
-    from agents.a2a.tasks import state_name
-
-    if not servers.specialist_url:
-        return
-    async with PeerClient(servers.specialist_url, user_agent="protoplay-demo-user") as specialist:
-        for peer, task_id in peer_tasks.items():
-            if not task_id:
-                continue
-            with contextlib.suppress(PeerError):
-                for _ in range(20):  # the cancellation may still be landing
-                    task = await specialist.get_task(task_id, session=session)
-                    if state_name(task.status.state) not in ("working", "submitted"):
-                        break
-                    await asyncio.sleep(0.1)
-                printer.line(
-                    f"{peer} task {task_id}: {state_name(task.status.state)} (GetTask on the specialist)", 6
-                )
-
-
-def _relayed(update: Any) -> str:
-    """A peer's update relayed by the coordinator: progress as is, a final state without its long answer."""
-    state = str(update.metadata.get("peer_state") or update.state)
-    text = " ".join(update.text.split(": ", 1)[-1].split())
-    if update.metadata.get("peer_kind") == "artifact":
-        return f"artifact {text}"
-    if state in ("completed", "canceled"):
-        return f"[{state}]"
-    if state in ("failed", "rejected", "input-required"):
-        return f"[{state}] {text if len(text) <= 200 else text[:199] + '…'}"
-    return text or f"[{state}]"
+        if not self.servers.specialist_url:
+            return
+        async with PeerClient(self.servers.specialist_url, user_agent=DEMO_USER) as specialist:
+            for task_id, peer in peer_tasks.items():
+                if not task_id:
+                    continue
+                with contextlib.suppress(PeerError):
+                    for _ in range(20):  # the cancellation may still be landing
+                        task = await specialist.get_task(task_id, session=self.session)
+                        if state_name(task.status.state) not in ("working", "submitted"):
+                            break
+                        await asyncio.sleep(0.1)
+                    self.listener(PeerTaskEnded(peer, task_id, state_name(task.status.state)))

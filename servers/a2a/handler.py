@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from a2a.server.agent_execution import SimpleRequestContextBuilder
 from a2a.server.request_handlers import DefaultRequestHandlerV2
 from a2a.utils.errors import UnsupportedOperationError
 
@@ -16,7 +15,6 @@ if TYPE_CHECKING:
 
     from a2a.server.context import ServerCallContext
     from a2a.server.events import Event
-    from a2a.server.id_generator import IDGenerator
     from a2a.types import Message, SendMessageRequest, Task
 
 __all__ = ["ProtoplayRequestHandler"]
@@ -28,15 +26,14 @@ class ProtoplayRequestHandler(DefaultRequestHandlerV2):
     - a message to a task that its server's end interrupted (:mod:`servers.a2a.recovery`) is refused with
       the reason and what to do, instead of a bare "terminal state" error;
     - a task parked waiting for input frees its in-memory state after ``idle_release_s`` (any replica
-      picks it up again from the store);
-    - new tasks' ids come from ``task_ids`` when the store provides a generator (so it knows they are new).
+      picks it up again from the store).
+
+    New tasks' ids come from the request context builder (see
+    :class:`servers.a2a.jsonrpc.TaskContextBuilder`, which takes the store's generator when it has one).
     """
 
-    def __init__(
-        self, *, idle_release_s: float = 600.0, task_ids: IDGenerator | None = None, **options: Any
-    ) -> None:
-        builder = SimpleRequestContextBuilder(task_id_generator=task_ids) if task_ids is not None else None
-        super().__init__(interrupted_task_timeout=idle_release_s, request_context_builder=builder, **options)
+    def __init__(self, *, idle_release_s: float = 600.0, **options: Any) -> None:
+        super().__init__(interrupted_task_timeout=idle_release_s, **options)
 
     async def on_message_send(self, params: SendMessageRequest, context: ServerCallContext) -> Task | Message:
         try:

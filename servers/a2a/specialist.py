@@ -37,6 +37,7 @@ from servers.a2a.store import open_task_store
 
 if TYPE_CHECKING:
     from agents.models.openai import Model
+    from servers.a2a.push import RetryPolicy
 
 __all__ = ["SPECIALIST_NAME", "SPECIALIST_PROMPT", "SpecialistExecutor", "open_specialist", "run_specialist"]
 
@@ -154,13 +155,16 @@ async def open_specialist(
     trace_enabled: bool = True,
     replica: Replica | None = None,
     replica_timeout_s: float | None = None,
+    allow_private_webhooks: bool = False,
+    push_retry: RetryPolicy | None = None,
 ) -> AsyncIterator[A2AApp]:
     """The specialist's app, with its model, MCP connection, trace and task store open; all closed on exit.
 
     ``mcp``: ``None`` serves the catalogue in-process (``servers.mcp.server.build_server()``), a URL connects
     to a streamable-HTTP MCP server (bearer token ``mcp_token``, else ``$PROTOPLAY_MCP_TOKEN``), a server
     object is used as is. ``url`` is what the card advertises. ``token`` is one shared bearer token;
-    ``tokens`` maps several to principals, each seeing only its own tasks.
+    ``tokens`` maps several to principals, each seeing only its own tasks. ``allow_private_webhooks`` and
+    ``push_retry``: see :func:`servers.a2a.app.build_app`.
 
     ``replica`` identifies this server in the task store (see :mod:`servers.a2a.recovery`): tasks it leaves
     in flight when it dies are failed by the next server on its address, or by any replica once its
@@ -177,7 +181,7 @@ async def open_specialist(
     async with AsyncExitStack() as stack:
         store = await stack.enter_async_context(open_task_store(task_store, table="specialist_tasks"))
         recovery = await stack.enter_async_context(recovery_for(store, replica, replica_timeout_s))
-        trace = TraceWriter(enabled=trace_enabled)
+        trace = TraceWriter(enabled=trace_enabled, agent=SPECIALIST_NAME)
         stack.callback(trace.close)
         toolbox = await stack.enter_async_context(
             connect_mcp(mcp if mcp is not None else build_server(), token=resolve_mcp_token(mcp_token))
@@ -196,8 +200,15 @@ async def open_specialist(
             token_required=bool(token or tokens),
             streaming=streaming,
         )
-        executor = SpecialistExecutor(agent, trace=trace, stamp=recovery.stamp)
-        app = build_app(card=card, executor=executor, store=store, token=token, tokens=tokens)
+        app = build_app(
+            card=card,
+            executor=SpecialistExecutor(agent, trace=trace, stamp=recovery.stamp),
+            store=store,
+            token=token,
+            tokens=tokens,
+            allow_private_webhooks=allow_private_webhooks,
+            push_retry=push_retry,
+        )
         stack.push_async_callback(app.aclose)
         yield app
 

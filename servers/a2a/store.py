@@ -19,9 +19,11 @@ from servers.a2a.replicas import IN_FLIGHT, REPLICAS_TABLE, RUNNER_KEY, Replica,
 if TYPE_CHECKING:
     from a2a.server.cluster import TaskEventStream, VersionedTaskStore
     from a2a.server.id_generator import IDGenerator
-    from a2a.server.tasks import DatabaseTaskStore, TaskStore
+    from a2a.server.tasks import DatabaseTaskStore, PushNotificationConfigStore, TaskStore
     from sqlalchemy.engine import URL
     from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from servers.a2a.push import PushConfigs
 
 __all__ = ["StoreError", "TaskStorage", "default_store_url", "describe_store", "open_task_store"]
 
@@ -42,6 +44,18 @@ class TaskStorage:
     """Heartbeats and in-flight tasks per replica; ``None`` when tasks do not outlive the process."""
     task_ids: IDGenerator | None = None
     """Makes new tasks' ids, when the store wants to know them (``None``: the SDK's random UUIDs)."""
+    push_configs: PushNotificationConfigStore | None = None
+    """Webhook configs in the same database, when the store is not one the SDK's push config store reads
+    by itself (``None``: :func:`servers.a2a.push.push_config_store` finds where they live)."""
+
+    def push_config_store(self) -> PushConfigs:
+        """Where this store's webhook configs live: beside the tasks when the store is a database (every
+        replica sees them, they survive restarts), else in memory."""
+        from servers.a2a.push import PushConfigs, push_config_store
+
+        return (
+            PushConfigs(self.push_configs) if self.push_configs is not None else push_config_store(self.store)
+        )
 
 
 def default_store_url() -> str:
@@ -127,9 +141,33 @@ async def _open_postgres(url: URL, table: str) -> AsyncIterator[TaskStorage]:
             raise StoreError(f"cannot open the task store {describe_store(str(url))}: {exc}") from exc
         store = PostgresTaskStore(pool, table)
         registry = PostgresReplicaRegistry(pool, table)
-        yield TaskStorage(store, PostgresTaskEvents(store), registry, store.new_task_ids())
+        # The SDK's SQL push config store, on a SQLAlchemy engine of its own, keeps webhook configs beside
+        # the tasks: every replica delivers to a webhook registered through any of them.
+        from servers.a2a.push import database_push_configs
+
+        configs_engine = _engine(url.set(drivername="postgresql+asyncpg"))
+        try:
+            configs = database_push_configs(configs_engine, table)
+            try:
+                await _create_push_configs_table(configs_engine, configs)
+            except Exception as exc:
+                raise StoreError(f"cannot open the task store {describe_store(str(url))}: {exc}") from exc
+            yield TaskStorage(store, PostgresTaskEvents(store), registry, store.new_task_ids(), configs)
+        finally:
+            await configs_engine.dispose()
     finally:
         await pool.close()
+
+
+async def _create_push_configs_table(engine: AsyncEngine, configs: Any) -> None:
+    """Create the push config table now, under a lock: the SDK's store would create it lazily, from every
+    replica at once on its first update, and concurrent ``CREATE TABLE`` of one name fails in PostgreSQL."""
+    from sqlalchemy import text
+
+    async with engine.begin() as conn:
+        await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('protoplay push config schema'))"))
+        await conn.run_sync(lambda sync: configs.config_model.__table__.create(sync, checkfirst=True))
+    await configs.initialize()  # the table exists: this only marks the store ready
 
 
 @functools.cache

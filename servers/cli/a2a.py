@@ -23,16 +23,23 @@ from servers.cli.options import (
     McpTokenOpt,
     MemoryStoreOpt,
     ModelOpt,
+    OtlpEndpointOpt,
     offline_responses_model,
+    start_telemetry,
     user_message,
 )
-from servers.serving import check_bind, configure_logging, fail
+from servers.serving import check_bind, configure_logging, fail, http_url_problem
 
-__all__ = ["register"]
+__all__ = ["check_http_url", "register"]
 
 TOKEN_ENV = Env.A2A_TOKEN.value
 TOKENS_ENV = Env.A2A_TOKENS.value
 PEER_TOKEN_ENV = Env.A2A_PEER_TOKEN.value
+#: The ``service.name`` of each command's OpenTelemetry spans (the servers' agent names; the demo runs both
+#: agents in one process). Named here, not imported: telemetry starts before a2a-sdk is imported.
+SPECIALIST_SERVICE = "protoplay-ml-specialist"
+COORDINATOR_SERVICE = "protoplay-coordinator"
+DEMO_SERVICE = "protoplay-demo"
 
 a2a_app = typer.Typer(help="Serve an A2A agent: the ML specialist or the coordinator.", no_args_is_help=True)
 
@@ -71,6 +78,14 @@ UrlOpt = Annotated[
     ),
 ]
 LogLevelOpt = Annotated[str, typer.Option(help="Server log level (logs go to stderr).")]
+PrivateWebhooksOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-private-webhooks",
+        help="Deliver push notifications to loopback and private addresses too (webhooks on this machine or "
+        "LAN); by default only public http(s) addresses are called.",
+    ),
+]
 
 
 def register(app: typer.Typer, serve_app: typer.Typer) -> None:
@@ -100,10 +115,13 @@ def serve_specialist(
     api_key: ApiKeyOpt = None,
     api: ApiOpt = None,
     max_steps: MaxStepsOpt = DEFAULTS.max_steps,
+    allow_private_webhooks: PrivateWebhooksOpt = False,
     log_level: LogLevelOpt = "warning",
+    otlp_endpoint: OtlpEndpointOpt = None,
 ) -> None:
     """Serve the ML specialist over A2A: the function-calling agent with the MCP tools (card at
     /.well-known/agent-card.json, JSON-RPC at /)."""
+    start_telemetry(otlp_endpoint, service=SPECIALIST_SERVICE)
     configure_logging(log_level)
     accepted = _tokens(token, tokens)
     _check_bind(host, allow_remote, token or accepted)
@@ -114,6 +132,7 @@ def serve_specialist(
         "mcp_token": mcp_token,
         "max_steps": max_steps,
         "tokens": accepted,
+        "allow_private_webhooks": allow_private_webhooks,
     }
     _serve(
         "ML specialist",
@@ -160,11 +179,14 @@ def serve_coordinator(
     api_key: ApiKeyOpt = None,
     api: ApiOpt = None,
     max_steps: MaxStepsOpt = DEFAULTS.max_steps,
+    allow_private_webhooks: PrivateWebhooksOpt = False,
     log_level: LogLevelOpt = "warning",
+    otlp_endpoint: OtlpEndpointOpt = None,
 ) -> None:
     """Serve the coordinator over A2A: an agent with memory that delegates to its peers' skills."""
     for value in peer:
-        _check_peer_url(value)
+        check_http_url(value, what="--peer")
+    start_telemetry(otlp_endpoint, service=COORDINATOR_SERVICE)
     configure_logging(log_level)
     accepted = _tokens(token, tokens)
     _check_bind(host, allow_remote, token or accepted)
@@ -185,6 +207,7 @@ def serve_coordinator(
         max_steps=max_steps,
         tokens=accepted,
         memory_store=memory_store,
+        allow_private_webhooks=allow_private_webhooks,
         **_model_options(model, base_url, api_key, api),
     )
 
@@ -194,29 +217,53 @@ def demo_command(
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     api_key: ApiKeyOpt = None,
-    no_trace: Annotated[
-        bool, typer.Option("--no-trace", help="Do not print the trace timeline at the end.")
+    trace: Annotated[
+        bool,
+        typer.Option(
+            "--trace", help="Print the trace timeline (llm, mcp and a2a messages) after the transcript."
+        ),
     ] = False,
+    ports: Annotated[
+        str | None,
+        typer.Option(
+            "--ports",
+            "--port",
+            metavar="COORDINATOR[,SPECIALIST]",
+            show_default=False,
+            help="Loopback ports to listen on, e.g. 9100,9101; one port P means P and P+1 (default: any free "
+            "ports).",
+        ),
+    ] = None,
+    otlp_endpoint: OtlpEndpointOpt = None,
 ) -> None:
     """Play a scripted multi-agent demo: user ↔ coordinator ↔ ML specialist, over A2A on loopback."""
-    from servers.a2a.demo import DemoError, list_scenarios, load_scenario, run_demo
+    from agents.telemetry import span
+
+    start_telemetry(otlp_endpoint, service=DEMO_SERVICE)  # before a2a-sdk is imported
+    from servers.a2a.demo import DemoError, list_scenarios, load_scenario
+    from servers.a2a.demo_transcript import run_demo
 
     if name is None:
         typer.echo("Demos (protoplay demo NAME):")
         for scenario in list_scenarios():
             typer.echo(f"  {scenario.order}. {scenario.name:<20} {scenario.title}")
         return
+    chosen = _demo_ports(ports) if ports is not None else None
     try:
         scenario = load_scenario(name)
     except DemoError as exc:
         raise fail(str(exc)) from None
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     try:
-        ok = asyncio.run(
-            run_demo(scenario, model=model, base_url=base_url, api_key=api_key, show_trace=not no_trace)
-        )
+        with span(f"demo {scenario.name}"):  # the root of the demo's one trace (when exported)
+            ok = asyncio.run(
+                run_demo(
+                    scenario, model=model, base_url=base_url, api_key=api_key, show_trace=trace, ports=chosen
+                )
+            )
     except OSError as exc:
-        raise fail(f"could not start the demo servers: {exc}") from None
+        hint = "; choose others with --ports" if chosen else ""
+        raise fail(f"could not start the demo servers: {exc.strerror or exc}{hint}") from None
     except KeyboardInterrupt:  # pragma: no cover - interactive stop
         raise typer.Exit(130) from None
     if not ok:
@@ -248,12 +295,18 @@ def _serve(
     principals = sorted(set((options.get("tokens") or {}).values()))
     auth = f"; bearer token of {len(principals)} principal(s) required" if principals else ""
     auth = auth or ("; bearer token required" if token else "")
+    webhooks = (
+        "to any http(s) webhook, private addresses included"
+        if options.get("allow_private_webhooks")
+        else "to public http(s) webhooks (--allow-private-webhooks for local ones)"
+    )
 
     def ready(url: str) -> None:
         typer.echo(
-            f"protoplay {label} (A2A 1.0) on {url} — card at {url.rstrip('/')}/.well-known/agent-card.json"
-            f"{auth}\n  model: {config.describe()}\n  tasks: {describe_store(task_store)}\n"
-            "  Ctrl+C stops it",
+            f"protoplay {label} (A2A 1.0 and 0.3) on {url} — card at "
+            f"{url.rstrip('/')}/.well-known/agent-card.json{auth}\n"
+            f"  model: {config.describe()}\n  tasks: {describe_store(task_store)}\n"
+            f"  push notifications: {webhooks}\n  Ctrl+C stops it",
             err=True,
         )
 
@@ -271,18 +324,28 @@ def _serve(
         pass
 
 
-def _check_peer_url(value: str) -> None:
-    from urllib.parse import urlsplit
+def _demo_ports(value: str) -> tuple[int, int]:
+    """``--ports C,S`` or ``--ports P`` (P and P+1) as (coordinator, specialist)."""
+    parts = [part.strip() for part in value.split(",")]
+    example = "give COORDINATOR,SPECIALIST such as 9100,9101, or one port P for P and P+1"
+    if len(parts) > 2 or not all(part.isdigit() for part in parts):
+        raise fail(f"--ports: {value!r} is not one or two port numbers; {example}")
+    ports = [int(part) for part in parts]
+    coordinator, specialist = ports if len(ports) == 2 else (ports[0], ports[0] + 1)
+    for port in (coordinator, specialist):
+        if not 1 <= port <= 65535:
+            raise fail(f"--ports: {port} is not a port (1-65535); {example}")
+    if coordinator == specialist:
+        raise fail(f"--ports: the coordinator and the specialist need two different ports; {example}")
+    return coordinator, specialist
 
-    try:
-        parts = urlsplit(value)
-        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in 0-65535
-    except ValueError:
-        ok = False
-    if not ok:
+
+def check_http_url(value: str, *, what: str) -> None:
+    """Exit with one ``error:`` line (code 2) unless ``value`` is an http(s) URL with a host; ``what`` names
+    the flag or argument that gave it."""
+    if http_url_problem(value) is not None:
         raise fail(
-            f"--peer: {value!r} is not an http(s) URL; give the peer's base URL, e.g. http://127.0.0.1:9101/"
+            f"{what}: {value!r} is not an http(s) URL; give the agent's base URL, e.g. http://127.0.0.1:9101/"
         )
 
 

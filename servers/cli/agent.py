@@ -24,9 +24,11 @@ from servers.cli.options import (
     McpOpt,
     McpTokenOpt,
     ModelOpt,
+    OtlpEndpointOpt,
     SessionOpt,
     SummarizeOpt,
     model_options,
+    start_telemetry,
     user_message,
 )
 from servers.formatting import format_arguments
@@ -88,11 +90,14 @@ def chat_command(
     max_steps: MaxStepsOpt = DEFAULTS.max_steps,
     context_tokens: ContextTokensOpt = DEFAULTS.context_tokens,
     summarize: SummarizeOpt = False,
+    otlp_endpoint: OtlpEndpointOpt = None,
 ) -> None:
     """Chat with the agent in the terminal (streamed answers, tool calls shown, memory kept)."""
     from agents.errors import AgentError
+    from agents.runtime import AGENT_NAME
     from servers.cli.chat_repl import run_chat
 
+    start_telemetry(otlp_endpoint, service=AGENT_NAME)
     options = model_options(
         model,
         base_url,
@@ -120,22 +125,24 @@ def chat_command(
 async def _ask(question: str, options: dict[str, Any], session: str | None, as_json: bool) -> dict[str, Any]:
     from agents.loop import RunFinished, ToolCallFinished, ToolCallStarted
     from agents.messages import TextDelta
-    from agents.runtime import default_session_name, open_agent
+    from agents.runtime import AGENT_NAME, default_session_name, open_agent
+    from agents.telemetry import agent_span
 
     name = session or default_session_name("ask")
     async with open_agent(**options, session_name=name, persist=session is not None) as runtime:
         result = None
-        async for event in _surfacing_errors(runtime.agent.stream(question, session=runtime.session)):
-            if isinstance(event, TextDelta) and not as_json:
-                sys.stdout.write(event.text)
-                sys.stdout.flush()
-            elif isinstance(event, ToolCallStarted) and not as_json:
-                typer.echo(f"⚙ {event.name}({format_arguments(event.arguments)})", err=True)
-            elif isinstance(event, ToolCallFinished) and not as_json:
-                for path in event.record.outcome.images:
-                    typer.echo(f"image saved to {path}", err=True)
-            elif isinstance(event, RunFinished):
-                result = event.result
+        with agent_span(AGENT_NAME, conversation=runtime.session.name):  # a span only while export is on
+            async for event in _surfacing_errors(runtime.agent.stream(question, session=runtime.session)):
+                if isinstance(event, TextDelta) and not as_json:
+                    sys.stdout.write(event.text)
+                    sys.stdout.flush()
+                elif isinstance(event, ToolCallStarted) and not as_json:
+                    typer.echo(f"⚙ {event.name}({format_arguments(event.arguments)})", err=True)
+                elif isinstance(event, ToolCallFinished) and not as_json:
+                    for path in event.record.outcome.images:
+                        typer.echo(f"image saved to {path}", err=True)
+                elif isinstance(event, RunFinished):
+                    result = event.result
         assert result is not None
         if not as_json:
             sys.stdout.write(("" if result.text else result.needs_input or "") + "\n")
@@ -175,10 +182,13 @@ def ask_command(
     max_steps: MaxStepsOpt = DEFAULTS.max_steps,
     context_tokens: ContextTokensOpt = DEFAULTS.context_tokens,
     summarize: SummarizeOpt = False,
+    otlp_endpoint: OtlpEndpointOpt = None,
 ) -> None:
     """Ask one question (one turn) and print the answer: for scripts."""
     from agents.errors import AgentError
+    from agents.runtime import AGENT_NAME
 
+    start_telemetry(otlp_endpoint, service=AGENT_NAME)
     options = model_options(
         model,
         base_url,

@@ -56,6 +56,14 @@ def _short(value: Any) -> str:
 
 async def run_turn(runtime: AgentRuntime, text: str, console: Console, *, live: bool) -> None:
     """Run one turn, streaming the answer and showing each tool call with a compact result."""
+    from agents.runtime import AGENT_NAME
+    from agents.telemetry import agent_span
+
+    with agent_span(AGENT_NAME, conversation=runtime.session.name):  # a span only while export is on
+        await _show_turn(runtime, text, console, live=live)
+
+
+async def _show_turn(runtime: AgentRuntime, text: str, console: Console, *, live: bool) -> None:
     from rich.live import Live
     from rich.markdown import Markdown
 

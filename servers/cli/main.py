@@ -22,7 +22,7 @@ __all__ = ["app", "crash_log_path", "main"]
 app = typer.Typer(
     name="protoplay",
     help="An agent protocol playground: ML utilities over MCP, function calling and A2A.",
-    no_args_is_help=True,
+    invoke_without_command=True,  # no command: the first-run guide (see _guide)
     add_completion=False,
     pretty_exceptions_enable=False,
 )
@@ -30,6 +30,16 @@ serve_app = typer.Typer(
     help="Start a server (MCP, A2A, or the offline model's OpenAI-compatible endpoint).", no_args_is_help=True
 )
 app.add_typer(serve_app, name="serve")
+
+
+@app.callback()
+def _guide(ctx: typer.Context) -> None:
+    """With no command, print five things to try instead of only the usage."""
+    if ctx.invoked_subcommand is None:
+        from agents.config import resolve_model_config
+        from servers.cli.guide import first_run_guide
+
+        typer.echo(first_run_guide(resolve_model_config().describe()), nl=False)
 
 
 @app.command("tools")
@@ -109,6 +119,10 @@ def _register_capabilities() -> None:
         "servers.cli.trace",
         "servers.cli.llm",
         "servers.cli.a2a",
+        "servers.cli.a2a_client",
+        "servers.cli.doctor",
+        "servers.cli.ui",
+        "servers.cli.eval",
     ):
         try:
             mod = importlib.import_module(module)

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from agents.config import Env
+from servers.cli.options import OtlpEndpointOpt, start_telemetry
 from servers.serving import check_bind, configure_logging, fail
 
 __all__ = ["register"]
@@ -63,12 +64,22 @@ def serve_mcp(
         ),
     ] = None,
     log_level: Annotated[str, typer.Option(help="Server log level (logs go to stderr).")] = "warning",
+    otlp_endpoint: OtlpEndpointOpt = None,
 ) -> None:
     """Serve the tool catalogue, the notes and the prompts over MCP (stdio by default, or streamable HTTP)."""
     if transport is Transport.stdio:
         _refuse_http_options(ctx)
     level = configure_logging(log_level)
-    from servers.mcp.server import MCP_PATH, build_server, serve_http, serve_stdio, spawned_server
+    from servers.mcp.server import (
+        MCP_PATH,
+        SERVICE_NAME,
+        build_server,
+        serve_http,
+        serve_stdio,
+        spawned_server,
+    )
+
+    start_telemetry(otlp_endpoint, service=SERVICE_NAME)
 
     if transport is Transport.stdio:
         serve_stdio(spawned_server(log_level=level))

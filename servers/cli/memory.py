@@ -15,7 +15,10 @@ from servers.serving import fail
 
 __all__ = ["register"]
 
-memory_app = typer.Typer(help="Manage long-term memory: list, search, forget, export.", no_args_is_help=True)
+memory_app = typer.Typer(
+    help="Manage long-term memory (list, search, forget, export) and list saved sessions.",
+    no_args_is_help=True,
+)
 
 
 def register(app: typer.Typer, serve_app: typer.Typer) -> None:
@@ -101,8 +104,9 @@ def memory_export(
 
 
 @memory_app.command("sessions")
-def memory_sessions() -> None:
-    """List saved chat sessions (resume one with `protoplay chat --session NAME`)."""
+def memory_sessions(as_json: JsonOpt = False) -> None:
+    """List saved sessions, most recent first: those `chat --session NAME` and `ask --session NAME` keep
+    (resume one with the same flag)."""
     from agents.config import SetupError
     from agents.memory.sessions import SessionStore
     from agents.memory.store import SQLiteStore
@@ -115,8 +119,23 @@ def memory_sessions() -> None:
             store.close()
     except SetupError as error:
         raise fail(str(error)) from None
+    if as_json:
+        stamp = "%Y-%m-%dT%H:%M:%S"
+        listed = [
+            {
+                "name": row.name,
+                "turns": row.turns,
+                "created": time.strftime(stamp, time.localtime(row.created)),
+                "updated": time.strftime(stamp, time.localtime(row.updated)),
+            }
+            for row in rows
+        ]
+        typer.echo(json.dumps(listed, indent=2, ensure_ascii=False))
+        return
     if not rows:
-        typer.echo("(no saved sessions)")
+        keeps = '`protoplay chat --session NAME` or `protoplay ask --session NAME "…"` keeps one'
+        typer.echo(f"(no saved sessions: {keeps})")
     for row in rows:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(row.updated))
-        typer.echo(f"{row.name:<32} {row.turns:>4} turns  last used {when}")
+        turns = f"{row.turns} turn" + ("" if row.turns == 1 else "s")
+        typer.echo(f"{row.name:<32} {turns:>10}  last used {when}")

@@ -25,10 +25,12 @@ __all__ = [
     "McpTokenOpt",
     "MemoryStoreOpt",
     "ModelOpt",
+    "OtlpEndpointOpt",
     "SessionOpt",
     "SummarizeOpt",
     "model_options",
     "offline_responses_model",
+    "start_telemetry",
     "stdio_mcp_server",
     "user_message",
 ]
@@ -101,6 +103,16 @@ MemoryStoreOpt = Annotated[
         "replicas) or sqlite:///PATH (default: SQLite in $PROTOPLAY_HOME/memory.db).",
     ),
 ]
+OtlpEndpointOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--otlp-endpoint",
+        metavar="URL",
+        show_default=False,
+        help="Export OpenTelemetry spans to this OTLP/HTTP collector, e.g. http://127.0.0.1:4318 (or "
+        f"{Env.OTLP_ENDPOINT}); off by default.",
+    ),
+]
 
 #: How a user changes the setting an agent error names (see ``agents.errors.AgentError.setting``).
 _SETTING_FLAGS = {
@@ -117,6 +129,18 @@ def user_message(error: BaseException) -> str:
     if setting in _SETTING_FLAGS:
         text = f"{text.rstrip('.')}; {_SETTING_FLAGS[setting]}."
     return text
+
+
+def start_telemetry(endpoint: str | None, *, service: str) -> None:
+    """Switch OpenTelemetry export on for this process when ``--otlp-endpoint`` or the environment names a
+    collector (``service`` names its spans); a flag that cannot be honoured exits with one line."""
+    from agents.telemetry import TelemetryError, configure
+    from servers.serving import fail
+
+    try:
+        configure(service=service, endpoint=endpoint)
+    except TelemetryError as exc:
+        raise fail(str(exc)) from None
 
 
 def stdio_mcp_server() -> Any:

@@ -1,57 +1,100 @@
 """The offline model as an OpenAI-compatible HTTP endpoint: ``protoplay serve llm --port N``.
 
-``GET /v1/models`` and ``POST /v1/chat/completions`` (tools, ``stream: true`` as server-sent events), the same
-wire format as the in-process transport (:mod:`agents.models.offline.wire`), and ``POST /v1/responses`` (the
-Responses API, :mod:`servers.llm.responses`), so any OpenAI client can use it:
+``GET /v1/models`` and ``POST /v1/chat/completions`` (tools, ``tool_choice``, ``stream: true`` as server-sent
+events sent chunk by chunk), the same wire format as the in-process transport
+(:mod:`agents.models.offline.wire`), and ``POST /v1/responses`` (the Responses API,
+:mod:`servers.llm.responses`), so any OpenAI client can use it:
 
     OpenAI(base_url="http://127.0.0.1:8000/v1", api_key="anything")
+
+The chat-completions routes are one table (:func:`routes`), each also served without the ``/v1`` prefix;
+another API adds its own routes beside them in :func:`build_app`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Iterator
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from agents.models.offline.engine import OfflineBrain
-from agents.models.offline.wire import WireResponse, handle_chat_completions, models_listing, route_not_found
+from agents.models.offline.wire import (
+    WireError,
+    WireResponse,
+    chat_completion,
+    chat_completion_chunks,
+    models_listing,
+    parse_request,
+    route_not_found,
+    sse,
+)
 from servers.llm.responses import responses_routes
+from servers.telemetry import llm_server_spans
 
-__all__ = ["build_app", "serve"]
+__all__ = ["build_app", "routes", "serve"]
 
 log = logging.getLogger(__name__)
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _internal_error() -> Response:
+    error = {"error": {"message": "internal error in the offline model", "type": "server_error"}}
+    return JSONResponse(error, status_code=500)
+
+
+def routes(brain: OfflineBrain) -> list[tuple[str, str, Endpoint]]:
+    """``(method, path under /v1, endpoint)`` for every API the endpoint serves."""
+
+    async def models(request: Request) -> Response:
+        return _send(WireResponse.json(200, models_listing()))
+
+    async def completions(request: Request) -> Response:
+        try:
+            body = parse_request(await request.body())
+        except WireError as exc:
+            return _send(WireResponse.json(exc.status, exc.body))
+        try:
+            if body.get("stream"):
+                chunks = chat_completion_chunks(brain, body)
+                first = next(chunks)  # the reply is decided here: a failure is still a clean 500
+                return StreamingResponse(_events(first, chunks), media_type="text/event-stream")
+            return _send(WireResponse.json(200, chat_completion(brain, body)))
+        except Exception:
+            log.exception("the offline model failed on a request")
+            return _internal_error()
+
+    return [("GET", "/models", models), ("POST", "/chat/completions", completions)]
+
+
+def _events(first: dict, rest: Iterator[dict]) -> Iterator[bytes]:
+    """Server-sent events, each sent as soon as its chunk is made (no Content-Length, no buffering)."""
+
+    def chunks() -> Iterator[dict]:
+        yield first
+        yield from rest
+
+    yield from sse(chunks())
 
 
 def build_app(brain: OfflineBrain | None = None) -> Starlette:
     """The ASGI app (testable in-process with ``httpx.ASGITransport``)."""
     model = brain or OfflineBrain()
 
-    async def models(request: Request) -> Response:
-        return _send(WireResponse.json(200, models_listing()))
-
-    async def completions(request: Request) -> Response:
-        raw = await request.body()
-        try:
-            return _send(handle_chat_completions(model, raw))
-        except Exception:
-            log.exception("the offline model failed on a request")
-            error = {"error": {"message": "internal error in the offline model", "type": "server_error"}}
-            return JSONResponse(error, status_code=500)
-
     async def not_found(request: Request, exc: Exception) -> Response:
         return _send(route_not_found(request.method, request.url.path))
 
-    routes = [
-        Route("/v1/models", models, methods=["GET"]),
-        Route("/models", models, methods=["GET"]),
-        Route("/v1/chat/completions", completions, methods=["POST"]),
-        Route("/chat/completions", completions, methods=["POST"]),
+    table = [
+        Route(prefix + path, endpoint, methods=[method])
+        for method, path, endpoint in routes(model)
+        for prefix in ("/v1", "")
     ]
-    routes += responses_routes(model)
-    app = Starlette(routes=routes)
+    table += responses_routes(model)  # the Responses API, its own module (it serves both prefixes itself)
+    app = Starlette(routes=table, middleware=llm_server_spans())  # no middleware while export is off
     app.add_exception_handler(404, not_found)
     return app
 

@@ -154,19 +154,19 @@ def choose_backbone(
     """
     from tools.complexity.backbones import architecture_names
 
-    budget = []
+    budget, bounds = [], {}
     if max_params_millions:
-        budget.append(
-            f"at most {_number('max_params_millions', max_params_millions, positive=True):g} M parameters"
-        )
+        bounds["max_params_millions"] = _number("max_params_millions", max_params_millions, positive=True)
+        budget.append(f"at most {bounds['max_params_millions']:g} M parameters")
     if max_gmacs:
-        budget.append(f"at most {_number('max_gmacs', max_gmacs, positive=True):g} GMACs per image")
+        bounds["max_gmacs"] = _number("max_gmacs", max_gmacs, positive=True)
+        budget.append(f"at most {bounds['max_gmacs']:g} GMACs per image")
     size = _input_size(input_size) if input_size else None
     calls = []
     names = architecture_names(curated_only=True)  # the backbones the notes discuss
     chunk = _max_items("compare_models", "models") or len(names)
     for start in range(0, len(names), chunk):
-        arguments: dict[str, Any] = {"models": names[start : start + chunk]}
+        arguments: dict[str, Any] = {"models": names[start : start + chunk], **bounds}  # drawn on the plot
         if size is not None:
             arguments["input_size"] = size
         _check("compare_models", arguments)
@@ -181,7 +181,7 @@ def choose_backbone(
             + ("with these arguments:" if len(calls) == 1 else f"{len(calls)} times, with these arguments:"),
             *calls,
             "2. Keep only the models within the budget"
-            + (" (" + "; ".join(budget) + ")" if budget else "")
+            + (" (" + "; ".join(budget) + "; the result's within_budget lists them)" if budget else "")
             + ", and mark which of them lie on the Pareto front of parameters vs MACs.",
             "3. Recommend two or three candidates with their trade-offs (parameters, MACs, weight "
             "memory, the architectural idea that makes them efficient). If none fits, name the closest "

@@ -28,7 +28,6 @@ from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
 from mcp_types import (
     INTERNAL_ERROR,
@@ -50,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MCP_PATH",
     "SERVER_NAME",
+    "SERVICE_NAME",
     "TOKEN_ENV",
     "build_server",
     "http_app",
@@ -60,9 +60,10 @@ __all__ = [
 ]
 
 SERVER_NAME = "protoplay"
+SERVICE_NAME = "protoplay-mcp"
+"""The ``service.name`` of the server's OpenTelemetry spans."""
 MCP_PATH = "/mcp"
 TOKEN_ENV = Env.MCP_TOKEN.value
-_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 _MAX_COMPLETIONS = 100
 log = logging.getLogger(__name__)
 
@@ -133,10 +134,15 @@ def serve_stdio(server: MCPServer) -> None:
 
 
 def serve_spawned(*, log_level: str = "WARNING") -> int:
-    """``protoplay serve mcp`` (stdio): log to stderr, serve :func:`spawned_server` until stdin closes."""
+    """``protoplay serve mcp`` (stdio): log to stderr, serve :func:`spawned_server` until stdin closes.
+    Spans are exported when the environment names an OTLP endpoint (a client that exports passes its own
+    on)."""
+    from agents.telemetry import configure
+
     level = log_level.upper()
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(level)
+    configure(service=SERVICE_NAME)
     if sys.stdin.isatty():
         print(
             "protoplay MCP server: speaking MCP on stdin/stdout, for an MCP client to start "
@@ -155,12 +161,17 @@ def http_app(server: MCPServer, *, host: str = "127.0.0.1", allowed_hosts: Itera
 
     DNS-rebinding protection is always on: the Host header must name a loopback address, the bind address or
     one of ``allowed_hosts`` (any port) — anything else gets 421 — and a browser Origin must name one of them
-    too (403).
+    too (403). With OpenTelemetry export on, the SDK's span of each message also names the session.
     """
+    from servers.telemetry import mcp_session_spans
+
+    mcp_session_spans(server)
+    from servers.serving import transport_security  # here: it imports typer, which stdio start-up skips
+
     return server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         host=host,
-        transport_security=_transport_security(host, allowed_hosts),
+        transport_security=transport_security(host, allowed_hosts),
     )
 
 
@@ -329,23 +340,6 @@ class _StaticTokenVerifier:
         if hmac.compare_digest(token.encode(), self._token):
             return AccessToken(token=token, client_id="protoplay-token", scopes=[])
         return None
-
-
-def _transport_security(host: str, allowed_hosts: Iterable[str]) -> TransportSecuritySettings:
-    names = list(_LOOPBACK_NAMES)
-    bind = f"[{host.strip('[]')}]" if ":" in host else host
-    if bind not in names and not _is_wildcard(host):
-        names.append(bind)
-    names += [name for name in allowed_hosts if name not in names]
-    return TransportSecuritySettings(
-        enable_dns_rebinding_protection=True,
-        allowed_hosts=[f"{name}:*" for name in names] + names,
-        allowed_origins=[f"{scheme}://{name}:*" for name in names for scheme in ("http", "https")],
-    )
-
-
-def _is_wildcard(host: str) -> bool:
-    return host.strip("[]") in ("0.0.0.0", "::", "")
 
 
 async def _complete(

@@ -7,7 +7,14 @@ import threading
 
 import pytest
 
-from agents.trace import TraceWriter, format_timeline, list_traces, read_trace, safe_session_name
+from agents.trace import (
+    TraceWriter,
+    format_timeline,
+    list_traces,
+    read_trace,
+    safe_session_name,
+    watch_traces,
+)
 
 
 def test_events_have_the_shared_format(tmp_path):
@@ -137,3 +144,46 @@ def test_extra_fields_are_ignored_and_missing_optional_ones_defaulted(tmp_path):
 def test_a_missing_trace_raises_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         read_trace("nobody", home=tmp_path)
+
+
+def test_a_writer_that_knows_its_agent_names_it_in_every_event(tmp_path):
+    writer = TraceWriter(tmp_path / "traces", agent="protoplay-ml-specialist")
+    writer.record("llm", "out", "protoplay-offline", "chat.completions", {}, None, "shared")
+    TraceWriter(tmp_path / "traces").record("a2a", "out", "specialist", "SendMessage", {}, None, "shared")
+    writer.close()
+    first, second = read_trace("shared", home=tmp_path)
+    assert first.agent == "protoplay-ml-specialist"
+    assert second.agent == ""  # a writer not told whom it records for writes no agent field
+    lines = (tmp_path / "traces" / "shared.jsonl").read_text().splitlines()
+    assert "agent" not in json.loads(lines[1])
+
+
+def test_watchers_see_every_writers_events_in_order_until_they_stop(tmp_path):
+    seen = []
+    stop = watch_traces(seen.append)
+    one, two = TraceWriter(tmp_path / "a", agent="one"), TraceWriter(tmp_path / "b", agent="two")
+    one.record("mcp", "out", "server", "tools/call", {"summary": "first"}, None, "s1")
+    two.record("mcp", "in", "server", "tools/call", {"summary": "second"}, 3.0, "s2")
+    stop()
+    one.record("mcp", "out", "server", "tools/call", {"summary": "unseen"}, None, "s1")
+    one.close(), two.close()
+    assert [(e.agent, e.session, e.payload["summary"]) for e in seen] == [
+        ("one", "s1", "first"),
+        ("two", "s2", "second"),
+    ]
+    assert seen[1].duration_ms == 3.0 and seen[0].ts.endswith("+00:00")
+
+
+def test_a_failing_watcher_never_breaks_the_recording(tmp_path, caplog):
+    def broken(event):
+        raise RuntimeError("watcher bug")
+
+    stop = watch_traces(broken)
+    try:
+        writer = TraceWriter(tmp_path / "traces")
+        writer.record("llm", "out", "m", "chat.completions", {}, None, "safe")
+        writer.close()
+    finally:
+        stop()
+    assert len(read_trace("safe", home=tmp_path)) == 1
+    assert "a trace observer failed" in caplog.text

@@ -7,12 +7,13 @@ use.
 """
 
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
-from tools._common import PlotResult, ResultModel, render_png, report_progress
+from tools._common import PlotResult, ResultModel, report_progress
 from tools.complexity.detectors import DetectionCost, detection_counts, detection_rule, published_counts
+from tools.complexity.plots import draw_comparison
 from tools.complexity.zoo.entry import Task
 from tools.complexity.zoo.registry import (
     ARCHITECTURES,
@@ -23,6 +24,7 @@ from tools.complexity.zoo.registry import (
     resolve_architecture,
 )
 from tools.errors import ToolInputError
+from tools.plotting import render_png
 
 __all__ = [
     "CONVENTION",
@@ -144,6 +146,12 @@ class CompareModelsResult(PlotResult):
         description="Models no other beats on both params and MACs, fewest params first."
     )
     convention: str = Field(description="How MACs are counted.")
+    budget: str | None = Field(
+        default=None, description="The bounds asked for (max_params_millions, max_gmacs), in words."
+    )
+    within_budget: list[str] | None = Field(
+        default=None, description="Models within every bound asked for, fewest params first (None: no bound)."
+    )
 
 
 def _memory(params: int) -> dict[str, float]:
@@ -414,13 +422,22 @@ def compare_models(
         int | None,
         Field(ge=1, le=_MAX_INPUT, description="One square input side for all; omitted → each model's own."),
     ] = None,
+    max_params_millions: Annotated[
+        float | None,
+        Field(gt=0, le=1e6, description="A parameter budget in millions (5 = 5 M): listed and drawn."),
+    ] = None,
+    max_gmacs: Annotated[
+        float | None,
+        Field(gt=0, le=1e6, description="A compute budget in GMACs per image: listed and drawn."),
+    ] = None,
     plot: Annotated[bool, Field(description="Also draw a PNG scatter of params vs MACs (log axes).")] = True,
 ) -> CompareModelsResult:
     """Compare zoo backbones side by side: params and MACs, and the Pareto front of the two (模型对比).
 
     A model is on the Pareto front when no other has both fewer (or equal) parameters and fewer MACs — the
     ones worth considering under a size or compute budget. Duplicate names (aliases) count once. Each model
-    is counted at its documented input size unless input_size is given. The PNG is a log-log scatter.
+    is counted at its documented input size unless input_size is given. With a budget (max_params_millions,
+    max_gmacs) the result lists the models within it and the plot draws it. The PNG is a log-log scatter.
     """
     sizes: dict[Architecture, int] = {}  # distinct models in the order asked, each checked before any count
     for index, name in enumerate(models):
@@ -445,30 +462,26 @@ def compare_models(
     ordered_front = [
         row.name for row in sorted(rows, key=lambda r: (r.params, r.macs)) if row.on_pareto_front
     ]
-    compared = CompareModelsResult(models=rows, pareto_front=ordered_front, convention=CONVENTION)
+    bounds = {"max_params_millions": max_params_millions, "max_gmacs": max_gmacs}
+    compared = CompareModelsResult(
+        models=rows, pareto_front=ordered_front, convention=CONVENTION, **_budget(rows, **bounds)
+    )
     if plot:
-        compared.with_png(render_png(lambda fig: _draw_scatter(fig, rows, ordered_front)))
+        compared.with_png(render_png(lambda fig: draw_comparison(fig, rows, ordered_front, **bounds)))
     return compared
 
 
-def _draw_scatter(fig, rows: list[ComparedModel], front: list[str]) -> None:
-    ax = fig.add_subplot()
-    by_name = {row.name: row for row in rows}
-    for row in rows:
-        color = "tab:red" if row.on_pareto_front else "tab:blue"
-        ax.scatter(row.params / 1e6, row.gmacs, color=color, zorder=3)
-        ax.annotate(
-            row.name, (row.params / 1e6, row.gmacs), textcoords="offset points", xytext=(4, 4), fontsize=8
-        )
-    if len(front) > 1:
-        ax.plot(
-            [by_name[n].params / 1e6 for n in front], [by_name[n].gmacs for n in front],
-            color="tab:red", linestyle="--", linewidth=1, label="Pareto front",
-        )  # fmt: skip
-        ax.legend(loc="lower right")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("parameters (millions, log)")
-    ax.set_ylabel("GMACs per image (log)")
-    ax.set_title("Parameters vs compute")
-    ax.grid(True, which="both", alpha=0.3)
+def _budget(
+    rows: list[ComparedModel], *, max_params_millions: float | None, max_gmacs: float | None
+) -> dict[str, Any]:
+    if max_params_millions is None and max_gmacs is None:
+        return {}
+    words = [f"at most {max_params_millions:g} M parameters"] if max_params_millions is not None else []
+    words += [f"at most {max_gmacs:g} GMACs per image"] if max_gmacs is not None else []
+    within = [
+        row.name
+        for row in sorted(rows, key=lambda r: (r.params, r.macs))
+        if (max_params_millions is None or row.params <= max_params_millions * 1e6)
+        and (max_gmacs is None or row.gmacs <= max_gmacs)
+    ]
+    return {"budget": " and ".join(words), "within_budget": within}

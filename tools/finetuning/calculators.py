@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Discriminator, Field, Tag
 
-from tools._common import FiniteFloat, PlotResult, ResultModel, render_png
+from tools._common import FiniteFloat, PlotResult, ResultModel
 from tools.errors import ToolInputError
 from tools.finetuning.architecture import LinearKind as TargetModule
 from tools.finetuning.architecture import count_params, notional_spec
@@ -15,6 +15,7 @@ from tools.finetuning.memory import Attention, describe_setup, estimate_memory
 from tools.finetuning.methods import Method, PeftOptions, count_method
 from tools.finetuning.notes import METHODS
 from tools.finetuning.presets import BaseChoice, resolve_base
+from tools.plotting import render_png
 
 __all__ = [
     "AdaptedPart",
@@ -448,7 +449,7 @@ def finetune_memory(
         assumptions=est.assumptions,
     )
     if plot:
-        result.with_png(render_png(lambda fig: _draw_memory(fig, result), size=(7.0, 3.2)))
+        result.with_png(render_png(lambda fig: _draw_memory(fig, result), height_px=320))
     return result
 
 
@@ -456,11 +457,13 @@ def _draw_memory(fig, result: FinetuneMemoryResult) -> None:
     ax = fig.add_subplot()
     left = 0.0
     for line in result.lines:
-        ax.barh(0, line.gib, left=left, label=f"{line.name} {line.gib:.2f}")
+        ax.barh(0, line.gib, left=left, label=f"{line.name}: {line.gib:.2f} GiB")
         left += line.gib
     if result.gpu_memory_gb is not None:
-        ax.axvline(result.gpu_memory_gb, color="black", linestyle="--", label=f"GPU {result.gpu_memory_gb:g}")
-    ax.set_yticks([])
-    ax.set_xlabel("GiB")
+        label = f"GPU: {result.gpu_memory_gb:g} GB"
+        ax.axvline(result.gpu_memory_gb, color="black", linestyle="--", label=label)
+    ax.set_yticks([0], labels=[result.method])
+    ax.set_ylabel("method")
+    ax.set_xlabel("GPU memory (GiB)")
     ax.set_title(f"{result.method} fine-tuning of {result.base.split(' (')[0]}: {result.total_gib:.1f} GiB")
-    fig.legend(fontsize=7, loc="outside lower center", ncol=4)
+    fig.legend(loc="outside lower center", ncol=3)

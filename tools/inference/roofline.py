@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools._common import PlotResult, ResultModel, render_png
+from tools._common import PlotResult, ResultModel
 from tools.errors import ToolInputError
 from tools.inference.costs import DTYPE_BYTES, Deployment, step_cost, step_time
 from tools.inference.gpus import GpuSpec
@@ -26,6 +26,7 @@ from tools.inference.inputs import (
     resolve_context,
     resolve_deployment,
 )
+from tools.plotting import render_png
 
 __all__ = ["MatmulOp", "RooflinePhase", "RooflineResult", "roofline"]
 
@@ -247,7 +248,7 @@ def _finish(
         assumptions=assumptions,
     )
     if plot:
-        result.with_png(render_png(lambda fig: _draw(fig, result), size=(7.0, 4.5)))
+        result.with_png(render_png(lambda fig: _draw(fig, result)))
     return result
 
 
@@ -258,12 +259,15 @@ def _draw(fig: Any, result: RooflineResult) -> None:
     peak, bw, ridge = result.peak_tflops, result.bandwidth_gb_s / 1e3, result.ridge_flops_per_byte
     xs = [p.intensity for p in result.phases]
     x = np.logspace(np.log10(min([*xs, ridge]) / 10), np.log10(max([*xs, ridge]) * 10), 200)
+    from tools.plotting import MUTED, plain_log_ticks
+
     ax.loglog(x, np.minimum(peak, bw * x), color="black", label=f"roof: {result.gpu}")
-    ax.axvline(ridge, color="grey", linestyle=":", label=f"ridge {ridge:,.0f} FLOPs/B")
+    ax.axvline(ridge, color=MUTED, linestyle=":", label=f"ridge {ridge:,.0f} FLOPs/B")
     for p in result.phases:
         ax.scatter([p.intensity], [p.attainable_tflops], s=60, zorder=3, label=f"{p.phase} ({p.bound}-bound)")
     ax.set_xlabel("arithmetic intensity (FLOPs / byte)")
     ax.set_ylabel(f"attainable TFLOP/s ({result.compute_dtype})")
     ax.set_title(result.summary.split(":")[0])
-    ax.legend(fontsize=8)
-    ax.grid(True, alpha=0.3)
+    plain_log_ticks(ax)
+    ax.legend()
+    ax.grid(True, which="both")

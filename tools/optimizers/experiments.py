@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
-from tools._common import PlotResult, ResultModel, render_png, report_progress
+from tools._common import PlotResult, ResultModel, report_progress
 from tools.errors import ToolInputError
 from tools.optimizers.choice import OptimizerName
 from tools.optimizers.plots import draw_compare, draw_sweep
+from tools.plotting import render_png
 
 if TYPE_CHECKING:  # tools.optimizers.problems imports torch: only for annotations here
     from tools.optimizers.problems import Assessment, Problem, Run
@@ -175,7 +176,7 @@ def compare_optimizers(
         summary=_compare_summary(problem, steps, tolerance, ranking),
     )
     if plot:
-        result.with_png(render_png(lambda fig: draw_compare(fig, prob, runs), size=(11.0, 4.5)))
+        result.with_png(render_png(lambda fig: draw_compare(fig, prob, runs), height_px=440))
     return result
 
 

@@ -13,6 +13,9 @@ if TYPE_CHECKING:  # tools.optimizers.problems imports torch: only for annotatio
 
 __all__ = ["draw_compare", "draw_sweep"]
 
+_COORDINATES = {"quadratic": ("z₁", "z₂")}
+"""The two parameters' names where a formula does not call them x and y (the contour panel's axes)."""
+
 
 def _gap_curve(losses: list[float], minimum: float) -> list[float]:
     # a log axis needs positive values: a gap at (or a rounding error below) zero is drawn at 1e-16
@@ -22,14 +25,13 @@ def _gap_curve(losses: list[float], minimum: float) -> list[float]:
 def _log_gap_axis(ax) -> None:
     from matplotlib.ticker import LogLocator, NullLocator
 
-    # few ticks and a fixed legend corner: matplotlib's default log ticks and its "best" legend placement
-    # (which scans every plotted point) cost more than the optimizer runs themselves
+    # few ticks (and, by the callers, a fixed legend corner): matplotlib's default log ticks and its "best"
+    # legend placement (which scans every plotted point) cost more than the optimizer runs themselves
     ax.set_yscale("log")
     ax.yaxis.set_major_locator(LogLocator(numticks=7))
     ax.yaxis.set_minor_locator(NullLocator())
     ax.set_xlabel("step")
-    ax.set_ylabel("loss − minimum")
-    ax.legend(fontsize="small", loc="lower left")
+    ax.set_ylabel("loss − minimum (log scale)")
 
 
 def draw_compare(fig, prob: "Problem", runs: "dict[str, Run]") -> None:
@@ -45,13 +47,18 @@ def draw_compare(fig, prob: "Problem", runs: "dict[str, Run]") -> None:
             )
     _log_gap_axis(ax)
     ax.set_title(f"{prob.name}: loss gap (x = diverged)")
-    if two_d:
+    if two_d:  # one legend for both panels: the colours are the same optimizers
         _draw_paths(axes[1], prob, runs)
+        fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center", ncol=6)
+    else:
+        fig.legend(loc="outside right upper")
 
 
 def _draw_paths(ax, prob: "Problem", runs: "dict[str, Run]") -> None:
     import numpy as np
     import torch
+
+    from tools.plotting import HIGHLIGHT, MUTED
 
     assert prob.box is not None and prob.contour is not None  # two_d problems define both
     x0, x1, y0, y1 = prob.box
@@ -60,15 +67,18 @@ def _draw_paths(ax, prob: "Problem", runs: "dict[str, Run]") -> None:
     grid_x, grid_y = torch.meshgrid(xs, ys, indexing="xy")
     values = (prob.contour(grid_x, grid_y) - prob.minimum).clamp(min=1e-3).numpy()
     levels = np.logspace(np.log10(values.min()), np.log10(values.max()), 15)
-    ax.contour(grid_x.numpy(), grid_y.numpy(), values, levels=levels, colors="0.7", linewidths=0.6)
+    ax.contour(grid_x.numpy(), grid_y.numpy(), values, levels=levels, colors=MUTED, linewidths=0.5, alpha=0.6)
     for name, run in runs.items():
         path = np.asarray(run.points)
         ax.plot(path[:, 0], path[:, 1], linewidth=1.0, label=name)
-    ax.plot(*prob.start, "o", color="black", markersize=5)
-    ax.plot(*prob.minimizer, "*", color="red", markersize=11)
+    ax.plot(*prob.start, "o", color="black", markersize=5, linestyle="none", label="start")
+    ax.plot(*prob.minimizer, "*", color=HIGHLIGHT, markersize=11, linestyle="none", label="minimum")
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
-    ax.set_title("paths over the contours (● start, ★ minimum)")
+    x_name, y_name = _COORDINATES.get(prob.name, ("x", "y"))
+    ax.set_xlabel(x_name)
+    ax.set_ylabel(y_name)
+    ax.set_title("paths over the loss contours")
 
 
 def draw_sweep(fig, prob: "Problem", optimizer: str, runs: "Sequence[tuple[float, Run, str]]") -> None:
@@ -81,4 +91,5 @@ def draw_sweep(fig, prob: "Problem", optimizer: str, runs: "Sequence[tuple[float
         if verdict == "diverged":
             ax.plot(len(gaps) - 1, gaps[-1], "x", color=line.get_color())
     _log_gap_axis(ax)
+    fig.legend(loc="outside right upper")  # beside the panel: falling and diverging curves fill the corners
     ax.set_title(f"{optimizer} on {prob.name}: learning-rate sweep (x = diverged)")

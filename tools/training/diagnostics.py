@@ -9,8 +9,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from tools._common import FiniteFloat, PlotResult, finite_or_none, render_png
+from tools._common import FiniteFloat, PlotResult, finite_or_none
 from tools.errors import ToolInputError
+from tools.plotting import render_png
 from tools.training.curve_rules import (
     HUGE,
     Evidence,
@@ -369,11 +370,13 @@ def _metric_fields(opts: Options, m: int) -> dict[str, float | int | None]:
 def _draw_curves(fig, train, val, train_metric, val_metric, result: TrainingDiagnosis) -> None:
     from matplotlib.ticker import MaxNLocator  # matplotlib is loaded by render_png by now
 
+    from tools.plotting import HIGHLIGHT, MUTED, PALETTE
+
     has_metric = train_metric is not None or val_metric is not None
     axes = fig.subplots(1, 2) if has_metric else [fig.subplots()]
     ax = axes[0]
     epochs = list(range(1, len(train) + 1))
-    for values, label, color in ((train, "train loss", "tab:blue"), (val, "val loss", "tab:orange")):
+    for values, label, color in ((train, "train loss", PALETTE[0]), (val, "val loss", PALETTE[1])):
         pts = [(e, v) for e, v in zip(epochs, values, strict=True) if v is not None]
         if pts:
             ax.plot(*zip(*pts, strict=True), label=label, color=color, marker="." if len(pts) <= 60 else None)
@@ -382,34 +385,38 @@ def _draw_curves(fig, train, val, train_metric, val_metric, result: TrainingDiag
         ax.set_yscale("log")
     bad = [e for e, t, v in zip(epochs, train, val, strict=True) if t is None or v is None]
     if bad:
-        ax.plot(bad, [0.98] * len(bad), "x", color="red", transform=ax.get_xaxis_transform(), label="NaN/inf")
+        at_top = ax.get_xaxis_transform()  # x in epochs, y in axes fractions: a non-finite loss has no height
+        ax.plot(bad, [0.98] * len(bad), "x", color=HIGHLIGHT, transform=at_top, label="NaN/inf")
     if result.best_val_epoch is not None:
         ax.axvline(
             result.best_val_epoch,
-            color="green",
+            color=PALETTE[2],
             linestyle=":",
             label=f"best val (epoch {result.best_val_epoch})",
         )
-        ax.plot([result.best_val_epoch], [result.best_val_loss], "*", color="green", markersize=12)
+        ax.plot([result.best_val_epoch], [result.best_val_loss], "*", color=PALETTE[2], markersize=12)
     if result.early_stop_epoch is not None:
         ax.axvline(
             result.early_stop_epoch,
-            color="gray",
+            color=MUTED,
             linestyle="--",
             label=f"early stop (epoch {result.early_stop_epoch})",
         )
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
-    ax.set_title(f"verdict: {result.verdict}")
-    ax.legend(fontsize="small")
+    ax.set_title(f"loss per epoch: {result.verdict}")
+    ax.legend()
     if has_metric:
         mx = axes[1]
-        for values, label in ((train_metric, "train metric"), (val_metric, "val metric")):
+        metrics = ((train_metric, "train metric", PALETTE[0]), (val_metric, "val metric", PALETTE[1]))
+        for values, label, color in metrics:
             if values is not None:
-                mx.plot(epochs, values, label=label)
+                mx.plot(epochs, values, label=label, color=color)
         if result.best_val_metric_epoch is not None:
-            mx.axvline(result.best_val_metric_epoch, color="green", linestyle=":", label="best val metric")
+            mx.axvline(result.best_val_metric_epoch, color=PALETTE[2], linestyle=":", label="best val metric")
+        mx.xaxis.set_major_locator(MaxNLocator(integer=True))
         mx.set_xlabel("epoch")
-        mx.set_title("metric")
-        mx.legend(fontsize="small")
+        mx.set_ylabel("metric (as given)")
+        mx.set_title("metric per epoch")
+        mx.legend()

@@ -10,8 +10,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from tools._common import FiniteFloat, PlotResult, ResultModel, finite_or_none, render_png, report_progress
+from tools._common import FiniteFloat, PlotResult, ResultModel, finite_or_none, report_progress
 from tools.errors import ToolInputError
+from tools.plotting import render_png
 
 __all__ = ["GradientFlowResult", "LayerGradient", "Remedy", "gradient_flow"]
 
@@ -414,15 +415,19 @@ def _describe(
 
 
 def _draw_flow(fig, result: GradientFlowResult) -> None:
+    from tools.plotting import HIGHLIGHT
+
     # log10 on linear axes: log-scale axes typeset every tick label with mathtext, which triples the cost
     ax_grad, ax_std = fig.subplots(1, 2)
     norms = [(r.layer, r.weight_grad_norm) for r in result.layers if r.weight_grad_norm]
     layers = [layer for layer, _ in norms]
-    ax_grad.plot(layers, [math.log10(norm) for _, norm in norms], ".-", label="before clipping")
-    if result.clip_coefficient:  # clipping scales every gradient by the same factor
-        clipped = [math.log10(norm * result.clip_coefficient) for _, norm in norms]
-        ax_grad.plot(layers, clipped, "r.", label="after clipping")
-        ax_grad.legend(fontsize="small")
+    clipped_too = bool(result.clip_coefficient)
+    label = "before clipping" if clipped_too else "_nolegend_"  # one series needs no legend
+    ax_grad.plot(layers, [math.log10(norm) for _, norm in norms], ".-", label=label)
+    if clipped_too:  # clipping scales every gradient by the same factor
+        clipped = [math.log10(norm * (result.clip_coefficient or 1.0)) for _, norm in norms]
+        ax_grad.plot(layers, clipped, ".", color=HIGHLIGHT, label="after clipping")
+        ax_grad.legend()
     ax_grad.set_xlabel("layer (input → output)")
     ax_grad.set_ylabel("log10 ‖∂loss/∂W‖")
     ax_grad.set_title(f"gradient norm per layer: {result.verdict}")

@@ -23,7 +23,10 @@ from typing import Any
 
 from agents.models.offline.constraints import conclude
 from agents.models.offline.documents import body_key, render_document
+from agents.models.offline.headline import headline, headline_fields, unit_of
+from agents.models.offline.phrases import phrases_for
 from agents.models.offline.prose import ANSWER_LIMIT, clip_lines, has_text, lead_key, sentences
+from agents.models.offline.state import DialogueState
 
 __all__ = ["format_value", "render_result", "render_results"]
 
@@ -32,6 +35,8 @@ _OUTCOME_FLAGS = frozenset({"fits", "feasible", "converged", "passed", "ok", "va
 _ADVICE = re.compile(r"remed|recommend|suggest|advice|fix|next_step|action", re.IGNORECASE)
 _IMAGE_LINE = re.compile(r"^\s*(?:Plot saved to|图已保存到)[:：].*$", re.MULTILINE)
 _MAX_COLUMNS = 6
+_NAMES_LINE = 360
+"""Characters of the line that still names the rows a table leaves out."""
 _SHORT_TEXT = 80
 
 
@@ -77,11 +82,15 @@ def render_result(
     request: str = "",
     arguments: dict[str, Any] | None = None,
     parameters: Collection[str] = (),
+    state: DialogueState | None = None,
 ) -> str:
-    """A short markdown answer for one tool message's ``content``.
+    """A short markdown answer for one tool message's ``content``: the quantity asked for first
+    (:mod:`.headline`), then the result's own sentence, what the request's constraints make of it, the key
+    numbers, advice, a compact table, and what else the structured result holds.
 
     ``request`` is the user's message (its numeric constraints are applied to the result); ``arguments`` and
-    ``parameters`` are the call's arguments and the tool's parameter names (to say how to ask for more).
+    ``parameters`` are the call's arguments and the tool's parameter names (to say how to ask for more);
+    ``state`` carries the user's preferences.
     """
     if content.startswith("Error:"):
         reason = content.removeprefix("Error:").strip()
@@ -103,18 +112,32 @@ def render_result(
     if body_key(data) is not None:
         text = render_document(tool, data, chinese=chinese, arguments=arguments or {}, parameters=parameters)
     else:
-        text = _summary(header, data, request=request, chinese=chinese)
+        table = phrases_for("zh" if chinese else "en")
+        lead = headline(
+            tool,
+            data,
+            request=request,
+            arguments=arguments or {},
+            table=table,
+            state=state,
+            parameters=parameters,
+        )
+        fields = headline_fields(tool, data, request, arguments, parameters)
+        skip = frozenset(fields) if lead else frozenset()
+        text = _summary(lead or header, data, request=request, chinese=chinese, skip=skip)
     return "\n\n".join([text, *_image_lines(images, chinese=chinese)]) if images else text
 
 
 # ---------------------------------------------------------------------------------------------- results
 
 
-def _summary(header: str, data: dict[str, Any], *, request: str, chinese: bool) -> str:
+def _summary(
+    header: str, data: dict[str, Any], *, request: str, chinese: bool, skip: frozenset[str] = frozenset()
+) -> str:
     conclusion = conclude(request, data, chinese=chinese) if request else None
     lead_field = lead_key(data)
     lead = sentences(data[lead_field], 500) if lead_field else None
-    facts = _facts(data, skip=lead_field)
+    facts = _facts(data, skip=set(skip) | ({lead_field} if lead_field else set()))
     unit = next((fact for fact in facts if fact.startswith("- **unit**:")), None)
     if unit:  # the unit of every number above the cut: kept whatever else is left out
         facts.remove(unit)
@@ -151,11 +174,11 @@ def _is_id(key: str) -> bool:
     return key == "id" or key.endswith("_id") or key in ("session", "slug", "uri")
 
 
-def _facts(data: dict[str, Any], *, skip: str | None) -> list[str]:
+def _facts(data: dict[str, Any], *, skip: set[str]) -> list[str]:
     """``- **name**: value`` for the short scalar fields worth reading (no nulls, false flags, ids, prose)."""
     facts = []
     for key, value in data.items():
-        if key == skip or _is_id(key) or value in (None, "", [], {}):
+        if key in skip or _is_id(key) or value in (None, "", [], {}):
             continue
         if isinstance(value, bool):
             shown = format_value(value) if value or key in _OUTCOME_FLAGS else None
@@ -203,8 +226,15 @@ def _columns(rows: list[dict[str, Any]]) -> list[str]:
     return columns[:_MAX_COLUMNS]
 
 
-def _cell(value: Any) -> str:
-    return "—" if value is None else format_value(value).replace("|", "/")
+def _cell(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    text = format_value(value).replace("|", "/")
+    if unit and isinstance(value, int | float) and not isinstance(value, bool):
+        if value == 1 and unit.endswith("s") and len(unit) > 3:
+            unit = unit[:-1]  # 1 bit
+        return f"{text}%" if unit == "%" else f"{text} {unit}"
+    return text
 
 
 def _table(key: str, rows: list[dict[str, Any]], limit: int) -> str | None:
@@ -215,6 +245,22 @@ def _table(key: str, rows: list[dict[str, Any]], limit: int) -> str | None:
     lines += ["| " + " | ".join(_cell(row.get(column)) for column in columns) + " |" for row in rows[:limit]]
     if len(rows) > limit:
         lines.append(f"(… {len(rows) - limit} more rows)")
+        label = next(
+            (c for c in columns if all(isinstance(row.get(c), str) for row in rows)
+             and len({row.get(c) for row in rows}) == len(rows)),
+            None,
+        )  # fmt: skip
+        if label is not None:  # the rows still named, in one line of bounded length
+            names = [str(row[label]) for row in rows]
+            shown: list[str] = []
+            room = _NAMES_LINE
+            for name in names:
+                room -= len(name) + 2
+                if room < 0:
+                    break
+                shown.append(name)
+            rest = f", … ({len(names)} in all)" if len(shown) < len(names) else ""
+            lines.append(f"{label}: " + ", ".join(shown) + rest)
     return "\n".join(lines)
 
 
@@ -236,7 +282,11 @@ _GROUP_COLUMNS = 4
 
 
 def render_results(
-    calls: list[tuple[str, dict[str, Any], str]], *, chinese: bool = False, request: str = ""
+    calls: list[tuple[str, dict[str, Any], str]],
+    *,
+    chinese: bool = False,
+    request: str = "",
+    state: DialogueState | None = None,
 ) -> str:
     """One short answer for several tool results of one reply (``(tool, arguments, content)`` each).
 
@@ -268,6 +318,8 @@ def render_results(
                 {"label": label, **{key: data.get(key) for key in columns}}
                 for label, (_, data) in zip(labels, members, strict=True)
             ]
+            # the result's own unit ("bits"); a column named after its unit ("total_gib") already says it
+            units = {key: unit_of(key, members[0][1]) for key in columns if unit_of(key, {}) == ""}
             conclusion = _group_conclusion(request, members, labels, columns, rows, chinese=chinese)
             if conclusion:
                 conclusions.append(conclusion)
@@ -277,7 +329,9 @@ def render_results(
             shown = columns[:width]
             lines = [title, "| " + " | ".join([header, *shown]) + " |", "|" + "---|" * (len(shown) + 1)]
             lines += [
-                "| " + " | ".join([str(row["label"]), *(_cell(row[key]) for key in shown)]) + " |"
+                "| "
+                + " | ".join([str(row["label"]), *(_cell(row[key], units.get(key, "")) for key in shown)])
+                + " |"
                 for row in rows
             ]
             tables.append("\n".join(lines))

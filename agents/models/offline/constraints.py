@@ -12,12 +12,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from agents.models.offline.lexicon import STOP_WORDS
-from agents.models.offline.schema import fold
+from agents.models.offline.language import STOP_WORDS, fold
 
 __all__ = ["Constraint", "conclude", "parse_constraints"]
 
-_NUMBER = r"(?P<num>\d+(?:[.,]\d+)*(?:e[+-]?\d+)?)"
+_NUMBER = r"(?<![\d.,])(?P<num>\d+(?:[.,]\d+)*(?:e[+-]?\d+)?)"
 _SCALE = r"(?P<scale>thousand|million|billion|[kmbgtKMBGT](?![a-zA-Z])|百万|千万|万|亿|千)?"
 _EN_OPS = {
     "under": "<",
@@ -79,22 +78,27 @@ def _alternation(words: list[str]) -> str:
 
 
 # The words after the number are looked at, not consumed: "< 5M and at most 300M MACs" holds two bounds.
-_EN_WORD = r"(?=\s*(?P<word>[a-z][a-z\-]*(?:\s+[a-z][a-z\-]*)?))"
+_EN_WORD = r"(?=\s{0,3}(?P<word>[a-z][a-z\-]*(?:\s+[a-z][a-z\-]*)?))"
 _EN = re.compile(
-    rf"(?<![\w-])(?P<op>{_alternation(list(_EN_OPS))})\s*{_NUMBER}\s*{_SCALE}{_EN_WORD}?", re.IGNORECASE
+    rf"(?<![\w-])(?P<op>{_alternation(list(_EN_OPS))})\s{{0,3}}{_NUMBER}\s{{0,3}}{_SCALE}{_EN_WORD}?",
+    re.IGNORECASE,
 )
+# Every pattern is linear in the text: a word starts at a word boundary and is at most 40 letters, the
+# Chinese context around an operator at most 16 characters (issue #14: an unbounded "[a-z]*" before the
+# operator made 16k letters take 15 s).
 _EN_BEFORE = re.compile(
-    rf"(?P<word>[a-z][a-z_\-]*)\s*(?:of\s+|is\s+|are\s+)?(?P<op><=|>=|≤|≥|<|>)\s*{_NUMBER}\s*{_SCALE}",
+    rf"(?<![a-z_\-])(?P<word>[a-z][a-z_\-]{{0,40}})\s{{0,3}}(?:of\s+|is\s+|are\s+)?(?P<op><=|>=|≤|≥|<|>)"
+    rf"\s{{0,3}}{_NUMBER}\s{{0,3}}{_SCALE}",
     re.IGNORECASE,
 )
 _CJK = r"[\u3400-\u9fff]"
 _ZH = re.compile(
-    rf"(?P<before>(?:{_CJK}|[A-Za-z])*?)\s*(?P<op>{_alternation(list(_ZH_OPS))})\s*{_NUMBER}\s*{_SCALE}\s*"
-    rf"(?P<word>(?:{_CJK}|[A-Za-z])*)"
+    rf"(?P<before>(?:{_CJK}|[A-Za-z]){{0,16}}?)\s{{0,3}}(?P<op>{_alternation(list(_ZH_OPS))})\s{{0,3}}{_NUMBER}\s{{0,3}}{_SCALE}"
+    rf"\s{{0,3}}(?P<word>(?:{_CJK}|[A-Za-z]){{0,16}})"
 )
 _ZH_TAIL = re.compile(
-    rf"(?P<before>(?:{_CJK}|[A-Za-z])*)\s*{_NUMBER}\s*{_SCALE}\s*(?P<word>(?:{_CJK}|[A-Za-z])*?)\s*"
-    rf"(?P<op>{_alternation(list(_ZH_SUFFIX))})"
+    rf"(?P<before>(?:{_CJK}|[A-Za-z]){{0,16}})\s{{0,3}}{_NUMBER}\s{{0,3}}{_SCALE}\s{{0,3}}(?P<word>(?:{_CJK}|[A-Za-z]){{0,16}}?)"
+    rf"\s{{0,3}}(?P<op>{_alternation(list(_ZH_SUFFIX))})"
 )
 
 _SCALES = {
@@ -230,13 +234,13 @@ def _english_word(phrase: str) -> str:
 def parse_constraints(text: str) -> list[Constraint]:
     """Every simple numeric bound in ``text`` (English or Chinese), in order of appearance."""
     found: list[tuple[int, Constraint]] = []
-    taken: list[tuple[int, int]] = []
+    taken = bytearray(len(text) + 1)  # 1 where a bound was already read: each check costs its own span
 
     def add(match: re.Match[str], constraint: Constraint | None) -> None:
-        if constraint is None or any(s < match.end() and match.start() < e for s, e in taken):
+        if constraint is None or any(taken[match.start() : match.end()]):
             return
         found.append((match.start(), constraint))
-        taken.append((match.start(), match.end()))
+        taken[match.start() : match.end()] = b"\x01" * (match.end() - match.start())
 
     for pattern, ops in ((_ZH, _ZH_OPS), (_ZH_TAIL, _ZH_SUFFIX)):
         for match in pattern.finditer(text):

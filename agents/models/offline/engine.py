@@ -1,13 +1,16 @@
-"""The built-in offline model: deterministic, schema-driven, and bilingual enough for the notes' terms.
+"""The built-in offline model: deterministic, read from the offered tool specs and the project's notes.
 
-Given the messages and offered tools of one chat-completions request it does one of four things:
+Given the messages and offered tools of one chat-completions request it either
 
-- the last message is a tool result → writes a short answer from the structured content;
-- the user's request is about an offered tool and every required argument can be read from the text → calls
-it;
-- an argument is missing → asks for it (through ``ask_user`` when offered, else in plain text), and when the
-  answer arrives it merges it with the original request;
-- nothing matches → says so plainly and lists what it can do.
+- understands the newest user message (:mod:`.understanding`: dialogue state → intent → retrieval → slot
+  filling) and answers with tool calls or a short text (small talk, a question for a missing value, what it
+  can do), or
+- writes the answer from the tool results that just arrived (:mod:`.answers`, :mod:`.notes_answers`,
+  :mod:`.memory_answers`), in the user's language, leading with what was asked — or makes the one call a
+  result points to ("unknown topic …; closest: qlora" → explain qlora).
+
+``tool_choice`` is honoured: ``"none"`` answers in text, ``"required"`` always calls a tool, and a named
+function is called (with what the request gives for its arguments).
 """
 
 from __future__ import annotations
@@ -17,26 +20,22 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.messages import has_cjk
 from agents.models.offline.answers import render_result, render_results
-from agents.models.offline.arguments import fill_arguments
-from agents.models.offline.fanout import MAX_CALLS, companion_tools, fan_out
-from agents.models.offline.lexicon import GREETINGS, translate
-from agents.models.offline.schema import Slot, ToolView
-from agents.models.offline.selection import MIN_SCORE, rank_tools
+from agents.models.offline.language import prepare
+from agents.models.offline.memory_answers import memory_answer
+from agents.models.offline.notes import note_index
+from agents.models.offline.notes_answers import answer_from_notes
+from agents.models.offline.phrases import phrases_for
+from agents.models.offline.reading import known_names, read
+from agents.models.offline.retrieval import rank_tools
+from agents.models.offline.schema import ToolView
+from agents.models.offline.slots import fill
+from agents.models.offline.state import ASK_USER, MEMORY_TOOLS, content_of, read_state
+from agents.models.offline.understanding import notes_tool, plan
 
 __all__ = ["OfflineBrain", "OfflineReply"]
 
-ASK_USER = "ask_user"
-_PENDING = re.compile(r"(?:To run|要运行) `([A-Za-z0-9_.\-]+)`")
-_DEFINITION = re.compile(
-    r"^\s*(what is|what's|what are|what does .* mean|define|explain|tell me about|describe)\b"
-    r"|什么是|是什么|解释|含义",
-    re.IGNORECASE,
-)
-_CAPABILITY_WORDS = re.compile(
-    r"what can you do|what do you do|capabilit|你能做什么|你会什么|功能", re.IGNORECASE
-)
+_CLOSEST = re.compile(r"unknown topic .*?closest: ([a-z0-9\-]+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -47,105 +46,67 @@ class OfflineReply:
     tool_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
-def _content(message: dict[str, Any]) -> str:
-    content = message.get("content")
-    if isinstance(content, list):
-        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return content or ""
-
-
 class OfflineBrain:
-    """Stateless: every answer is a pure function of the messages and tools of the request."""
+    """Stateless: every answer is a pure function of the messages and tools of the request (tool views are
+    cached by spec)."""
 
     def __init__(self) -> None:
         self._views: dict[str, ToolView] = {}
+        self._by_object: dict[int, tuple[dict[str, Any], ToolView]] = {}
 
     def _view(self, spec: dict[str, Any]) -> ToolView:
+        # An agent offers the same spec objects every request: look them up by identity first (the spec is
+        # kept with its view, so its id cannot be reused while cached), by content otherwise.
+        known = self._by_object.get(id(spec))
+        if known is not None and known[0] is spec:
+            return known[1]
         key = json.dumps(spec, sort_keys=True, ensure_ascii=False)
         view = self._views.get(key)
         if view is None:
             if len(self._views) > 512:
                 self._views.clear()
+                self._by_object.clear()
             view = self._views[key] = ToolView.from_spec(spec)
+        self._by_object[id(spec)] = (spec, view)
         return view
 
-    def respond(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> OfflineReply:
+    def respond(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, tool_choice: Any = None
+    ) -> OfflineReply:
         views = [self._view(spec) for spec in tools if spec.get("type", "function") == "function"]
+        if tool_choice == "none":
+            views = []
+        forced = _forced_name(tool_choice)
+        if forced is not None:
+            views = [view for view in views if view.name == forced] or views
         if not messages:
-            return OfflineReply(text=self._capabilities(views, chinese=False))
+            messages = [{"role": "user", "content": ""}]
         last = messages[-1]
         if last.get("role") == "tool":
-            return self._after_tools(messages, views)
-        if last.get("role") == "user":
-            return self._request(messages, views)
-        return OfflineReply(text="(nothing to answer)")
-
-    # ------------------------------------------------------------------------------------------ requests
-
-    def _request(self, messages: list[dict[str, Any]], views: list[ToolView]) -> OfflineReply:
-        text = _content(messages[-1]).strip()
-        pending = _pending_request(messages[:-1])
-        if pending is not None:
-            tool_name, original = pending
-            merged = self._follow_up(tool_name, original, text, views)
-            if merged is not None:
-                return merged
-        return self._handle(text, views, chinese=has_cjk(text))
-
-    def _follow_up(
-        self, tool_name: str, original: str, answer: str, views: list[ToolView]
-    ) -> OfflineReply | None:
-        tool = next((view for view in views if view.name == tool_name), None)
-        if tool is None:
-            return None
-        callable_views = [view for view in views if view.name != ASK_USER]
-        ranked = rank_tools(answer, callable_views)
-        if ranked and ranked[0].tool.name != tool_name and ranked[0].score >= MIN_SCORE + 2:
-            return None  # the user moved on to another request
-        chinese = has_cjk(original) or has_cjk(answer)
-        return self._call_or_ask(tool, f"{original}\n{answer}", views, chinese, triggers=set())
-
-    def _handle(self, text: str, views: list[ToolView], *, chinese: bool) -> OfflineReply:
-        callable_views = [view for view in views if view.name != ASK_USER]
-        if not text or _is_greeting(text) or _CAPABILITY_WORDS.search(text):
-            return OfflineReply(text=self._capabilities(callable_views, chinese=chinese))
-        ranked = rank_tools(text, callable_views)
-        if not ranked or ranked[0].score < MIN_SCORE:
-            return OfflineReply(text=self._cannot(callable_views, chinese=chinese))
-        choice = ranked[0]
-        conceptual = _DEFINITION.search(text) and not re.search(r"\d", text)
-        if conceptual and fill_arguments(choice.tool, text, trigger_words=set(choice.triggers)).missing:
-            # "what is cross-entropy?" asks for an idea, not a computation: when the best tool cannot be
-            # filled, prefer the best-scoring tool that can (typically an explain-style tool).
-            for other in ranked[1:]:
-                if other.score <= 0:
-                    break
-                extraction = fill_arguments(other.tool, text, trigger_words=set(other.triggers))
-                if not extraction.missing and extraction.arguments:
-                    return OfflineReply(tool_calls=[(other.tool.name, extraction.arguments)])
-        reply = self._call_or_ask(choice.tool, text, views, chinese, triggers=set(choice.triggers))
-        if reply.tool_calls and reply.tool_calls[0][0] == choice.tool.name:
-            # The request may also ask for what another tool computes ("… by GPU memory and trainable
-            # parameters"): call it too when it is a confident, fully filled match of its own.
-            calls = list(reply.tool_calls)
-            for tool, extraction, _ in companion_tools(text, ranked):
-                calls += [(tool.name, arguments) for arguments in fan_out(tool, text, extraction.arguments)]
-            reply = OfflineReply(tool_calls=calls[:MAX_CALLS])
+            reply = self._after_tools(messages, views)
+        elif last.get("role") == "user":
+            made = plan(read_state(messages), views)
+            reply = OfflineReply(text=made.text, tool_calls=made.calls)
+        else:
+            reply = OfflineReply(text="(nothing to answer)")
+        if (forced is not None or tool_choice == "required") and not reply.tool_calls and views:
+            reply = self._forced_call(messages, views)
         return reply
 
-    def _call_or_ask(
-        self, tool: ToolView, text: str, views: list[ToolView], chinese: bool, *, triggers: set[str]
-    ) -> OfflineReply:
-        extraction = fill_arguments(tool, text, trigger_words=triggers)
-        if not extraction.missing:
-            # "compare full, LoRA and QLoRA": one call per listed value of a single-valued enum parameter.
-            return OfflineReply(
-                tool_calls=[(tool.name, arguments) for arguments in fan_out(tool, text, extraction.arguments)]
-            )
-        question = _question(tool, extraction.missing, chinese=chinese)
-        if any(view.name == ASK_USER for view in views):
-            return OfflineReply(tool_calls=[(ASK_USER, {"question": question})])
-        return OfflineReply(text=question)
+    # ------------------------------------------------------------------------------------------ tool choice
+
+    def _forced_call(self, messages: list[dict[str, Any]], views: list[ToolView]) -> OfflineReply:
+        """A call the caller demands: the best-matching offered tool with what the request gives."""
+        text = next((prepare(content_of(m)) for m in reversed(messages) if m.get("role") == "user"), "")
+        reading = read(text, known_names(views))
+        explainer = notes_tool(views)
+        if explainer is not None and len(views) == 1:
+            hits = note_index().search(text, limit=1)
+            topic = hits[0].note.slug if hits else (text.strip() or "protocols")
+            return OfflineReply(tool_calls=[(explainer.name, {"topic": topic})])
+        ranked = rank_tools(reading, views)
+        tool = ranked[0].tool if ranked else views[0]
+        return OfflineReply(tool_calls=[(tool.name, fill(tool, reading).arguments)])
 
     # ------------------------------------------------------------------------------------------ results
 
@@ -157,89 +118,86 @@ class OfflineBrain:
             index -= 1
         assistant = messages[index] if index >= 0 else {}
         calls = {call.get("id"): call.get("function", {}) for call in assistant.get("tool_calls") or ()}
-        request = _last_user_text(messages[:index])
-        chinese = has_cjk(request)
+        asked = max((i for i in range(index) if messages[i].get("role") == "user"), default=-1)
+        state = read_state(messages[: asked + 1] if asked >= 0 else [{"role": "user", "content": ""}])
+        request, language = state.request, state.language
+        table = phrases_for(language)
+        explainer = notes_tool(views)
         parameters = {view.name: [slot.name for slot in view.slots] for view in views}
-        parts = []
         done: list[tuple[str, dict[str, Any], str]] = []
+        notes, texts, follow = [], [], []
         for result in results:
             function = calls.get(result.get("tool_call_id"), {})
-            name = function.get("name", "tool")
-            content = _content(result)
+            name = str(function.get("name", "tool"))
+            content = content_of(result)
+            arguments = _arguments(function)
             if name == ASK_USER:
                 answer = _ask_user_answer(content)
                 if answer is not None:
-                    pending = _pending_request(messages[: index + 1])
-                    if pending is not None:
-                        merged = self._follow_up(pending[0], pending[1], answer, views)
-                        if merged is not None:
-                            return merged
+                    merged = plan(read_state([*messages, {"role": "user", "content": answer}]), views)
+                    if merged.calls or merged.text:
+                        return OfflineReply(text=merged.text, tool_calls=merged.calls)
                 continue
-            arguments = _arguments(function)
+            if name in MEMORY_TOOLS:
+                texts.append(memory_answer(name, arguments, content, table))
+                continue
+            closest = _CLOSEST.search(content) if content.startswith("Error:") else None
+            if closest and explainer is not None and name == explainer.name:
+                follow.append((name, {**arguments, "topic": closest.group(1)}))
+                continue
+            note = _note_of(content) if explainer is not None and name == explainer.name else None
+            if note is not None:
+                notes.append(note)
+                continue
             done.append((name, arguments, content))
+        if follow:
+            return OfflineReply(tool_calls=follow)
+        parts = list(texts)
+        if notes:
+            parts.append(answer_from_notes(notes, request, language, _hints(request)))
+        if len(done) >= 2:
+            parts.append(render_results(done, chinese=language == "zh", request=request, state=state))
+        elif done:
+            name, arguments, content = done[0]
             parts.append(
                 render_result(
                     name,
                     content,
-                    chinese=chinese,
+                    chinese=language == "zh",
                     request=request,
                     arguments=arguments,
                     parameters=parameters.get(name, ()),
+                    state=state,
                 )
             )
-        if len(done) >= 2:  # several calls of one reply ("full, LoRA and QLoRA"): one combined answer
-            return OfflineReply(text=render_results(done, chinese=chinese, request=request))
         if not parts:
-            return OfflineReply(text="好的。" if chinese else "OK.")
+            return OfflineReply(text="好的。" if language == "zh" else "OK.")
         return OfflineReply(text="\n\n".join(parts))
 
-    # ------------------------------------------------------------------------------------------ phrasing
 
-    def _capabilities(self, views: list[ToolView], *, chinese: bool) -> str:
-        head = (
-            "我是 protoplay 的内置离线模型。我可以调用这些工具："
-            if chinese
-            else "I am protoplay's built-in offline model. I can run these tools for you:"
-        )
-        lines = [head, "", *_tool_lines(views)]
-        if not views:
-            lines.append("- (no tools are offered in this conversation)")
-        example = (
-            "例如：“计算分布 [0.5, 0.5] 的信息熵”"
-            if chinese
-            else 'For example: "entropy of [0.5, 0.5] in bits".'
-        )
-        return "\n".join([*lines, "", example])
+def _hints(request: str) -> tuple[str, ...]:
+    from agents.models.offline.intent import read_cues
 
-    def _cannot(self, views: list[ToolView], *, chinese: bool) -> str:
-        head = (
-            "抱歉，离线模型无法处理这个请求：它不对应我能调用的任何工具。我能做的是："
-            if chinese
-            else "Sorry, I can't do that offline: it does not match any tool I can call. What I can do:"
-        )
-        lines = [head, "", *_tool_lines(views)]
-        tail = (
-            "（设置 OPENAI_API_KEY 或 OPENAI_BASE_URL 可以换用一个通用模型。）"
-            if chinese
-            else "(Set OPENAI_API_KEY or OPENAI_BASE_URL to use a general-purpose model instead.)"
-        )
-        return "\n".join([*lines, "", tail])
+    return read_cues(request).hints
 
 
-def _tool_lines(views: list[ToolView]) -> list[str]:
-    return [f"- `{view.name}` — {view.summary}" for view in views]
+def _note_of(content: str) -> Any:
+    """The indexed note an explain result carries (its ``slug``), or ``None``."""
+    try:
+        data = json.loads(content)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("slug"), str) or data.get("section"):
+        return None
+    return note_index().get(data["slug"])
 
 
-def _is_greeting(text: str) -> bool:
-    words = re.findall(r"[\w\u4e00-\u9fff]+", translate(text).lower())
-    return bool(words) and len(words) <= 3 and any(word in GREETINGS for word in words)
-
-
-def _last_user_text(messages: list[dict[str, Any]]) -> str:
-    for message in reversed(messages):
-        if message.get("role") == "user":
-            return _content(message)
-    return ""
+def _forced_name(tool_choice: Any) -> str | None:
+    if isinstance(tool_choice, dict):
+        function = tool_choice.get("function")
+        if isinstance(function, dict) and isinstance(function.get("name"), str):
+            return str(function["name"])
+    return None
 
 
 def _arguments(function: dict[str, Any]) -> dict[str, Any]:
@@ -256,65 +214,3 @@ def _ask_user_answer(content: str) -> str | None:
     except ValueError:
         return None
     return str(data["answer"]) if isinstance(data, dict) and "answer" in data else None
-
-
-def _pending_request(messages: list[dict[str, Any]]) -> tuple[str, str] | None:
-    """When the conversation ends with this model asking for a missing argument: (tool, original request)."""
-    index = len(messages) - 1
-    while index >= 0 and messages[index].get("role") == "tool":
-        index -= 1
-    if index < 0 or messages[index].get("role") != "assistant":
-        return None
-    assistant = messages[index]
-    question = _content(assistant)
-    for call in assistant.get("tool_calls") or ():
-        function = call.get("function", {})
-        if function.get("name") == ASK_USER:
-            try:
-                question = str(json.loads(function.get("arguments") or "{}").get("question", ""))
-            except (ValueError, AttributeError):
-                question = ""
-    match = _PENDING.search(question)
-    if match is None:
-        return None
-    original = _last_user_text(messages[:index])
-    return match.group(1), original
-
-
-def _example(slot: Slot) -> str:
-    if slot.enum:
-        return str(slot.enum[0])
-    if slot.types & {"integer", "number"}:
-        low = slot.minimum if slot.minimum is not None else 1
-        return str(int(low) if float(low).is_integer() and "integer" in slot.types else max(low, 1))
-    if slot.is_matrix:
-        return "[[2.0, 0.5, -1.0]]"
-    if slot.is_vector:
-        return "[0.5, 0.5]"
-    if slot.item_enum:
-        return json.dumps(slot.item_enum[:2])
-    if "boolean" in slot.types:
-        return "true"
-    if "object" in slot.types or "object" in slot.item_types:
-        return "{…}"
-    return '"…"'
-
-
-def _question(tool: ToolView, missing: list[Slot], *, chinese: bool) -> str:
-    def describe(slot: Slot) -> str:
-        options = ""
-        choices = slot.enum or slot.item_enum
-        if choices:
-            shown = ", ".join(str(option) for option in choices[:8])
-            options = f" ({'可选' if chinese else 'one of'}: {shown}{', …' if len(choices) > 8 else ''})"
-        detail = (
-            re.split(r"(?<=\w{3}[.;])\s", slot.description.strip(), maxsplit=1)[0].rstrip(".;") or slot.name
-        )
-        return f"**{slot.name}** — {detail}{options}"
-
-    needed = "\n".join(f"- {describe(slot)}" for slot in missing)
-    example = ", ".join(f"{slot.name}={_example(slot)}" for slot in missing)
-    if chinese:
-        return f"要运行 `{tool.name}`，我还需要：\n{needed}\n请补充，例如：`{example}`"
-    them = "it" if len(missing) == 1 else "them"
-    return f"To run `{tool.name}` I need:\n{needed}\nPlease give {them}, e.g. `{example}`"

@@ -20,10 +20,12 @@ import re
 from collections import Counter
 from typing import Any
 
-from agents.models.offline.arguments import Extraction, fill_arguments
-from agents.models.offline.lexicon import STOP_WORDS, translate
-from agents.models.offline.schema import Slot, ToolView, fold, words
-from agents.models.offline.selection import MIN_SCORE, Choice
+from agents.models.offline.language import STOP_WORDS, fold, words
+from agents.models.offline.reading import Reading
+from agents.models.offline.retrieval import MIN_SCORE, Choice
+from agents.models.offline.schema import Slot, ToolView
+from agents.models.offline.slots import Extraction, fill
+from agents.models.offline.vocabulary import translate
 
 __all__ = ["MAX_CALLS", "companion_tools", "fan_out", "listed_values"]
 
@@ -125,14 +127,14 @@ def _stem_in(part: str, request_words: set[str]) -> bool:
 
 
 def companion_tools(
-    request: str, ranked: list[Choice], *, limit: int = 1
+    reading: Reading, ranked: list[Choice], *, limit: int = 1
 ) -> list[tuple[ToolView, Extraction, set[str]]]:
     """Runner-up tools the request also asks about: each a confident match on its own and fully filled."""
     if len(ranked) < 2:
         return []
     best = ranked[0]
     # Identifiers and name=value pairs ("d_model=768") are arguments, not what the request asks about.
-    prose = " ".join(token for token in translate(request).split() if not _IDENTIFIER.search(token))
+    prose = " ".join(token for token in reading.work.split() if not _IDENTIFIER.search(token))
     request_words = {fold(word) for word in words(prose)}
     frequency = Counter(
         word for choice in ranked for word in choice.tool.desc_words | set(choice.tool.name_words)
@@ -145,7 +147,7 @@ def companion_tools(
             choice.tool, best.tool, request_words, frequency
         ) or not _distinct_name_words(best.tool, choice.tool, request_words | set(best.triggers), frequency):
             continue
-        extraction = fill_arguments(choice.tool, request, trigger_words=set(choice.triggers))
+        extraction = fill(choice.tool, reading)
         if extraction.missing or not extraction.arguments:
             continue
         found.append((choice.tool, extraction, set(choice.triggers)))

@@ -9,61 +9,15 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from agents.models.offline.lexicon import STOP_WORDS
+from agents.models.offline.language import fold, norm, words
 
-__all__ = ["Slot", "ToolView", "fold", "is_name_like", "norm", "phrases", "token_keys", "tokens", "words"]
+__all__ = ["Slot", "ToolView", "phrases", "spoken"]
 
-_WORD = re.compile(r"[a-z][a-z0-9]*")
 _CJK_TERM = re.compile(r"[A-Za-z]{0,4}[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _ARROW = re.compile(r"([\w.\-]+)\s*(?:→|->|=>|=|:)\s*([A-Za-z][\w\-]*)")
-
-
-def fold(word: str) -> str:
-    """Lower case with a plural ``s`` folded, so "parameters" meets "parameter"."""
-    word = word.lower()
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
-def words(text: str) -> list[str]:
-    """Content words of ``text`` (lower case, folded, stop words removed)."""
-    return [fold(w) for w in _WORD.findall(text.lower()) if w not in STOP_WORDS]
-
-
-def norm(value: str) -> str:
-    """Case- and punctuation-insensitive form: "ResNet-50" → "resnet50", "vit_b_16" → "vitb16"."""
-    return re.sub(r"[^0-9a-z\u3400-\u9fff]+", "", value.lower())
-
-
-_TOKEN = re.compile(r"[^\s,;:()\[\]{}?!]+")
-_QUANTITY = re.compile(r"^\d+(?:\.\d+)?(?:[a-z]{1,2}|x\d+)?$")
-
-
-def tokens(text: str) -> list[tuple[int, int, str]]:
-    """Whitespace/punctuation-separated tokens with their spans."""
-    return [(m.start(), m.end(), m.group().rstrip(".:")) for m in _TOKEN.finditer(text)]
-
-
-def token_keys(text: str, width: int = 3) -> set[str]:
-    """Normalised runs of 1..``width`` adjacent tokens ("low memory" → "lowmemory", "ResNet-50" →
-    "resnet50")."""
-    parts = [norm(token) for _, _, token in tokens(text)]
-    return {"".join(parts[i : i + n]) for n in range(1, width + 1) for i in range(len(parts) - n + 1)} - {""}
-
-
-def is_name_like(token: str) -> bool:
-    """An identifier such as "ResNet-50", "vit_b_16", "AlexNet" (letters with digits, or inner capitals),
-    but not a quantity such as "7B", "24GB" or "3x3"."""
-    token = token.strip("'\"`.,:;()")
-    if len(token) < 3 or _QUANTITY.match(token.lower()):
-        return False
-    has_alpha = any(c.isalpha() for c in token)
-    if has_alpha and any(c.isdigit() for c in token):
-        return True
-    return re.search(r"[a-z][A-Z]", token) is not None
 
 
 @dataclass
@@ -88,20 +42,27 @@ class Slot:
     synonyms: dict[str, Any] = field(default_factory=dict)
     """Words the description maps to enum values ("2 → bits" gives ``bits`` → ``"2"``)."""
 
-    @property
+    @cached_property
     def name_words(self) -> list[str]:
         return [fold(part) for part in self.name.split("_") if part]
 
-    @property
+    @cached_property
     def keywords(self) -> set[str]:
         return set(self.name_words) | set(words(self.description))
 
-    @property
+    @cached_property
+    def symbols(self) -> list[str]:
+        """The symbol a description names the slot by: "C_in, channels of the input" → ``C_in``, "T: logits
+        are divided by T" → ``T`` (so "T=4" or "C_in = 3" fill it)."""
+        match = re.match(r"\s*([A-Za-zα-ω][A-Za-z0-9_]{0,5})\s*[,:]\s", self.description)
+        return [match.group(1)] if match and match.group(1).lower() != self.name.lower() else []
+
+    @cached_property
     def lead_words(self) -> set[str]:
         """The first words of the description, which usually say what the slot is ("Rank …")."""
         return set(words(self.description)[:3])
 
-    @property
+    @cached_property
     def wants_names(self) -> bool:
         """A free-text slot (or list) that holds names ("Zoo name, e.g. 'ResNet-50'")."""
         free = ("string" in self.types and not self.enum) or (
@@ -109,15 +70,15 @@ class Slot:
         )
         return free and re.search(r"\bnames?\b", self.description.lower()) is not None
 
-    @property
+    @cached_property
     def numeric(self) -> bool:
         return bool(self.types & {"integer", "number"}) and not self.enum
 
-    @property
+    @cached_property
     def is_vector(self) -> bool:
         return "array" in self.types and bool(self.item_types & {"number", "integer"})
 
-    @property
+    @cached_property
     def is_matrix(self) -> bool:
         return "array" in self.types and "array" in self.item_types
 
@@ -134,12 +95,18 @@ class ToolView:
     """The first line of the description."""
     desc_words: set[str]
     summary_words: set[str]
+    head_words: set[str]
+    """Words of the first line's head: what the tool computes ("Parameters" of a convolution, "GPU memory"
+    of fine-tuning), not what it is about."""
     cjk_terms: list[str]
     """Chinese terms in the description ("信息熵", "KL散度"), longest first."""
     enum_values: dict[str, list[str]]
     """Normalised enum value → slot names that accept it."""
     phrases: set[tuple[str, ...]] = field(default_factory=set)
     """Two- and three-word phrases of the description."""
+    alternatives: list[tuple[str, str]] = field(default_factory=list)
+    """Optional slots that stand in for each other ("Model size in billions, instead of base"): a call needs
+    one of each pair even though the schema requires neither."""
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> ToolView:
@@ -163,13 +130,71 @@ class ToolView:
             summary=summary,
             desc_words=set(words(description)),
             summary_words=set(words(summary)),
+            head_words=_head_words(summary),
             cjk_terms=terms,
             enum_values=enum_values,
             phrases=phrases(description),
+            alternatives=_alternatives(slots),
         )
 
     def slot(self, name: str) -> Slot | None:
         return next((slot for slot in self.slots if slot.name == name), None)
+
+    @cached_property
+    def summary_stems(self) -> dict[str, str]:
+        """First-line words by their first five letters: "parameters" finds the stem "param" of "params"."""
+        return {word[:5]: word for word in sorted(self.summary_words) if len(word) >= 5}
+
+    @cached_property
+    def spoken_name(self) -> re.Pattern[str]:
+        """The tool's name as prose may write it: "kl_divergence", "KL divergence", "kl-divergence"."""
+        return re.compile(rf"(?<![a-z0-9]){spoken(self.name)}(?![a-z0-9])")
+
+    @cached_property
+    def spoken_slots(self) -> list[re.Pattern[str]]:
+        """Each parameter name (longer than two letters) as prose may write it."""
+        return [
+            re.compile(rf"(?<![a-z]){spoken(slot.name)}(?![a-z])")
+            for slot in self.slots
+            if len(slot.name) > 2
+        ]
+
+    @cached_property
+    def value_aliases(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        """The notes' other names of the enum values (normalised Latin ones, Chinese ones as written)."""
+        from agents.models.offline.vocabulary import value_names
+
+        latin: set[str] = set()
+        chinese: list[str] = []
+        for value in list(self.enum_values)[:64]:
+            for name in value_names(value):
+                if re.search(r"[\u3400-\u9fff]", name):
+                    chinese.append(name)
+                elif len(norm(name)) >= 3:
+                    latin.add(norm(name))
+        return frozenset(latin), tuple(chinese)
+
+
+def spoken(name: str) -> str:
+    """A regex body for an identifier as prose writes it: parts joined by spaces, "_" or "-"."""
+    return r"[\s_\-]*".join(re.escape(part) for part in name.lower().split("_") if part)
+
+
+def _alternatives(slots: list[Slot]) -> list[tuple[str, str]]:
+    names = {slot.name for slot in slots}
+    pairs = []
+    for slot in slots:
+        match = re.search(r"\binstead of (?:the )?`?([a-z_][a-z0-9_]*)`?", slot.description)
+        if match and match.group(1) in names and not slot.required:
+            pairs.append((match.group(1), slot.name))
+    return pairs
+
+
+def _head_words(summary: str) -> set[str]:
+    """The words before " of " / " between " / "(" / ":" ("Parameters" of a convolution, "GPU memory" of
+    fine-tuning, "Compare zoo backbones" side by side)."""
+    head = re.split(r"\s(?:of|between|from|for)\s|[(:]", summary, maxsplit=1)[0]
+    return set(words(head))
 
 
 def _first_sentence(description: str) -> str:

@@ -7,10 +7,10 @@ so they speak exactly the same format.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +22,7 @@ from agents.models.offline.engine import OfflineBrain, OfflineReply
 __all__ = [
     "WireError",
     "WireResponse",
+    "call_id",
     "chat_completion",
     "chat_completion_chunks",
     "handle_chat_completions",
@@ -33,12 +34,15 @@ __all__ = [
 
 
 class WireError(Exception):
-    """A request the endpoint rejects (HTTP 400), with an OpenAI-style error body."""
+    """A request the endpoint rejects (HTTP 400, or 404 for an unknown model), with an OpenAI-style error
+    body."""
 
-    def __init__(self, message: str, *, param: str | None = None, status: int = 400) -> None:
+    def __init__(
+        self, message: str, *, param: str | None = None, status: int = 400, code: str | None = None
+    ) -> None:
         self.status = status
         self.body = {
-            "error": {"message": message, "type": "invalid_request_error", "param": param, "code": None}
+            "error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}
         }
         super().__init__(message)
 
@@ -70,6 +74,11 @@ def handle_chat_completions(brain: OfflineBrain, raw: bytes) -> WireResponse:
     return WireResponse.json(200, chat_completion(brain, body))
 
 
+def call_id() -> str:
+    """A tool-call id unique across requests (``call_`` and 24 hex digits, as OpenAI's are shaped)."""
+    return f"call_{uuid.uuid4().hex[:24]}"
+
+
 def route_not_found(method: str, path: str) -> WireResponse:
     """The 404 for a route the endpoint does not serve, naming the ones it does."""
     message = f"no route {method} {path}; try GET /v1/models or POST /v1/chat/completions"
@@ -97,27 +106,49 @@ def parse_request(raw: bytes) -> dict[str, Any]:
     tools = body.get("tools") or []
     if not isinstance(tools, list) or not all(isinstance(t, dict) and "function" in t for t in tools):
         raise WireError("tools: must be a list of function tools", param="tools")
+    model = body.get("model")
+    if model is not None and model != OFFLINE_MODEL_NAME:
+        raise WireError(
+            f"The model `{model}` does not exist or you do not have access to it; this endpoint serves "
+            f"`{OFFLINE_MODEL_NAME}` (GET /v1/models).",
+            param="model",
+            status=404,
+            code="model_not_found",
+        )
+    choice = body.get("tool_choice")
+    names = {t["function"].get("name") for t in tools if isinstance(t.get("function"), dict)}
+    if isinstance(choice, dict):
+        forced = (
+            (choice.get("function") or {}).get("name") if isinstance(choice.get("function"), dict) else None
+        )
+        if choice.get("type") != "function" or not isinstance(forced, str):
+            raise WireError(
+                'tool_choice: must be "none", "auto", "required" or {"type": "function", "function": '
+                '{"name": …}}',
+                param="tool_choice",
+            )
+        if forced not in names:
+            raise WireError(f"tool_choice: no tool named {forced!r} is offered", param="tool_choice")
+    elif choice is not None and choice not in ("none", "auto", "required"):
+        raise WireError('tool_choice: must be "none", "auto", "required" or a function', param="tool_choice")
+    if choice == "required" and not tools:
+        raise WireError('tool_choice: "required" needs at least one tool', param="tool_choice")
     return body
 
 
-def _completion_id(body: dict[str, Any]) -> str:
-    digest = hashlib.sha1(json.dumps(body.get("messages"), sort_keys=True, default=str).encode()).hexdigest()
-    return f"chatcmpl-offline-{digest[:16]}"
+def _completion_id() -> str:
+    return f"chatcmpl-{uuid.uuid4().hex}"
 
 
 def _reply(brain: OfflineBrain, body: dict[str, Any]) -> tuple[OfflineReply, list[dict[str, Any]]]:
-    messages = body["messages"]
-    tools = body.get("tools") or []
-    if body.get("tool_choice") == "none":
-        tools = []
-    reply = brain.respond(messages, tools)
+    reply = brain.respond(body["messages"], body.get("tools") or [], tool_choice=body.get("tool_choice"))
     calls = [
         {
-            "id": f"call_{len(messages)}_{index}",
+            "id": call_id(),
             "type": "function",
             "function": {"name": name, "arguments": json.dumps(arguments, ensure_ascii=False)},
         }
-        for index, (name, arguments) in enumerate(reply.tool_calls)
+        for name, arguments in reply.tool_calls
     ]
     return reply, calls
 
@@ -135,7 +166,7 @@ def chat_completion(brain: OfflineBrain, body: dict[str, Any]) -> dict[str, Any]
     if calls:
         message["tool_calls"] = calls
     return {
-        "id": _completion_id(body),
+        "id": _completion_id(),
         "object": "chat.completion",
         "created": int(time.time()),
         "model": body.get("model") or OFFLINE_MODEL_NAME,
@@ -148,7 +179,7 @@ def chat_completion_chunks(brain: OfflineBrain, body: dict[str, Any]) -> Iterato
     """``chat.completion.chunk`` objects: text token by token, tool calls as index-keyed fragments."""
     reply, calls = _reply(brain, body)
     base = {
-        "id": _completion_id(body),
+        "id": _completion_id(),
         "object": "chat.completion.chunk",
         "created": int(time.time()),
         "model": body.get("model") or OFFLINE_MODEL_NAME,

@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from agents.loop import Agent
+from agents.loop import Agent, MemoriesRecalled
 from agents.memory import long_term
 from agents.memory.backend import MemoryScope
 from agents.memory.backends import open_memory
@@ -354,4 +354,39 @@ async def test_the_memory_tools_work_for_the_turns_principal_and_conversation(tm
     assert "Slack" in injected and "French" not in injected  # the automatic recall is scoped too
     by_owner = {(m.owner, m.context) for m in await memory.export()}
     assert by_owner == {("alice", "c1"), ("alice", None)}
+    memory.close()
+
+
+async def test_the_turn_reports_the_memories_it_recalled_before_answering(tmp_path):
+    memory = LongTermMemory(path=tmp_path / "m.db")
+    await memory.remember("The user's favourite optimizer is AdamW", kind="fact")
+    await memory.remember("The GPU has 24 GB", kind="fact")
+    agent = Agent(ScriptedModel(["You like AdamW.", "Hello.", "Hi."]), memory=memory)
+    events = [e async for e in agent.stream("which optimizer do I like?", session=Session.ephemeral())]
+    assert isinstance(events[0], MemoriesRecalled)  # before the first text delta
+    assert [m.text for m in events[0].memories] == ["The user's favourite optimizer is AdamW"]
+    unrelated = [e async for e in agent.stream("zebra", session=Session.ephemeral())]
+    assert not any(isinstance(e, MemoriesRecalled) for e in unrelated)  # nothing recalled, nothing said
+    # A stored preference applies to every turn, whatever it is about: it is recalled (and reported) too.
+    await memory.remember("Answer entropies in bits", kind="preference")
+    again = [e async for e in agent.stream("zebra", session=Session.ephemeral())]
+    assert isinstance(again[0], MemoriesRecalled)
+    assert [m.text for m in again[0].memories] == ["Answer entropies in bits"]
+    memory.close()
+
+
+async def test_a_stored_preference_is_recalled_into_every_turn_only_within_its_scope(tmp_path):
+    memory = LongTermMemory(path=tmp_path / "m.db")
+    await memory.remember("Answer entropies in bits", kind="preference", scope=MemoryScope("alice", "c1"))
+    await memory.remember("Reply in French", kind="preference", scope=MemoryScope("alice"))
+    agent = Agent(ScriptedModel(["a", "b", "c"]), memory=memory)
+
+    async def recalled(principal: str, context_id: str) -> list[str]:
+        turn = agent.stream("zebra", session=Session.ephemeral(), principal=principal, context_id=context_id)
+        events = [e async for e in turn]
+        return sorted(m.text for e in events if isinstance(e, MemoriesRecalled) for m in e.memories)
+
+    assert await recalled("alice", "c1") == ["Answer entropies in bits", "Reply in French"]
+    assert await recalled("alice", "c2") == ["Reply in French"]  # the other one was for conversation c1
+    assert await recalled("bob", "c1") == []  # another principal's preferences never
     memory.close()

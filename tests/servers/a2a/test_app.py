@@ -66,7 +66,8 @@ def test_skills_group_every_mcp_tool_by_theme_in_catalogue_order(mcp_tools):
     assert by_theme == expected  # each tool exactly where the catalogue puts it; nothing kept by hand
     complexity = next(skill for skill in skills if skill.id == "model-complexity")
     # the description carries each tool's signature (required parameters bare, optional ones with '?')
-    assert "compare_models(models, input_size?, plot?)" in complexity.description
+    signature = "compare_models(models, input_size?, max_params_millions?, max_gmacs?, plot?)"
+    assert signature in complexity.description
     assert all(skill.examples for skill in skills)
 
 
@@ -121,13 +122,17 @@ async def test_requests_without_the_right_token_get_401_and_create_nothing(mcp_s
     assert task["status"]["state"] == "TASK_STATE_COMPLETED"
 
 
-async def test_requests_without_the_a2a_version_header_are_refused(mcp_server):
-    async with specialist(mcp_server, model_override=ScriptedModel()) as client:
+async def test_a_1_0_method_without_the_version_header_is_served_as_1_0(mcp_server):
+    # By the spec a header-less request is A2A 0.3 — but no 0.3 method is called ListTasks or SendMessage, so
+    # such a request can only mean 1.0 (the official TCK sends them this way).
+    async with specialist(mcp_server, model_override=ScriptedModel(["hi"])) as client:
         rpc = JsonRpc(client)
-        response = await rpc.raw("ListTasks", {}, headers={})
-    error = response.json()["error"]
-    assert error["code"] == -32009  # VersionNotSupportedError: a header-less client is treated as A2A 0.3
-    assert "1.0" in error["message"]
+        listed = (await rpc.raw("ListTasks", {}, headers={})).json()
+        sent = (await rpc.raw("SendMessage", {"message": user_message("hello")}, headers={})).json()
+        stated = (await rpc.raw("ListTasks", {}, headers={"A2A-Version": "2.0"})).json()
+    assert listed["result"]["tasks"] == []
+    assert sent["result"]["task"]["status"]["state"] == "TASK_STATE_COMPLETED"
+    assert stated["error"]["code"] == -32009  # a version the server does not speak is still refused
 
 
 # ------------------------------------------------------------------------------------------------- store

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from servers.a2a import demo as a2a_demo
+from servers.a2a.app import free_port
 from servers.a2a.demo import DemoError, list_scenarios, load_scenario
 
 SCENARIOS = [
@@ -19,28 +21,44 @@ SCENARIOS = [
     "deploy-7b",
     "specialist-down",
 ]
+CHOSEN_PORTS = (free_port(), free_port())
+"""The coordinator's and the specialist's ports for the diagnose-training run (--ports)."""
+#: What each run adds to `protoplay demo NAME`: the timeline inline for some, chosen ports for another.
+FLAGS = {
+    "backbone-for-phone": ["--trace"],
+    "deploy-7b": ["--trace"],
+    "diagnose-training": ["--ports", f"{CHOSEN_PORTS[0]},{CHOSEN_PORTS[1]}"],
+}
+TIMELINE_LINE = re.compile(r"^Timeline of this demo: protoplay trace show (a2a-demo-\S+)  \((.+)\)$")
 
 
 @pytest.fixture(scope="module")
 def demo_runs(
     protoplay_exe: str, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, subprocess.CompletedProcess]:
-    """Every scenario played once, all at the same time (each in its own PROTOPLAY_HOME)."""
+    """Every scenario played once, all at the same time (each in its own PROTOPLAY_HOME, kept in ``args``)."""
     processes = {}
     for name in SCENARIOS:
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_") and k != "PROTOPLAY_MODEL"}
         env["PROTOPLAY_HOME"] = str(tmp_path_factory.mktemp(f"demo-{name}"))
-        processes[name] = subprocess.Popen(
-            [protoplay_exe, "demo", name], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        processes[name] = (
+            subprocess.Popen(
+                [protoplay_exe, "demo", name, *FLAGS.get(name, [])],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            ),
+            env,
         )
     runs = {}
-    for name, process in processes.items():
+    for name, (process, env) in processes.items():
         try:
             out, err = process.communicate(timeout=240)
         except subprocess.TimeoutExpired:
             process.kill()
             out, err = process.communicate()
-        runs[name] = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+        runs[name] = subprocess.CompletedProcess(env, process.returncode, out, err)
     return runs
 
 
@@ -52,15 +70,54 @@ def played(demo_runs: dict[str, subprocess.CompletedProcess], name: str) -> str:
 
 
 def transcript_and_trace(output: str) -> tuple[str, str]:
-    transcript, _, trace = output.partition("━━ trace: protoplay trace show ")
+    transcript, _, trace = output.partition("━━ trace timeline (llm, mcp and a2a messages) of ")
     return transcript, trace
 
 
+@pytest.mark.parametrize("name", [name for name in SCENARIOS if "--trace" not in FLAGS.get(name, [])])
+def test_a_demo_ends_on_the_answer_and_one_line_naming_the_timeline(demo_runs, protoplay_exe, name):
+    lines = played(demo_runs, name).rstrip("\n").splitlines()
+    found = TIMELINE_LINE.match(lines[-1])
+    assert found and found[2] == "--trace prints it here", lines[-1]
+    assert lines[-2] == ""
+    # above them, the last thing said: the coordinator's answer (its text, then its artifacts)
+    last_reply = max(i for i, line in enumerate(lines) if re.match(r"^\[\d+\] coordinator → user  \[", line))
+    assert all(line.startswith("      ") for line in lines[last_reply + 1 : -2])
+    assert not any(line.startswith("━━ trace") or line.startswith("+  ") for line in lines)
+    # the named command shows the timeline of the run
+    shown = subprocess.run(
+        [protoplay_exe, "trace", "show", found[1]],
+        env=demo_runs[name].args,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "a2a → protoplay-coordinator" in shown.stdout
+
+
+def test_trace_prints_the_timeline_inline_before_the_last_line(demo_runs):
+    output = played(demo_runs, "backbone-for-phone")
+    transcript, trace = transcript_and_trace(output)
+    assert trace, "no inline timeline with --trace"
+    last = output.rstrip("\n").splitlines()[-1]
+    assert TIMELINE_LINE.match(last) and last.endswith("(shown above)")
+    assert "[2] coordinator → user  [completed]" in transcript  # the answers come first
+
+
+def test_ports_are_the_ones_chosen(demo_runs):
+    coordinator, specialist = CHOSEN_PORTS
+    transcript, _ = transcript_and_trace(played(demo_runs, "diagnose-training"))
+    assert f"specialist:  http://127.0.0.1:{specialist}/" in transcript
+    assert f"coordinator: http://127.0.0.1:{coordinator}/" in transcript
+
+
 def test_backbone_for_phone(demo_runs):
-    transcript, trace = transcript_and_trace(played(demo_runs, "backbone-for-phone"))
+    transcript, trace = transcript_and_trace(played(demo_runs, "backbone-for-phone"))  # run with --trace
     assert "[1] user → coordinator" in transcript
     assert "coordinator ▸ asking protoplay-ml-specialist (Model complexity)" in transcript
-    assert "protoplay-ml-specialist ▸ running compare_models(" in transcript
+    assert "protoplay-ml-specialist task 1 ▸ running compare_models(" in transcript
+    assert "max_params_millions=5.0)" in transcript  # the budget reaches the tool: its plot draws it
     # torchvision metadata: mobilenet_v3_small num_params = 2,542,856 (the only one under 5 M on the front)
     assert "| MobileNetV3-Small | 2,542,856 |" in transcript
     assert "[1] coordinator → user  [completed]" in transcript
@@ -68,8 +125,9 @@ def test_backbone_for_phone(demo_runs):
     # the coordinator's answer leads with the specialist's, whose conclusion applies the 5 M bound
     answer = transcript.split("[1] coordinator → user  [completed]")[1].split("\n(A follow-up")[0]
     assert answer.splitlines()[1].strip() == "**compare_models** result:"
-    assert "MobileNetV2 (3.5 M) and MobileNetV3-Small (2.54 M) qualify" in answer
-    assert "ResNet-18 (11.7 M) do not" in answer and "**Recommended: MobileNetV3-Small**" in answer
+    flat = " ".join(answer.split())  # the transcript wraps long lines
+    assert "MobileNetV2 (3.5 million) and MobileNetV3-Small (2.54 million) qualify" in flat
+    assert "ResNet-18 (11.7 million) do not" in flat and "**Recommended: MobileNetV3-Small**" in flat
     assert "— answered by **protoplay-ml-specialist** (skill model-complexity, task completed)" in answer
     assert "task_id" not in answer and "convention" not in answer
     assert "[2] coordinator → user  [completed]" in transcript  # the notes follow-up
@@ -82,25 +140,49 @@ def test_backbone_for_phone(demo_runs):
     assert trace.index("a2a → protoplay-coordinator  SendStreamingMessage") < trace.index("mcp → protoplay")
 
 
+def test_the_plot_is_one_file_both_agents_refer_to(demo_runs):
+    import json
+
+    home = Path(demo_runs["backbone-for-phone"].args["PROTOPLAY_HOME"])
+    transcript, _ = transcript_and_trace(played(demo_runs, "backbone-for-phone"))
+    (plot,) = (home / "images").iterdir()  # drawn once by compare_models, saved once
+    assert f"Plot saved to:\n      {plot}\n" in transcript  # the coordinator's answer names it
+    # the specialist's agent saved it when the MCP tool returned it (its tools/call result in the trace)
+    (trace,) = (home / "traces").glob("a2a-demo-*.jsonl")
+    events = [json.loads(line) for line in trace.read_text(encoding="utf-8").splitlines()]
+    answered = ("mcp", "tools/call", "in")
+    results = [e for e in events if (e["protocol"], e["method"], e["direction"]) == answered]
+    assert any(plot.name in json.dumps(e["payload"]) for e in results)
+
+
 def test_diagnose_training_round_trips_input_required(demo_runs):
     transcript, _ = transcript_and_trace(played(demo_runs, "diagnose-training"))
     first, _, second = transcript.partition("[2] user → coordinator (answering its question)")
-    assert "protoplay-ml-specialist ▸ [input-required] To run `diagnose_training` I need" in first
+    assert "protoplay-ml-specialist task 1 ▸ [input-required] To run `diagnose_training` I need" in first
     assert "[1] coordinator → user  [input-required]" in first
-    assert "protoplay-ml-specialist ▸ running diagnose_training(" in second
+    assert "protoplay-ml-specialist task 1 ▸ running diagnose_training(" in second
     assert "[2] coordinator → user  [completed]" in second and "overfitting" in second
     first_task = first.split("[1] coordinator → user  [input-required]  task ")[1].split()[0]
     assert f"[2] coordinator → user  [completed]  task {first_task}" in second  # the same task resumed
 
 
-def test_plan_finetune_fans_one_sentence_out_into_parallel_tool_calls(demo_runs):
+def test_plan_finetune_splits_the_goal_into_parallel_tasks_of_parallel_tool_calls(demo_runs):
     from agents.models.offline.answers import format_value
     from tools.finetuning.calculators import finetune_memory, peft_trainable_params
 
     transcript, _ = transcript_and_trace(played(demo_runs, "plan-finetune"))
-    assert transcript.count("protoplay-ml-specialist ▸ running finetune_memory(") == 3
-    assert transcript.count("protoplay-ml-specialist ▸ running peft_trainable_params(") == 3
+    # two bullet points → two specialist tasks, both under way before either finishes
+    first_done = transcript.index("▸ [completed]")
+    assert "protoplay-ml-specialist task 1 ▸" in transcript[:first_done]
+    assert "protoplay-ml-specialist task 2 ▸" in transcript[:first_done]
+    assert "protoplay-ml-specialist task 3 ▸" not in transcript
+    # each task: the three methods read from its sentence, one tool call per method in one reply
+    ran = re.findall(r"task (\d) ▸ running (finetune_memory|peft_trainable_params)\(", transcript)
+    by_task = {task: {tool for t, tool in ran if t == task} for task, _ in ran}
+    assert sorted(by_task.values(), key=sorted) == [{"finetune_memory"}, {"peft_trainable_params"}]
+    assert len(ran) == 6
     assert "[1] coordinator → user  [completed]" in transcript
+    assert "(skill fine-tuning, 2 tasks: 2 completed)" in transcript
     answer = transcript.split("[1] coordinator → user  [completed]")[1]
     fits = []
     for method in ("full", "lora", "qlora"):  # the expected numbers: the tools themselves, called directly
@@ -143,7 +225,7 @@ def test_deploy_7b_plans_serving_under_a_latency_target(demo_runs):
 
 def test_cancel_midway_cancels_both_tasks(demo_runs):
     transcript, _ = transcript_and_trace(played(demo_runs, "cancel-midway"))
-    assert "protoplay-ml-specialist ▸ running learning_rate_sweep(" in transcript
+    assert "protoplay-ml-specialist task 1 ▸ running learning_rate_sweep(" in transcript
     assert "✋ user cancels the coordinator's task" in transcript
     assert "[1] coordinator → user  [canceled]" in transcript
     assert ": canceled (GetTask on the specialist)" in transcript
@@ -164,6 +246,47 @@ def test_demo_without_a_name_lists_the_scenarios(protoplay_exe, subprocess_env):
     assert result.returncode == 0
     listed = [line.split()[1] for line in result.stdout.splitlines()[1:]]
     assert listed == SCENARIOS
+
+
+@pytest.mark.parametrize(
+    ("ports", "message"),
+    [
+        ("x", "--ports: 'x' is not one or two port numbers; give COORDINATOR,SPECIALIST such as 9100,9101"),
+        ("9100,9101,9102", "--ports: '9100,9101,9102' is not one or two port numbers"),
+        ("65535", "--ports: 65536 is not a port (1-65535)"),  # one port P means P and P+1
+        ("9100,9100", "--ports: the coordinator and the specialist need two different ports"),
+    ],
+)
+def test_bad_ports_are_refused_in_one_line(protoplay_exe, subprocess_env, ports, message):
+    result = subprocess.run(
+        [protoplay_exe, "demo", "cancel-midway", "--ports", ports],
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: {message}") and result.stderr.count("\n") == 1
+    assert result.stdout == ""  # refused before anything starts
+
+
+def test_a_port_in_use_is_named_with_the_way_out(protoplay_exe, subprocess_env):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [protoplay_exe, "demo", "specialist-down", "--port", str(port)],
+            env=subprocess_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 2
+    assert f"error: could not start the demo servers: cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert result.stderr.rstrip().endswith("choose others with --ports") and "Traceback" not in result.stderr
 
 
 def test_an_unknown_demo_names_the_known_ones(protoplay_exe, subprocess_env):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
-from contextlib import asynccontextmanager
 
 import httpx
 from a2a.client import ClientConfig, ClientFactory
@@ -31,24 +30,17 @@ from servers.a2a.specialist import open_specialist
 from tests.servers.a2a.support import (
     JsonRpc,
     artifacts_by_name,
-    asgi_client,
     status_texts,
     text_of,
     user_message,
+)
+from tests.servers.a2a.support import (
+    specialist_rpc as specialist,
 )
 
 FAIR_COIN = {"p": [0.5, 0.5], "base": "2"}
 # Hand derivation: H([½, ½]) = −2·½·log2 ½ = 1 bit.
 FAIR_COIN_BITS = 1.0
-
-
-@asynccontextmanager
-async def specialist(mcp_server, model, **options):
-    async with (
-        open_specialist(url="http://specialist/", mcp=mcp_server, model_override=model, **options) as a2a,
-        asgi_client(a2a.app) as client,
-    ):
-        yield JsonRpc(client)
 
 
 def answer_text(task: dict) -> str:

@@ -49,7 +49,9 @@ def test_ask_json_then_memory_and_trace_commands(protoplay_exe, subprocess_env):
     assert asked.returncode == 0, asked.stderr
     report = json.loads(asked.stdout)
     (call,) = report["tool_calls"]
-    assert call["name"] == "remember" and call["arguments"] == {"text": "my GPU has 24 GB of memory"}
+    # the fact as said; tagged "user" since issue #10 (so "what do you remember about me?" finds it)
+    assert call["name"] == "remember" and call["arguments"]["text"] == "my GPU has 24 GB of memory"
+    assert call["arguments"]["kind"] == "fact" and call["arguments"]["tags"] == ["user"]
     assert report["session"] == "scripted" and report["model"] == "protoplay-offline" and report["answer"]
 
     listed = run(protoplay_exe, subprocess_env, "memory", "list", "--json")
@@ -60,7 +62,7 @@ def test_ask_json_then_memory_and_trace_commands(protoplay_exe, subprocess_env):
     exported = run(protoplay_exe, subprocess_env, "memory", "export")
     assert [m["id"] for m in json.loads(exported.stdout)] == [memory["id"]]
     sessions = run(protoplay_exe, subprocess_env, "memory", "sessions")
-    assert "scripted" in sessions.stdout and "1 turns" in sessions.stdout
+    assert sessions.stdout.split()[:3] == ["scripted", "1", "turn"]
 
     traces = run(protoplay_exe, subprocess_env, "trace", "list")
     assert "scripted" in traces.stdout
@@ -95,7 +97,7 @@ def test_chat_driven_through_stdin_then_resumed(protoplay_exe, subprocess_env):
     assert result.returncode == 0, result.stderr
     assert "model:   protoplay-offline (built-in offline model" in out
     assert "MCP:     protoplay serve mcp (stdio subprocess)" in out and "session: repl" in out
-    assert "I am protoplay's built-in offline model" in out  # hello
+    assert "Hi! I'm protoplay's built-in offline model" in out  # hello (issue #10: examples, no tool list)
     assert "kl_divergence" in out and "recall" in out  # /tools
     # (3·3·64 + 1)·128 = 73,856 parameters (hand derivation)
     assert "⚙ conv2d_params" in out and "73,856" in out

@@ -183,7 +183,7 @@ def test_serve_a2a_specialist_uses_the_mcp_token(protoplay_exe, clean_env, token
         first = process.stderr.readline()  # the ready line comes only after the MCP tools were listed
     finally:
         stop(process)
-    assert first.startswith("protoplay ML specialist (A2A 1.0) on http://127.0.0.1:"), first
+    assert first.startswith("protoplay ML specialist (A2A 1.0 and 0.3) on http://127.0.0.1:"), first
 
 
 async def test_open_specialist_refuses_to_start_without_the_token(token_mcp_url):

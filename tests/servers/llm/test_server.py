@@ -49,7 +49,7 @@ async def test_models_lists_the_offline_model():
 
 async def test_chat_completion_with_tools_returns_a_tool_call():
     body = {
-        "model": "x",
+        "model": OFFLINE_MODEL_NAME,
         "messages": [{"role": "user", "content": "entropy of [0.5, 0.5]"}],
         "tools": [ENTROPY_TOOL],
     }
@@ -67,13 +67,13 @@ async def test_streaming_is_server_sent_events_ending_with_done():
     events = [line.removeprefix("data: ") for line in response.text.splitlines() if line.startswith("data: ")]
     assert events[-1] == "[DONE]"
     text = "".join(json.loads(e)["choices"][0]["delta"].get("content") or "" for e in events[:-1])
-    assert text.startswith("I am protoplay's built-in offline model")
+    assert text.startswith("Hi! I'm protoplay's built-in offline model")
 
 
 async def test_bad_requests_get_openai_style_errors():
     async with asgi_client() as client:
         bad_json = await client.post("/v1/chat/completions", content=b"{not json")
-        no_messages = await client.post("/v1/chat/completions", json={"model": "x"})
+        no_messages = await client.post("/v1/chat/completions", json={"model": OFFLINE_MODEL_NAME})
         unknown = await client.get("/v2/nothing")
     assert bad_json.status_code == 400 and "not valid JSON" in bad_json.json()["error"]["message"]
     assert no_messages.status_code == 400 and no_messages.json()["error"]["param"] == "messages"
@@ -135,7 +135,7 @@ async def test_any_openai_client_can_use_the_served_model(llm_server):
 
 
 async def test_the_agent_runs_against_the_served_model_over_http(llm_server, mcp_server):
-    config = resolve_model_config(base_url=llm_server)
+    config = resolve_model_config(base_url=llm_server, model=OFFLINE_MODEL_NAME)
     assert not config.offline  # a base URL means a real endpoint, here the served offline model
     model = build_model(config)
     async with connect_mcp(mcp_server) as toolbox:
@@ -147,4 +147,77 @@ async def test_the_agent_runs_against_the_served_model_over_http(llm_server, mcp
     assert record.name == "kl_divergence" and not record.outcome.is_error
     # KL(p‖q) = ½ln(0.5/0.9) + ½ln(0.5/0.1) = 0.5108 nats (hand derivation)
     assert record.outcome.structured["kl_pq"] == pytest.approx(0.5108256, abs=1e-6)
-    assert "**kl_divergence** result:" in result.text
+    assert result.text.startswith("**kl_divergence**: kl_pq = 0.5108 nats")
+
+
+# ---------------------------------------------------------------------------------------------- issue #13
+# The same behaviours, seen by the real openai client against the served endpoint.
+
+USER = [{"role": "user", "content": "entropy of [0.5, 0.5]"}]
+CONV_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "conv2d_params",
+        "description": "Parameters of a 2-D convolution layer.",
+        "parameters": {
+            "type": "object",
+            "properties": {"kernel_size": {"type": "integer", "description": "Kernel size k."}},
+            "required": ["kernel_size"],
+        },
+    },
+}
+
+
+async def test_a_forced_tool_choice_calls_that_tool(llm_server):
+    client = AsyncOpenAI(base_url=llm_server, api_key="anything", max_retries=0)
+    forced = {"type": "function", "function": {"name": "conv2d_params"}}
+    completion = await client.chat.completions.create(
+        model=OFFLINE_MODEL_NAME, messages=USER, tools=[ENTROPY_TOOL, CONV_TOOL], tool_choice=forced
+    )
+    (call,) = completion.choices[0].message.tool_calls
+    assert call.function.name == "conv2d_params"  # not entropy, which the words point at
+    await client.close()
+
+
+async def test_required_forces_a_call_and_none_forbids_one(llm_server):
+    client = AsyncOpenAI(base_url=llm_server, api_key="anything", max_retries=0)
+    hello = [{"role": "user", "content": "hello"}]
+    required = await client.chat.completions.create(
+        model=OFFLINE_MODEL_NAME, messages=hello, tools=[ENTROPY_TOOL], tool_choice="required"
+    )
+    assert required.choices[0].message.tool_calls[0].function.name == "entropy"
+    none = await client.chat.completions.create(
+        model=OFFLINE_MODEL_NAME, messages=USER, tools=[ENTROPY_TOOL], tool_choice="none"
+    )
+    assert none.choices[0].message.tool_calls is None and none.choices[0].message.content
+    await client.close()
+
+
+async def test_ids_are_unique_across_requests(llm_server):
+    client = AsyncOpenAI(base_url=llm_server, api_key="anything", max_retries=0)
+    replies = [
+        await client.chat.completions.create(model=OFFLINE_MODEL_NAME, messages=USER, tools=[ENTROPY_TOOL])
+        for _ in range(3)
+    ]
+    assert len({reply.id for reply in replies}) == 3
+    assert len({reply.choices[0].message.tool_calls[0].id for reply in replies}) == 3
+    await client.close()
+
+
+async def test_an_unknown_model_is_a_404_model_not_found(llm_server):
+    import openai
+
+    client = AsyncOpenAI(base_url=llm_server, api_key="anything", max_retries=0)
+    with pytest.raises(openai.NotFoundError) as raised:
+        await client.chat.completions.create(model="gpt-4o", messages=USER)
+    assert raised.value.status_code == 404 and raised.value.body["code"] == "model_not_found"
+    await client.close()
+
+
+def test_a_stream_is_sent_chunk_by_chunk_without_a_content_length(llm_server):
+    body = {"model": OFFLINE_MODEL_NAME, "messages": [{"role": "user", "content": "hello"}], "stream": True}
+    with httpx.stream("POST", f"{llm_server}/chat/completions", json=body, timeout=30) as response:
+        assert "content-length" not in response.headers
+        assert response.headers.get("transfer-encoding") == "chunked"
+        events = [line for line in response.iter_lines() if line.startswith("data: ")]
+    assert len(events) > 5 and events[-1] == "data: [DONE]"

@@ -499,6 +499,7 @@ async def test_choose_backbone_compares_the_curated_zoo(connect):
         calls = _json_blocks(rendered.messages[0].content.text)
         names = [name for call in calls for name in call["models"]]
         assert names == architecture_names(curated_only=True)  # the backbones the notes discuss
+        assert all(call["max_params_millions"] == 5 for call in calls)  # the plots draw the budget
         assert "at most 5 M parameters" in rendered.messages[0].content.text
 
 

@@ -321,6 +321,18 @@ def test_compare_models_table_and_pareto_front():
     assert result.png is None
 
 
+def test_compare_models_lists_the_models_within_a_budget():
+    # the same torchvision meta: within 20 M parameters and 1.6 GMACs only GoogLeNet (6.6 M / 1.498);
+    # within 1.6 GMACs alone AlexNet joins (0.714 GMACs), listed after it (more parameters)
+    models = ["AlexNet", "googlenet", "resnet18", "VGG16"]
+    both = compare_models(models, max_params_millions=20, max_gmacs=1.6, plot=False)
+    assert both.within_budget == ["GoogLeNet"]
+    assert both.budget == "at most 20 M parameters and at most 1.6 GMACs per image"
+    assert compare_models(models, max_gmacs=1.6, plot=False).within_budget == ["GoogLeNet", "AlexNet"]
+    unbounded = compare_models(models, plot=False)
+    assert unbounded.within_budget is None and unbounded.budget is None
+
+
 def test_compare_models_draws_a_png_scatter():
     result = compare_models(["MobileNetV2", "ResNet-50", "EfficientNet-B0"])
     assert result.png is not None and result.png.startswith(b"\x89PNG\r\n\x1a\n")

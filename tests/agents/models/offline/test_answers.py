@@ -46,14 +46,15 @@ def text_part(answer: str) -> str:
 # ---------------------------------------------------------------------------------------------- results
 
 
-def test_a_result_leads_with_its_own_sentence_then_the_key_numbers():
+# Issue #10 changed this one: the quantity asked for leads (it used to be a "**tool** result:" header, with
+# the numbers after the result's own sentence).
+def test_a_result_leads_with_the_quantity_then_its_own_sentence_then_the_key_numbers():
     answer = render_result("kl_divergence", result("kl_divergence", {"p": [0.5, 0.5], "q": [0.9, 0.1]}))
     lines = answer.splitlines()
-    assert lines[0] == "**kl_divergence** result:" and lines[2].startswith("KL(p‖q) = H(p, q) − H(p)")
     # KL(p‖q) = ½ln(0.5/0.9) + ½ln(0.5/0.1) = 0.5108 nats; KL(q‖p) = 0.9ln(1.8) + 0.1ln(0.2) = 0.3681 (hand)
-    assert (
-        "- **kl_pq**: 0.5108" in answer and "- **kl_qp**: 0.3681" in answer and "- **unit**: nats" in answer
-    )
+    assert lines[0] == "**kl_divergence**: kl_pq = 0.5108 nats; kl_qp = 0.3681 nats"
+    assert lines[2].startswith("KL(p‖q) = H(p, q) − H(p)")
+    assert "- **asymmetry**: 0.1428" in answer and "- **unit**: nats" in answer
     assert "n/a" not in answer and "kl_pq_infinite" not in answer  # null and false flags are left out
     assert "normalized" not in answer and len(answer) <= ANSWER_LIMIT
 
@@ -70,11 +71,8 @@ def test_a_true_flag_and_an_outcome_flag_stay_while_ids_and_prose_go():
         }
     )
     answer = render_result("tool", content)
-    assert (
-        "- **normalized**: yes" in answer
-        and "- **fits**: no" in answer
-        and "- **total_gib**: 103.9" in answer
-    )
+    assert answer.startswith("**tool**: total_gib = 103.9 GiB; **does not fit**")  # the outcome leads
+    assert "- **normalized**: yes" in answer and "- **fits**: no" in answer
     assert "task_id" not in answer and "infinite" not in answer and "formula" not in answer
 
 

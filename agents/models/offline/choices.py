@@ -1,0 +1,197 @@
+"""Slot filling, words: ``name=value`` written out, choices named (enum values and the notes' names for
+them), booleans with or without a negation, names for the slots that take names, and a quoted phrase."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from agents.models.offline.coercion import coerce
+from agents.models.offline.context import FillState
+from agents.models.offline.language import fold, norm
+from agents.models.offline.mentions import Mentions, Name, Vector, is_name_like
+from agents.models.offline.schema import Slot
+from agents.models.offline.values import mention_value, more_rows
+from agents.models.offline.vocabulary import value_names
+
+__all__ = ["place_booleans", "place_choices", "place_explicit", "place_names", "place_quoted"]
+
+_WORD = re.compile(r"[A-Za-z][\w\-]*")
+_NEGATIONS = frozenset(
+    ["no", "not", "without", "don't", "dont", "disable", "disabled", "skip", "off", "never", "false", "non"]
+)
+
+
+def _spoken(name: str) -> str:
+    return r"[\s_\-]*".join(re.escape(part) for part in name.split("_") if part)
+
+
+def place_explicit(state: FillState) -> None:
+    """``name=value``, ``name: value``, and for longer names "name value" ("kernel size 3", "rank 8")."""
+    work = state.reading.work
+    starts = _mention_starts(state.reading.mentions)
+    for slot in state.tool.slots:
+        named_by, named_word = _explicit_patterns(slot)
+        for pattern in named_by:
+            for match in pattern.finditer(work):
+                item = starts.get(match.end())
+                if item is None or item[0] in state.taken or slot.name in state.found:
+                    continue
+                if isinstance(item[1], Name):
+                    continue  # names go to name slots all together (the names pass)
+                value = mention_value(slot, item[1])
+                if value is not None:
+                    state.place(slot, value, item[0])
+                    if isinstance(item[1], Vector):
+                        vectors = sorted(state.reading.mentions.vectors, key=lambda v: v.start)
+                        more_rows(state, slot, item[1], vectors)
+                    break
+            if slot.name in state.found:
+                break
+        if slot.name in state.found:
+            continue
+        word = named_word.search(work)  # name=word: an enum value or a free-text word right after the name
+        if word and slot.wants_names and not is_name_like(word.group(1)):
+            continue  # "My model: epoch 1 …" names no model
+        if word and word.start(1) not in state.taken:
+            ok, value = coerce(slot, word.group(1))
+            if ok and value is not None and not (slot.numeric and isinstance(value, str)):
+                state.place(slot, value, word.start(1))
+
+
+_PATTERNS: dict[tuple[str, str], tuple[list[re.Pattern[str]], re.Pattern[str]]] = {}
+
+
+def _explicit_patterns(slot: Slot) -> tuple[list[re.Pattern[str]], re.Pattern[str]]:
+    """The slot's name (and symbol) followed by a value ("kernel size 3", "T=4"), and by a word; compiled
+    once per slot."""
+    key = (slot.name, slot.description)
+    cached = _PATTERNS.get(key)
+    if cached is None:
+        forms = []
+        for form in [slot.name, *slot.symbols]:
+            joiner = r"\s*(?:=|:)\s*" if len(form) <= 2 else r"\s*(?:=|:|\bis\b|\bof\b|\bto\b|\bat\b)?\s*"
+            forms.append(re.compile(rf"(?<![\w\-]){_spoken(form)}(?![\w\-]){joiner}", re.IGNORECASE))
+        word = re.compile(
+            rf"(?<![\w\-]){_spoken(slot.name)}\s*(?:=|:)\s*\"?([A-Za-z][\w\-./]*)", re.IGNORECASE
+        )
+        if len(_PATTERNS) > 2048:
+            _PATTERNS.clear()
+        cached = _PATTERNS[key] = (forms, word)
+    return cached
+
+
+def _mention_starts(mentions: Mentions) -> dict[int, tuple[int, Any]]:
+    items: list[Any] = [
+        *mentions.vectors,
+        *mentions.structures,
+        *mentions.sizes,
+        *mentions.numbers,
+        *mentions.names,
+    ]
+    return {item.start: (item.start, item) for item in items}
+
+
+def place_choices(state: FillState) -> None:
+    """Enum values named in the text, the other names the notes give them, and description synonyms such as
+    "bits" for base 2."""
+    work, raw = state.reading.work, state.reading.text
+    keys = state.reading.keys
+    lists: dict[str, list[tuple[int, Any]]] = {}
+    for slot in state.open():
+        if not slot.enum and not slot.item_enum:
+            continue
+        hits: list[tuple[int, Any]] = []
+        for option, spellings, chinese in _option_names(slot):
+            position = next((keys[k] for k in spellings if k in keys), None)
+            if position is None:
+                position = next((raw.find(name) for name in chinese if name in raw), None)
+            if position is not None:
+                hits.append((position, option))
+        if not hits:
+            continue
+        hits.sort()
+        if slot.item_enum:
+            lists[slot.name] = hits
+        else:
+            state.found[slot.name] = hits[0][1]
+    for name, hits in lists.items():
+        state.found[name] = list(dict.fromkeys(value for _, value in hits))
+    spoken = {fold(word) for word in _WORD.findall(work.lower())}
+    for slot in state.open():
+        for word, value in slot.synonyms.items():
+            if word in spoken:
+                state.found[slot.name] = value
+                break
+
+
+_OPTIONS: dict[tuple[str, str], list[tuple[Any, tuple[str, ...], tuple[str, ...]]]] = {}
+
+
+def _option_names(slot: Slot) -> list[tuple[Any, tuple[str, ...], tuple[str, ...]]]:
+    """Each string choice of a slot with the normalised spellings that name it — the value itself, its
+    inflections ("fully" for full), the notes' names for it — and its Chinese names; computed once."""
+    key = (slot.name, repr([*slot.enum, *slot.item_enum]))
+    cached = _OPTIONS.get(key)
+    if cached is None:
+        cached = []
+        for option in [*slot.enum, *slot.item_enum]:
+            value = norm(option) if isinstance(option, str) else ""
+            if len(value) < 2 or value.isdigit():
+                continue
+            spellings = [value] + ([value + "y", value + "ly", value + "s"] if len(value) >= 4 else [])
+            chinese = []
+            for name in value_names(option):
+                if re.search(r"[\u3400-\u9fff]", name):
+                    chinese.append(name)
+                elif len(norm(name)) >= 3:
+                    spellings.append(norm(name))
+            cached.append((option, tuple(dict.fromkeys(spellings)), tuple(chinese)))
+        if len(_OPTIONS) > 2048:
+            _OPTIONS.clear()
+        _OPTIONS[key] = cached
+    return cached
+
+
+def place_booleans(state: FillState) -> None:
+    """A boolean slot named in the text is true, unless a negation comes just before it."""
+    lowered = state.reading.work.lower()
+    for slot in state.open():
+        if slot.types - {"null"} != {"boolean"}:
+            continue
+        match = re.search(rf"(?<![\w\-]){_spoken(slot.name)}", lowered)
+        if match is None:
+            continue
+        before = re.findall(r"[a-z']+", lowered[max(0, match.start() - 24) : match.start()])[-2:]
+        state.found[slot.name] = not any(word in _NEGATIONS for word in before)
+
+
+def place_names(state: FillState) -> None:
+    """Slots that take names ("Zoo name, e.g. 'ResNet-50'") take the name-like words of the request."""
+    slots = [slot for slot in state.open() if slot.wants_names]
+    tool = state.tool
+    known = {norm(tool.name), *tool.enum_values, *(norm(slot.name) for slot in tool.slots)}
+    known |= state.reading.reserved
+    names = [
+        name
+        for name in state.reading.mentions.names
+        if name.start not in state.taken and norm(name.text) not in known
+    ]
+    for slot in slots:
+        if not names:
+            return
+        if "array" in slot.types:
+            used, names = names, []
+            state.found[slot.name] = [name.text for name in used]
+        else:
+            used, names = names[:1], names[1:]
+            state.found[slot.name] = used[0].text
+        state.taken.update(name.start for name in used)
+
+
+def place_quoted(state: FillState) -> None:
+    """A lone required free-text slot takes a quoted phrase, else is left for the caller to fill (the
+    request minus its instruction, or a note's name)."""
+    open_slots = [slot for slot in state.open() if slot.required and "string" in slot.types and not slot.enum]
+    if len(open_slots) == 1 and state.reading.mentions.quoted:
+        state.found[open_slots[0].name] = state.reading.mentions.quoted[0][2]

@@ -1,0 +1,76 @@
+"""The state of filling one tool's slots, and how strongly the words around a value name a slot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from agents.models.offline.phrases import phrases_for
+from agents.models.offline.reading import Reading
+from agents.models.offline.schema import Slot, ToolView
+
+__all__ = ["EQUIVALENTS", "FillState", "around", "context_score", "joined_phrases"]
+
+EQUIVALENTS = phrases_for("en").equivalents
+
+
+@dataclass
+class FillState:
+    tool: ToolView
+    reading: Reading
+    found: dict[str, Any] = field(default_factory=dict)
+    taken: set[int] = field(default_factory=set)
+    """Start offsets of the mentions already placed."""
+    extra: dict[str, list[Any]] = field(default_factory=dict)
+
+    def open(self) -> list[Slot]:
+        return [slot for slot in self.tool.slots if slot.name not in self.found]
+
+    def place(self, slot: Slot, value: Any, start: int) -> None:
+        self.found[slot.name] = value
+        self.taken.add(start)
+
+
+def context_score(slot: Slot, context: list[str]) -> float:
+    """How strongly the words around a value name ``slot``: its name words count most, then the first words
+    of its description, then any description word; nearer words weigh more. A word also stands for its
+    equivalents in the language table ("layer" for depth)."""
+    score = 0.0
+    name_words = slot.name_words
+    for distance, said in enumerate(reversed(context)):
+        weight = 1.0 / (1 + distance)
+        best = 0.0
+        if " " in said and said.replace(" ", "_") == slot.name:
+            score += 3.5 * weight  # "hidden size" is hidden_size
+            continue
+        for word in (said, *EQUIVALENTS.get(said, ())):
+            if word in name_words or any(_prefix(word, part) for part in name_words):
+                best = max(best, 3.0 if word == said else 3.5)
+            elif word in slot.lead_words:
+                best = max(best, 2.0)
+            elif word in slot.keywords:
+                best = max(best, 1.0)
+        score += best * weight
+    return score
+
+
+def joined_phrases(context: list[str]) -> list[str]:
+    """Context words with the two-word phrases of the language table joined ("hidden size", "feature
+    map"): the phrase means something neither word does alone."""
+    joined: list[str] = []
+    for word in context:
+        if joined and f"{joined[-1]} {word}" in EQUIVALENTS:
+            joined[-1] = f"{joined[-1]} {word}"
+        else:
+            joined.append(word)
+    return joined
+
+
+def _prefix(a: str, b: str) -> bool:
+    return len(a) >= 3 and len(b) >= 3 and (a.startswith(b) or b.startswith(a))
+
+
+def around(state: FillState, slot: Slot, start: int, end: int) -> float:
+    before = joined_phrases(state.reading.words_before(start, 4))
+    after = joined_phrases(state.reading.words_after(end, 3))
+    return context_score(slot, before) + 0.8 * context_score(slot, list(reversed(after)))

@@ -1,0 +1,306 @@
+"""The values a request writes down, found in one pass each: numbers with their scale and unit, sizes such as
+"5×5" or "224x224", lists (bracketed, or unbracketed runs like "2.1, 1.5, 1.0" and "1.2、0.8、0.5"), nested
+structures, names such as "ResNet-50" or "VGG16's", and quoted text.
+
+Slot filling (:mod:`agents.models.offline.slots`) decides which parameter each value belongs to; this module
+only reads them. Every scan is linear in the text (no pattern here can backtrack over its input).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "SCALES",
+    "Mentions",
+    "Name",
+    "Number",
+    "Size",
+    "Structure",
+    "Vector",
+    "is_name_like",
+    "read_mentions",
+]
+
+SCALES: dict[str, float] = {
+    "k": 1e3,
+    "thousand": 1e3,
+    "千": 1e3,
+    "万": 1e4,
+    "m": 1e6,
+    "million": 1e6,
+    "百万": 1e6,
+    "千万": 1e7,
+    "亿": 1e8,
+    "b": 1e9,
+    "bn": 1e9,
+    "billion": 1e9,
+    "g": 1e9,
+    "t": 1e12,
+    "trillion": 1e12,
+}
+"""Multipliers a number may carry ("5M", "3 亿", "7B")."""
+
+_NUMBER = re.compile(
+    r"(?<![A-Za-z0-9_.\-])(-?(?:[0-9]{1,3}(?:,[0-9]{3})+(?![0-9.])|[0-9]+(?:\.[0-9]+)?|\.[0-9]+)"
+    r"(?:[eE][-+]?[0-9]{1,3})?)(?![0-9])"
+    r"|(?<![A-Za-z])(nan|-?inf|null)(?![A-Za-z])",
+    re.IGNORECASE,
+)
+_AFTER = re.compile(
+    r"[ ]?(?P<scale>thousand|million|billion|trillion|bn|百万|千万|万|亿|千|[kKmMbBgGtT](?![a-zA-Z]))?"
+    r"(?P<percent>%)?[ \-]?(?P<unit>[A-Za-z][A-Za-z\-]{0,15}|[\u4e00-\u9fff]{1,2})?"
+)
+_SIZE = re.compile(r"(?<![A-Za-z0-9_.])([0-9]{1,6})(?:[ ]?[x×X*][ ]?([0-9]{1,6})){1,3}(?![0-9.])")
+_SIZE_PARTS = re.compile(r"[0-9]{1,6}")
+_RUN_GAP = re.compile(r"[ \t]*(?:[,;/]|->|→|=>|\band\b)?[ \t]*")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[\-_/.][A-Za-z0-9]+)*(?:'s|’s)?")
+_QUANTITY = re.compile(r"^[0-9]+(?:\.[0-9]+)?(?:[a-z]{1,3}|x[0-9]+)?$")
+_QUOTED = re.compile(r"\"([^\"\n]{1,200})\"|'([^'\n]{2,200})'")
+_NONFINITE = {"nan": None, "null": None, "inf": math.inf, "-inf": -math.inf}
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number as written, with what follows it."""
+
+    start: int
+    end: int
+    value: float | None
+    """The number itself (``None`` for nan/null; ``inf`` for infinity), scale not applied."""
+    text: str
+    scale: str = ""
+    """Multiplier as written ("M", "亿", "B"), lower case; see :data:`SCALES`."""
+    unit: str = ""
+    """The word right after ("gb", "layers", "bits", "epoch", "的"), lower case."""
+    percent: bool = False
+
+    @property
+    def integer(self) -> bool:
+        return self.value is not None and math.isfinite(self.value) and float(self.value).is_integer()
+
+    @property
+    def scaled(self) -> float | None:
+        """The value with its multiplier applied ("5M" → 5,000,000)."""
+        if self.value is None:
+            return None
+        return self.value * SCALES.get(self.scale, 1.0)
+
+
+@dataclass(frozen=True)
+class Size:
+    """ "5×5", "224x224", "3x224x224": a kernel, an input size or a shape."""
+
+    start: int
+    end: int
+    parts: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Vector:
+    """A list of numbers: bracketed ("[0.5, 0.5]") or an unbracketed run ("2.1, 1.5, 1.0")."""
+
+    start: int
+    end: int
+    values: tuple[float | None, ...]
+    bracketed: bool
+    parts: tuple[Number, ...] = ()
+    """The numbers of an unbracketed run, each where it is written (so a run no list slot takes can still
+    give its numbers to scalar slots: "nn.Linear(1024, 4096)")."""
+
+
+@dataclass(frozen=True)
+class Structure:
+    """A bracketed value that is not a flat list of numbers: a matrix, a list of names or objects, an
+    object."""
+
+    start: int
+    end: int
+    value: Any
+
+
+@dataclass(frozen=True)
+class Name:
+    """A name-like word ("ResNet-50", "vgg16", "ViT-B/16"), possessive removed."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class Mentions:
+    numbers: list[Number] = field(default_factory=list)
+    """Numbers that are not part of a list or a size."""
+    sizes: list[Size] = field(default_factory=list)
+    vectors: list[Vector] = field(default_factory=list)
+    structures: list[Structure] = field(default_factory=list)
+    names: list[Name] = field(default_factory=list)
+    quoted: list[tuple[int, int, str]] = field(default_factory=list)
+
+    @property
+    def has_data(self) -> bool:
+        """Whether the request carries values to compute with (numbers, lists or sizes)."""
+        return bool(self.numbers or self.sizes or self.vectors or self.structures)
+
+
+def is_name_like(token: str) -> bool:
+    """An identifier such as "ResNet-50", "vit_b_16", "AlexNet" (letters with digits, or an inner capital),
+    but not a quantity such as "7B", "24GB" or "3x3"."""
+    token = token.strip("'\"`.,:;()")
+    if len(token) < 3 or _QUANTITY.match(token.lower()) or token.lower() in ("nan", "inf", "null", "none"):
+        return False
+    if any(c.isalpha() for c in token) and any(c.isdigit() for c in token):
+        return True
+    return re.search(r"[a-z][A-Z]", token) is not None
+
+
+def _bracket_spans(text: str) -> list[tuple[int, int]]:
+    """Top-level balanced ``[...]`` / ``{...}`` / numeric ``(...)`` spans, in one pass."""
+    spans, depth, start, opener = [], 0, 0, ""
+    closing = {"[": "]", "{": "}"}
+    for i, char in enumerate(text):
+        if depth == 0 and char in closing:
+            depth, start, opener = 1, i, char
+        elif depth and char == opener:
+            depth += 1
+        elif depth and char == closing.get(opener):
+            depth -= 1
+            if depth == 0:
+                spans.append((start, i + 1))
+    return spans
+
+
+_FRACTION = re.compile(r"(?<![\w.])(\d{1,9}(?:\.\d+)?)\s{0,3}/\s{0,3}(\d{1,9}(?:\.\d+)?)(?![\w.])")
+
+
+def _literal(source: str) -> Any:
+    if "/" in source:  # "[1/6, 1/6, …]": fractions as their values
+        source = _FRACTION.sub(lambda m: repr(float(m[1]) / float(m[2])) if float(m[2]) else m[0], source)
+    try:
+        return json.loads(source)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(re.sub(r"(?i)\b(?:nan|null|none)\b", "None", source))
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+
+
+def _numeric(item: Any) -> bool:
+    return item is None or (isinstance(item, int | float) and not isinstance(item, bool))
+
+
+def read_mentions(text: str, known: frozenset[str] = frozenset()) -> Mentions:
+    """Every value ``text`` writes down, each at most once (a number inside a list is part of the list).
+    ``known``: normalised names that count as names even when they do not look like one ("googlenet")."""
+    found = Mentions()
+    taken = bytearray(len(text) + 1)  # 1 where a value already sits
+
+    def free(start: int, end: int) -> bool:
+        return not any(taken[start:end])
+
+    def take(start: int, end: int) -> None:
+        taken[start:end] = b"\x01" * (end - start)
+
+    for start, end in _bracket_spans(text):
+        value = _literal(text[start:end])
+        if isinstance(value, list) and value and all(_numeric(item) for item in value):
+            found.vectors.append(Vector(start, end, tuple(_float(item) for item in value), True))
+        elif isinstance(value, list | dict) and value:
+            found.structures.append(Structure(start, end, value))
+        else:
+            continue
+        take(start, end)
+    for match in _QUOTED.finditer(text):
+        if free(*match.span()):
+            found.quoted.append((match.start(), match.end(), match.group(1) or match.group(2)))
+    for match in _SIZE.finditer(text):
+        if free(*match.span()):
+            parts = tuple(int(part) for part in _SIZE_PARTS.findall(match.group()))
+            found.sizes.append(Size(match.start(), match.end(), parts))
+            take(*match.span())
+    for match in _NAME.finditer(text):
+        token = re.sub(r"['’]s$", "", match.group())
+        if free(match.start(), match.end()) and (is_name_like(token) or _norm(token) in known):
+            found.names.append(Name(match.start(), match.start() + len(token), token))
+            take(match.start(), match.end())
+    numbers = [number for number in _numbers(text) if free(number.start, number.end)]
+    _group_runs(text, numbers, found)
+    return found
+
+
+def _norm(token: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "", token.lower())
+
+
+def _float(item: Any) -> float | None:
+    return None if item is None else float(item)
+
+
+def _numbers(text: str) -> list[Number]:
+    numbers = []
+    for match in _NUMBER.finditer(text):
+        if match.group(2):
+            word = match.group(2).lower()
+            numbers.append(Number(match.start(), match.end(), _NONFINITE[word], match.group()))
+            continue
+        raw = match.group(1)
+        try:
+            value = float(raw.replace(",", ""))
+        except ValueError:
+            continue
+        after = _AFTER.match(text, match.end())
+        scale = unit = ""
+        percent = False
+        end = match.end()
+        if after is not None:
+            scale = (after.group("scale") or "").lower()
+            unit = (after.group("unit") or "").lower()
+            percent = bool(after.group("percent"))
+            if scale and not unit and after.group("scale")[0] in "bBgG" and len(after.group("scale")) == 1:
+                unit = ""  # "7B", "24G": the slot decides whether it means billions/gigabytes
+            end = max(after.end("scale"), after.end("percent"), match.end())
+        numbers.append(Number(match.start(), end, value, raw, scale, unit, percent))
+    return numbers
+
+
+def _group_runs(text: str, numbers: list[Number], found: Mentions) -> None:
+    """Numbers separated only by commas, spaces, "、" or arrows, with no unit between them, form a list."""
+    run: list[Number] = []
+
+    def close() -> None:
+        if len(run) >= 3 or (len(run) == 2 and _listy(text, run)):
+            values = tuple(number.value for number in run)
+            found.vectors.append(Vector(run[0].start, run[-1].end, values, False, tuple(run)))
+        else:  # a lone "nan" or "inf" is a word, not a value
+            found.numbers.extend(
+                number for number in run if number.value is not None and math.isfinite(number.value)
+            )
+        run.clear()
+
+    for number in numbers:
+        joins = (
+            run
+            and not run[-1].scale
+            and not run[-1].percent
+            and not number.scale
+            and _RUN_GAP.fullmatch(text, run[-1].end, number.start) is not None
+            and (run[-1].unit == "" or run[-1].unit in ("and",))
+        )
+        if not joins:
+            close()
+        run.append(number)
+    close()
+
+
+def _listy(text: str, pair: list[Number]) -> bool:
+    """Two numbers are a list (not two separate values) when a comma-like mark joins them and no word
+    follows the second ("val loss 2.2, 1.7")."""
+    gap = text[pair[0].end : pair[1].start]
+    return ("," in gap or ";" in gap) and not pair[1].unit

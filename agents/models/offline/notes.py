@@ -1,0 +1,316 @@
+"""Retrieval over the knowledge notes: which note a question is about, and which section of it answers.
+
+The notes are read from :mod:`tools.knowledge` when first needed (so a note added to the project is found
+without a change here) and indexed for BM25 in both languages: English words (plural ``s`` folded),
+identifiers as one word ("ResNet-50" → ``resnet50``) and Chinese character bigrams. A note's names (slug,
+title, aliases, its Chinese terms) weigh most, then its title, summary and headings, then its text.
+
+Beside the ranking, :meth:`NoteIndex.named` finds the notes a request *names* ("BLIP vs CLIP", "Adam 和
+AdamW"), which is how a comparison of two ideas is answered from both notes. Everything is linear in the
+length of the query.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+from agents.messages import CJK_CHARS
+from agents.models.offline.language import STOP_WORDS, fold, norm
+
+__all__ = ["Note", "NoteHit", "NoteIndex", "Section", "note_index", "terms"]
+
+_RUN = re.compile(rf"[{CJK_CHARS}]+|[A-Za-z0-9][A-Za-z0-9_\-/.']*")
+_WORD = re.compile(r"[a-z][a-z0-9]*|[0-9]+[a-z]*")
+_FIELD_WEIGHTS = {"names": 5.0, "title": 3.0, "summary": 2.0, "headings": 2.0, "body": 1.0}
+_K1, _B = 1.2, 0.75
+_EXTRA_STOP = frozenset(
+    """note notes explain tell mean meaning difference between go going goes went up down keep keeps kept
+    while still even way ways thing things something someone actually basically plain terms simple
+    intuitively why when where which who""".split()  # noqa: SIM905 - a word list reads best as words
+)
+"""Words that carry no topic: question words and filler (the question's *kind* is read by the cues)."""
+
+
+_SUFFIXES = (
+    "isation",
+    "ization",
+    "ations",
+    "ation",
+    "ising",
+    "izing",
+    "ised",
+    "ized",
+    "ings",
+    "ing",
+    "ed",
+    "es",
+    "s",
+)
+
+
+def _stem(word: str) -> str:
+    """A light stemmer: "initialised" and "initialisation" meet at "initial", "trained" and "training" at
+    "train"."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def terms(text: str) -> list[str]:
+    """BM25 terms of ``text``: stemmed English words, identifiers as one word, Chinese bigrams."""
+    found: list[str] = []
+    for match in _RUN.finditer(text):
+        run = match.group()
+        if run[0] >= "\u3400":
+            found.extend(run[i : i + 2] for i in range(len(run) - 1)) if len(run) > 1 else found.append(run)
+            continue
+        lowered = run.lower().strip(".'/-_")
+        parts = [_stem(w) for w in _WORD.findall(lowered) if w not in STOP_WORDS and w not in _EXTRA_STOP]
+        found.extend(parts)
+        joined = norm(lowered.split("'", 1)[0])
+        if len(parts) > 1 and joined and any(c.isalpha() for c in joined):
+            found.append(joined)
+    return found
+
+
+@dataclass(frozen=True)
+class Section:
+    """One ``##`` section of a note."""
+
+    heading: str
+    text: str
+    """The section's markdown without its heading line."""
+
+
+@dataclass(frozen=True)
+class Note:
+    """One note as retrieval sees it."""
+
+    slug: str
+    title: str
+    summary: str
+    names: tuple[str, ...]
+    """Every name of the topic (slug, title parts, aliases, Chinese terms)."""
+    sections: tuple[Section, ...]
+
+    @property
+    def chinese_title(self) -> str:
+        """The Chinese term of the title ("低秩适配" for LoRA), or "" when it has none."""
+        match = re.search(r"\(([^()]*)\)\s*$", self.title)
+        return match.group(1) if match and re.search(f"[{CJK_CHARS}]", match.group(1)) else ""
+
+    @property
+    def uri(self) -> str:
+        return f"notes://{self.slug}"
+
+
+@dataclass(frozen=True)
+class NoteHit:
+    note: Note
+    score: float
+    named: bool
+    """The request names the note (an alias or its title), not just shares words with it."""
+    strong: bool = False
+    """A word of the request is in the note's names or title (not only somewhere in its text)."""
+
+
+class NoteIndex:
+    """BM25F over the notes' fields; build with :func:`note_index`."""
+
+    def __init__(self, notes: Iterable[Note]) -> None:
+        self.notes = list(notes)
+        self._lengths: list[float] = []
+        self._postings: dict[str, list[tuple[int, float]]] = {}
+        self._strong: list[frozenset[str]] = []
+        self._sections: dict[str, list[tuple[Section, Counter[str], set[str], set[str]]]] = {}
+        for index, note in enumerate(self.notes):
+            weighted: dict[str, float] = {}
+            parts = {
+                "names": " ; ".join(note.names),
+                "title": note.title,
+                "summary": note.summary,
+                "headings": " ; ".join(section.heading for section in note.sections),
+                "body": "\n".join(section.text for section in note.sections),
+            }
+            for name, text in parts.items():
+                for term in terms(text):
+                    weighted[term] = weighted.get(term, 0.0) + _FIELD_WEIGHTS[name]
+            for term, tf in weighted.items():
+                self._postings.setdefault(term, []).append((index, tf))
+            self._strong.append(frozenset(terms(parts["names"] + " ; " + parts["title"])))
+            self._lengths.append(sum(weighted.values()))
+            self._sections[note.slug] = [
+                (
+                    section,
+                    Counter(terms(section.text)),
+                    set(terms(section.heading)),
+                    {fold(w) for w in re.findall(r"[a-z]+", section.heading.lower())},
+                )
+                for section in note.sections
+                if section.heading.lower() not in ("related", "see also")
+            ]
+        self._average = sum(self._lengths) / max(len(self._lengths), 1)
+        total = len(self.notes)
+        self._idf = {
+            term: math.log(1 + (total - len(rows) + 0.5) / (len(rows) + 0.5))
+            for term, rows in self._postings.items()
+        }
+        # A one-word alias most notes use ("parameters", "loss", "attention") points at its note only weakly.
+        common = max(3, total // 4)
+        self._names: dict[str, tuple[Note, bool]] = {}
+        self._cjk_names: list[tuple[str, Note]] = []
+        for note in self.notes:
+            own = {norm(note.slug), norm(note.title.split("(")[0])}
+            for name in note.names:
+                key = norm(name)
+                name_terms = terms(name)
+                generic = (
+                    len(name_terms) == 1
+                    and key not in own
+                    and len(self._postings.get(name_terms[0], ())) >= common
+                )
+                if len(key) >= 2 or re.fullmatch(f"[{CJK_CHARS}]", key):
+                    self._names.setdefault(key, (note, generic))
+                if re.fullmatch(f"[{CJK_CHARS}]+", name.strip()):
+                    self._cjk_names.append((name.strip(), note))
+        self._cjk_names.sort(key=lambda item: -len(item[0]))
+        self._by_slug = {note.slug: note for note in self.notes}
+        self._named: dict[tuple[str, bool], list[tuple[int, Note]]] = {}
+        self._searched: dict[tuple[str, int], list[NoteHit]] = {}
+
+    def get(self, slug: str) -> Note | None:
+        return self._by_slug.get(slug)
+
+    def named(self, text: str, *, generic_too: bool = False) -> list[tuple[int, Note]]:
+        """The notes ``text`` names (an alias, a title or a Chinese term written out), each once, with where
+        its first mention starts, in order of mention; longer names win where two overlap. A one-word alias
+        most notes use ("parameters") counts only with ``generic_too``."""
+        key = (text, generic_too)
+        cached = self._named.get(key)
+        if cached is None:
+            if len(self._named) > 256:
+                self._named.clear()
+            cached = self._named[key] = self._find_named(text, generic_too)
+        return cached
+
+    def _find_named(self, text: str, generic_too: bool) -> list[tuple[int, Note]]:
+        found: list[tuple[int, int, Note]] = []
+        tokens = [(m.start(), m.end(), norm(m.group().split("'", 1)[0])) for m in _RUN.finditer(text)]
+        tokens = [token for token in tokens if token[2] and not token[2][0] >= "\u3400"]
+        for i in range(len(tokens)):
+            for width in (4, 3, 2, 1):
+                if i + width > len(tokens):
+                    continue
+                key = "".join(token[2] for token in tokens[i : i + width])
+                entry = self._names.get(key) or (self._names.get(key[:-1]) if key.endswith("s") else None)
+                if entry is not None and (len(key) >= 3 or width == 1):
+                    if generic_too or not entry[1]:
+                        found.append((tokens[i][0], tokens[i + width - 1][1], entry[0]))
+                    break
+        for name, note in self._cjk_names:
+            position = text.find(name)
+            if position >= 0:
+                found.append((position, position + len(name), note))
+        found.sort(key=lambda item: (item[0], -(item[1] - item[0])))
+        kept: list[tuple[int, int, Note]] = []
+        for start, end, note in found:
+            if kept and start < kept[-1][1]:
+                continue  # inside a longer name already taken ("QLoRA" within "QLoRA paper" is fine)
+            kept.append((start, end, note))
+        seen: dict[str, tuple[int, Note]] = {}
+        for start, _, note in kept:
+            seen.setdefault(note.slug, (start, note))
+        return sorted(seen.values(), key=lambda item: item[0])
+
+    def search(self, text: str, *, limit: int = 3) -> list[NoteHit]:
+        """The notes best matching ``text``, best first (a note the text names gets a bonus)."""
+        key = (text, limit)
+        cached = self._searched.get(key)
+        if cached is None:
+            if len(self._searched) > 256:
+                self._searched.clear()
+            cached = self._searched[key] = self._search(text, limit)
+        return cached
+
+    def _search(self, text: str, limit: int) -> list[NoteHit]:
+        scores: dict[int, float] = {}
+        for term, count in Counter(terms(text)).items():
+            idf = self._idf.get(term)
+            if idf is None:
+                continue
+            for index, tf in self._postings[term]:
+                scale = _K1 * (1 - _B + _B * self._lengths[index] / self._average)
+                scores[index] = scores.get(index, 0.0) + idf * tf * (_K1 + 1) / (tf + scale) * min(count, 2)
+        named = {note.slug for _, note in self.named(text)}
+        weak = {note.slug for _, note in self.named(text, generic_too=True)} - named
+        asked = set(terms(text))
+        hits = []
+        for index, note in enumerate(self.notes):
+            score = scores.get(index, 0.0) + (
+                6.0 if note.slug in named else 2.0 if note.slug in weak else 0.0
+            )
+            if score > 0:
+                hits.append(NoteHit(note, score, note.slug in named, bool(asked & self._strong[index])))
+        hits.sort(key=lambda hit: -hit.score)
+        return hits[:limit]
+
+    def best_section(self, note: Note, text: str, hints: Iterable[str] = ()) -> Section | None:
+        """The section of ``note`` that best answers ``text``: shared words (not the note's own names, which
+        every section mentions) and heading words the question's kind points at (``hints``); the first
+        section when nothing points anywhere."""
+        own = set(terms(note.slug)) | set(terms(note.chinese_title))  # "梯度爆炸" names its note
+        own |= {term + "s" for term in own}  # "GANs" names the GAN note too
+        query = [term for term in dict.fromkeys(terms(text)) if term not in own]
+        wanted = {fold(word) for word in hints}
+        best: tuple[float, Section | None] = (0.0, None)
+        sections = self._sections.get(note.slug, [])
+        for section, body, heading, heading_words in sections:
+            score = sum(self._idf.get(term, 1.0) * min(body.get(term, 0), 3) / 3 for term in query)
+            score += sum(2.0 * self._idf.get(term, 1.0) for term in query if term in heading)
+            score += (
+                1.0 if wanted & heading_words else 0.0
+            )  # a tie-breaker: what the section says counts more
+            if score > best[0]:
+                best = (score, section)
+        if best[1] is None and sections:
+            return sections[0][0]
+        return best[1]
+
+
+def _sections(markdown: str) -> tuple[Section, ...]:
+    sections: list[tuple[str, list[str]]] = []
+    fenced = False
+    for line in markdown.splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        if not fenced and line.startswith("## "):
+            sections.append((line[3:].strip(), []))
+        elif sections:
+            sections[-1][1].append(line)
+    return tuple(Section(heading, "\n".join(body).strip()) for heading, body in sections)
+
+
+@cache
+def note_index() -> NoteIndex:
+    """The index of the project's notes, built once per process from :mod:`tools.knowledge`."""
+    from tools import knowledge
+
+    notes = []
+    for topic in knowledge.list_topics().topics:
+        markdown = knowledge.read_note(topic.slug)
+        notes.append(
+            Note(
+                slug=topic.slug,
+                title=topic.title,
+                summary=topic.summary,
+                names=knowledge.topic_names(topic.slug),
+                sections=_sections(markdown),
+            )
+        )
+    return NoteIndex(notes)

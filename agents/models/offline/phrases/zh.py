@@ -1,0 +1,273 @@
+"""Chinese (中文): cues, sentences, and the dictionary that carries Chinese words onto the English words tool
+schemas are written in ("输入通道 3" reads as "input channels 3")."""
+
+from __future__ import annotations
+
+from agents.models.offline.phrases.table import Phrases, SectionHint
+
+__all__ = ["PHRASES"]
+
+# Longest entries win when the dictionary is applied, so 输入通道 is read before 通道.
+_DICTIONARY = {
+    # information theory
+    "信息熵": "entropy",
+    "交叉熵": "cross entropy",
+    "相对熵": "kl divergence",
+    "散度": "divergence",
+    "熵": "entropy",
+    # quantities and units
+    "参数量": "parameters",
+    "参数数量": "parameters",
+    "参数个数": "parameters",
+    "参数": "parameters",
+    "可训练参数": "trainable parameters",
+    "计算量": "flops",
+    "运算量": "flops",
+    "浮点运算": "flops",
+    "乘加": "macs",
+    "显存": "gpu memory",
+    "内存": "memory",
+    "显卡": "gpu",
+    "卡": "gpu",
+    "比特": "bits",
+    "纳特": "nats",
+    "单位": "unit",
+    "概率": "probabilities",
+    "分布": "distribution",
+    "大小": "size",
+    "尺寸": "size",
+    "分辨率": "input size",
+    "数量": "number",
+    "个数": "number",
+    "步数": "steps",
+    # layers and shapes
+    "卷积层": "conv layer",
+    "卷积核": "kernel size",
+    "核大小": "kernel size",
+    "卷积": "convolution",
+    "输入通道数": "input channels",
+    "输入通道": "input channels",
+    "输出通道数": "output channels",
+    "输出通道": "output channels",
+    "通道": "channels",
+    "步长": "stride",
+    "填充": "padding",
+    "分组": "groups",
+    "偏置": "bias",
+    "全连接层": "linear layer",
+    "全连接": "linear",
+    "线性层": "linear layer",
+    "输入特征": "input features",
+    "输出特征": "output features",
+    "输入维度": "input size",
+    "输入大小": "input size",
+    "隐藏层大小": "hidden size",
+    "隐藏大小": "hidden size",
+    "隐藏层": "hidden layers",
+    "隐层": "hidden",
+    "隐藏": "hidden",
+    "双向": "bidirectional",
+    "层数": "layers",
+    "层": "layers",
+    "维度": "dimension",
+    "注意力头": "heads",
+    "头数": "heads",
+    "词表大小": "vocab size",
+    "词表": "vocabulary",
+    "词汇表": "vocabulary",
+    "位置": "positions",
+    "前馈": "feed forward",
+    "输入": "input",
+    "输出": "output",
+    # models and training
+    "模型": "model",
+    "网络": "network",
+    "骨干网络": "backbone",
+    "主干网络": "backbone",
+    "架构": "architectures",
+    "微调": "fine tune",
+    "秩": "rank",
+    "批大小": "batch size",
+    "批量大小": "batch size",
+    "批次大小": "batch size",
+    "序列长度": "sequence length",
+    "上下文长度": "sequence length",
+    "精度": "precision",
+    "优化器": "optimizer",
+    "学习率": "learning rate",
+    "训练损失": "train loss",
+    "训练集损失": "train loss",
+    "验证损失": "validation loss",
+    "验证集损失": "validation loss",
+    "训练准确率": "train metric",
+    "验证准确率": "validation metric",
+    "训练": "training",
+    "验证": "validation",
+    "损失": "loss",
+    "曲线": "curve",
+    "耐心": "patience",
+    "梯度": "gradient",
+    "激活函数": "activation",
+    "激活": "activation",
+    "深度": "depth",
+    "宽度": "width",
+    "初始化": "init",
+    "残差连接": "residual",
+    "残差": "residual",
+    "裁剪": "clip",
+    "分数": "scores",
+    "得分": "scores",
+    "阈值": "threshold",
+    "检测": "detect",
+    "温度": "temperature",
+    "标签": "labels",
+    "平滑": "smoothing",
+    "学生": "student",
+    "教师": "teacher",
+    "老师": "teacher",
+    "蒸馏": "distillation",
+    "样本": "samples",
+    "图片": "image",
+    "图像": "image",
+    # verbs and request words
+    "比较": "compare",
+    "对比": "compare",
+    "列出": "list",
+    "列表": "list",
+    "推荐": "recommend",
+    "扫描": "sweep",
+    "诊断": "diagnose",
+    "计算": "compute",
+    "解释": "explain",
+    "知识": "knowledge",
+    "笔记": "notes",
+    "主题": "topics",
+    "画图": "plot",
+    "不画图": "no plot",
+}
+
+PHRASES = Phrases(
+    language="zh",
+    small_talk=(
+        r"^\W*(?:你好|您好|嗨|哈喽|早上好|下午好|晚上好|早安|晚安|谢谢|多谢|感谢|好的|好|明白了|收到|再见|拜拜"
+        r"|你是谁|你好吗|在吗|你叫什么)(?:啊|呀|呢|哦|你|您|啦)*\W*$"
+    ),
+    capabilities=r"你能做什么|你会什么|你可以做什么|能帮我做什么|你能干什么|你有什么功能|怎么用你|我可以问什么",
+    name_intro=r"我叫(?P<name>[\w\-]{1,12}?)(?=$|[,.!?;，。！？\s]|我|，)|我的名字(?:是|叫)(?P<name2>[\w\-]{1,12}?)(?=$|[,.!?;，。！？\s]|我)",
+    preference=(
+        r"(?:我(?:更)?(?:喜欢|习惯|希望|想要?)|请|以后|总是)(?:用|以)?(?P<value>比特|纳特|bits?|nats?|中文|英文"
+        r"|english|chinese)(?:为单位|作为单位|单位|表示|回答|来回答)?"
+    ),
+    remember=r"^\W*(?:请|麻烦)?(?:帮我)?(?:记住|记下|记一下|记着|别忘了|不要忘记)[\s:：,，]*(?P<fact>.*)$",
+    recall_self=(
+        r"我叫什么|我的名字(?:是什么|叫什么)?[?？]|你(?:还)?记得我(?:吗|是谁|什么)|你(?:还)?记得关于我的|关于我你(?:知道|记得)"
+        r"|你知道我(?:是谁|什么)"
+        r"|我(?:之前|以前)?(?:告诉|跟)你(?:说)?(?:过)?什么"
+    ),
+    recall_topic=r"(?:你(?:还)?记得|我(?:之前|以前)?(?:说过|提过|告诉过你))(?:关于)?(?P<topic>[^?？。!！]{1,40}?)(?:吗|呢)?(?:$|[?？。!！])",
+    name_question=r"我叫什么|我的名字(?:是什么|叫什么)?[?？]|你知道我(?:的名字|叫什么)",
+    forget=r"(?:忘记|忘掉|删除|删掉)(?:记忆|第)?\s*#?(?P<id>\d{1,12})",
+    concept=(
+        r"什么|是啥|为啥|怎么|如何|怎样|哪些|哪几|哪个|哪种|吗|区别|不同|差别|差异|原理|解释|介绍|讲讲|讲一下|说说"
+        r"|理解|作用|意思|含义|定义|概念|优缺点|优点|缺点|好处|直观|通俗|干嘛|啥意思"
+    ),
+    explanatory=r"为什么|为啥|为何|原理|是怎么|怎么做到|如何做到|解释",
+    quantity=r"多少|几个|几层|多大|计算|算一下|算算|求|估算|估计|能不能|能否|够不够|放得下|装得下",
+    comparison=r"区别|不同|差别|差异|对比|相比|比较|还是|哪个好|优劣|[和跟与].{1,16}?比",
+    follow_up=r"^\W*(?:那|那么|换成|改成|改为|换为|如果|要是|再|还有|同样|换)|呢\W*$",
+    section_hints=(
+        SectionHint(
+            r"怎么|如何|原理|工作|机制|过程|步骤|学习",
+            (
+                "method",
+                "how",
+                "work",
+                "training",
+                "process",
+                "loop",
+                "idea",
+                "mechanism",
+                "equation",
+                "update",
+                "rule",
+                "objective",
+                "forward",
+                "module",
+                "block",
+            ),
+        ),
+        SectionHint(
+            r"为什么|为啥|原因|动机", ("why", "problem", "observation", "motivation", "matter", "enough")
+        ),
+        SectionHint(
+            r"区别|不同|差别|差异|对比|相比", ("differ", "comparison", "compared", "vs", "table", "relation")
+        ),
+        SectionHint(
+            r"什么时候|选择|怎么选|选哪个|推荐", ("choosing", "when", "practical", "choice", "use", "order")
+        ),
+        SectionHint(
+            r"缺点|局限|不足|问题|失败",
+            ("limitations", "weaknesses", "trade", "caveats", "pitfalls", "failure"),
+        ),
+        SectionHint(r"效果|结果|性能|准确率", ("results",)),
+        SectionHint(
+            r"参数|计算量|显存|内存|成本|开销", ("cost", "parameters", "memory", "arithmetic", "count")
+        ),
+        SectionHint(r"用在|应用|用途|用来", ("used", "where", "practice", "legacy", "today")),
+        SectionHint(r"解决|缓解|避免|防止|怎么办|补救", ("remedies", "fix")),
+        SectionHint(r"原因|症状|表现", ("causes", "symptoms", "why")),
+    ),
+    hello="你好！我是 protoplay 的内置离线模型：可以根据项目笔记解释机器学习和智能体的概念，"
+    "也可以用工具算出精确的数字。",
+    hello_named="你好，{name}！我是 protoplay 的内置离线模型：可以根据项目笔记解释机器学习和智能体的概念，"
+    "也可以用工具算出精确的数字。",
+    thanks="不客气！关于笔记或工具还有什么想问的，尽管问。",
+    examples_intro="比如可以这样问：",
+    examples=(
+        ("explain", "LoRA 和 QLoRA 有什么区别？"),
+        ("entropy", "计算分布 [0.5, 0.25, 0.25] 的信息熵，单位比特"),
+        ("model_complexity", "ResNet-50 的参数量和计算量是多少？"),
+        ("finetune_memory", "用 QLoRA 微调 llama-7b，24G 的显卡够吗？"),
+        (
+            "diagnose_training",
+            "训练损失 2.0、1.4、0.9、0.5、0.3，验证损失 2.1、1.6、1.4、1.6、1.9，是过拟合吗？",
+        ),
+        ("kl_divergence", "p=[0.5, 0.5] 和 q=[0.9, 0.1] 的 KL 散度是多少？"),
+    ),
+    capabilities_reply="我离线能回答两类问题：概念，来自项目的 {notes} 篇笔记（MCP 与 A2A、损失函数、"
+    "骨干网络、微调、优化器、训练问题、分布外检测）；精确数字，来自 {tools} 个工具（熵与 KL 散度、"
+    "参数量与计算量、显存、损失曲线、梯度）。",
+    cannot="这个我离线帮不了：我能根据笔记解释机器学习和智能体的概念，也能用工具算出精确的数字——"
+    "比如“{first}”或“{second}”。",
+    noted_name="很高兴认识你，{name}！",
+    noted_preference="好的：本次对话里我会用{value}回答（说“记住我喜欢{value}”可以在以后的对话里保留）。",
+    applied_preference="按你的偏好使用{value}",
+    name_known="你叫{name}——你在这次对话里告诉过我。",
+    name_unknown="我还不知道你的名字——告诉我（“我叫……”）我就会用上。",
+    remembered="好的，我记住了：“{text}”（记忆 {id}）。",
+    recalled="我记得{about}：{items}。",
+    recalled_none="我还没有记住{about}任何内容——告诉我并说“记住……”就可以保存。",
+    forgotten="好的，已忘记记忆 {id}。",
+    ask_head="要运行 `{tool}`，我还需要：",
+    ask_tail_one="请补充，例如：`{example}`",
+    ask_tail_many="请补充，例如：`{example}`",
+    result_of="**{tool}** 的结果：",
+    could_not_run="`{tool}` 没有成功：{reason}",
+    fix_and_retry="请修正后再问一次。",
+    from_notes="来自笔记",
+    full_note="完整笔记：`{uri}`",
+    one_section="只看某一节：`{call}`",
+    sections="章节",
+    also_see="相关",
+    more_fields="{what}见结构化结果。",
+    yes="是",
+    no="否",
+    flags={
+        "fits": ("放得下", "放不下"),
+        "converged": ("已收敛", "未收敛"),
+        "diverged": ("发散", "未发散"),
+        "flagged": ("判为分布外", "未判为分布外"),
+        "infinite": ("无穷大", "有限"),
+    },
+    dictionary=_DICTIONARY,
+)

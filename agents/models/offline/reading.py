@@ -1,0 +1,94 @@
+"""A request prepared for slot filling: its English working text (Chinese carried onto the schemas' words),
+the values it writes down, and the names and choices the offered tools know."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+
+from agents.models.offline.language import STOP_WORDS, fold, norm
+from agents.models.offline.mentions import Mentions, is_name_like, read_mentions
+from agents.models.offline.schema import ToolView
+from agents.models.offline.vocabulary import translate
+
+__all__ = ["Reading", "enum_words", "known_names", "read", "token_keys"]
+
+_WORD = re.compile(r"[A-Za-z][\w\-]*")
+_BOUNDARY = re.compile(r"[\[\]{};.:=]|,(?! ?[0-9])|\b(?:and|with|plus|while|but|for another|for the other)\b")
+
+
+@dataclass
+class Reading:
+    """A request prepared for slot filling: its English working text and the values in it."""
+
+    text: str
+    """The request as written (prepared)."""
+    work: str
+    """The request with Chinese terms carried onto English words (values keep their form)."""
+    mentions: Mentions
+    reserved: frozenset[str] = frozenset()
+    """Normalised enum values of the offered tools: a word such as "IA3" names a choice, not a model."""
+
+    @cached_property
+    def keys(self) -> dict[str, int]:
+        """Normalised runs of one to three adjacent words of the working text, with where each starts."""
+        return token_keys(self.work)
+
+    def words_before(self, start: int, limit: int = 4) -> list[str]:
+        """Content words just before ``start``, back to the previous clause boundary."""
+        chunk = _BOUNDARY.split(self.work[max(0, start - 48) : start])[-1]
+        chunk = re.sub(r"(?<![A-Za-z_])-?[0-9][0-9.,]*", " ", chunk)
+        return [fold(w) for w in _WORD.findall(chunk.lower()) if w not in STOP_WORDS and len(w) > 1][-limit:]
+
+    def words_after(self, end: int, limit: int = 3) -> list[str]:
+        """Content words just after ``end``, up to the next value or clause boundary."""
+        chunk = re.split(
+            r"(?<![A-Za-z_])[0-9]|\[", _BOUNDARY.split(self.work[end : end + 40])[0], maxsplit=1
+        )[0]
+        return [fold(w) for w in _WORD.findall(chunk.lower()) if w not in STOP_WORDS and len(w) > 1][:limit]
+
+
+def read(text: str, known: frozenset[str] = frozenset(), reserved: frozenset[str] = frozenset()) -> Reading:
+    """Prepare ``text`` (already normalised by :func:`~agents.models.offline.language.prepare`); ``known``
+    are names the offered tools' descriptions list (see :func:`known_names`), ``reserved`` their enum values
+    (see :func:`enum_words`)."""
+    work = translate(text)
+    return Reading(text, work, read_mentions(work, known), reserved)
+
+
+def enum_words(tools: list[ToolView]) -> frozenset[str]:
+    """Every enum value the offered tools accept, normalised."""
+    return frozenset(key for tool in tools for key in tool.enum_values)
+
+
+def known_names(tools: list[ToolView]) -> frozenset[str]:
+    """The model names the offered tools' descriptions list ("GoogLeNet, ResNet-18…152, DenseNet-121"),
+    normalised: a request may write them in lower case ("googlenet") and still mean a name. Short
+    capitalised words without a digit ("mAP", "ReLU") are metrics and layers, not names to look up."""
+    return _names_in(tuple(tool.description for tool in tools))
+
+
+@lru_cache(maxsize=32)
+def _names_in(descriptions: tuple[str, ...]) -> frozenset[str]:
+    found: set[str] = set()
+    for description in descriptions:
+        for token in re.findall(r"[A-Za-z][A-Za-z0-9]*(?:[\-_/][A-Za-z0-9]+)*", description):
+            if is_name_like(token) and (len(token) >= 6 or any(c.isdigit() for c in token)):
+                found.add(norm(token))
+    return frozenset(found)
+
+
+def token_keys(work: str) -> dict[str, int]:
+    """Normalised runs of one to three adjacent words, with where each first starts."""
+    tokens = [(m.start(), norm(m.group())) for m in re.finditer(r"[^\s,;:()\[\]{}?!\"]+", work)]
+    keys: dict[str, int] = {}
+    for i in range(len(tokens)):
+        joined = ""
+        for width in range(3):
+            if i + width >= len(tokens):
+                break
+            joined += tokens[i + width][1]
+            if joined:
+                keys.setdefault(joined, tokens[i][0])
+    return keys

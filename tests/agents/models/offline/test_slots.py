@@ -1,0 +1,127 @@
+"""Slot filling against a tool's JSON schema, one kind of value at a time, in English and Chinese."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.models.offline.language import prepare
+from agents.models.offline.reading import enum_words, known_names, read
+from agents.models.offline.slots import fill
+
+
+def filled(views, tool: str, text: str):
+    offered = list(views.values())
+    return fill(views[tool], read(prepare(text), known_names(offered), enum_words(offered)))
+
+
+def test_bracketed_lists_go_to_the_slot_their_words_name(views):
+    found = filled(views, "kl_divergence", "KL with q=[0.9, 0.1] against the reference p [0.5, 0.5]")
+    assert found.arguments == {"p": [0.5, 0.5], "q": [0.9, 0.1]}
+
+
+def test_unbracketed_runs_fill_lists(views):
+    found = filled(views, "diagnose_training", "train loss is 1.0 0.6 0.4 0.3 and val loss 1.1 0.9 0.95 1.2")
+    assert found.arguments == {"train_loss": [1, 0.6, 0.4, 0.3], "val_loss": [1.1, 0.9, 0.95, 1.2]}
+    chinese = filled(views, "diagnose_training", "训练损失 1.2、0.8、0.5，验证损失 1.3、1.0、0.9")
+    assert chinese.arguments == {"train_loss": [1.2, 0.8, 0.5], "val_loss": [1.3, 1, 0.9]}
+
+
+def test_several_lists_for_a_matrix_are_its_rows(views):
+    found = filled(
+        views, "ood_detect", "logits [8.0, 0.5, 0.2] for one image and [1.1, 1.0, 0.9] for another"
+    )
+    assert found.arguments == {"logits": [[8, 0.5, 0.2], [1.1, 1, 0.9]]}
+
+
+def test_several_lists_for_one_vector_are_one_call_each(views):
+    found = filled(views, "entropy", "entropy in bits of [0.5, 0.5] and of [0.9, 0.1]")
+    assert found.arguments == {"p": [0.5, 0.5], "base": "2"}
+    assert found.samples == [{"p": [0.9, 0.1], "base": "2"}]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("conv with a 5×5 kernel, 3 input channels and 32 output channels", {"kernel_size": 5}),
+        ("3x3 kernels, 16 input channels and 32 filters", {"kernel_size": 3, "out_channels": 32}),
+        ("卷积核5×5、输入通道3、输出通道32", {"kernel_size": 5, "in_channels": 3, "out_channels": 32}),
+        ("a 1x1 convolution from 256 to 64 channels without bias", {"in_channels": 256, "out_channels": 64}),
+        ("Conv2d(3, 64, kernel_size=3)", {"in_channels": 3, "out_channels": 64, "kernel_size": 3}),
+        ("1x1 conv 256→64, no bias", {"kernel_size": 1, "bias": False}),
+    ],
+)
+def test_sizes_channels_and_call_syntax(views, text, expected):
+    arguments = filled(views, "conv2d_params", text).arguments
+    assert {key: arguments.get(key) for key in expected} == expected
+
+
+def test_an_image_size_is_an_input_size_not_a_batch(views):
+    found = filled(
+        views, "model_complexity", "What are VGG16's parameter count and FLOPs for a 224x224 image?"
+    )
+    assert found.arguments == {"model": "VGG16", "input_size": 224}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "a 7B model on a 24 GB GPU, batch size 4",
+            {"params_billion": 7, "gpu_memory_gb": 24, "batch_size": 4},
+        ),
+        ("24G 的卡能用 QLoRA 微调 llama-7b 吗", {"gpu_memory_gb": 24, "method": "qlora", "base": "llama-7b"}),
+        ("Can I fully fine-tune llama-7b on a 16 GB card?", {"method": "full", "gpu_memory_gb": 16}),
+    ],
+)
+def test_units_scales_and_inflected_choices(views, text, expected):
+    arguments = filled(views, "finetune_memory", text).arguments
+    assert {key: arguments.get(key) for key in expected} == expected
+
+
+def test_a_choice_named_the_way_the_notes_name_it(views):
+    assert filled(views, "peft_trainable_params", "用低秩适配微调 bert-base").arguments == {
+        "method": "lora",
+        "base": "bert-base",
+    }
+    assert (
+        filled(views, "peft_trainable_params", "low-rank adaptation of gpt2-small").arguments["method"]
+        == "lora"
+    )
+
+
+def test_words_the_description_ties_to_a_choice(views):
+    assert filled(views, "entropy", "entropy of [0.5, 0.5] in bits").arguments["base"] == "2"
+    assert filled(views, "entropy", "[0.5, 0.5] 的信息熵，单位比特").arguments["base"] == "2"
+
+
+def test_booleans_with_and_without_a_negation(views):
+    assert filled(views, "rnn_params", "a bidirectional LSTM, input 10, hidden 20").arguments["bidirectional"]
+    assert filled(views, "linear_params", "784 to 10 without bias").arguments["bias"] is False
+
+
+def test_a_layer_count_is_a_depth(views):
+    found = filled(views, "gradient_flow", "a 20-layer MLP, 64 units wide, sigmoid")
+    assert found.arguments == {"depth": 20, "width": 64, "activation": "sigmoid"}
+
+
+def test_names_in_any_spelling_and_a_list_of_them(views):
+    assert filled(views, "model_complexity", "googlenet parameters").arguments == {"model": "googlenet"}
+    assert filled(views, "compare_models", "resnet34 vs resnet50").arguments == {
+        "models": ["resnet34", "resnet50"]
+    }
+
+
+def test_a_choice_is_not_a_model_name(views):
+    assert "models" not in filled(views, "compare_models", "how many params does IA3 train?").arguments
+
+
+def test_a_missing_value_is_reported_never_invented(views):
+    found = filled(views, "gradient_flow", "a 20-layer MLP with sigmoid activation")
+    assert [slot.name for slot in found.missing] == ["width"]
+    # "Model size in billions, instead of base": one of the two is needed though the schema requires neither
+    assert [slot.name for slot in filled(views, "finetune_memory", "QLoRA please").missing] == ["base"]
+
+
+def test_a_lone_number_for_a_list_of_labels(views):
+    found = filled(views, "classification_loss", "loss of logits [1.0, 2.0, 3.0] if the true class is 2")
+    assert found.arguments == {"logits": [[1, 2, 3]], "labels": [2]}

@@ -1,0 +1,200 @@
+"""The decisions the stages add up to: explain or compute, ask or call, follow up or start again, in both
+languages; plus delegation to a coordinator's skills and the tool_choice a caller may force."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agents.models.offline.engine import OfflineBrain
+
+
+def user(text: str) -> dict:
+    return {"role": "user", "content": text}
+
+
+def turn_with(name: str, arguments: dict, request: str) -> list[dict]:
+    call = {"id": "c1", "type": "function", "function": {"name": name, "arguments": json.dumps(arguments)}}
+    return [
+        user(request),
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": "{}"},
+        {"role": "assistant", "content": "…"},
+    ]
+
+
+def reply(specs, *messages):
+    return OfflineBrain().respond(list(messages), specs)
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("What is ResNet-50?", "resnet"),
+        ("What is entropy, intuitively?", "cross-entropy-vs-kl"),
+        ("Why does VGG use stacked 3x3 convolutions instead of big kernels?", "vgg"),
+        ("GoogLeNet 里的 1×1 卷积有什么作用？", "googlenet"),
+        ("QLoRA 是怎么省显存的？", "qlora"),
+        ("What does QLoRA add on top of LoRA?", "qlora"),
+        ("How does LoRA reduce the number of trainable parameters?", "lora"),
+    ],
+)
+def test_a_question_about_an_idea_goes_to_its_note(catalogue_specs, question, topic):
+    assert reply(catalogue_specs, user(question)).tool_calls == [("explain", {"topic": topic})]
+
+
+def test_a_comparison_of_two_ideas_explains_both(catalogue_specs):
+    assert reply(catalogue_specs, user("BLIP vs CLIP")).tool_calls == [
+        ("explain", {"topic": "blip"}),
+        ("explain", {"topic": "clip"}),
+    ]
+    assert reply(catalogue_specs, user("Adam 和 AdamW 有什么区别？")).tool_calls == [
+        ("explain", {"topic": "optimizers"})
+    ]
+
+
+@pytest.mark.parametrize(
+    ("question", "tool"),
+    [
+        ("What are VGG16's parameter count and FLOPs for a 224x224 image?", "model_complexity"),
+        ("How many parameters does resnet50 have?", "model_complexity"),
+        ("What is the entropy of [0.5, 0.25, 0.25]?", "entropy"),
+        (
+            "which optimizer do you recommend for NLP with a transformer when low memory matters?",
+            "recommend_optimizer",
+        ),
+        ("list the available backbone architectures", "list_architectures"),
+        ("ResNet-18 的参数量与计算量是多少？", "model_complexity"),
+    ],
+)
+def test_a_request_for_a_number_goes_to_the_tool(catalogue_specs, question, tool):
+    assert [name for name, _ in reply(catalogue_specs, user(question)).tool_calls] == [tool]
+
+
+def test_a_missing_value_is_asked_for(catalogue_specs):
+    ((name, arguments),) = reply(
+        catalogue_specs, user("a 20-layer MLP with sigmoid: will gradients vanish?")
+    ).tool_calls
+    assert name == "ask_user" and arguments["question"].startswith("To run `gradient_flow` I need:")
+    assert "**width**" in arguments["question"] and "**depth**" not in arguments["question"]
+
+
+FOLLOW_UPS = [  # (tool, its previous arguments, the previous request, the follow-up, the new arguments)
+    (
+        "entropy",
+        {"p": [0.5, 0.5]},
+        "entropy of [0.5, 0.5]",
+        "now give that in bits",
+        {"p": [0.5, 0.5], "base": "2"},
+    ),
+    (
+        "entropy",
+        {"p": [0.5, 0.5], "base": "2"},
+        "entropy in bits",
+        "and [0.9, 0.1]?",
+        {"p": [0.9, 0.1], "base": "2"},
+    ),
+    (
+        "kl_divergence",
+        {"p": [0.5], "q": [0.9]},
+        "KL of p and q",
+        "and for q=[0.6, 0.4]?",
+        {"p": [0.5], "q": [0.6, 0.4]},
+    ),
+    (
+        "model_complexity",
+        {"model": "ResNet-50"},
+        "params of ResNet-50",
+        "what about resnet34?",
+        {"model": "resnet34"},
+    ),
+    (
+        "finetune_memory",
+        {"base": "llama-7b", "method": "lora"},
+        "LoRA",
+        "那 QLoRA 呢？",
+        {"base": "llama-7b", "method": "qlora"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "arguments", "request_text", "follow_up", "expected"), FOLLOW_UPS)
+def test_a_follow_up_reuses_the_last_call_with_what_changed(
+    catalogue_specs, name, arguments, request_text, follow_up, expected
+):
+    request = request_text
+    made = reply(catalogue_specs, *turn_with(name, arguments, request), user(follow_up))
+    assert made.tool_calls == [(name, expected)]
+
+
+def test_a_complete_new_request_after_a_call_is_not_a_follow_up(catalogue_specs):
+    made = reply(
+        catalogue_specs,
+        *turn_with("entropy", {"p": [0.5, 0.5]}, "entropy"),
+        user("KL divergence between p=[0.5, 0.5] and q=[0.9, 0.1]"),
+    )
+    assert [name for name, _ in made.tool_calls] == ["kl_divergence"]
+
+
+def test_a_stored_preference_fills_the_unit(catalogue_specs):
+    system = {"role": "system", "content": "memories:\n- [memory 1, preference] I prefer answers in bits"}
+    made = reply(catalogue_specs, system, user("entropy of [0.5, 0.5]"))
+    assert made.tool_calls == [("entropy", {"p": [0.5, 0.5], "base": "2"})]
+
+
+def test_remember_recall_and_the_name_in_both_languages(catalogue_specs):
+    assert reply(catalogue_specs, user("记住我的显卡是 A100")).tool_calls == [
+        ("remember", {"text": "我的显卡是 A100", "kind": "fact", "tags": ["user"]})
+    ]
+    assert reply(catalogue_specs, user("What do you remember about me?")).tool_calls == [
+        ("recall", {"query": "user name prefer"})
+    ]
+    named = reply(
+        catalogue_specs,
+        user("my name is Ada"),
+        {"role": "assistant", "content": "Hi"},
+        user("What's my name?"),
+    )
+    assert (
+        not named.tool_calls and named.text == "Your name is Ada — you told me earlier in this conversation."
+    )
+
+
+def test_delegation_tools_route_by_the_catalogue_tools_they_name():
+    schema = {"type": "object", "properties": {"request": {"type": "string"}}}
+
+    def skill(name: str, description: str) -> dict:
+        return {
+            "type": "function",
+            "function": {"name": name, "description": description, "parameters": schema},
+        }
+
+    tools = [
+        skill(
+            "ask_notes", "Delegate — Notes: explain(topic, section?) — Explain a topic; list_topics(group?)"
+        ),
+        skill("ask_information_theory", "Delegate — entropy(p, base?); kl_divergence(p, q, base?)"),
+        skill("ask_training_diagnostics", "Delegate — diagnose_training(train_loss, val_loss)"),
+    ]
+    for text, expected in (
+        ("What is LoRA?", "ask_notes"),
+        ("KL between [0.5, 0.5] and [0.9, 0.1]", "ask_information_theory"),
+        ("diagnose my training please", "ask_training_diagnostics"),  # the specialist asks for the curves
+        ("训练损失 2.0、1.5、1.0，验证损失 2.1、1.8、1.9", "ask_training_diagnostics"),
+    ):
+        assert reply(tools, user(text)).tool_calls == [(expected, {})], text
+
+
+def test_tool_choice_none_required_and_forced(catalogue_specs):
+    brain = OfflineBrain()
+    assert (
+        brain.respond([user("entropy of [0.5, 0.5]")], catalogue_specs, tool_choice="none").tool_calls == []
+    )
+    required = brain.respond([user("hello")], catalogue_specs, tool_choice="required")
+    assert required.tool_calls and required.text is None
+    forced = {"type": "function", "function": {"name": "conv2d_params"}}
+    ((name, _),) = brain.respond(
+        [user("entropy of [0.5, 0.5]")], catalogue_specs, tool_choice=forced
+    ).tool_calls
+    assert name == "conv2d_params"
