@@ -97,7 +97,9 @@ def build_app(
         push_config_store=configs,
         push_sender=push,
         push_url_validator=policy.validate,
-        request_context_builder=TaskContextBuilder(storage.store, task_ids=storage.task_ids),
+        request_context_builder=TaskContextBuilder(
+            storage.store, task_ids=configs.new_task_ids(storage.task_ids)
+        ),
     )
     routes = create_agent_card_routes(card) + jsonrpc_routes(handler, "/")
     accepted = dict(tokens or {}) | ({token: ANONYMOUS} if token else {})

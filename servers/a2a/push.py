@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from a2a.server.id_generator import IDGenerator, IDGeneratorContext, UUIDGenerator
 from a2a.server.tasks import (
     DatabaseTaskStore,
     InMemoryPushNotificationConfigStore,
@@ -160,6 +161,9 @@ class PushConfigs(PushNotificationConfigStore):
       dropped at once when this process registers or deletes one for the task. A config registered on another
       replica is therefore used from the running task's next update at most ``ttl_s`` later, and a busy task
       costs the database one lookup per ``ttl_s`` instead of one per update.
+    - A task this server has just created (:meth:`new_task_ids`) has no webhook but those registered through
+      this process: its first ``ttl_s`` need no lookup at all (the same bound holds for one registered on
+      another replica, which can only happen after the task exists).
     """
 
     def __init__(
@@ -170,6 +174,14 @@ class PushConfigs(PushNotificationConfigStore):
         self._remember = remember
         self._legacy: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._recent: OrderedDict[str, tuple[float, list[TaskPushNotificationConfig]]] = OrderedDict()
+
+    def new_task_ids(self, ids: IDGenerator | None = None) -> IDGenerator:
+        """``ids`` (default: random UUIDs), telling this store of each new task it names (see above)."""
+        return _NewTasks(self, ids or UUIDGenerator())
+
+    def task_created(self, task_id: str) -> None:
+        """``task_id`` was just made here: no config for it yet but what :meth:`set_info` adds."""
+        _remember(self._recent, task_id, (time.monotonic(), []), self._remember)
 
     def is_legacy(self, config: TaskPushNotificationConfig) -> bool:
         return (config.task_id, config.id) in self._legacy
@@ -205,6 +217,17 @@ class PushConfigs(PushNotificationConfigStore):
         self._recent.pop(task_id, None)
         for key in [key for key in self._legacy if key[0] == task_id and config_id in (None, key[1])]:
             self._legacy.pop(key, None)
+
+
+class _NewTasks(IDGenerator):
+    def __init__(self, configs: PushConfigs, ids: IDGenerator) -> None:
+        self.configs = configs
+        self.ids = ids
+
+    def generate(self, context: IDGeneratorContext) -> str:
+        task_id = self.ids.generate(context)
+        self.configs.task_created(task_id)
+        return task_id
 
 
 def _remember(table: OrderedDict[Any, Any], key: Any, value: Any, limit: int) -> None:

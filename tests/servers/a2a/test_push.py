@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 from a2a.server.context import ServerCallContext
+from a2a.server.id_generator import IDGeneratorContext
 from a2a.server.tasks import InMemoryPushNotificationConfigStore
 from a2a.types import TaskPushNotificationConfig, TaskStatusUpdateEvent
 
@@ -327,6 +328,23 @@ async def test_webhook_lookups_are_reused_briefly_and_dropped_when_this_server_c
     await expired.get_info_for_dispatch("t1")
     await expired.get_info_for_dispatch("t1")
     assert inner.lookups == 5  # with no reuse window, every update asks the store
+
+
+async def test_a_task_this_server_just_created_needs_no_lookup_until_a_config_is_registered():
+    inner = CountingStore()
+    configs = PushConfigs(inner, ttl_s=60)
+    ids = configs.new_task_ids()
+    fresh, other = ids.generate(IDGeneratorContext()), ids.generate(IDGeneratorContext())
+    assert fresh != other
+    assert await configs.get_info_for_dispatch(fresh) == []
+    assert inner.lookups == 0  # nobody can have registered a webhook for it elsewhere yet
+    config = TaskPushNotificationConfig(task_id=fresh, id="c1", url="https://8.8.8.8/hook")
+    await configs.set_info(fresh, config, ServerCallContext())  # as SendMessage's configuration does
+    assert [c.id for c in await configs.get_info_for_dispatch(fresh)] == ["c1"]
+    assert inner.lookups == 1
+    await inner.set_info(other, config, ServerCallContext())  # another replica, straight into the store
+    assert await PushConfigs(inner, ttl_s=0).get_info_for_dispatch(other) != []  # there all along...
+    assert await configs.get_info_for_dispatch(other) == []  # ...but seen here only after ttl_s
 
 
 async def test_configs_registered_through_0_3_are_remembered_as_such():
