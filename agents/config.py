@@ -47,6 +47,8 @@ class Env(StrEnum):
     """Bearer token an A2A server requires."""
     A2A_PEER_TOKEN = "PROTOPLAY_A2A_PEER_TOKEN"
     """Bearer token sent to other A2A agents (the coordinator's peers, the command-line client's agent)."""
+    A2A_TOKENS = "PROTOPLAY_A2A_TOKENS"
+    """File of ``TOKEN NAME`` lines an A2A server accepts, one principal per name."""
     OTLP_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
     """OpenTelemetry collector's OTLP/HTTP base URL (spans go to ``URL/v1/traces``); export is off without
     it, ``--otlp-endpoint`` or the next variable."""
@@ -74,6 +76,10 @@ class Defaults:
     llm_port: int = 8000
     specialist_port: int = 9101
     coordinator_port: int = 9100
+    replica_heartbeat_s: float = 5.0
+    """How often an A2A server records that it is alive in its task store (and looks for dead ones)."""
+    replica_timeout_s: float = 30.0
+    """Heartbeat silence after which a replica is taken for dead and its in-flight tasks are failed."""
 
 
 DEFAULTS = Defaults()

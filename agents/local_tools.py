@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agents.memory.long_term import LongTermMemory
+from agents.memory.backend import LongTermBackend, MemoryScope
 from agents.messages import ToolSpec
 from agents.toolbox import ToolOutcome, TurnContext, error_outcome
 
@@ -36,6 +36,11 @@ class RememberArguments(_Arguments):
         "fact", description="What sort of memory it is: fact, preference, result or note."
     )
     tags: list[str] = Field(default_factory=list, max_length=10, description="Optional short labels.")
+    scope: Literal["conversation", "global"] = Field(
+        "conversation",
+        description="conversation: recalled only in this conversation; global: in every conversation with "
+        "this user (use it only when the user asks to remember something everywhere or for good).",
+    )
 
 
 class RecallArguments(_Arguments):
@@ -99,19 +104,25 @@ def _ok(payload: dict[str, Any]) -> ToolOutcome:
     return ToolOutcome(content=json.dumps(payload, ensure_ascii=False), structured=payload)
 
 
-def memory_tools(memory: LongTermMemory) -> list[LocalTool]:
-    """``remember``, ``recall`` and ``forget`` over one long-term memory."""
+def memory_tools(memory: LongTermBackend) -> list[LocalTool]:
+    """``remember``, ``recall`` and ``forget`` over one long-term memory, each confined to what the turn's
+    principal may see: its own global memories and those of the turn's conversation (A2A context)."""
 
     async def remember(args: RememberArguments, context: TurnContext) -> ToolOutcome:
-        saved = await memory.remember(args.text, kind=args.kind, tags=args.tags, session=context.session)
+        scope = MemoryScope.of(context)
+        if args.scope == "global":
+            scope = scope.everywhere()
+        saved = await memory.remember(
+            args.text, kind=args.kind, tags=args.tags, session=context.session, scope=scope
+        )
         return _ok({"remembered": True, **saved.to_dict()})
 
     async def recall(args: RecallArguments, context: TurnContext) -> ToolOutcome:
-        found = await memory.recall(args.query, limit=args.limit)
+        found = await memory.recall(args.query, limit=args.limit, scope=MemoryScope.of(context))
         return _ok({"query": args.query, "count": len(found), "memories": [m.to_dict() for m in found]})
 
     async def forget(args: ForgetArguments, context: TurnContext) -> ToolOutcome:
-        if not await memory.forget(args.id):
+        if not await memory.forget(args.id, scope=MemoryScope.of(context)):
             return error_outcome(f"id: no memory has id {args.id}; call recall to find the right id")
         return _ok({"forgotten": True, "id": args.id})
 

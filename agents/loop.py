@@ -22,7 +22,7 @@ from typing import Any
 from agents.config import DEFAULTS
 from agents.errors import MaxStepsExceeded
 from agents.local_tools import ASK_USER, LocalTool, ask_user_tool, memory_tools
-from agents.memory.long_term import LongTermMemory, Memory
+from agents.memory.backend import LongTermBackend, Memory, MemoryScope
 from agents.memory.sessions import Session
 from agents.messages import Message, ModelResponse, TextDelta, ToolCall, ToolSpec, tool_name
 from agents.models.base import Model
@@ -130,7 +130,7 @@ class Agent:
     """Who decides what to do."""
     toolbox: Toolbox | None = None
     """Where tools come from; ``None`` for memory tools only."""
-    memory: LongTermMemory | None = None
+    memory: LongTermBackend | None = None
     """Long-term memory: enables ``remember``/``recall``/``forget`` and recalled context in each turn."""
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     max_steps: int = DEFAULTS.max_steps
@@ -155,9 +155,13 @@ class Agent:
         session: Session,
         context_id: str | None = None,
         observer: Observer | None = None,
+        principal: str = "",
     ) -> RunResult:
         """One turn, without streaming; same behaviour as :meth:`stream`."""
-        async for event in self.stream(user_text, session=session, context_id=context_id, observer=observer):
+        events = self.stream(
+            user_text, session=session, context_id=context_id, observer=observer, principal=principal
+        )
+        async for event in events:
             if isinstance(event, RunFinished):
                 return event.result
         raise AssertionError("stream ended without RunFinished")  # pragma: no cover
@@ -169,15 +173,17 @@ class Agent:
         session: Session,
         context_id: str | None = None,
         observer: Observer | None = None,
+        principal: str = "",
     ) -> AsyncIterator[AgentEvent]:
-        """One turn as a stream of events, ending with :class:`RunFinished`. ``context_id`` and ``observer``
-        travel to the tools in the turn's :class:`~agents.toolbox.TurnContext`."""
-        turn = TurnContext(session.name, user_text, context_id, observer)
+        """One turn as a stream of events, ending with :class:`RunFinished`. ``context_id``, ``observer``
+        and ``principal`` travel to the tools in the turn's :class:`~agents.toolbox.TurnContext`; long-term
+        memory is recalled and saved for that principal and context."""
+        turn = TurnContext(session.name, user_text, context_id, observer, principal)
         session.begin({"role": "user", "content": user_text})
         records: list[ToolCallRecord] = []
         try:
             tools = await self.tool_specs(turn)
-            memories = await self._recall(user_text)
+            memories = await self._recall(user_text, turn)
             if memories:
                 yield MemoriesRecalled(memories)
             recalled = _recalled_context(memories)
@@ -281,12 +287,16 @@ class Agent:
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         return f"there is no tool named {name!r}.{hint} Available tools: {', '.join(known)}."
 
-    async def _recall(self, user_text: str) -> tuple[Memory, ...]:
+    async def _recall(self, user_text: str, turn: TurnContext) -> tuple[Memory, ...]:
         if self.memory is None or self.recall_limit <= 0:
             return ()
-        found = await self.memory.recall(user_text, limit=self.recall_limit)
-        # A stored preference ("answers in bits") applies to every turn, whatever the turn is about.
-        preferences = await self.memory.recall("preference", limit=self.recall_limit, kind="preference")
+        scope = MemoryScope.of(turn)
+        found = await self.memory.recall(user_text, limit=self.recall_limit, scope=scope)
+        # A stored preference ("answers in bits") applies to every turn, whatever the turn is about — within
+        # what this principal and conversation may see.
+        preferences = await self.memory.recall(
+            "preference", limit=self.recall_limit, kind="preference", scope=scope
+        )
         found += [memory for memory in preferences if memory.id not in {m.id for m in found}]
         return tuple(found)
 

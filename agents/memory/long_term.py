@@ -18,14 +18,14 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import NamedTuple, cast
 
+from agents.memory.backend import Memory, MemoryScope
 from agents.memory.store import SQLiteStore, index_pending
 from agents.messages import CJK_CHARS
 
-__all__ = ["LongTermMemory", "Memory", "search_terms"]
+__all__ = ["LongTermMemory", "Memory", "NewMemory", "new_memory", "query_terms", "search_terms"]
 
 #: The ids a memory row can have (SQLite integers are 64-bit).
 _ROWID_MIN, _ROWID_MAX = -(2**63), 2**63 - 1
@@ -74,54 +74,63 @@ def search_terms(text: str) -> list[str]:
     return terms
 
 
-@dataclass(frozen=True)
-class Memory:
-    """One remembered fact."""
-
-    id: int
-    """Stable id (use it to forget)."""
-    text: str
-    """The fact, as remembered."""
-    kind: str
-    """What sort of memory: ``fact``, ``preference``, ``result``, ``note``..."""
-    tags: tuple[str, ...]
-    """Free-form labels."""
-    session: str | None
-    """The session it was remembered in."""
-    created: float
-    """When (Unix time)."""
-    score: float | None = None
-    """Relevance for a recall (higher is better); ``None`` outside a recall."""
-
-    def to_dict(self) -> dict[str, object]:
-        created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.created))
-        row: dict[str, object] = {
-            "id": self.id,
-            "text": self.text,
-            "kind": self.kind,
-            "tags": list(self.tags),
-            "session": self.session,
-            "created": created,
-        }
-        if self.score is not None:
-            row["score"] = round(self.score, 4)
-        return row
-
-
-_COLUMNS = "id, text, kind, tags, session, created"
+_COLUMNS = "id, text, kind, tags, session, created, owner, context"
 
 
 def _row(raw: Sequence[object], score: float | None = None) -> Memory:
     tags = tuple(tag for tag in str(raw[3]).split(",") if tag)
     identity, created = cast(int, raw[0]), cast(float, raw[5])  # INTEGER and REAL columns
-    return Memory(int(identity), str(raw[1]), str(raw[2]), tags, raw[4], float(created), score)  # type: ignore[arg-type]
+    session, context = cast(str | None, raw[4]), cast(str | None, raw[7])
+    return Memory(
+        int(identity), str(raw[1]), str(raw[2]), tags, session, float(created), score, str(raw[6]), context
+    )
+
+
+class NewMemory(NamedTuple):
+    """A fact about to be remembered, normalised as every backend stores it."""
+
+    text: str
+    kind: str
+    tags: tuple[str, ...]
+    search: str
+    """Its index terms (:func:`search_terms` of text, tags and kind), space-separated."""
+
+
+def new_memory(text: str, kind: str, tags: Iterable[str]) -> NewMemory:
+    """``text`` stripped (``ValueError`` naming the field if nothing is left), ``kind`` defaulted to ``fact``,
+    tags lower-cased and deduplicated, and the index terms."""
+    text = text.strip()
+    if not text:
+        raise ValueError("text: a memory needs some text")
+    clean_tags = tuple(dict.fromkeys(tag.strip().lower() for tag in tags if tag.strip()))
+    kind = kind.strip() or "fact"
+    return NewMemory(text, kind, clean_tags, " ".join(search_terms(f"{text} {' '.join(clean_tags)} {kind}")))
+
+
+def query_terms(query: str) -> list[str]:
+    """The terms a recall looks for: :func:`search_terms` of the query, once each, without stop words."""
+    return [term for term in dict.fromkeys(search_terms(query)) if term not in _STOP_WORDS]
+
+
+def _visible(scope: MemoryScope | None, kind: str | None, alias: str = "") -> tuple[str, tuple[object, ...]]:
+    """SQL conditions (joined by AND, starting with AND) for what ``scope`` and ``kind`` let a call see."""
+    sql, args = "", []
+    if scope is not None:
+        sql += f" AND {alias}owner = ? AND ({alias}context IS NULL OR {alias}context = ?)"
+        args += [scope.owner, scope.context]
+    if kind is not None:
+        sql += f" AND {alias}kind = ?"
+        args.append(kind)
+    return sql, tuple(args)
 
 
 class LongTermMemory:
-    """Facts in ``memory.db``; async methods over a :class:`SQLiteStore`.
+    """Facts in ``memory.db``; async methods over a :class:`SQLiteStore` (the SQLite
+    :class:`~agents.memory.backend.LongTermBackend`).
 
     ``remember`` returns once the fact is durably committed. ``recall`` returns the best ``limit`` matches,
-    best first. Several instances (or processes) may share one file; each sees the others' commits.
+    best first, among those ``scope`` lets the caller see. Several instances (or processes) may share one
+    file; each sees the others' commits.
     """
 
     def __init__(self, store: SQLiteStore | None = None, *, path: Path | None = None) -> None:
@@ -138,29 +147,34 @@ class LongTermMemory:
         self._data_version: int | None = None
 
     async def remember(
-        self, text: str, *, kind: str = "fact", tags: Iterable[str] = (), session: str | None = None
+        self,
+        text: str,
+        *,
+        kind: str = "fact",
+        tags: Iterable[str] = (),
+        session: str | None = None,
+        scope: MemoryScope | None = None,
     ) -> Memory:
-        text = text.strip()
-        if not text:
-            raise ValueError("text: a memory needs some text")
-        clean_tags = tuple(dict.fromkeys(tag.strip().lower() for tag in tags if tag.strip()))
-        return await self.store.run(self._remember, text, kind.strip() or "fact", clean_tags, session)
+        """Save a fact for ``scope``'s owner, in its context (``scope.context=None``: a global memory)."""
+        fact = new_memory(text, kind, tags)
+        return await self.store.run(self._remember, fact, session, scope or MemoryScope())
 
     def _remember(
-        self, conn: sqlite3.Connection, text: str, kind: str, tags: tuple[str, ...], session: str | None
+        self, conn: sqlite3.Connection, fact: NewMemory, session: str | None, scope: MemoryScope
     ) -> Memory:
-        search = " ".join(search_terms(f"{text} {' '.join(tags)} {kind}"))
+        text, kind, tags, search = fact
         created = time.time()
         # One statement, so autocommit makes it its own durable transaction; the index catches up later.
         cursor = conn.execute(
-            "INSERT INTO memories(text, kind, tags, session, created, search) VALUES (?, ?, ?, ?, ?, ?)",
-            (text, kind, ",".join(tags), session, created, search),
+            "INSERT INTO memories(text, kind, tags, session, created, search, owner, context) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (text, kind, ",".join(tags), session, created, search, scope.owner, scope.context),
         )
         memory_id = int(cursor.lastrowid or 0)
         if self.store.fts and memory_id - self._indexed_through >= INDEX_BATCH:
             self._index(conn)
             self._indexed_through = memory_id  # indexed now, by this call or by another process
-        return Memory(memory_id, text, kind, tags, session, created)
+        return Memory(memory_id, text, kind, tags, session, created, None, scope.owner, scope.context)
 
     def _index(self, conn: sqlite3.Connection) -> None:
         """Bring the FTS index up to date (see :func:`index_pending`) and count the new rows' terms."""
@@ -201,16 +215,19 @@ class LongTermMemory:
         self._df = None  # reload the term statistics on the next recall
         return len(texts)
 
-    async def forget(self, memory_id: int) -> bool:
-        """Delete one memory; ``False`` when no memory has that id."""
+    async def forget(self, memory_id: int, *, scope: MemoryScope | None = None) -> bool:
+        """Delete one memory; ``False`` when no memory has that id (that ``scope`` can see)."""
         if not _ROWID_MIN <= memory_id <= _ROWID_MAX:  # no row can have it (SQLite would overflow on it)
             return False
-        return await self.store.run(self._forget, memory_id)
+        return await self.store.run(self._forget, memory_id, scope)
 
-    def _forget(self, conn: sqlite3.Connection, memory_id: int) -> bool:
+    def _forget(self, conn: sqlite3.Connection, memory_id: int, scope: MemoryScope | None) -> bool:
+        visible, args = _visible(scope, None)
         conn.execute("BEGIN IMMEDIATE")
         try:
-            row = conn.execute("SELECT search FROM memories WHERE id = ?", (memory_id,)).fetchone()
+            row = conn.execute(
+                f"SELECT search FROM memories WHERE id = ?{visible}", (memory_id, *args)
+            ).fetchone()
             if row is None:
                 conn.execute("ROLLBACK")
                 return False
@@ -256,36 +273,38 @@ class LongTermMemory:
             lambda conn: int(conn.execute("SELECT count(*) FROM memories").fetchone()[0])
         )
 
-    async def recall(self, query: str, *, limit: int = 5, kind: str | None = None) -> list[Memory]:
-        """The ``limit`` memories most relevant to ``query`` (BM25), best first; ``[]`` when nothing
-        matches."""
+    async def recall(
+        self, query: str, *, limit: int = 5, kind: str | None = None, scope: MemoryScope | None = None
+    ) -> list[Memory]:
+        """The ``limit`` memories most relevant to ``query`` (BM25), best first, among those ``scope`` can
+        see (``None``: all); ``[]`` when nothing matches."""
         if limit <= 0:
             return []
-        return await self.store.run(self._recall, query, limit, kind)
+        return await self.store.run(self._recall, query, limit, kind, scope)
 
-    def _recall(self, conn: sqlite3.Connection, query: str, limit: int, kind: str | None) -> list[Memory]:
-        terms = [term for term in dict.fromkeys(search_terms(query)) if term not in _STOP_WORDS]
+    def _recall(
+        self, conn: sqlite3.Connection, query: str, limit: int, kind: str | None, scope: MemoryScope | None
+    ) -> list[Memory]:
+        terms = query_terms(query)
         if not terms:
             return []
-        fetch = limit if kind is None else limit * 5
+        visible, args = _visible(scope, kind, "m.")
         if not self.store.fts:
-            hits = self._scan(conn, terms, fetch)
+            hits = self._scan(conn, terms, limit, visible, args)
         else:
             self._index(conn)  # every acknowledged memory is searchable
             chosen, conjunctive = self._choose_terms(conn, terms)
             if not chosen:
                 return []
             joiner = " AND " if conjunctive else " OR "
-            expression = joiner.join(f'"{term}"' for term in chosen)
-            hits = conn.execute(
-                "SELECT rowid, -rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?",
-                (expression, fetch),
-            ).fetchall()
+            sql = (
+                "SELECT memories_fts.rowid, -rank FROM memories_fts "
+                "JOIN memories m ON m.id = memories_fts.rowid "
+                f"WHERE memories_fts MATCH ?{visible} ORDER BY rank LIMIT ?"
+            )
+            hits = conn.execute(sql, (joiner.join(f'"{term}"' for term in chosen), *args, limit)).fetchall()
             if conjunctive and not hits:  # nothing has all the common words: fall back to the rarest one
-                hits = conn.execute(
-                    "SELECT rowid, -rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?",
-                    (f'"{chosen[0]}"', fetch),
-                ).fetchall()
+                hits = conn.execute(sql, (f'"{chosen[0]}"', *args, limit)).fetchall()
         if not hits:
             return []
         scores = {int(rowid): float(score) for rowid, score in hits}
@@ -293,7 +312,7 @@ class LongTermMemory:
         rows = conn.execute(
             f"SELECT {_COLUMNS} FROM memories WHERE id IN ({marks})", tuple(scores)
         ).fetchall()
-        found = [_row(raw, scores[int(raw[0])]) for raw in rows if kind is None or raw[2] == kind]
+        found = [_row(raw, scores[int(raw[0])]) for raw in rows]
         found.sort(key=lambda memory: (-(memory.score or 0.0), -memory.id))
         return found[:limit]
 
@@ -325,12 +344,15 @@ class LongTermMemory:
         assert self._df is not None
         return self._df, self._docs
 
-    def _scan(self, conn: sqlite3.Connection, terms: list[str], limit: int) -> list[tuple[int, float]]:
+    def _scan(
+        self, conn: sqlite3.Connection, terms: list[str], limit: int, visible: str, args: tuple[object, ...]
+    ) -> list[tuple[int, float]]:
         """Fallback without FTS5: LIKE-filter on the rarest terms, then score with BM25 in Python."""
         docs = int(conn.execute("SELECT count(*) FROM memories").fetchone()[0]) or 1
         where = " OR ".join("(' ' || search || ' ') LIKE ?" for _ in terms)
         rows = conn.execute(
-            f"SELECT id, search FROM memories WHERE {where}", tuple(f"% {term} %" for term in terms)
+            f"SELECT id, search FROM memories m WHERE ({where}){visible}",
+            (*(f"% {term} %" for term in terms), *args),
         ).fetchall()
         tokenised = [(int(memory_id), search.split()) for memory_id, search in rows]
         df = Counter(term for _, words in tokenised for term in set(words) & set(terms))

@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from agents.memory.backend import SessionBackend, SessionInfo
 from agents.memory.short_term import ShortTermMemory
 from agents.memory.store import SQLiteStore
 from agents.models.openai import Message
@@ -20,22 +21,9 @@ from agents.models.openai import Message
 __all__ = ["Session", "SessionInfo", "SessionStore"]
 
 
-@dataclass(frozen=True)
-class SessionInfo:
-    """A saved session, as listed."""
-
-    name: str
-    """The session's name (``protoplay chat --session NAME``)."""
-    turns: int
-    """How many completed turns it holds."""
-    created: float
-    """When it started (Unix time)."""
-    updated: float
-    """When its last turn completed (Unix time)."""
-
-
 class SessionStore:
-    """Saved sessions in ``memory.db`` (tables ``sessions`` and ``turns``)."""
+    """Saved sessions in ``memory.db`` (tables ``sessions`` and ``turns``): the SQLite
+    :class:`~agents.memory.backend.SessionBackend`."""
 
     def __init__(self, store: SQLiteStore) -> None:
         self.store = store
@@ -53,11 +41,11 @@ class SessionStore:
         ]
         return turns, (row[0] if row else None)
 
-    async def append_turn(self, name: str, messages: list[Message], summary: str | None) -> None:
-        await self.store.run(self._append, name, json.dumps(messages, ensure_ascii=False), summary)
+    async def append_turn(self, name: str, messages: list[Message], summary: str | None) -> int:
+        return await self.store.run(self._append, name, json.dumps(messages, ensure_ascii=False), summary)
 
     @staticmethod
-    def _append(conn: sqlite3.Connection, name: str, encoded: str, summary: str | None) -> None:
+    def _append(conn: sqlite3.Connection, name: str, encoded: str, summary: str | None) -> int:
         now = time.time()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -66,13 +54,14 @@ class SessionStore:
                 "ON CONFLICT(name) DO UPDATE SET updated = excluded.updated, summary = excluded.summary",
                 (name, now, now, summary),
             )
-            conn.execute(
+            cursor = conn.execute(
                 "INSERT INTO turns(session, messages, created) VALUES (?, ?, ?)", (name, encoded, now)
             )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        return int(cursor.lastrowid or 0)
 
     async def clear(self, name: str) -> None:
         """Forget the session's turns (the session itself stays listed)."""
@@ -86,6 +75,15 @@ class SessionStore:
             conn.execute("COMMIT")
 
         await self.store.run(_clear)
+
+    async def last_turn(self, name: str) -> int:
+        return await self.store.run(
+            lambda conn: int(
+                conn.execute("SELECT coalesce(max(id), 0) FROM turns WHERE session = ?", (name,)).fetchone()[
+                    0
+                ]
+            )
+        )
 
     async def saved(self) -> list[SessionInfo]:
         """Every saved session, most recently used first."""
@@ -116,10 +114,12 @@ class Session:
     """The session's name; also the name of its trace file."""
     window: ShortTermMemory = field(default_factory=ShortTermMemory)
     """The short-term memory."""
-    store: SessionStore | None = None
+    store: SessionBackend | None = None
     """Where completed turns are saved; ``None`` for an ephemeral session."""
     current: list[Message] | None = None
     """The turn in progress, if any."""
+    saved_turn: int = 0
+    """The store's :meth:`~agents.memory.backend.SessionBackend.last_turn` as this window last saw it."""
 
     @classmethod
     def ephemeral(
@@ -130,14 +130,20 @@ class Session:
 
     @classmethod
     async def open(
-        cls, name: str, store: SessionStore, *, budget_tokens: int = 8000, summarize: bool = False
+        cls, name: str, store: SessionBackend, *, budget_tokens: int = 8000, summarize: bool = False
     ) -> Session:
         """Resume the saved session ``name`` (or start it); older turns are trimmed on the next render."""
+        saved_turn = await store.last_turn(name)  # first: a turn saved meanwhile only makes it look stale
         turns, summary = await store.load(name)
         window = ShortTermMemory(budget_tokens=budget_tokens, summarize=summarize, summary=summary)
         for messages in turns:
             window.add_turn(messages)
-        return cls(name, window, store)
+        return cls(name, window, store, saved_turn=saved_turn)
+
+    async def is_current(self) -> bool:
+        """Whether the window still holds every saved turn (another process, e.g. another replica serving
+        the same conversation, may have added some since)."""
+        return self.store is None or await self.store.last_turn(self.name) == self.saved_turn
 
     @property
     def history(self) -> list[Message]:
@@ -165,7 +171,7 @@ class Session:
         turn, self.current = self.current, None
         self.window.add_turn(turn)
         if self.store is not None:
-            await self.store.append_turn(self.name, turn, self.window.summary)
+            self.saved_turn = await self.store.append_turn(self.name, turn, self.window.summary)
 
     def rollback(self) -> None:
         """Drop the turn in progress as if it never started."""
@@ -176,3 +182,4 @@ class Session:
         self.current = None
         if self.store is not None:
             await self.store.clear(self.name)
+            self.saved_turn = 0

@@ -37,7 +37,9 @@ CREATE TABLE IF NOT EXISTS memories (
     tags TEXT NOT NULL DEFAULT '',
     session TEXT,
     created REAL NOT NULL,
-    search TEXT NOT NULL
+    search TEXT NOT NULL,
+    owner TEXT NOT NULL DEFAULT '',
+    context TEXT
 );
 CREATE TABLE IF NOT EXISTS sessions (
     name TEXT PRIMARY KEY,
@@ -53,6 +55,10 @@ CREATE TABLE IF NOT EXISTS turns (
 );
 CREATE INDEX IF NOT EXISTS turns_session ON turns(session, id);
 """
+
+#: Columns added since the first ``memory.db``: a file made before them gets them, with these definitions
+#: (existing memories become the local user's global ones, which is what they were).
+_ADDED_COLUMNS = {"owner": "TEXT NOT NULL DEFAULT ''", "context": "TEXT"}
 
 _FTS_SCHEMA = """
 CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5(
@@ -109,6 +115,7 @@ class SQLiteStore:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=FULL")
                 conn.executescript(_SCHEMA)
+                _add_columns(conn)
                 self._open_index(conn)
             except sqlite3.DatabaseError as exc:
                 conn.close()
@@ -157,6 +164,14 @@ class SQLiteStore:
                 self._conn = None
         if self._executor is not None:
             self._executor.shutdown(wait=True)
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    present = {row[1] for row in conn.execute("PRAGMA table_info(memories)")}
+    for name, definition in _ADDED_COLUMNS.items():
+        if name not in present:
+            with contextlib.suppress(sqlite3.OperationalError):  # another process added it meanwhile
+                conn.execute(f"ALTER TABLE memories ADD COLUMN {name} {definition}")
 
 
 _PENDING = (

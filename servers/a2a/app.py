@@ -17,10 +17,13 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from servers.a2a.auth import BearerAuth
+from servers.a2a.auth import ANONYMOUS, BearerAuth
+from servers.a2a.replicas import Replica
+from servers.a2a.store import TaskStorage
 from servers.serving import DEFAULT_MAX_BODY, BodyLimit
 
 if TYPE_CHECKING:
@@ -58,50 +61,64 @@ def build_app(
     *,
     card: AgentCard,
     executor: AgentExecutor,
-    store: TaskStore,
+    store: TaskStore | TaskStorage,
     token: str | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY,
     limits: MessageLimits | None = None,
+    tokens: Mapping[str, str] | None = None,
     allow_private_webhooks: bool = False,
     push_retry: RetryPolicy | None = None,
     push_transport: httpx.AsyncBaseTransport | None = None,
 ) -> A2AApp:
     """Card route + JSON-RPC at ``/`` (every A2A 1.0 method, and the 0.3 ones), push notifications to the
-    webhooks clients register (see :mod:`servers.a2a.push`), wrapped in :class:`BearerAuth` when ``token``.
+    webhooks clients register (see :mod:`servers.a2a.push`), wrapped in :class:`BearerAuth` when ``token``
+    (one shared token) or ``tokens`` (token → principal) is given.
 
     A body over ``max_body_bytes`` gets 413 before it is read (after the token check: an anonymous client
     cannot make the server read anything); a message with a part over ``limits`` is refused before a task
-    exists. A failing task store answers with a sentence, never with SQL (:mod:`servers.a2a.store_faults`).
-    ``allow_private_webhooks`` lets webhooks on loopback and private addresses be called.
+    exists. A failing SQLite task store answers with a sentence, never with SQL
+    (:mod:`servers.a2a.store_faults`). ``store`` is an SDK task store, or a
+    :class:`~servers.a2a.store.TaskStorage` (its store and, when it has them, its cross-replica event stream
+    and push config store). ``allow_private_webhooks`` lets webhooks on loopback and private addresses be
+    called.
     """
+    from a2a.server.cluster import VersionedTaskStore
     from a2a.server.routes import create_agent_card_routes
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
 
+    from servers.a2a.handler import ProtoplayRequestHandler
     from servers.a2a.jsonrpc import TaskContextBuilder, jsonrpc_routes
-    from servers.a2a.limits import LimitedRequestHandler, jsonrpc_error_body
-    from servers.a2a.push import WebhookPolicy, WebhookSender, push_config_store
+    from servers.a2a.limits import jsonrpc_error_body
+    from servers.a2a.push import WebhookPolicy, WebhookSender
     from servers.a2a.spans import a2a_server_spans, agent_spans
     from servers.a2a.store_faults import FaultTolerantStore
 
-    configs = push_config_store(store)
+    storage = store if isinstance(store, TaskStorage) else TaskStorage(store)
+    configs = storage.push_config_store()
     policy = WebhookPolicy(allow_private=allow_private_webhooks)
     push = WebhookSender(
         configs, policy=policy, retry=push_retry, transport=push_transport, user_agent=f"{card.name}-push"
     )
-    tasks = FaultTolerantStore(store)
-    handler = LimitedRequestHandler(
+    # The SDK's own stores (SQLite, in memory) report failures through FaultTolerantStore; the PostgreSQL
+    # store (a versioned one) words its own errors.
+    tasks = (
+        storage.store if isinstance(storage.store, VersionedTaskStore) else FaultTolerantStore(storage.store)
+    )
+    handler = ProtoplayRequestHandler(
         agent_executor=agent_spans(executor, agent=card.name),  # unchanged while OpenTelemetry export is off
         task_store=tasks,
         agent_card=card,
+        event_stream=storage.events,
         push_config_store=configs,
         push_sender=push,
         push_url_validator=policy.validate,
-        request_context_builder=TaskContextBuilder(tasks),
+        request_context_builder=TaskContextBuilder(tasks, task_ids=configs.new_task_ids(storage.task_ids)),
         limits=limits,
     )
     routes = create_agent_card_routes(card) + jsonrpc_routes(handler, "/")
-    middleware = a2a_server_spans() + ([Middleware(BearerAuth, token=token)] if token else [])
+    accepted = dict(tokens or {}) | ({token: ANONYMOUS} if token else {})
+    middleware = a2a_server_spans() + ([Middleware(BearerAuth, tokens=accepted)] if accepted else [])
     middleware.append(Middleware(BodyLimit, max_bytes=max_body_bytes, error_body=jsonrpc_error_body))
     return A2AApp(Starlette(routes=routes, middleware=middleware), handler, card, push)
 
@@ -179,13 +196,15 @@ async def run_server(
 ) -> None:
     """Listen on ``host:port``, open the app with ``open_app(url=..., **options)``, serve it until cancelled.
 
-    ``url`` is what the card advertises (``advertised_url``, else ``http://host:port/``); ``on_ready(url)`` is
+    ``url`` is what the card advertises (``advertised_url``, else ``http://host:port/``); ``replica`` names
+    this server by its host and port (a later server there is this one restarted); ``on_ready(url)`` is
     called and ``ready`` set once the server accepts connections; ``handle_signals``: see :func:`serve`.
     """
     sock = listen(host, port)
     try:
         url = advertised_url or public_url(host, sock.getsockname()[1])
-        async with open_app(url=url, **options) as a2a:
+        replica = Replica.listening_on(sock.getsockname()[1])
+        async with open_app(url=url, replica=replica, **options) as a2a:
             started = ready or asyncio.Event()
             waiter = asyncio.create_task(_announce(started, on_ready, url))
             try:

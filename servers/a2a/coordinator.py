@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
@@ -30,11 +30,15 @@ from agents.a2a.client import PeerClient, PeerUnavailable
 from agents.a2a.coordinator import COORDINATOR_SYSTEM_PROMPT, PeerToolbox
 from agents.a2a.tasks import PeerUpdate
 from agents.loop import Agent, RunResult
-from agents.memory.sessions import Session, SessionStore
+from agents.memory.backend import SessionBackend
+from agents.memory.sessions import Session
 from agents.toolbox import Observer, TurnContext
 from servers.a2a.app import A2AApp, build_app, run_server
+from servers.a2a.auth import principal_of
 from servers.a2a.card import agent_card, protoplay_version
-from servers.a2a.executor import LRU, AgentTaskExecutor, agent_message, new_artifact, trace_session_name
+from servers.a2a.executor import LRU, AgentTaskExecutor, agent_message, conversation_name, new_artifact
+from servers.a2a.recovery import recovery_for
+from servers.a2a.replicas import Replica
 from servers.a2a.store import open_task_store
 from servers.serving import DEFAULT_MAX_BODY
 
@@ -60,18 +64,20 @@ DESCRIPTION = (
 
 
 class CoordinatorExecutor(AgentTaskExecutor):
-    """One saved conversation per A2A context (one turn at a time per context)."""
+    """One saved conversation per A2A context and principal (one turn at a time per conversation on this
+    replica). A conversation another replica continued meanwhile is reloaded from the store first."""
 
     def __init__(
         self,
         agent: Agent,
         toolbox: PeerToolbox,
-        sessions: SessionStore,
+        sessions: SessionBackend,
         *,
         trace: Any = None,
         budget_tokens: int = 8000,
+        stamp: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(agent, name=COORDINATOR_NAME, trace=trace)
+        super().__init__(agent, name=COORDINATOR_NAME, trace=trace, stamp=stamp)
         self.toolbox = toolbox
         self.sessions = sessions
         self.budget_tokens = budget_tokens
@@ -79,21 +85,19 @@ class CoordinatorExecutor(AgentTaskExecutor):
         self._locks: LRU = LRU(1024)
 
     async def session_for(self, context: RequestContext) -> Session:
-        context_id = context.context_id or ""
-        session = self._sessions.get(context_id)
-        if session is None:
-            name = trace_session_name(context_id)
+        name = conversation_name(context.context_id or "", principal_of(context.call_context))
+        session = self._sessions.get(name)
+        if session is None or not await session.is_current():
             session = await Session.open(
                 name, self.sessions, budget_tokens=self.budget_tokens, summarize=True
             )
-        return self._sessions.touch(context_id, session)
+        return self._sessions.touch(name, session)
 
     @contextlib.asynccontextmanager
     async def turn_scope(
         self, context: RequestContext, updater: TaskUpdater, session: Session
     ) -> AsyncIterator[Observer | None]:
-        context_id = context.context_id or ""
-        lock = self._locks.get(context_id) or self._locks.touch(context_id, asyncio.Lock())
+        lock = self._locks.get(session.name) or self._locks.touch(session.name, asyncio.Lock())
         async with lock:
             task = context.current_task
             saved = _struct(task.metadata).get(PENDING_KEY) if task is not None else None
@@ -123,7 +127,7 @@ class CoordinatorExecutor(AgentTaskExecutor):
         return self.toolbox.describe_call(name, arguments)
 
     async def settle(self, result: RunResult, context: RequestContext, updater: TaskUpdater) -> str:
-        session = trace_session_name(context.context_id or "")
+        session = result.session
         if result.needs_input:
             await updater.requires_input(agent_message(updater, result.needs_input, "question"))
             return "input-required"
@@ -202,7 +206,9 @@ async def open_coordinator(
     peer_token: str | None = None,
     peer_timeout_s: float = 120.0,
     token: str | None = None,
+    tokens: Mapping[str, str] | None = None,
     task_store: str | None = None,
+    memory_store: str | None = None,
     model: str | None = None,
     base_url: str | None = None,
     api_key: str | None = None,
@@ -212,18 +218,22 @@ async def open_coordinator(
     trace_enabled: bool = True,
     peer_transport: httpx.AsyncBaseTransport | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY,
+    replica: Replica | None = None,
+    replica_timeout_s: float | None = None,
     allow_private_webhooks: bool = False,
     push_retry: RetryPolicy | None = None,
 ) -> AsyncIterator[A2AApp]:
     """The coordinator's app with its model, peers, memory, trace and task store open; all closed on exit.
 
-    Peers that cannot be reached at start-up are logged and tried again on later turns. A request body over
-    ``max_body_bytes`` gets 413. ``allow_private_webhooks`` and ``push_retry``: see
-    :func:`servers.a2a.app.build_app`.
+    ``tokens`` (token → principal) gives each caller its own tasks, conversations and memories;
+    ``memory_store`` is a memory URL for :func:`agents.memory.open_memory` (PostgreSQL to share memory and
+    conversations between replicas). Peers that cannot be reached at start-up are logged and tried again on
+    later turns. A request body over ``max_body_bytes`` gets 413. See
+    :func:`servers.a2a.specialist.open_specialist` for ``replica``; ``allow_private_webhooks`` and
+    ``push_retry``: see :func:`servers.a2a.app.build_app`.
     """
     from agents.config import resolve_model_config
-    from agents.memory.long_term import LongTermMemory
-    from agents.memory.store import SQLiteStore
+    from agents.memory.backends import open_memory
     from agents.runtime import open_model, spanned
     from agents.trace import TraceWriter
     from agents.traced import TracedModel
@@ -231,10 +241,10 @@ async def open_coordinator(
     config = resolve_model_config(model=model, base_url=base_url, api_key=api_key, api=api)
     async with AsyncExitStack() as stack:
         tasks = await stack.enter_async_context(open_task_store(task_store, table="coordinator_tasks"))
+        recovery = await stack.enter_async_context(recovery_for(tasks, replica, replica_timeout_s))
         trace = TraceWriter(enabled=trace_enabled, agent=COORDINATOR_NAME)
         stack.callback(trace.close)
-        store = SQLiteStore()
-        stack.callback(store.close)
+        memory = await stack.enter_async_context(open_memory(memory_store))
         clients = []
         for peer_url in peers:
             client = PeerClient(
@@ -254,7 +264,7 @@ async def open_coordinator(
         agent = Agent(
             TracedModel(chat_model, trace) if trace.enabled else chat_model,  # PeerClient records peers
             delegations,
-            memory=LongTermMemory(store),
+            memory=memory.long_term,
             system_prompt=COORDINATOR_SYSTEM_PROMPT,
             max_steps=max_steps,
         )
@@ -263,15 +273,16 @@ async def open_coordinator(
             description=DESCRIPTION,
             url=url,
             skills=coordinator_skills(toolbox),
-            token_required=bool(token),
+            token_required=bool(token or tokens),
         )
-        executor = CoordinatorExecutor(agent, toolbox, SessionStore(store), trace=trace)
+        executor = CoordinatorExecutor(agent, toolbox, memory.sessions, trace=trace, stamp=recovery.stamp)
         app = build_app(
             card=card,
             executor=executor,
             store=tasks,
             token=token,
             max_body_bytes=max_body_bytes,
+            tokens=tokens,
             allow_private_webhooks=allow_private_webhooks,
             push_retry=push_retry,
         )

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from a2a.server.agent_execution import AgentExecutor, RequestContext
@@ -26,6 +26,7 @@ from agents.loop import Agent, RunFinished, RunResult, ToolCallFinished, ToolCal
 from agents.messages import Message as ChatMessage
 from agents.text import one_line
 from agents.toolbox import Observer
+from servers.a2a.auth import ANONYMOUS, principal_of
 from servers.formatting import format_arguments
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ __all__ = [
     "LRU",
     "AgentTaskExecutor",
     "agent_message",
+    "conversation_name",
     "history_messages",
     "new_artifact",
     "trace_session_name",
@@ -58,6 +60,13 @@ _TERMINAL = {
 def trace_session_name(context_id: str) -> str:
     """The trace (and conversation) name of an A2A context: every agent serving it records there."""
     return f"a2a-{context_id}"
+
+
+def conversation_name(context_id: str, principal: str = ANONYMOUS) -> str:
+    """The conversation (session) of an A2A context as one principal sees it: two callers using the same
+    context id never share a conversation. The anonymous principal keeps the plain trace name."""
+    name = trace_session_name(context_id)
+    return name if principal == ANONYMOUS else f"{principal}:{name}"
 
 
 def agent_message(updater: TaskUpdater, text: str, kind: str, **metadata: Any) -> Message:
@@ -85,11 +94,21 @@ class AgentTaskExecutor(AgentExecutor):
     request and its outcome are recorded as ``a2a`` events in the context's trace session.
     """
 
-    def __init__(self, agent: Agent, *, name: str, trace: TraceWriter | None = None) -> None:
+    def __init__(
+        self,
+        agent: Agent,
+        *,
+        name: str,
+        trace: TraceWriter | None = None,
+        stamp: Mapping[str, str] | None = None,
+    ) -> None:
         self.agent = agent
         self.name = name
         """This agent's name (trace events are recorded with the client as peer)."""
         self.trace = trace
+        self.stamp = dict(stamp or {})
+        """Metadata a task takes on whenever this server starts work on it (the replica running it, which
+        :mod:`servers.a2a.recovery` reads when a server dies)."""
         self.cancel_grace_s = 5.0
         """How long :meth:`cancel` waits for the turn to stop before the SDK cancels it outright."""
         self._running: dict[str, asyncio.Task[str]] = {}
@@ -129,15 +148,21 @@ class AgentTaskExecutor(AgentExecutor):
         started = time.perf_counter()
         summary = {"summary": one_line(user_text, 160), "task_id": task_id}
         self._record("in", client, method, summary, None, session_name)
+        if context.current_task is not None:
+            # The SDK applies this turn's updates to the very object it handed over: keep the task as it was
+            # when the message arrived (e.g. still waiting for input), for the hooks that read it.
+            arrived = Task()
+            arrived.CopyFrom(context.current_task)
+            context.current_task = arrived
         if context.current_task is None:
             history = [context.message] if context.message is not None else []
             working = TaskStatus(state=TaskState.TASK_STATE_WORKING)
             working.timestamp.GetCurrentTime()
-            await event_queue.enqueue_event(
-                Task(id=task_id, context_id=context_id, status=working, history=history)
-            )
+            task = Task(id=task_id, context_id=context_id, status=working, history=history)
+            task.metadata.update(self.stamp)
+            await event_queue.enqueue_event(task)
         else:
-            await updater.start_work()
+            await updater.update_status(TaskState.TASK_STATE_WORKING, metadata=self.stamp or None)
         stopped = self._stopped[task_id] = asyncio.Event()
         work = asyncio.create_task(self._turn(context, updater, user_text))
         self._running[task_id] = work
@@ -182,7 +207,11 @@ class AgentTaskExecutor(AgentExecutor):
             result: RunResult | None = None
             async with self.turn_scope(context, updater, session) as observer:
                 events = self.agent.stream(
-                    user_text, session=session, context_id=context.context_id or None, observer=observer
+                    user_text,
+                    session=session,
+                    context_id=context.context_id or None,
+                    observer=observer,
+                    principal=principal_of(context.call_context),
                 )
                 async for event in events:
                     if (

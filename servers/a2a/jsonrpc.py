@@ -32,7 +32,9 @@ from a2a.utils.constants import PROTOCOL_VERSION_1_0, VERSION_HEADER
 from a2a.utils.errors import A2AError, InvalidParamsError, MethodNotFoundError
 
 if TYPE_CHECKING:
+    from a2a.server.cluster import VersionedTaskStore
     from a2a.server.context import ServerCallContext
+    from a2a.server.id_generator import IDGenerator
     from a2a.server.request_handlers import RequestHandler
     from a2a.server.tasks import TaskStore
     from a2a.types import SendMessageRequest, Task
@@ -135,11 +137,14 @@ def jsonrpc_routes(handler: RequestHandler, path: str = "/") -> list[Route]:
 
 class TaskContextBuilder(SimpleRequestContextBuilder):
     """Builds the request context of a message; one that continues a task without naming its context gets
-    the task's context (read from the task store, as the caller may see it)."""
+    the task's context (read from the task store, as the caller may see it). New tasks' ids come from
+    ``task_ids`` when given (a store that must know which tasks are new hands one out), else the SDK's."""
 
-    def __init__(self, store: TaskStore) -> None:
-        super().__init__(task_store=store)
-        self._store = store
+    def __init__(self, store: TaskStore | VersionedTaskStore, *, task_ids: IDGenerator | None = None) -> None:
+        from a2a.server.cluster import LegacyTaskStoreAdapter, VersionedTaskStore
+
+        super().__init__(task_id_generator=task_ids)
+        self._store = store if isinstance(store, VersionedTaskStore) else LegacyTaskStoreAdapter(store)
 
     async def build(
         self,
@@ -150,7 +155,8 @@ class TaskContextBuilder(SimpleRequestContextBuilder):
         task: Task | None = None,
     ) -> RequestContext:
         if task_id and not context_id:
-            known = task or await self._store.get(task_id, context)
+            stored = None if task is not None else await self._store.get(task_id, context)
+            known = task if task is not None else (stored.task if stored is not None else None)
             if known is not None and known.context_id:
                 context_id = known.context_id
                 if params is not None:

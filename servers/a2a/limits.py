@@ -6,18 +6,15 @@ A refused message is a JSON-RPC ``InvalidParams`` error naming the part and the 
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.utils.errors import InvalidParamsError
 
 if TYPE_CHECKING:
-    from a2a.server.context import ServerCallContext
-    from a2a.types import Message, SendMessageRequest
+    from a2a.types import Message
 
-__all__ = ["LimitedRequestHandler", "MessageLimits", "jsonrpc_error_body"]
+__all__ = ["MessageLimits", "jsonrpc_error_body"]
 
 
 @dataclass(frozen=True)
@@ -63,29 +60,6 @@ def _measure(part: Any, kind: str | None, limits: MessageLimits) -> tuple[int, i
     if kind == "url":
         return len(part.url), limits.max_url_chars, "characters"
     return 0, 0, ""
-
-
-class LimitedRequestHandler(DefaultRequestHandler):
-    """The SDK's request handler, refusing a message over :class:`MessageLimits` before anything runs."""
-
-    def __init__(self, *args: Any, limits: MessageLimits | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.limits = limits or MessageLimits()
-
-    async def on_message_send(self, params: SendMessageRequest, context: ServerCallContext) -> Any:
-        self.limits.check(params.message)
-        return await super().on_message_send(params, context)
-
-    async def on_message_send_stream(
-        self, params: SendMessageRequest, context: ServerCallContext
-    ) -> AsyncGenerator[Any]:
-        self.limits.check(params.message)
-        inner = super().on_message_send_stream(params, context)
-        try:
-            async for event in inner:
-                yield event
-        finally:
-            await inner.aclose()
 
 
 def jsonrpc_error_body(message: str) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from a2a.server.id_generator import IDGenerator, IDGeneratorContext, UUIDGenerator
 from a2a.server.tasks import (
     DatabaseTaskStore,
     InMemoryPushNotificationConfigStore,
@@ -42,9 +43,11 @@ from a2a.types import Task, TaskArtifactUpdateEvent, TaskStatusUpdateEvent
 
 if TYPE_CHECKING:
     import httpx
+    from a2a.server.cluster import VersionedTaskStore
     from a2a.server.context import ServerCallContext
     from a2a.server.tasks import TaskStore
     from a2a.types import TaskPushNotificationConfig
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = [
     "TOKEN_HEADER",
@@ -52,6 +55,7 @@ __all__ = [
     "RetryPolicy",
     "WebhookPolicy",
     "WebhookSender",
+    "database_push_configs",
     "push_config_store",
 ]
 
@@ -157,6 +161,9 @@ class PushConfigs(PushNotificationConfigStore):
       dropped at once when this process registers or deletes one for the task. A config registered on another
       replica is therefore used from the running task's next update at most ``ttl_s`` later, and a busy task
       costs the database one lookup per ``ttl_s`` instead of one per update.
+    - A task this server has just created (:meth:`new_task_ids`) has no webhook but those registered through
+      this process: its first ``ttl_s`` need no lookup at all (the same bound holds for one registered on
+      another replica, which can only happen after the task exists).
     """
 
     def __init__(
@@ -167,6 +174,14 @@ class PushConfigs(PushNotificationConfigStore):
         self._remember = remember
         self._legacy: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._recent: OrderedDict[str, tuple[float, list[TaskPushNotificationConfig]]] = OrderedDict()
+
+    def new_task_ids(self, ids: IDGenerator | None = None) -> IDGenerator:
+        """``ids`` (default: random UUIDs), telling this store of each new task it names (see above)."""
+        return _NewTasks(self, ids or UUIDGenerator())
+
+    def task_created(self, task_id: str) -> None:
+        """``task_id`` was just made here: no config for it yet but what :meth:`set_info` adds."""
+        _remember(self._recent, task_id, (time.monotonic(), []), self._remember)
 
     def is_legacy(self, config: TaskPushNotificationConfig) -> bool:
         return (config.task_id, config.id) in self._legacy
@@ -204,6 +219,17 @@ class PushConfigs(PushNotificationConfigStore):
             self._legacy.pop(key, None)
 
 
+class _NewTasks(IDGenerator):
+    def __init__(self, configs: PushConfigs, ids: IDGenerator) -> None:
+        self.configs = configs
+        self.ids = ids
+
+    def generate(self, context: IDGeneratorContext) -> str:
+        task_id = self.ids.generate(context)
+        self.configs.task_created(task_id)
+        return task_id
+
+
 def _remember(table: OrderedDict[Any, Any], key: Any, value: Any, limit: int) -> None:
     table[key] = value
     table.move_to_end(key)
@@ -211,17 +237,22 @@ def _remember(table: OrderedDict[Any, Any], key: Any, value: Any, limit: int) ->
         table.popitem(last=False)
 
 
-def push_config_store(task_store: TaskStore) -> PushConfigs:
+def push_config_store(task_store: TaskStore | VersionedTaskStore) -> PushConfigs:
     """Where push configs live: beside the tasks in the same database (table ``<task table>_push_configs``,
-    so every replica sees them and they survive restarts), or in memory with an in-memory task store."""
+    so every replica sees them and they survive restarts), or in memory with an in-memory task store. (The
+    PostgreSQL task store brings its own: :attr:`servers.a2a.store.TaskStorage.push_configs`.)"""
     if isinstance(task_store, DatabaseTaskStore):
-        from a2a.server.tasks import DatabasePushNotificationConfigStore
-
-        table = f"{task_store.task_model.__tablename__}_push_configs"
-        store = DatabasePushNotificationConfigStore(task_store.engine, create_table=True)
-        store.config_model = _config_model(table)
-        return PushConfigs(store)
+        return PushConfigs(database_push_configs(task_store.engine, task_store.task_model.__tablename__))
     return PushConfigs(InMemoryPushNotificationConfigStore())
+
+
+def database_push_configs(engine: AsyncEngine, task_table: str) -> PushNotificationConfigStore:
+    """The SDK's SQL push config store on ``engine``, in table ``<task_table>_push_configs``."""
+    from a2a.server.tasks import DatabasePushNotificationConfigStore
+
+    store = DatabasePushNotificationConfigStore(engine, create_table=True)
+    store.config_model = _config_model(f"{task_table}_push_configs")
+    return store
 
 
 @functools.cache

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,8 @@ from servers.a2a.executor import (
     new_artifact,
     trace_session_name,
 )
+from servers.a2a.recovery import recovery_for
+from servers.a2a.replicas import Replica
 from servers.a2a.store import open_task_store
 from servers.serving import DEFAULT_MAX_BODY
 
@@ -62,8 +64,15 @@ class SpecialistExecutor(AgentTaskExecutor):
     """One conversation per task, kept in memory (the most recent 512) and rebuilt from the task's A2A history
     when missing (after a restart, or on another replica)."""
 
-    def __init__(self, agent: Agent, *, trace: Any = None, budget_tokens: int = 8000) -> None:
-        super().__init__(agent, name=SPECIALIST_NAME, trace=trace)
+    def __init__(
+        self,
+        agent: Agent,
+        *,
+        trace: Any = None,
+        budget_tokens: int = 8000,
+        stamp: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(agent, name=SPECIALIST_NAME, trace=trace, stamp=stamp)
         self.budget_tokens = budget_tokens
         self._sessions: LRU = LRU(512)
 
@@ -133,6 +142,7 @@ async def open_specialist(
     *,
     url: str,
     token: str | None = None,
+    tokens: Mapping[str, str] | None = None,
     task_store: str | None = None,
     model: str | None = None,
     base_url: str | None = None,
@@ -145,6 +155,8 @@ async def open_specialist(
     max_steps: int = 8,
     trace_enabled: bool = True,
     max_body_bytes: int = DEFAULT_MAX_BODY,
+    replica: Replica | None = None,
+    replica_timeout_s: float | None = None,
     allow_private_webhooks: bool = False,
     push_retry: RetryPolicy | None = None,
 ) -> AsyncIterator[A2AApp]:
@@ -153,7 +165,12 @@ async def open_specialist(
     ``mcp``: ``None`` serves the catalogue in-process (``servers.mcp.server.build_server()``), a URL connects
     to a streamable-HTTP MCP server (bearer token ``mcp_token``, else ``$PROTOPLAY_MCP_TOKEN``), a server
     object is used as is. ``url`` is what the card advertises; a request body over ``max_body_bytes`` gets
-    413. ``allow_private_webhooks`` and ``push_retry``: see :func:`servers.a2a.app.build_app`.
+    413. ``token`` is one shared bearer token; ``tokens`` maps several to principals, each seeing only its own
+    tasks. ``allow_private_webhooks`` and ``push_retry``: see :func:`servers.a2a.app.build_app`.
+
+    ``replica`` identifies this server in the task store (see :mod:`servers.a2a.recovery`): tasks it leaves
+    in flight when it dies are failed by the next server on its address, or by any replica once its
+    heartbeat has been silent for ``replica_timeout_s`` (default ``DEFAULTS.replica_timeout_s``).
     """
     from agents.config import resolve_mcp_token, resolve_model_config
     from agents.mcp.client import connect_mcp
@@ -165,6 +182,7 @@ async def open_specialist(
     config = resolve_model_config(model=model, base_url=base_url, api_key=api_key, api=api)
     async with AsyncExitStack() as stack:
         store = await stack.enter_async_context(open_task_store(task_store, table="specialist_tasks"))
+        recovery = await stack.enter_async_context(recovery_for(store, replica, replica_timeout_s))
         trace = TraceWriter(enabled=trace_enabled, agent=SPECIALIST_NAME)
         stack.callback(trace.close)
         toolbox = await stack.enter_async_context(
@@ -181,15 +199,16 @@ async def open_specialist(
             description=DESCRIPTION,
             url=url,
             skills=skills_from_tools(tools, theme_order=[theme.value for theme in Theme]),
-            token_required=bool(token),
+            token_required=bool(token or tokens),
             streaming=streaming,
         )
         app = build_app(
             card=card,
-            executor=SpecialistExecutor(agent, trace=trace),
+            executor=SpecialistExecutor(agent, trace=trace, stamp=recovery.stamp),
             store=store,
             token=token,
             max_body_bytes=max_body_bytes,
+            tokens=tokens,
             allow_private_webhooks=allow_private_webhooks,
             push_retry=push_retry,
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -21,16 +22,19 @@ from servers.cli.options import (
     MaxBodyOpt,
     MaxStepsOpt,
     McpTokenOpt,
+    MemoryStoreOpt,
     ModelOpt,
     OtlpEndpointOpt,
     offline_responses_model,
     start_telemetry,
+    user_message,
 )
 from servers.serving import DEFAULT_MAX_BODY, check_bind, configure_logging, fail, http_url_problem
 
 __all__ = ["check_http_url", "register"]
 
 TOKEN_ENV = Env.A2A_TOKEN.value
+TOKENS_ENV = Env.A2A_TOKENS.value
 PEER_TOKEN_ENV = Env.A2A_PEER_TOKEN.value
 #: The ``service.name`` of each command's OpenTelemetry spans (the servers' agent names; the demo runs both
 #: agents in one process). Named here, not imported: telemetry starts before a2a-sdk is imported.
@@ -49,12 +53,23 @@ TokenOpt = Annotated[
         help=f"Require 'Authorization: Bearer TOKEN' on every request but the card (or set {TOKEN_ENV}).",
     ),
 ]
+TokensOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--tokens",
+        envvar=TOKENS_ENV,
+        metavar="FILE",
+        show_default=False,
+        help="File of 'TOKEN NAME' lines: each token identifies a caller (principal), who sees only the "
+        f"tasks, conversations and memories they created (or set {TOKENS_ENV}). Instead of --token.",
+    ),
+]
 StoreOpt = Annotated[
     str | None,
     typer.Option(
         "--task-store",
-        help="SQLAlchemy URL of the task store (default: SQLite in $PROTOPLAY_HOME/tasks.db; 'memory' keeps "
-        "none; postgresql://... for several replicas).",
+        help="URL of the task store (default: SQLite in $PROTOPLAY_HOME/tasks.db; 'memory' keeps none; "
+        "postgresql://USER@HOST/DB for several replicas sharing one database).",
     ),
 ]
 UrlOpt = Annotated[
@@ -87,6 +102,7 @@ def serve_specialist(
         int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")
     ] = DEFAULTS.specialist_port,
     token: TokenOpt = None,
+    tokens: TokensOpt = None,
     task_store: StoreOpt = None,
     allow_remote: AllowRemoteOpt = False,
     url: UrlOpt = None,
@@ -109,7 +125,8 @@ def serve_specialist(
     /.well-known/agent-card.json, JSON-RPC at /)."""
     start_telemetry(otlp_endpoint, service=SPECIALIST_SERVICE)
     configure_logging(log_level)
-    _check_bind(host, allow_remote, token)
+    accepted = _tokens(token, tokens)
+    _check_bind(host, allow_remote, token or accepted)
     from servers.a2a.specialist import run_specialist
 
     options = _model_options(model, base_url, api_key, api) | {
@@ -117,6 +134,7 @@ def serve_specialist(
         "mcp_token": mcp_token,
         "max_steps": max_steps,
         "max_body_bytes": max_body_size,
+        "tokens": accepted,
         "allow_private_webhooks": allow_private_webhooks,
     }
     _serve(
@@ -154,7 +172,9 @@ def serve_coordinator(
     peer_timeout: Annotated[
         float, typer.Option(min=1, max=3600, help="Seconds one delegation may take before it is cancelled.")
     ] = 120.0,
+    tokens: TokensOpt = None,
     task_store: StoreOpt = None,
+    memory_store: MemoryStoreOpt = None,
     allow_remote: AllowRemoteOpt = False,
     url: UrlOpt = None,
     model: ModelOpt = None,
@@ -172,7 +192,8 @@ def serve_coordinator(
         check_http_url(value, what="--peer")
     start_telemetry(otlp_endpoint, service=COORDINATOR_SERVICE)
     configure_logging(log_level)
-    _check_bind(host, allow_remote, token)
+    accepted = _tokens(token, tokens)
+    _check_bind(host, allow_remote, token or accepted)
     from servers.a2a.coordinator import run_coordinator
 
     _serve(
@@ -189,6 +210,8 @@ def serve_coordinator(
         peer_timeout_s=peer_timeout,
         max_steps=max_steps,
         max_body_bytes=max_body_size,
+        tokens=accepted,
+        memory_store=memory_store,
         allow_private_webhooks=allow_private_webhooks,
         **_model_options(model, base_url, api_key, api),
     )
@@ -268,8 +291,8 @@ def _serve(
     task_store: str | None,
     **options: Any,
 ) -> None:
-    from agents.config import resolve_model_config
-    from servers.a2a.store import StoreError
+    from agents.config import SetupError, resolve_model_config
+    from servers.a2a.store import StoreError, describe_store
 
     config = resolve_model_config(
         model=options.get("model"),
@@ -277,7 +300,9 @@ def _serve(
         api_key=options.get("api_key"),
         api=options.get("api"),
     )
-    store = task_store or f"SQLite in ${Env.HOME}/tasks.db"
+    principals = sorted(set((options.get("tokens") or {}).values()))
+    auth = f"; bearer token of {len(principals)} principal(s) required" if principals else ""
+    auth = auth or ("; bearer token required" if token else "")
     webhooks = (
         "to any http(s) webhook, private addresses included"
         if options.get("allow_private_webhooks")
@@ -287,8 +312,8 @@ def _serve(
     def ready(url: str) -> None:
         typer.echo(
             f"protoplay {label} (A2A 1.0 and 0.3) on {url} — card at "
-            f"{url.rstrip('/')}/.well-known/agent-card.json{'; bearer token required' if token else ''}\n"
-            f"  model: {config.describe()}\n  tasks: {store}\n"
+            f"{url.rstrip('/')}/.well-known/agent-card.json{auth}\n"
+            f"  model: {config.describe()}\n  tasks: {describe_store(task_store)}\n"
             f"  push notifications: {webhooks}\n  Ctrl+C stops it",
             err=True,
         )
@@ -301,6 +326,8 @@ def _serve(
         raise fail(str(exc)) from None
     except StoreError as exc:  # the first line: SQLAlchemy appends its statement and a link below
         raise fail(str(exc).splitlines()[0]) from None
+    except SetupError as exc:
+        raise fail(user_message(exc)) from None
     except KeyboardInterrupt:  # pragma: no cover - interactive stop
         pass
 
@@ -330,10 +357,24 @@ def check_http_url(value: str, *, what: str) -> None:
         )
 
 
-def _check_bind(host: str, allow_remote: bool, token: str | None) -> None:
+def _check_bind(host: str, allow_remote: bool, token: object) -> None:
     check_bind(
         host, allow_remote=allow_remote, server="the A2A server", token_env=TOKEN_ENV, has_token=bool(token)
     )
+
+
+def _tokens(token: str | None, tokens: Path | None) -> dict[str, str] | None:
+    """The ``--tokens`` file read (token → principal); one line naming the problem if it is unusable."""
+    if tokens is None:
+        return None
+    if token:
+        raise fail(f"give --token (one shared token, or {TOKEN_ENV}) or --tokens FILE, not both")
+    from servers.a2a.auth import TokensFileError, load_tokens
+
+    try:
+        return load_tokens(tokens)
+    except TokensFileError as exc:
+        raise fail(str(exc)) from None
 
 
 def _model_options(

@@ -25,6 +25,7 @@ __all__ = [
     "MaxStepsOpt",
     "McpOpt",
     "McpTokenOpt",
+    "MemoryStoreOpt",
     "ModelOpt",
     "OtlpEndpointOpt",
     "SessionOpt",
@@ -105,6 +106,15 @@ MaxBodyOpt = Annotated[
         "a larger one is answered 413 before it is read.",
     ),
 ]
+MemoryStoreOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--memory-store",
+        metavar="URL",
+        help="Where long-term memory and saved conversations live: postgresql://USER@HOST/DB (shared by "
+        "replicas) or sqlite:///PATH (default: SQLite in $PROTOPLAY_HOME/memory.db).",
+    ),
+]
 OtlpEndpointOpt = Annotated[
     str | None,
     typer.Option(
@@ -120,6 +130,7 @@ OtlpEndpointOpt = Annotated[
 _SETTING_FLAGS = {
     "max_steps": "raise the limit with --max-steps N",
     "mcp_token": f"pass it with --mcp-token or {Env.MCP_TOKEN}",
+    "memory_store": "check --memory-store",
 }
 
 

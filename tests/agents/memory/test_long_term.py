@@ -1,4 +1,5 @@
-"""Long-term memory: durable facts, BM25 recall (FTS5 and the fallback), sessions, and the kill -9 test."""
+"""Long-term memory: durable facts, recall by relevance, scopes (principal, conversation), sessions — on every
+backend (SQLite with FTS5 and without, PostgreSQL) — and SQLite's lazy index and kill -9 test."""
 
 from __future__ import annotations
 
@@ -13,18 +14,32 @@ import pytest
 
 from agents.loop import Agent, MemoriesRecalled
 from agents.memory import long_term
+from agents.memory.backend import MemoryScope
+from agents.memory.backends import open_memory
 from agents.memory.long_term import LongTermMemory, search_terms
-from agents.memory.sessions import Session, SessionStore
+from agents.memory.sessions import Session
 from agents.memory.store import SQLiteStore
 from agents.models.testing import ScriptedModel, call
 
 
-@pytest.fixture(params=[True, False], ids=["fts5", "fallback"])
-def memory(request, tmp_path):
-    store = SQLiteStore(tmp_path / "memory.db", use_fts=request.param)
-    memory = LongTermMemory(store)
+@pytest.fixture(params=["fts5", "fallback", "postgresql"])
+async def memory(request, tmp_path):
+    """Each long-term backend: SQLite with FTS5, SQLite without it, PostgreSQL."""
+    if request.param == "postgresql":
+        async with open_memory(request.getfixturevalue("postgres_url")) as stores:
+            yield stores.long_term
+        return
+    memory = LongTermMemory(SQLiteStore(tmp_path / "memory.db", use_fts=request.param == "fts5"))
     yield memory
     memory.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def stores(request, tmp_path):
+    """Long-term memory and sessions on each store, as ``open_memory`` opens them from a URL."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    async with open_memory(url if url else f"sqlite:///{tmp_path / 'memory.db'}") as opened:
+        yield opened
 
 
 def _indexed_ids(path) -> list[int]:
@@ -90,17 +105,54 @@ async def test_empty_text_is_rejected(memory):
         await memory.remember("   ")
 
 
-async def test_queries_made_of_common_words_still_answer(tmp_path):
-    memory = LongTermMemory(SQLiteStore(tmp_path / "m.db"))
-    for i in range(300):
-        await memory.remember(f"the model trained with learning rate {i} and the loss fell")
+async def test_queries_made_of_common_words_still_answer(memory):
+    await memory.remember_many(
+        f"the model trained with learning rate {i} and the loss fell" for i in range(300)
+    )
     await memory.remember("the model of the cat")
     # every term here is common (appears in > 5% of memories): the query becomes conjunctive, not an OR scan
     found = await memory.recall("the model loss", limit=3)
     assert len(found) == 3 and all("loss" in m.text for m in found)
     rare = await memory.recall("the model of the cat", limit=1)
     assert rare[0].text == "the model of the cat"
-    memory.close()
+
+
+# ------------------------------------------------------------------------------------------------- scopes
+
+ALICE_HERE = MemoryScope("alice", "ctx-1")
+
+
+async def test_a_memory_is_recalled_only_by_its_owner_in_its_conversation(memory):
+    saved = await memory.remember("My bank PIN is 4711", scope=ALICE_HERE)
+    assert (saved.owner, saved.context) == ("alice", "ctx-1")
+    assert [m.id for m in await memory.recall("PIN", scope=ALICE_HERE)] == [saved.id]
+    assert await memory.recall("PIN", scope=MemoryScope("alice", "ctx-2")) == []  # another conversation
+    assert await memory.recall("PIN", scope=MemoryScope("bob", "ctx-1")) == []  # another principal
+    assert await memory.recall("PIN", scope=MemoryScope()) == []  # the local user
+    assert [m.id for m in await memory.recall("PIN")] == [saved.id]  # the operator (no scope) sees all
+
+
+async def test_a_global_memory_follows_its_owner_into_every_conversation(memory):
+    saved = await memory.remember("I prefer answers in French", scope=ALICE_HERE.everywhere())
+    assert saved.context is None and saved.to_dict()["scope"] == "global"
+    assert [m.id for m in await memory.recall("French", scope=MemoryScope("alice", "ctx-9"))] == [saved.id]
+    assert [m.id for m in await memory.recall("French", scope=MemoryScope("alice"))] == [saved.id]
+    assert await memory.recall("French", scope=MemoryScope("bob", "ctx-9")) == []
+
+
+async def test_forget_reaches_only_what_the_scope_sees(memory):
+    saved = await memory.remember("The staging password is hunter2", scope=ALICE_HERE)
+    assert await memory.forget(saved.id, scope=MemoryScope("bob", "ctx-1")) is False
+    assert await memory.forget(saved.id, scope=MemoryScope("alice", "ctx-2")) is False
+    assert await memory.get(saved.id) is not None
+    assert await memory.forget(saved.id, scope=ALICE_HERE) is True
+
+
+async def test_a_recall_fills_its_limit_from_the_callers_memories_only(memory):
+    await memory.remember_many(f"bob's note {i} about the optimizer" for i in range(30))
+    mine = await memory.remember("alice's note about the optimizer", scope=ALICE_HERE)
+    found = await memory.recall("optimizer note", limit=3, scope=ALICE_HERE)
+    assert [m.id for m in found] == [mine.id]  # the 30 better-ranked others are not in the way
 
 
 async def test_memories_persist_across_instances_and_agents(tmp_path):
@@ -130,14 +182,11 @@ async def test_memory_tools_validate_and_report(tmp_path):
     memory.close()
 
 
-async def test_sessions_persist_and_resume(tmp_path):
-    store = SQLiteStore(tmp_path / "memory.db")
-    session = await Session.open("work", SessionStore(store))
+async def test_sessions_persist_and_resume(stores):
+    session = await Session.open("work", stores.sessions)
     await Agent(ScriptedModel(["first answer"])).run("first question", session=session)
-    store.close()
 
-    store = SQLiteStore(tmp_path / "memory.db")
-    resumed = await Session.open("work", SessionStore(store))
+    resumed = await Session.open("work", stores.sessions)  # as another process (or replica) would
     assert [m["content"] for m in resumed.history] == ["first question", "first answer"]
     model = ScriptedModel(["second answer"])
     await Agent(model).run("second question", session=resumed)
@@ -146,9 +195,22 @@ async def test_sessions_persist_and_resume(tmp_path):
         "first answer",
         "second question",
     ]
-    (info,) = await SessionStore(store).saved()
+    (info,) = await stores.sessions.saved()
     assert info.name == "work" and info.turns == 2
-    store.close()
+
+
+async def test_a_session_continued_elsewhere_is_no_longer_current(stores):
+    here = await Session.open("shared", stores.sessions)
+    there = await Session.open("shared", stores.sessions)
+    await Agent(ScriptedModel(["answer there"])).run("question there", session=there)
+    assert await there.is_current()
+    assert not await here.is_current()  # its window lacks the turn saved through `there`
+    assert [m["content"] for m in (await Session.open("shared", stores.sessions)).history] == [
+        "question there",
+        "answer there",
+    ]
+    await there.clear()
+    assert await there.is_current() and await stores.sessions.last_turn("shared") == 0
 
 
 async def test_a_remembered_fact_is_recalled_at_once_though_indexed_lazily(tmp_path):
@@ -269,6 +331,32 @@ def test_an_acknowledged_remember_survives_kill_9(tmp_path):
     assert [m.id for m in recalled] == [memory_id]
 
 
+async def test_the_memory_tools_work_for_the_turns_principal_and_conversation(tmp_path):
+    memory = LongTermMemory(path=tmp_path / "m.db")
+    model = ScriptedModel(
+        [
+            call("remember", {"text": "Reply to me in French"}),
+            "Noted for this conversation.",
+            call("remember", {"text": "The team chats on Slack", "scope": "global"}),
+            "Noted everywhere.",
+            call("recall", {"query": "French Slack"}),
+            "done",
+        ]
+    )
+    agent = Agent(model, memory=memory)
+    alice = {"principal": "alice", "session": Session.ephemeral()}
+    await agent.run("remember French", context_id="c1", **alice)
+    await agent.run("remember Slack for good", context_id="c1", **alice)
+    result = await agent.run("what do you know about French and Slack?", context_id="c2", **alice)
+    (recall,) = result.tool_calls
+    assert [m["text"] for m in recall.outcome.structured["memories"]] == ["The team chats on Slack"]
+    injected = "\n".join(m["content"] for m in model.requests[4].messages if m["role"] == "system")
+    assert "Slack" in injected and "French" not in injected  # the automatic recall is scoped too
+    by_owner = {(m.owner, m.context) for m in await memory.export()}
+    assert by_owner == {("alice", "c1"), ("alice", None)}
+    memory.close()
+
+
 async def test_the_turn_reports_the_memories_it_recalled_before_answering(tmp_path):
     memory = LongTermMemory(path=tmp_path / "m.db")
     await memory.remember("The user's favourite optimizer is AdamW", kind="fact")
@@ -284,4 +372,21 @@ async def test_the_turn_reports_the_memories_it_recalled_before_answering(tmp_pa
     again = [e async for e in agent.stream("zebra", session=Session.ephemeral())]
     assert isinstance(again[0], MemoriesRecalled)
     assert [m.text for m in again[0].memories] == ["Answer entropies in bits"]
+    memory.close()
+
+
+async def test_a_stored_preference_is_recalled_into_every_turn_only_within_its_scope(tmp_path):
+    memory = LongTermMemory(path=tmp_path / "m.db")
+    await memory.remember("Answer entropies in bits", kind="preference", scope=MemoryScope("alice", "c1"))
+    await memory.remember("Reply in French", kind="preference", scope=MemoryScope("alice"))
+    agent = Agent(ScriptedModel(["a", "b", "c"]), memory=memory)
+
+    async def recalled(principal: str, context_id: str) -> list[str]:
+        turn = agent.stream("zebra", session=Session.ephemeral(), principal=principal, context_id=context_id)
+        events = [e async for e in turn]
+        return sorted(m.text for e in events if isinstance(e, MemoriesRecalled) for m in e.memories)
+
+    assert await recalled("alice", "c1") == ["Answer entropies in bits", "Reply in French"]
+    assert await recalled("alice", "c2") == ["Reply in French"]  # the other one was for conversation c1
+    assert await recalled("bob", "c1") == []  # another principal's preferences never
     memory.close()

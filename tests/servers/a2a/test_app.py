@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from contextlib import asynccontextmanager
 
 import pytest
@@ -137,24 +138,30 @@ async def test_a_1_0_method_without_the_version_header_is_served_as_1_0(mcp_serv
 # ------------------------------------------------------------------------------------------------- store
 
 
-async def test_an_unusable_task_store_url_is_reported_in_words():
+async def test_an_unusable_task_store_url_is_reported_in_words(monkeypatch):
     with pytest.raises(StoreError, match="not a SQLAlchemy URL"):
         async with open_task_store("no scheme here", table="t"):
             pass
-    with pytest.raises(StoreError, match="asyncpg"):
+    with pytest.raises(StoreError, match=r"cannot open the task store postgresql://user:\*\*\*@127\.0\.0\.1"):
+        async with open_task_store("postgresql://user:secret@127.0.0.1:1/tasks", table="t"):  # nothing on :1
+            pass
+    monkeypatch.setitem(sys.modules, "asyncpg", None)  # as if the driver were not installed
+    with pytest.raises(StoreError, match=r"pip install 'protoplay\[postgresql\]'"):
         async with open_task_store("postgresql://user@127.0.0.1/tasks", table="t"):
             pass
 
 
 async def test_the_default_store_is_sqlite_in_protoplay_home(tmp_path, monkeypatch):
     monkeypatch.setenv("PROTOPLAY_HOME", str(tmp_path))
-    async with open_task_store(None, table="specialist_tasks") as store:
-        assert type(store).__name__ == "DatabaseTaskStore"
+    async with open_task_store(None, table="specialist_tasks") as storage:
+        assert type(storage.store).__name__ == "DatabaseTaskStore"
+        assert storage.replicas is not None and storage.events is None
     assert (tmp_path / "tasks.db").is_file()
 
 
 async def test_memory_store_keeps_nothing_on_disk(tmp_path, monkeypatch):
     monkeypatch.setenv("PROTOPLAY_HOME", str(tmp_path))
-    async with open_task_store("memory", table="t") as store:
-        assert type(store).__name__ == "InMemoryTaskStore"
+    async with open_task_store("memory", table="t") as storage:
+        assert type(storage.store).__name__ == "InMemoryTaskStore"
+        assert storage.replicas is None  # nothing outlives the process, so nothing to recover
     assert not (tmp_path / "tasks.db").exists()

@@ -260,7 +260,7 @@ def _echo_app_0_3_only(url: str, store):
 
 
 @asynccontextmanager
-async def open_legacy_echo(*, url: str):
+async def open_legacy_echo(*, url: str, replica=None):  # a replica only matters to a store that outlives it
     async with open_task_store("memory", table="t") as store:
         app = _echo_app_0_3_only(url, store)
         try:

@@ -9,11 +9,12 @@ import uuid
 
 import pytest
 from a2a.server.context import ServerCallContext
+from a2a.server.id_generator import IDGeneratorContext
 from a2a.server.tasks import InMemoryPushNotificationConfigStore
 from a2a.types import TaskPushNotificationConfig, TaskStatusUpdateEvent
 
 from agents.models.testing import ScriptedModel, call
-from servers.a2a.push import PushConfigs, RetryPolicy, WebhookPolicy, WebhookSender, push_config_store
+from servers.a2a.push import PushConfigs, RetryPolicy, WebhookPolicy, WebhookSender
 from servers.a2a.store import open_task_store
 from tests.servers.a2a.support import WebhookReceiver, specialist_rpc, user_message
 
@@ -269,7 +270,7 @@ async def test_a_host_that_does_not_resolve_is_refused(monkeypatch):
 async def test_the_policy_is_checked_again_before_each_delivery():
     """A config that got into the store some other way (an older server, a looser replica) is not called."""
     async with WebhookReceiver().serving() as hook, open_task_store("memory", table="t") as store:
-        configs = push_config_store(store)
+        configs = store.push_config_store()
         config = TaskPushNotificationConfig(task_id="t1", id="c1", url=hook.url, token="x")
         await configs.set_info("t1", config, ServerCallContext())
         sender = WebhookSender(configs, policy=WebhookPolicy(allow_private=False), retry=FAST)
@@ -282,14 +283,22 @@ async def test_the_policy_is_checked_again_before_each_delivery():
     assert len(hook.received) == 1  # only from the sender whose policy allows loopback
 
 
-async def test_push_configs_live_beside_the_tasks_in_the_database(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'tasks.db'}"
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_push_configs_live_beside_the_tasks_in_the_database(tmp_path, request, backend):
+    """They survive a restart, and with PostgreSQL a replica sees a config registered through another."""
+    sqlite = f"sqlite+aiosqlite:///{tmp_path / 'tasks.db'}"
+    url = sqlite if backend == "sqlite" else request.getfixturevalue("postgres_url")
     config = TaskPushNotificationConfig(task_id="t1", id="c1", url="https://8.8.8.8/hook", token="x")
     async with open_task_store(url, table="specialist_tasks") as store:
-        await push_config_store(store).set_info("t1", config, ServerCallContext())
+        await store.push_config_store().set_info("t1", config, ServerCallContext())
+        async with open_task_store(url, table="specialist_tasks") as other:  # another replica, at once
+            beside = await other.push_config_store().get_info_for_dispatch("t1")
     async with open_task_store(url, table="specialist_tasks") as store:  # as after a restart
-        again = await push_config_store(store).get_info_for_dispatch("t1")
-    assert [(c.id, c.url, c.token) for c in again] == [("c1", "https://8.8.8.8/hook", "x")]
+        again = await store.push_config_store().get_info_for_dispatch("t1")
+    for found in (beside, again):
+        assert [(c.id, c.url, c.token) for c in found] == [("c1", "https://8.8.8.8/hook", "x")]
+    async with open_task_store("memory", table="specialist_tasks") as memory:
+        assert isinstance(memory.push_config_store().inner, InMemoryPushNotificationConfigStore)
 
 
 class CountingStore(InMemoryPushNotificationConfigStore):
@@ -319,6 +328,23 @@ async def test_webhook_lookups_are_reused_briefly_and_dropped_when_this_server_c
     await expired.get_info_for_dispatch("t1")
     await expired.get_info_for_dispatch("t1")
     assert inner.lookups == 5  # with no reuse window, every update asks the store
+
+
+async def test_a_task_this_server_just_created_needs_no_lookup_until_a_config_is_registered():
+    inner = CountingStore()
+    configs = PushConfigs(inner, ttl_s=60)
+    ids = configs.new_task_ids()
+    fresh, other = ids.generate(IDGeneratorContext()), ids.generate(IDGeneratorContext())
+    assert fresh != other
+    assert await configs.get_info_for_dispatch(fresh) == []
+    assert inner.lookups == 0  # nobody can have registered a webhook for it elsewhere yet
+    config = TaskPushNotificationConfig(task_id=fresh, id="c1", url="https://8.8.8.8/hook")
+    await configs.set_info(fresh, config, ServerCallContext())  # as SendMessage's configuration does
+    assert [c.id for c in await configs.get_info_for_dispatch(fresh)] == ["c1"]
+    assert inner.lookups == 1
+    await inner.set_info(other, config, ServerCallContext())  # another replica, straight into the store
+    assert await PushConfigs(inner, ttl_s=0).get_info_for_dispatch(other) != []  # there all along...
+    assert await configs.get_info_for_dispatch(other) == []  # ...but seen here only after ttl_s
 
 
 async def test_configs_registered_through_0_3_are_remembered_as_such():
