@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from agents.models.offline.coercion import coerce
-from agents.models.offline.context import FillState
+from agents.models.offline.context import FillState, around
 from agents.models.offline.language import fold, norm
 from agents.models.offline.mentions import Mentions, Name, Vector, is_name_like
 from agents.models.offline.schema import Slot
@@ -70,7 +70,7 @@ def _explicit_patterns(slot: Slot) -> tuple[list[re.Pattern[str]], re.Pattern[st
     if cached is None:
         forms = []
         for form in [slot.name, *slot.symbols]:
-            joiner = r"\s*(?:=|:)\s*" if len(form) <= 2 else r"\s*(?:=|:|\bis\b|\bof\b|\bto\b|\bat\b)?\s*"
+            joiner = r"\s*(?:=|:|\s)\s*" if len(form) <= 2 else r"\s*(?:=|:|\bis\b|\bof\b|\bto\b|\bat\b)?\s*"
             forms.append(re.compile(rf"(?<![\w\-]){_spoken(form)}(?![\w\-]){joiner}", re.IGNORECASE))
         word = re.compile(
             rf"(?<![\w\-]){_spoken(slot.name)}\s*(?:=|:)\s*\"?([A-Za-z][\w\-./]*)", re.IGNORECASE
@@ -94,35 +94,70 @@ def _mention_starts(mentions: Mentions) -> dict[int, tuple[int, Any]]:
 
 def place_choices(state: FillState) -> None:
     """Enum values named in the text, the other names the notes give them, and description synonyms such as
-    "bits" for base 2."""
-    work, raw = state.reading.work, state.reading.text
-    keys = state.reading.keys
-    lists: dict[str, list[tuple[int, Any]]] = {}
-    for slot in state.open():
-        if not slot.enum and not slot.item_enum:
+    "bits" for base 2. One word names one choice: a word several slots accept ("fp8" for the weights or the
+    KV cache, a preset for the model or the draft model) goes to the slot the words around it name, else to
+    the first such slot."""
+    work = state.reading.work
+    slots = [slot for slot in state.open() if slot.enum or slot.item_enum]
+    found = {slot.name: _choice_hits(state, slot) for slot in slots}
+    spans: dict[int, int] = {}
+    for index, slot in enumerate(slots):
+        hits = [hit for hit in found[slot.name] if hit[0] not in spans]
+        later = slots[index + 1 :]
+        hits = [
+            hit
+            for hit in hits
+            if not any(
+                hit[:2] in {h[:2] for h in found[other.name]}
+                and around(state, other, hit[0], hit[1]) > max(around(state, slot, hit[0], hit[1]), 1.5)
+                for other in later
+            )
+        ]
+        listed = [hit for hit in hits if hit[2] in slot.item_enum]
+        kept = listed if listed else hits[:1]
+        if not kept:
             continue
-        hits: list[tuple[int, Any]] = []
-        for option, spellings, chinese in _option_names(slot):
-            position = next((keys[k] for k in spellings if k in keys), None)
-            if position is None:
-                position = next((raw.find(name) for name in chinese if name in raw), None)
-            if position is not None:
-                hits.append((position, option))
-        if not hits:
-            continue
-        hits.sort()
-        if slot.item_enum:
-            lists[slot.name] = hits
-        else:
-            state.found[slot.name] = hits[0][1]
-    for name, hits in lists.items():
-        state.found[name] = list(dict.fromkeys(value for _, value in hits))
+        state.found[slot.name] = list(dict.fromkeys(hit[2] for hit in kept)) if listed else kept[0][2]
+        spans.update((start, end) for start, end, _ in kept)
+    # the numbers of a name that is a choice ("4090", "llama 3 70b") are not values of their own
+    for number in state.reading.mentions.numbers:
+        if any(start <= number.start < end for start, end in spans.items()):
+            state.taken.add(number.start)
     spoken = {fold(word) for word in _WORD.findall(work.lower())}
     for slot in state.open():
         for word, value in slot.synonyms.items():
             if word in spoken:
                 state.found[slot.name] = value
                 break
+
+
+_LETTERS = re.compile(r"(?<![\w\-])[a-z](?:(?:[ \t]*[,/、+][ \t]*|[ \t]+)[a-z])+(?![\w\-])", re.IGNORECASE)
+
+
+def _choice_hits(state: FillState, slot: Slot) -> list[tuple[int, int, Any]]:
+    """Where the text names each choice of ``slot``: (start, end, value), in text order."""
+    keys, raw = state.reading.keys, state.reading.text
+    hits: list[tuple[int, int, Any]] = []
+    alias: set[int] = set()  # hits through another name: where two choices meet, the one named outright wins
+    for option, spellings, chinese in _option_names(slot):
+        spelled = next((k for k in spellings if k in keys), None)
+        span = keys[spelled] if spelled is not None else None
+        if span is None:
+            at = next((raw.find(name) for name in chinese if name in raw), None)
+            span = (at, at + 1) if at is not None else None
+        if span is not None:
+            if spelled != spellings[0]:
+                alias.add(len(hits))
+            hits.append((span[0], span[1], option))
+    hits = [hit for _, hit in sorted(enumerate(hits), key=lambda pair: (pair[1][0], pair[0] in alias))]
+    letters = {str(option).lower() for option in slot.item_enum if len(str(option)) == 1}
+    for match in _LETTERS.finditer(state.reading.work) if len(letters) >= 2 else ():
+        run = [(m.start() + match.start(), m.group().lower()) for m in re.finditer(r"[a-z]", match.group(), re.I)]
+        if all(letter in letters for _, letter in run):  # "q k v o", "q,v": one projection each
+            hits += [(at, at + 1, next(o for o in slot.item_enum if str(o).lower() == letter)) for at, letter in run]
+    # "q k v" names three projections, not the fused "qkv" its letters spell
+    hits = [hit for hit in hits if sum(hit[0] < other[0] < hit[1] for other in hits) < 2]
+    return sorted(hits, key=lambda hit: hit[0])
 
 
 _OPTIONS: dict[tuple[str, str], list[tuple[Any, tuple[str, ...], tuple[str, ...]]]] = {}
@@ -135,11 +170,15 @@ def _option_names(slot: Slot) -> list[tuple[Any, tuple[str, ...], tuple[str, ...
     cached = _OPTIONS.get(key)
     if cached is None:
         cached = []
+        families = _family_names([*slot.enum, *slot.item_enum])
         for option in [*slot.enum, *slot.item_enum]:
             value = norm(option) if isinstance(option, str) else ""
             if len(value) < 2 or value.isdigit():
                 continue
             spellings = [value] + ([value + "y", value + "ly", value + "s"] if len(value) >= 4 else [])
+            spellings += [name for name, meant in families.items() if meant == option]
+            if "projection" in slot.description.lower():
+                spellings.append(value + "proj")  # "q_proj", "down_proj": the module names
             chinese = []
             for name in value_names(option):
                 if re.search(r"[\u3400-\u9fff]", name):
@@ -151,6 +190,27 @@ def _option_names(slot: Slot) -> list[tuple[Any, tuple[str, ...], tuple[str, ...
             _OPTIONS.clear()
         _OPTIONS[key] = cached
     return cached
+
+
+_SIZED = re.compile(r"([a-z]+)[0-9.\-]*-([0-9]+(?:\.[0-9]+)?b)")
+_NUMBERED = re.compile(r"[a-z]+-([0-9]{3,})")
+
+
+def _family_names(options: list[Any]) -> dict[str, Any]:
+    """Presets by family and size without the version ("qwen 7b" → qwen2.5-7b, "llama 70b" →
+    llama-3.1-70b: the last preset listed of that family and size, the newest in the schema's order), and by
+    their model number alone ("4090" → rtx-4090); a spelling that is itself a preset keeps meaning that
+    preset ("llama 7b" is llama-7b)."""
+    exact = {norm(option) for option in options if isinstance(option, str)}
+    names: dict[str, Any] = {}
+    for option in options:
+        if not isinstance(option, str):
+            continue
+        sized, numbered = _SIZED.fullmatch(option.lower()), _NUMBERED.fullmatch(option.lower())
+        name = norm(sized.group(1) + sized.group(2)) if sized else numbered.group(1) if numbered else ""
+        if name and name not in exact:
+            names[name] = option
+    return names
 
 
 def place_booleans(state: FillState) -> None:

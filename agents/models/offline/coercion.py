@@ -10,7 +10,7 @@ from agents.models.offline.language import fold, norm
 from agents.models.offline.mentions import SCALES, Number
 from agents.models.offline.schema import Slot
 
-__all__ = ["coerce", "index_list", "number_value", "plain_number"]
+__all__ = ["coerce", "index_list", "number_value", "plain_number", "unit_named"]
 
 
 def _bounded(slot: Slot, value: float) -> bool:
@@ -93,7 +93,9 @@ def number_value(slot: Slot, number: Number) -> Any:
         return listed if ok else None
     label = f"{slot.name} {slot.description}".lower()
     scale = number.scale
-    if (
+    if scale == "k" and _counts_tokens(label) and float(value).is_integer() and _power_of_two(int(value)):
+        value *= 1024  # "32k context", "4k tokens": contexts are powers of two (32,768)
+    elif (
         scale
         and not (scale in ("b", "bn", "billion") and "billion" in label)
         and not (scale == "g" and re.search(r"\bgb\b|gib|_gb", label))
@@ -103,6 +105,19 @@ def number_value(slot: Slot, number: Number) -> Any:
         value /= 100
     ok, coerced = coerce(slot, value)
     return coerced if ok else None
+
+
+def unit_named(slot: Slot, number: Number) -> bool:
+    """The number's own scale names the slot's unit: "70B" for a size in billions."""
+    return number.scale in ("b", "bn", "billion") and "billion" in f"{slot.name} {slot.description}".lower()
+
+
+def _counts_tokens(label: str) -> bool:
+    return re.search(r"\btokens?\b|\bcontext\b", label) is not None
+
+
+def _power_of_two(value: int) -> bool:
+    return value > 0 and value & (value - 1) == 0
 
 
 # ------------------------------------------------------------------------------------------ context

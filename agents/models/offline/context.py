@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents.models.offline.language import fold, norm
 from agents.models.offline.phrases import phrases_for
 from agents.models.offline.reading import Reading
 from agents.models.offline.schema import Slot, ToolView
@@ -73,4 +74,15 @@ def _prefix(a: str, b: str) -> bool:
 def around(state: FillState, slot: Slot, start: int, end: int) -> float:
     before = joined_phrases(state.reading.words_before(start, 4))
     after = joined_phrases(state.reading.words_after(end, 3))
-    return context_score(slot, before) + 0.8 * context_score(slot, list(reversed(after)))
+    score = context_score(slot, before) + 0.8 * context_score(slot, list(reversed(after)))
+    return score + (3.0 if after and _counts(state, slot, after[0]) else 0.0)
+
+
+def _counts(state: FillState, slot: Slot, word: str) -> bool:
+    """A count slot (``num_gpus``, ``num_layers``) and the thing it counts said right after the number: "2
+    cards", "2x A100" (a value of the tool's ``gpu`` slot is a GPU), "4 layers"."""
+    if len(slot.name_words) < 2 or slot.name_words[0] != "num":
+        return False
+    named = {word, *EQUIVALENTS.get(word, ())}
+    named |= {fold(name) for name in state.tool.enum_values.get(norm(word), ())}
+    return slot.name_words[-1].rstrip("s") in {name.rstrip("s") for name in named}  # "gpus" is a plural fold keeps

@@ -12,7 +12,7 @@ from agents.models.offline.mentions import Mentions, is_name_like, read_mentions
 from agents.models.offline.schema import ToolView
 from agents.models.offline.vocabulary import translate
 
-__all__ = ["Reading", "enum_words", "known_names", "read", "token_keys"]
+__all__ = ["Reading", "enum_words", "known_names", "model_stem", "read", "token_keys"]
 
 _WORD = re.compile(r"[A-Za-z][\w\-]*")
 _BOUNDARY = re.compile(r"[\[\]{};.:=]|,(?! ?[0-9])|\b(?:and|with|plus|while|but|for another|for the other)\b")
@@ -31,20 +31,22 @@ class Reading:
     """Normalised enum values of the offered tools: a word such as "IA3" names a choice, not a model."""
 
     @cached_property
-    def keys(self) -> dict[str, int]:
-        """Normalised runs of one to three adjacent words of the working text, with where each starts."""
+    def keys(self) -> dict[str, tuple[int, int]]:
+        """Normalised runs of one to three adjacent words of the working text, with where each starts and
+        ends."""
         return token_keys(self.work)
 
     def words_before(self, start: int, limit: int = 4) -> list[str]:
         """Content words just before ``start``, back to the previous clause boundary."""
         chunk = _BOUNDARY.split(self.work[max(0, start - 48) : start])[-1]
-        chunk = re.sub(r"(?<![A-Za-z_])-?[0-9][0-9.,]*", " ", chunk)
+        # numbers with the unit written onto them ("24gb" is its own number's unit), not the digits of "A100"
+        chunk = re.sub(r"(?<![\w.])-?[0-9][0-9.,]*(?:[A-Za-z]+\b)?", " ", chunk)
         return [fold(w) for w in _WORD.findall(chunk.lower()) if w not in STOP_WORDS and len(w) > 1][-limit:]
 
     def words_after(self, end: int, limit: int = 3) -> list[str]:
         """Content words just after ``end``, up to the next value or clause boundary."""
         chunk = re.split(
-            r"(?<![A-Za-z_])[0-9]|\[", _BOUNDARY.split(self.work[end : end + 40])[0], maxsplit=1
+            r"(?<![\w.])[0-9]|\[", _BOUNDARY.split(self.work[end : end + 40])[0], maxsplit=1
         )[0]
         return [fold(w) for w in _WORD.findall(chunk.lower()) if w not in STOP_WORDS and len(w) > 1][:limit]
 
@@ -79,16 +81,29 @@ def _names_in(descriptions: tuple[str, ...]) -> frozenset[str]:
     return frozenset(found)
 
 
-def token_keys(work: str) -> dict[str, int]:
-    """Normalised runs of one to three adjacent words, with where each first starts."""
-    tokens = [(m.start(), norm(m.group())) for m in re.finditer(r"[^\s,;:()\[\]{}?!\"]+", work)]
-    keys: dict[str, int] = {}
-    for i in range(len(tokens)):
+_VARIANT = re.compile(r"([A-Za-z][\w.\-]*?\d+(?:\.\d+)?[bBmM])[-_][A-Za-z][\w.\-]*")
+
+
+def model_stem(token: str) -> str | None:
+    """A checkpoint name without its variant suffix ("Llama-3.1-8B-Instruct" → "llama318b",
+    "Mistral-7B-Instruct-v0.2" → "mistral7b"), normalised; ``None`` when the token has no size part."""
+    match = _VARIANT.fullmatch(token)
+    return norm(match.group(1)) if match else None
+
+
+def token_keys(work: str) -> dict[str, tuple[int, int]]:
+    """Normalised runs of one to three adjacent words, with where the first one's run starts and ends (a
+    checkpoint name also under its stem, see :func:`model_stem`)."""
+    matches = list(re.finditer(r"[^\s,;:()\[\]{}?!\"]+", work))
+    keys: dict[str, tuple[int, int]] = {}
+    for match in matches:
+        stem = model_stem(match.group())
+        if stem:
+            keys.setdefault(stem, match.span())
+    for i, first in enumerate(matches):
         joined = ""
-        for width in range(3):
-            if i + width >= len(tokens):
-                break
-            joined += tokens[i + width][1]
+        for last in matches[i : i + 3]:
+            joined += norm(last.group())
             if joined:
-                keys.setdefault(joined, tokens[i][0])
+                keys.setdefault(joined, (first.start(), last.end()))
     return keys

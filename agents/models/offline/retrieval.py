@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from agents.models.offline.language import STOP_WORDS, norm, words
-from agents.models.offline.reading import Reading
+from agents.models.offline.reading import Reading, model_stem
 from agents.models.offline.schema import ToolView, phrases
 
 __all__ = ["MIN_SCORE", "Choice", "rank_tools"]
@@ -66,12 +66,16 @@ def rank_tools(reading: Reading, tools: list[ToolView]) -> list[Choice]:
     """Every offered tool with its score for the request, best first (ties keep the offered order)."""
     work, raw = reading.work, reading.text
     lowered = work.lower()
-    request_words = set(words(work))
+    offer = _offer(tools)
+    request_words = set(words(_without_choices(reading, offer.known)))
     prefixes = {word[:4] for word in request_words if len(word) >= 4}
     request_phrases = phrases(work)
     keys = _keys(work)
-    offer = _offer(tools)
-    names = [name for name in reading.mentions.names if norm(name.text) not in offer.known]
+    names = [
+        name
+        for name in reading.mentions.names
+        if norm(name.text) not in offer.known and model_stem(name.text) not in offer.known
+    ]
     document_frequency, phrase_frequency = offer.document_frequency, offer.phrase_frequency
     total = max(20, len(tools))  # word rarity as if at least 20 tools were offered: scores stay comparable
 
@@ -128,6 +132,21 @@ def rank_tools(reading: Reading, tools: list[ToolView]) -> list[Choice]:
         choices.append(Choice(tool, score, frozenset(triggers)))
     order = {id(tool): i for i, tool in enumerate(tools)}
     return sorted(choices, key=lambda choice: (-choice.score, order[id(choice.tool)]))
+
+
+def _without_choices(reading: Reading, known: frozenset[str]) -> str:
+    """The working text without the names that are choices of the offered tools ("llama-3-8b", "qwen2.5-7b"):
+    a preset's name is a value to compute with, not a word of what to compute (a description that lists
+    "LLaMA, Qwen …" as examples is no better a match for it)."""
+    work = reading.work
+    spans = {span for key, span in reading.keys.items() if key in known and len(key) >= 5 and _model_like(key)}
+    for start, end in sorted(spans, reverse=True):
+        work = work[:start] + " " * (end - start) + work[end:]
+    return work
+
+
+def _model_like(key: str) -> bool:
+    return any(c.isdigit() for c in key) and any(c.isalpha() for c in key)
 
 
 def _keys(work: str) -> set[str]:

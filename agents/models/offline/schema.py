@@ -181,13 +181,20 @@ def spoken(name: str) -> str:
 
 
 def _alternatives(slots: list[Slot]) -> list[tuple[str, str]]:
-    names = {slot.name for slot in slots}
+    by_name = {slot.name: slot for slot in slots}
     pairs = []
     for slot in slots:
         match = re.search(r"\binstead of (?:the )?`?([a-z_][a-z0-9_]*)`?", slot.description)
-        if match and match.group(1) in names and not slot.required:
-            pairs.append((match.group(1), slot.name))
+        primary = by_name.get(match.group(1)) if match else None
+        if primary is not None and not slot.required and not _has_default(primary):
+            pairs.append((primary.name, slot.name))
     return pairs
+
+
+def _has_default(slot: Slot) -> bool:
+    """The slot's schema or description states what it is when left out ("Default: none, or what
+    weight_bits says"): a call never needs it, nor its stand-in."""
+    return slot.default is not None or re.search(r"\bdefaults?\b", slot.description, re.IGNORECASE) is not None
 
 
 def _head_words(summary: str) -> set[str]:

@@ -135,6 +135,8 @@ class _Candidate:
         extraction = self.extraction
         if extraction.used > 0 or len(extraction.arguments) >= 2:
             return True
+        if any(_preset(slot) and slot.name in extraction.arguments for slot in self.choice.tool.slots):
+            return True  # a named preset ("llama-2-7b", "a100") is a thing to compute for
         needs_nothing = not any(slot.required for slot in self.choice.tool.slots)
         return needs_nothing and bool(extraction.arguments) and _asks_for_quantity(self.choice)
 
@@ -202,6 +204,11 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
     return Plan(text=replies.cannot(table, callable_views))
 
 
+def _preset(slot: Any) -> bool:
+    """A slot that takes a preset name or the description of one (a model, a GPU)."""
+    return bool(slot.enum) and "object" in slot.types
+
+
 def _asks_for_quantity(choice: Choice) -> bool:
     """The request names what the tool computes: a word of the head of its description's first line
     ("parameters", "FLOPs", "entropy", "GPU memory"), not merely what it is about ("convolution")."""
@@ -247,7 +254,7 @@ def _best(candidates: list[_Candidate]) -> _Candidate | None:
     top = computable[0].choice.score
     close = [c for c in computable if c.choice.score >= 0.6 * top]
 
-    def quality(candidate: _Candidate) -> tuple[int, int, int, float]:
+    def quality(candidate: _Candidate) -> tuple[int, int, int, int, float]:
         extraction = candidate.extraction
         lonely = any(
             slot.wants_names and "array" in slot.types and len(extraction.arguments.get(slot.name) or ()) == 1
@@ -255,6 +262,8 @@ def _best(candidates: list[_Candidate]) -> _Candidate | None:
         )  # one name in a list slot: a tool that takes one name fits better
         return (
             int(extraction.unused == 0 and extraction.used > 0),
+            # of two about as likely tools, the one that computes what is asked ("latency")
+            int(_asks_for_quantity(candidate.choice) and candidate.choice.score >= 0.85 * top),
             extraction.used,
             -int(lonely),
             candidate.choice.score,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agents.models.offline.coercion import coerce, index_list, number_value, plain_number
+from agents.models.offline.coercion import coerce, index_list, number_value, plain_number, unit_named
 from agents.models.offline.context import FillState, around, context_score
 from agents.models.offline.mentions import Number, Size, Vector
 from agents.models.offline.schema import Slot
@@ -233,7 +233,7 @@ def place_numbers(state: FillState) -> None:
             value = number_value(slot, number)
             if value is None:
                 continue
-            score = around(state, slot, number.start, number.end)
+            score = around(state, slot, number.start, number.end) + (3.0 if unit_named(slot, number) else 0.0)
             if index_list(slot) and not slot.required:
                 score *= 0.5  # an optional list takes a lone number only when no scalar slot claims it
             if not slot.required and score < 1.5:

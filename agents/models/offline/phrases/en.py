@@ -64,7 +64,9 @@ PHRASES = Phrases(
         r"\b(?:how (?:many|much|big|large|long)|number of|count|compute|calculate|estimate|evaluate|"
         r"work out|figure out|total|size of|value of|give me the|what would .{0,30} be|fits?|"
         r"bigger|smaller|larger|heavier|lighter|fewer|more (?:parameters|params|flops|macs|memory)|"
-        r"will it fit|can i (?:fine-?tune|train|fit|run))\b"
+        r"will it fit|can i (?:fine-?tune|train|fit|run)|can\b.{0,40}\b(?:run|serve|host|fit|handle|load|fine-?tune|finetune|train)"
+        r"|enough (?:memory|vram|gpu)|vram|tokens?/s|tokens? per second|latency|throughput|memory[- ]bound"
+        r"|compute[- ]bound)\b"
     ),
     comparison=(
         r"\b(?:vs\.?|versus|differences?|differ(?:s|ent)?|compared? (?:to|with)|or|better than|instead of"
@@ -192,6 +194,12 @@ PHRASES = Phrases(
         "pixel": ("input", "size"),
         "class": ("label",),
         "epoch": ("step",),
+        "token": ("context",),
+        "ctx": ("context",),
+        "concurrent": ("batch",),
+        "concurrency": ("batch",),
+        "user": ("batch",),
+        "request": ("batch",),
     },
     flags={
         "fits": ("fits", "does not fit"),

@@ -144,6 +144,63 @@ _DICTIONARY = {
     "主题": "topics",
     "画图": "plot",
     "不画图": "no plot",
+    # inference, deployment and fine-tuning of large models
+    "上下文": "context",
+    "并发数": "batch size",
+    "并发": "batch size",
+    "推理": "inference",
+    "部署": "serving",
+    "吞吐量": "throughput",
+    "吞吐": "throughput",
+    "延迟": "latency",
+    "时延": "latency",
+    "首字延迟": "time to first token",
+    "首 token": "first token",
+    "首token": "first token",
+    "每秒": "per second",
+    "毫秒": "ms",
+    "生成": "generate",
+    "量化": "quantization",
+    "半精度": "fp16",
+    "单精度": "fp32",
+    "全精度": "fp32",
+    "全参微调": "full fine tune",
+    "全参数微调": "full fine tune",
+    "全量微调": "full fine tune",
+    "权重": "weights",
+    "缓存": "cache",
+    "张量并行": "tensor parallel",
+    "张量": "tensor",
+    "解码": "decode",
+    "预填充": "prefill",
+    "带宽": "bandwidth",
+    "算力": "compute",
+    "瓶颈": "bound",
+    "投机解码": "speculative decoding",
+    "推测解码": "speculative decoding",
+    "接受率": "acceptance rate",
+    "草稿模型": "draft model",
+    "草稿": "draft",
+    "开销": "cost",
+    "虚拟": "virtual",
+    "所有线性层": "all-linear",
+    "全部线性层": "all-linear",
+    "占比": "percentage",
+    "单卡": "1 cards",
+    "双卡": "2 cards",
+    "四卡": "4 cards",
+    "八卡": "8 cards",
+    "张卡": "cards",
+    "块卡": "cards",
+    "张显卡": "cards",
+    "块显卡": "cards",
+    # "两张 48G 卡", "2张A100": a count of cards
+    **{
+        f"{numeral}{counter}": f"{count} cards"
+        for count, numerals in enumerate(("一1", "二两2", "三3", "四4", "五5", "六6", "七7", "八8"), start=1)
+        for numeral in numerals
+        for counter in "张块"
+    },
 }
 
 PHRASES = Phrases(
@@ -172,7 +229,10 @@ PHRASES = Phrases(
         r"|理解|作用|意思|含义|定义|概念|优缺点|优点|缺点|好处|直观|通俗|干嘛|啥意思"
     ),
     explanatory=r"为什么|为啥|为何|原理|是怎么|怎么做到|如何做到|解释",
-    quantity=r"多少|几个|几层|多大|计算|算一下|算算|求|估算|估计|能不能|能否|够不够|放得下|装得下",
+    quantity=(
+        r"多少|几个|几层|多大|计算|算一下|算算|求|估算|估计|能不能|能否|够不够|放得下|装得下|能跑|跑得动|跑得起来|够吗"
+        r"|够用|几张|多快"
+    ),
     comparison=r"区别|不同|差别|差异|对比|相比|比较|还是|哪个好|优劣|[和跟与].{1,16}?比",
     follow_up=r"^\W*(?:那|那么|换成|改成|改为|换为|如果|要是|再|还有|同样|换)|呢\W*$",
     section_hints=(
