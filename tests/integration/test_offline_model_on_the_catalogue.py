@@ -191,8 +191,8 @@ CASES = [  # (tool, request, arguments that must be read from it: read by hand f
     (
         "llm_inference_memory",
         "Can a 70B model with 4-bit weights run on 2 GPUs of 48 GB each with 32k context?",
-        # "32k" is read as 32,000 tokens (the offline model's k = 10³)
-        {"params_billion": 70, "weight_bits": 4, "num_gpus": 2, "gpu_memory_gb": 48, "context_len": 32000},
+        # "32k" context is 32,768 tokens: context lengths are powers of two (LLaMA's "4k" is 4,096)
+        {"params_billion": 70, "weight_bits": 4, "num_gpus": 2, "gpu_memory_gb": 48, "context_len": 32768},
     ),
     (
         "llm_inference_memory",

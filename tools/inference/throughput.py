@@ -284,8 +284,8 @@ def llm_throughput(
     draft_model: Annotated[
         PresetName | None,
         Field(
-            description="The draft model (a smaller preset), timed on the same GPU; used with acceptance_rate "
-            "(default: none, no speculative decoding)."
+            description="The draft model (a smaller preset), timed on the same GPU; used with "
+            "acceptance_rate (default: none, no speculative decoding)."
         ),
     ] = None,
     draft_cost_ratio: Annotated[
@@ -293,7 +293,7 @@ def llm_throughput(
         Field(gt=0, le=1, description="c: draft step time ÷ target step time, instead of draft_model."),
     ] = None,
 ) -> ThroughputResult:
-    """Throughput, latency and speed (吞吐量 / 延迟 / 速度) of serving an LLM: roofline upper bounds, tokens per second.
+    """Throughput, latency and speed (吞吐量 / 延迟 / 速度) of serving an LLM: roofline bounds, tokens/s.
 
     Time to first token (prefill), time per output token (decode), tokens/s per sequence and for the batch,
     end-to-end latency; how batching (continuous batching), quantisation (量化), an fp8 KV cache and tensor

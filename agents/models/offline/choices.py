@@ -152,9 +152,14 @@ def _choice_hits(state: FillState, slot: Slot) -> list[tuple[int, int, Any]]:
     hits = [hit for _, hit in sorted(enumerate(hits), key=lambda pair: (pair[1][0], pair[0] in alias))]
     letters = {str(option).lower() for option in slot.item_enum if len(str(option)) == 1}
     for match in _LETTERS.finditer(state.reading.work) if len(letters) >= 2 else ():
-        run = [(m.start() + match.start(), m.group().lower()) for m in re.finditer(r"[a-z]", match.group(), re.I)]
-        if all(letter in letters for _, letter in run):  # "q k v o", "q,v": one projection each
-            hits += [(at, at + 1, next(o for o in slot.item_enum if str(o).lower() == letter)) for at, letter in run]
+        run = [
+            (m.start() + match.start(), m.group().lower()) for m in re.finditer(r"[a-z]", match.group(), re.I)
+        ]
+        if len(run) <= len(letters) and all(letter in letters for _, letter in run):  # "q k v o": one each
+            hits += [
+                (at, at + 1, next(o for o in slot.item_enum if str(o).lower() == letter))
+                for at, letter in run
+            ]
     # "q k v" names three projections, not the fused "qkv" its letters spell
     hits = [hit for hit in hits if sum(hit[0] < other[0] < hit[1] for other in hits) < 2]
     return sorted(hits, key=lambda hit: hit[0])

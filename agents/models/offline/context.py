@@ -85,4 +85,6 @@ def _counts(state: FillState, slot: Slot, word: str) -> bool:
         return False
     named = {word, *EQUIVALENTS.get(word, ())}
     named |= {fold(name) for name in state.tool.enum_values.get(norm(word), ())}
-    return slot.name_words[-1].rstrip("s") in {name.rstrip("s") for name in named}  # "gpus" is a plural fold keeps
+    return slot.name_words[-1].rstrip("s") in {
+        name.rstrip("s") for name in named
+    }  # "gpus" is a plural fold keeps

@@ -45,9 +45,7 @@ class Reading:
 
     def words_after(self, end: int, limit: int = 3) -> list[str]:
         """Content words just after ``end``, up to the next value or clause boundary."""
-        chunk = re.split(
-            r"(?<![\w.])[0-9]|\[", _BOUNDARY.split(self.work[end : end + 40])[0], maxsplit=1
-        )[0]
+        chunk = re.split(r"(?<![\w.])[0-9]|\[", _BOUNDARY.split(self.work[end : end + 40])[0], maxsplit=1)[0]
         return [fold(w) for w in _WORD.findall(chunk.lower()) if w not in STOP_WORDS and len(w) > 1][:limit]
 
 

@@ -41,6 +41,8 @@ class _Offer:
     known: frozenset[str]
     document_frequency: Counter[str]
     phrase_frequency: Counter[str]
+    presets: frozenset[str]
+    """Normalised preset names (choices of a slot that also takes a description: a model, a GPU)."""
 
 
 _OFFERS: dict[tuple[int, ...], _Offer] = {}
@@ -58,6 +60,14 @@ def _offer(tools: list[ToolView]) -> _Offer:
         known=frozenset(k for tool in tools for k in (*tool.enum_values, norm(tool.name), *tool.name_words)),
         document_frequency=Counter(word for tool in tools for word in tool.desc_words | set(tool.name_words)),
         phrase_frequency=Counter(word for tool in tools for word in {w for p in tool.phrases for w in p}),
+        presets=frozenset(
+            norm(value)
+            for tool in tools
+            for slot in tool.slots
+            if "object" in slot.types
+            for value in slot.enum
+            if isinstance(value, str)
+        ),
     )
     return offer
 
@@ -67,7 +77,7 @@ def rank_tools(reading: Reading, tools: list[ToolView]) -> list[Choice]:
     work, raw = reading.work, reading.text
     lowered = work.lower()
     offer = _offer(tools)
-    request_words = set(words(_without_choices(reading, offer.known)))
+    request_words = set(words(_without_presets(reading, offer.presets)))
     prefixes = {word[:4] for word in request_words if len(word) >= 4}
     request_phrases = phrases(work)
     keys = _keys(work)
@@ -134,19 +144,15 @@ def rank_tools(reading: Reading, tools: list[ToolView]) -> list[Choice]:
     return sorted(choices, key=lambda choice: (-choice.score, order[id(choice.tool)]))
 
 
-def _without_choices(reading: Reading, known: frozenset[str]) -> str:
-    """The working text without the names that are choices of the offered tools ("llama-3-8b", "qwen2.5-7b"):
-    a preset's name is a value to compute with, not a word of what to compute (a description that lists
-    "LLaMA, Qwen …" as examples is no better a match for it)."""
+def _without_presets(reading: Reading, presets: frozenset[str]) -> str:
+    """The working text without the preset names it writes ("llama-3-8b", "qwen 7b" as written): a preset is
+    a value to compute with, not a word of what to compute (a description that lists "LLaMA, Qwen …" as
+    examples is no better a match for it)."""
     work = reading.work
-    spans = {span for key, span in reading.keys.items() if key in known and len(key) >= 5 and _model_like(key)}
+    spans = {span for key, span in reading.keys.items() if key in presets}
     for start, end in sorted(spans, reverse=True):
         work = work[:start] + " " * (end - start) + work[end:]
     return work
-
-
-def _model_like(key: str) -> bool:
-    return any(c.isdigit() for c in key) and any(c.isalpha() for c in key)
 
 
 def _keys(work: str) -> set[str]:

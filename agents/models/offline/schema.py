@@ -194,7 +194,8 @@ def _alternatives(slots: list[Slot]) -> list[tuple[str, str]]:
 def _has_default(slot: Slot) -> bool:
     """The slot's schema or description states what it is when left out ("Default: none, or what
     weight_bits says"): a call never needs it, nor its stand-in."""
-    return slot.default is not None or re.search(r"\bdefaults?\b", slot.description, re.IGNORECASE) is not None
+    stated = re.search(r"\bdefaults?\s*(?:[:=]|is\b)", slot.description, re.IGNORECASE)
+    return slot.default is not None or stated is not None
 
 
 def _head_words(summary: str) -> set[str]:

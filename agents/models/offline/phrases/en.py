@@ -64,7 +64,8 @@ PHRASES = Phrases(
         r"\b(?:how (?:many|much|big|large|long)|number of|count|compute|calculate|estimate|evaluate|"
         r"work out|figure out|total|size of|value of|give me the|what would .{0,30} be|fits?|"
         r"bigger|smaller|larger|heavier|lighter|fewer|more (?:parameters|params|flops|macs|memory)|"
-        r"will it fit|can i (?:fine-?tune|train|fit|run)|can\b.{0,40}\b(?:run|serve|host|fit|handle|load|fine-?tune|finetune|train)"
+        r"will it fit|can i (?:fine-?tune|train|fit|run)"
+        r"|can\b.{0,40}\b(?:run|serve|host|fit|handle|load|fine-?tune|finetune|train)"
         r"|enough (?:memory|vram|gpu)|vram|tokens?/s|tokens? per second|latency|throughput|memory[- ]bound"
         r"|compute[- ]bound)\b"
     ),
@@ -117,7 +118,7 @@ PHRASES = Phrases(
         SectionHint(r"\bresults?\b|performance|accuracy|benchmark|how well", ("results",)),
         SectionHint(
             r"\bparameters?\b|\bcost\b|flops|\bmacs\b|\bmemory\b|\bsize\b|arithmetic",
-            ("cost", "parameters", "memory", "arithmetic", "count"),
+            ("cost", "parameters", "memory", "arithmetic", "count", "size"),
         ),
         SectionHint(
             r"\bused\b|use cases?|applications?|\bwhere\b|in practice|today",

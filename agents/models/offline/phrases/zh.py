@@ -231,7 +231,7 @@ PHRASES = Phrases(
     explanatory=r"为什么|为啥|为何|原理|是怎么|怎么做到|如何做到|解释",
     quantity=(
         r"多少|几个|几层|多大|计算|算一下|算算|求|估算|估计|能不能|能否|够不够|放得下|装得下|能跑|跑得动|跑得起来|够吗"
-        r"|够用|几张|多快"
+        r"|够用|几张|多快|速度|带宽瓶颈|算力瓶颈|计算瓶颈|带宽受限|计算受限"
     ),
     comparison=r"区别|不同|差别|差异|对比|相比|比较|还是|哪个好|优劣|[和跟与].{1,16}?比",
     follow_up=r"^\W*(?:那|那么|换成|改成|改为|换为|如果|要是|再|还有|同样|换)|呢\W*$",
@@ -271,7 +271,8 @@ PHRASES = Phrases(
         ),
         SectionHint(r"效果|结果|性能|准确率", ("results",)),
         SectionHint(
-            r"参数|计算量|显存|内存|成本|开销", ("cost", "parameters", "memory", "arithmetic", "count")
+            r"参数|计算量|显存|内存|成本|开销",
+            ("cost", "parameters", "memory", "arithmetic", "count", "size"),
         ),
         SectionHint(r"用在|应用|用途|用来", ("used", "where", "practice", "legacy", "today")),
         SectionHint(r"解决|缓解|避免|防止|怎么办|补救", ("remedies", "fix")),
