@@ -25,11 +25,16 @@ def _dictionary() -> tuple[re.Pattern[str], dict[str, str]]:
 
 def translate(text: str) -> str:
     """``text`` with every dictionary term replaced by its English words (spaced, so "输出通道32" reads
-    "output channels 32"); text without Chinese is returned as it is."""
+    "output channels 32") and Latin words spaced from the Chinese around them; text without Chinese is
+    returned as it is."""
     if not has_cjk(text):
         return text
     pattern, entries = _dictionary()
-    return pattern.sub(lambda match: f" {entries[match.group()]} ", text)
+    # a Latin word written against Chinese ("FP8推理", "ResNet50的") is still a word of its own
+    return _SCRIPTS.sub(" ", pattern.sub(lambda match: f" {entries[match.group()]} ", text))
+
+
+_SCRIPTS = re.compile(r"(?<=[A-Za-z0-9])(?=[\u3400-\u9fff])|(?<=[\u3400-\u9fff])(?=[A-Za-z0-9])")
 
 
 @cache

@@ -148,7 +148,6 @@ _DICTIONARY = {
     "上下文": "context",
     "并发数": "batch size",
     "并发": "batch size",
-    "推理": "inference",
     "部署": "serving",
     "吞吐量": "throughput",
     "吞吐": "throughput",
