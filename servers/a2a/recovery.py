@@ -139,11 +139,17 @@ class Recovery:
     async def __aenter__(self) -> Recovery:
         registry = self.storage.replicas
         if registry is not None:
-            await registry.beat(self.replica, time.time())
+            # Serving matters more than either step: a store that fails here (a damaged tasks.db) still
+            # answers each request with what is wrong, and the next beat tries both again.
             try:
-                await self.sweep()
-            except Exception:  # serving matters more; the next beat sweeps again
-                log.exception("could not fail the tasks a previous server left in flight")
+                await registry.beat(self.replica, time.time())
+            except Exception:
+                log.exception("could not register this server in the task store")
+            else:
+                try:
+                    await self.sweep()
+                except Exception:
+                    log.exception("could not fail the tasks a previous server left in flight")
             self._beating = asyncio.create_task(self._beat(), name=f"replica-{self.replica.id}")
         return self
 
