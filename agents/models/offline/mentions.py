@@ -242,7 +242,8 @@ def read_mentions(text: str, known: frozenset[str] = frozenset()) -> Mentions:
             version = _VERSION.match(text, end)
             if version is not None and free(*version.span()):
                 end = version.end()
-        variant = _VARIANT.match(text, end) if end > match.start() + len(token) or is_name_like(token) else None
+        joined = end > match.start() + len(token)
+        variant = _VARIANT.match(text, end) if joined or is_name_like(token) else None
         if variant is not None:
             end = variant.end()
         token = text[match.start() : end]

@@ -17,7 +17,7 @@ from agents.models.offline.language import fold, norm, words
 __all__ = ["Slot", "ToolView", "phrases", "spoken"]
 
 _CJK_TERM = re.compile(r"[A-Za-z]{0,4}[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_ARROW = re.compile(r"([\w.\-]+)\s*(?:→|->|=>|=|:)\s*([A-Za-z][\w\-]*)")
+_ARROW = re.compile(r"([\w.\-]+)\s*(?:→|->|=>|=|:)\s*([A-Za-z][\w\-]*)(?:\s*\(([A-Za-z][\w\-]*)\))?")
 
 
 @dataclass
@@ -302,7 +302,9 @@ def _synonyms(slot: Slot) -> dict[str, Any]:
         return {}
     by_text = {str(value).lower(): value for value in slot.enum}
     found: dict[str, Any] = {}
-    for left, right in _ARROW.findall(slot.description):
+    for left, right, also in _ARROW.findall(slot.description):  # "2 → bits (log2)": bits and log2 mean 2
         if left.lower() in by_text and right.lower() not in by_text:
             found[fold(right)] = by_text[left.lower()]
+            if also:
+                found[fold(also)] = by_text[left.lower()]
     return found
