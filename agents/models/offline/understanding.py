@@ -185,9 +185,14 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
     if can_explain and len(named) >= 2 and cues.comparison and not numeric:
         return _explain(state, hits, explainer, message)  # "prefix tuning versus prompt tuning"
     if top is not None and not top.computable:
-        # "QLoRA 是怎么省显存的？": an idea the question names, with no value for the tool to work on.
-        idea = cues.concept and bool(named) and can_explain and (not numeric or top.extraction.used == 0)
-        if (top.specific and not idea) or (numeric and not cues.concept):
+        # "QLoRA 是怎么省显存的？": an idea the question names, with no value for the tool to work on —
+        # unless the user asks to run it ("can you compute a cross entropy for me?").
+        demands = any(t.cue("demand", state.request) for t in _tables())
+        nameless = any(slot.wants_names for slot in top.extraction.missing)  # numbers, but no model named
+        idea = (cues.concept or cues.comparison) and bool(named) and can_explain
+        idea = idea and (not numeric or top.extraction.used == 0 or nameless) and not demands
+        # "flops vs macs?": two ideas side by side, not a model to count
+        if (top.specific and not idea) or (numeric and not (cues.concept or cues.comparison)) or demands:
             return _ask(table, top.choice.tool, top.extraction, views)
     if can_explain and note is not None and (cues.concept or note.named):
         return _explain(state, hits, explainer, message)
