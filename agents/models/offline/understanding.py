@@ -189,10 +189,12 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
         # unless the user asks to run it ("can you compute a cross entropy for me?").
         demands = any(t.cue("demand", state.request) for t in _tables())
         nameless = any(slot.wants_names for slot in top.extraction.missing)  # numbers, but no model named
-        idea = (cues.concept or cues.comparison) and bool(named) and can_explain
-        idea = idea and (not numeric or top.extraction.used == 0 or nameless) and not demands
+        idea = bool(named) and can_explain and not demands
         # "flops vs macs?": two ideas side by side, not a model to count
-        if (top.specific and not idea) or (numeric and not (cues.concept or cues.comparison)) or demands:
+        idea = idea and (
+            (cues.concept and (not numeric or top.extraction.used == 0)) or cues.comparison and nameless
+        )
+        if (top.specific and not idea) or (numeric and not cues.concept and not idea) or demands:
             return _ask(table, top.choice.tool, top.extraction, views)
     if can_explain and note is not None and (cues.concept or note.named):
         return _explain(state, hits, explainer, message)
