@@ -57,7 +57,12 @@ def _offer(tools: list[ToolView]) -> _Offer:
         _OFFERS.clear()
     offer = _OFFERS[key] = _Offer(
         tools=tuple(tools),
-        known=frozenset(k for tool in tools for k in (*tool.enum_values, norm(tool.name), *tool.name_words)),
+        # "IoU", "MACs": terms a tool's summary uses are not model names
+        known=frozenset(
+            k
+            for tool in tools
+            for k in (*tool.enum_values, norm(tool.name), *tool.name_words, *tool.summary_words)
+        ),
         abbreviations=frozenset(
             word
             for word, count in Counter(w for tool in tools for w in set(tool.name_words)).items()

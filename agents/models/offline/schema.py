@@ -37,6 +37,9 @@ class Slot:
     """For arrays: the item types (``array`` items mean a matrix)."""
     item_enum: list[Any] = field(default_factory=list)
     """For arrays of enum values (e.g. several model names)."""
+    item_vector: tuple[str, int] | None = None
+    """For arrays of objects whose one required field is a fixed-length list of numbers (``{"box": [4
+    numbers]}``): that field and its length, so a bare list of that length is one item."""
     minimum: float | None = None
     maximum: float | None = None
     synonyms: dict[str, Any] = field(default_factory=dict)
@@ -274,6 +277,8 @@ def _absorb(slot: Slot, branch: dict[str, Any], defs: dict[str, Any]) -> None:
                 slot.item_types.update(item_kind if isinstance(item_kind, list) else [item_kind])
             elif "properties" in item:
                 slot.item_types.add("object")
+            if "properties" in item:
+                slot.item_vector = slot.item_vector or _vector_field(item, defs)
     for bound, attr in (
         ("minimum", "minimum"),
         ("exclusiveMinimum", "minimum"),
@@ -282,6 +287,18 @@ def _absorb(slot: Slot, branch: dict[str, Any], defs: dict[str, Any]) -> None:
     ):
         if bound in branch and getattr(slot, attr) is None:
             setattr(slot, attr, branch[bound])
+
+
+def _vector_field(item: dict[str, Any], defs: dict[str, Any]) -> tuple[str, int] | None:
+    required = list(item.get("required") or ())
+    if len(required) != 1:
+        return None
+    field_schema = _resolve((item.get("properties") or {}).get(required[0]), defs)
+    length = field_schema.get("minItems")
+    numeric = _resolve(field_schema.get("items"), defs).get("type") in ("number", "integer")
+    if field_schema.get("type") == "array" and numeric and length and length == field_schema.get("maxItems"):
+        return required[0], int(length)
+    return None
 
 
 def _json_type(value: Any) -> str:

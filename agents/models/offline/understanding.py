@@ -192,7 +192,7 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
         idea = bool(named) and can_explain and not demands
         # "flops vs macs?": two ideas side by side, not a model to count
         idea = idea and (
-            (cues.concept and (not numeric or top.extraction.used == 0)) or cues.comparison and nameless
+            (cues.concept and (not numeric or top.extraction.used == 0)) or (cues.comparison and nameless)
         )
         if (top.specific and not idea) or (numeric and not cues.concept and not idea) or demands:
             return _ask(table, top.choice.tool, top.extraction, views)
