@@ -212,7 +212,8 @@ ALIASES: dict[str, str] = {
     ),
     "ood": (
         "out-of-distribution; out of distribution; OOD detection; out-of-distribution detection; "
-        "分布外; anomaly detection; novelty detection; energy score; MSP; maximum softmax probability; "
+        "分布外; anomaly detection; novelty detection; energy score; 能量分数; MSP; "
+        "maximum softmax probability; 最大softmax概率; "
         "ODIN; Mahalanobis"
     ),
 }

@@ -243,11 +243,12 @@ def read_mentions(text: str, known: frozenset[str] = frozenset()) -> Mentions:
             if version is not None and free(*version.span()):
                 end = version.end()
         joined = end > match.start() + len(token)
-        variant = _VARIANT.match(text, end) if joined or is_name_like(token) else None
+        named = joined or is_name_like(token) or _norm(token) in known
+        variant = _VARIANT.match(text, end) if named else None
         if variant is not None:
             end = variant.end()
         token = text[match.start() : end]
-        if is_name_like(token) or _norm(token) in known:
+        if (named and (joined or variant is not None)) or is_name_like(token) or _norm(token) in known:
             found.names.append(Name(match.start(), end, token))
             take(match.start(), max(end, match.end()))
     numbers = [number for number in _numbers(text) if free(number.start, number.end)]

@@ -249,3 +249,9 @@ def test_who_am_i_in_chinese_and_a_unit_the_user_uses(catalogue_specs):
         user("entropy of [0.5, 0.5]"),
     ).tool_calls
     assert name == "entropy" and arguments["base"] == "2"
+
+
+def test_a_chinese_question_is_searched_in_the_notes_with_its_english_words_too(catalogue_specs):
+    assert reply(catalogue_specs, user("训练loss一直降，验证loss先降后升，怎么办")).tool_calls == [
+        ("explain", {"topic": "overfitting"})
+    ]
