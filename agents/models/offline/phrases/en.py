@@ -77,7 +77,7 @@ PHRASES = Phrases(
         r"|show (?:me )?(?:that|it)|that|it)\b|\b(?:instead|as well|too|that one|the same)\W*$"
     ),
     demand=(
-        r"\b(?:compute|calculate|work out|figure out|check|diagnose|evaluate|measure|run)\b"
+        r"\b(?:compute|calculate|work out|figure out|check|diagnose|evaluate|measure|run)(?![\w\-])"
         r"(?! (?:the )?(?:idea|intuition|concept)\b)"
     ),
     section_hints=(

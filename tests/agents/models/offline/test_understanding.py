@@ -255,3 +255,8 @@ def test_a_chinese_question_is_searched_in_the_notes_with_its_english_words_too(
     assert reply(catalogue_specs, user("训练loss一直降，验证loss先降后升，怎么办")).tool_calls == [
         ("explain", {"topic": "overfitting"})
     ]
+
+
+def test_compute_bound_is_no_request_to_compute(catalogue_specs):
+    question = "explain the roofline model — why is LLM decoding memory-bound while prefill is compute-bound?"
+    assert reply(catalogue_specs, user(question)).tool_calls == [("explain", {"topic": "roofline"})]
