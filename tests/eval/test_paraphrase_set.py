@@ -7,16 +7,11 @@ Chinese with English terms — and was written before the model was run on it.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from pathlib import Path
 
-from agents.mcp.client import connect_mcp
-from agents.models.offline import OfflineModel
 from servers.eval.questions import load_questions
 from servers.eval.report import report_text
-from servers.eval.runner import run_questions
-from servers.mcp.server import build_server
 
 PARAPHRASES = Path(__file__).with_name("paraphrases.jsonl")
 PASS_MARK = 0.95
@@ -32,10 +27,6 @@ def test_the_paraphrase_set_is_bilingual_and_mostly_computation():
     assert all(q.source for q in questions)
 
 
-def test_the_offline_model_passes_the_paraphrase_set():
-    async def run():
-        async with connect_mcp(build_server()) as toolbox:
-            return await run_questions(load_questions(PARAPHRASES), model=OfflineModel(), toolbox=toolbox)
-
-    report = asyncio.run(run())
+def test_the_offline_model_passes_the_paraphrase_set(offline_report):
+    report = offline_report(PARAPHRASES)
     assert report.score >= PASS_MARK, report_text(report)
