@@ -196,7 +196,8 @@ ALIASES: dict[str, str] = {
     "optimizers": (
         "optimizer; optimiser; optimisers; optimizer table; 优化器; SGD; momentum; 动量; NAG; "
         "Nesterov; Adagrad; RMSProp; Adam; AdamW; AdaBelief; weight decay; 权重衰减; learning rate; "
-        "学习率"
+        "学习率; warm-up; warmup; learning-rate warm-up; 预热; 学习率预热; learning-rate schedule; "
+        "learning rate schedule; 学习率调度; cosine decay; betas"
     ),
     "overfitting": (
         "over-fitting; overfit; underfitting; under-fitting; underfit; over- and under-fitting; "
@@ -206,11 +207,13 @@ ALIASES: dict[str, str] = {
     "vanishing-exploding-gradients": (
         "vanishing gradients; vanishing gradient; exploding gradients; exploding gradient; "
         "gradient clipping; clip_grad_norm_; 梯度裁剪; He init; He initialization; Kaiming init; "
-        "Xavier init; batch normalization; batchnorm; 批归一化; gradient flow"
+        "Xavier init; batch normalization; batchnorm; 批归一化; gradient flow; gradient explosion; "
+        "gradients explode; gradients vanish"
     ),
     "ood": (
         "out-of-distribution; out of distribution; OOD detection; out-of-distribution detection; "
-        "分布外; anomaly detection; novelty detection; energy score; MSP; maximum softmax probability; "
+        "分布外; anomaly detection; novelty detection; energy score; 能量分数; MSP; "
+        "maximum softmax probability; 最大softmax概率; "
         "ODIN; Mahalanobis"
     ),
 }

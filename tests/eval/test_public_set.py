@@ -6,16 +6,11 @@ The set (``tests/eval/public.jsonl``) is written from the notes and from values 
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 
-from agents.mcp.client import connect_mcp
-from agents.models.offline import OfflineModel
 from servers.cli.eval import PUBLIC_SET
 from servers.eval.questions import load_questions
 from servers.eval.report import report_text
-from servers.eval.runner import run_questions
-from servers.mcp.server import build_server
 
 PASS_MARK = 0.95
 
@@ -36,10 +31,6 @@ def test_the_public_set_covers_both_languages_every_note_and_enough_computation(
     assert all(q.source for q in questions)  # every expected value names where it comes from
 
 
-def test_the_offline_model_passes_the_public_set():
-    async def run():
-        async with connect_mcp(build_server()) as toolbox:
-            return await run_questions(load_questions(PUBLIC_SET), model=OfflineModel(), toolbox=toolbox)
-
-    report = asyncio.run(run())
+def test_the_offline_model_passes_the_public_set(offline_report):
+    report = offline_report(PUBLIC_SET)
     assert report.score >= PASS_MARK, report_text(report)

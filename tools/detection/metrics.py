@@ -45,8 +45,15 @@ class PredictedBox(_Spec):
 
     box: _Box
     score: Annotated[
-        float, Field(ge=-1e9, le=1e9, allow_inf_nan=False, description="Confidence; higher first.")
-    ]
+        float,
+        Field(
+            ge=-1e9,
+            le=1e9,
+            allow_inf_nan=False,
+            description="Confidence; higher first. Default 1: boxes given without scores (to read their IoU) "
+            "rank in the order given.",
+        ),
+    ] = 1.0
     label: _Label = 0
     image: _Image = 0
 
@@ -204,8 +211,8 @@ def detection_metrics(
         ),
     ] = 100,
 ) -> DetectionMetricsResult:
-    """IoU matrix, non-maximum suppression (非极大值抑制) and precision / recall / AP / mAP (平均精度) of
-    object detections (目标检测) against ground-truth boxes.
+    """IoU matrix (交并比), non-maximum suppression (非极大值抑制), precision / recall / AP / mAP (平均精度)
+    of object detections (目标检测) against ground-truth boxes.
 
     IoU and NMS are torchvision.ops (box_iou, batched_nms per image and class). Evaluation follows COCO:
     predictions of a class ranked by score, each matched to the unmatched ground-truth box of highest IoU ≥

@@ -35,7 +35,10 @@ _LOG_OF_BASE = {"e": 1.0, "2": math.log(2.0), "10": math.log(10.0)}
 Base = Annotated[
     Literal["e", "2", "10"],
     BeforeValidator(enum_text),  # "base": 2 (a number) means "2"
-    Field(description="Log base: e → nats, 2 → bits, 10 → hartleys (2 and 10 may be sent as numbers)."),
+    Field(
+        description="Log base: e → nats (ln), 2 → bits (log2), 10 → hartleys (log10); 2 and 10 may be sent "
+        "as numbers."
+    ),
 ]
 Normalize = Annotated[
     bool,
@@ -283,10 +286,11 @@ def kl_divergence(
 ) -> KLDivergenceResult:
     """Kullback–Leibler divergence KL(p‖q) = Σ p_i·log(p_i/q_i) between two discrete distributions (KL散度).
 
-    Also returns the reverse KL(q‖p), the entropies H(p), H(q), the cross-entropies H(p, q), H(q, p) and the
-    symmetric Jensen–Shannon divergence, so the answer shows that KL ≥ 0, KL(p‖p) = 0, KL = H(p, q) − H(p) and
-    that KL is asymmetric. A zero in q where p > 0 makes KL(p‖q) infinite: reported as None with a flag and
-    the first offending index. Same length, non-negative, sums to 1 within 1e-6 unless normalize=true.
+    Also called the relative entropy (相对熵) of p with respect to q. Also returns the reverse KL(q‖p), the
+    entropies H(p), H(q), the cross-entropies H(p, q), H(q, p) and the symmetric Jensen–Shannon divergence,
+    so the answer shows that KL ≥ 0, KL(p‖p) = 0, KL = H(p, q) − H(p) and that KL is asymmetric. A zero in q
+    where p > 0 makes KL(p‖q) infinite: reported as None with a flag and the first offending index. Same
+    length, non-negative, sums to 1 within 1e-6 unless normalize=true.
     """
     _same_length(p, q)
     p_probs, p_rescaled = _checked("p", p, normalize)

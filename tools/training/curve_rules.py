@@ -27,6 +27,7 @@ HUGE = 1e30  # a loss this large is numerically broken: treated like NaN/inf
 _END_WINDOW = 3  # "the end" of a curve is the mean of its last 3 epochs (damps epoch-to-epoch noise)
 _EXPLODE_FACTOR = 2.0  # train loss ends above 2× its first value → diverging
 _VAL_EXPLODE_FACTOR = 10.0  # val loss ends above 10× its first value → diverging
+_TURN_MEDIAN = 1.467  # that median for iid N(0, 1) noise (simulated: 2000 series of 200 points)
 _NOISE_UNSTABLE = 0.08  # robust oscillation level, as a fraction of the loss scale
 _GAP_REL = 0.3  # (val − train) / |val| at the end
 _GAP_ABS = 0.05  # ... and the gap is at least this fraction of the loss scale
@@ -64,10 +65,16 @@ def _curve_stats(values: list[float]) -> _Curve:
     best_epoch = min(range(n), key=values.__getitem__) + 1
     noise = None
     if n >= 5:
-        # median |second difference|, scaled so that iid noise of std σ gives σ: a one-off kink (an LR drop)
-        # barely moves a median, a sustained zig-zag does.
-        second = [abs(values[i + 1] - 2 * values[i] + values[i - 1]) for i in range(1, n - 1)]
-        noise = median(second) / (0.6745 * math.sqrt(6))
+        # median |second difference| at the turning points, scaled so that iid noise of std σ gives σ: a
+        # one-off kink (an LR drop) barely moves a median, a sustained zig-zag does, and a smooth bend (a
+        # U-shaped validation curve, a short curve's curvature) turns only once, so it is no oscillation.
+        second = [
+            abs(values[i + 1] - 2 * values[i] + values[i - 1])
+            if (values[i] - values[i - 1]) * (values[i + 1] - values[i]) < 0
+            else 0.0
+            for i in range(1, n - 1)
+        ]
+        noise = median(second) / _TURN_MEDIAN
     return _Curve(
         start=values[0],
         end=end_mean(values),

@@ -23,7 +23,7 @@ from typing import Any
 
 from agents.models.offline.constraints import conclude
 from agents.models.offline.documents import body_key, render_document
-from agents.models.offline.headline import headline, headline_fields, unit_of
+from agents.models.offline.headline import headline, headline_fields, scalar_matrices, unit_of
 from agents.models.offline.phrases import phrases_for
 from agents.models.offline.prose import ANSWER_LIMIT, clip_lines, has_text, lead_key, sentences
 from agents.models.offline.state import DialogueState
@@ -113,6 +113,7 @@ def render_result(
         text = render_document(tool, data, chinese=chinese, arguments=arguments or {}, parameters=parameters)
     else:
         table = phrases_for("zh" if chinese else "en")
+        data = scalar_matrices(data)
         lead = headline(
             tool,
             data,

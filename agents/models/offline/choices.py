@@ -16,7 +16,8 @@ from agents.models.offline.vocabulary import value_names
 
 __all__ = ["place_booleans", "place_choices", "place_explicit", "place_names", "place_quoted"]
 
-_WORD = re.compile(r"[A-Za-z][\w\-]*")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*")
+_SAID_VALUE = re.compile(r"\s{0,3}[=:]\s{0,3}(true|false|yes|no|1|0|on|off|none)\b")
 _NEGATIONS = frozenset(
     ["no", "not", "without", "don't", "dont", "disable", "disabled", "skip", "off", "never", "false", "non"]
 )
@@ -226,6 +227,10 @@ def place_booleans(state: FillState) -> None:
             continue
         match = re.search(rf"(?<![\w\-]){_spoken(slot.name)}", lowered)
         if match is None:
+            continue
+        said = _SAID_VALUE.match(lowered, match.end())  # "bias=False", "bias: no"
+        if said is not None:
+            state.found[slot.name] = said.group(1) in ("true", "yes", "1", "on")
             continue
         before = re.findall(r"[a-z']+", lowered[max(0, match.start() - 24) : match.start()])[-2:]
         state.found[slot.name] = not any(word in _NEGATIONS for word in before)

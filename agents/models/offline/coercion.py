@@ -50,6 +50,11 @@ def coerce(slot: Slot, value: Any) -> tuple[bool, Any]:
             ok = all(_is_num(item) or (item is None and "null" in slot.item_types) for item in value)
             return ok, value
         if "object" in slot.item_types:
+            if slot.item_vector is not None:  # [0, 0, 10, 10] is {"box": [0, 0, 10, 10]}
+                field, length = slot.item_vector
+                rows = value if all(isinstance(row, list) for row in value) else [value]
+                if all(len(row) == length and all(_is_num(x) for x in row) for row in rows):
+                    return True, [{field: row} for row in rows]
             return all(isinstance(item, dict) for item in value), value
         if "string" in slot.item_types:
             return all(isinstance(item, str) for item in value), value

@@ -21,11 +21,25 @@ from agents.models.offline.phrases import Phrases
 from agents.models.offline.state import DialogueState
 from agents.models.offline.vocabulary import translate
 
-__all__ = ["headline", "headline_fields", "quantity", "unit_of"]
+__all__ = ["headline", "headline_fields", "quantity", "scalar_matrices", "unit_of"]
 
 _VERDICT_KEYS = ("verdict", "diagnosis", "decision", "status", "label", "classification")
 _SUFFIX_UNITS = {"gib": "GiB", "mib": "MiB", "gb": "GB", "mb": "MB", "percent": "%", "pct": "%", "ms": "ms"}
 _MAX_FIELDS = 3
+
+
+def scalar_matrices(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with each 1×1 matrix as its one number: the IoU of two boxes is ``iou_matrix = [[0.14]]``."""
+    return {
+        key: value[0][0]
+        if isinstance(value, list)
+        and len(value) == 1
+        and isinstance(value[0], list)
+        and len(value[0]) == 1
+        and _number(value[0][0])
+        else value
+        for key, value in data.items()
+    }
 
 
 def _number(value: Any) -> bool:

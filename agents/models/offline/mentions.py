@@ -13,10 +13,12 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 __all__ = [
     "SCALES",
+    "STEM",
     "Mentions",
     "Name",
     "Number",
@@ -59,7 +61,12 @@ _AFTER = re.compile(
 _SIZE = re.compile(r"(?<![A-Za-z0-9_.])([0-9]{1,6})(?:[ ]?[x×X*][ ]?([0-9]{1,6})){1,3}(?![0-9.])")
 _SIZE_PARTS = re.compile(r"[0-9]{1,6}")
 _RUN_GAP = re.compile(r"[ \t]*(?:[,;/]|->|→|=>|\band\b)?[ \t]*")
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[\-_/.][A-Za-z0-9]+)*(?:'s|’s)?")
+_NAME = re.compile(r"(?<![0-9])[A-Za-z][A-Za-z0-9]*(?:[\-_/.][A-Za-z0-9]+)*(?:'s|’s)?")
+# A family name written apart from its version and variant: "resnet 101", "vit b16", "mobilenet v3 small".
+STEM = "~"
+"""Marks a family name in the ``known`` names ("~resnet"): written apart from a version, they are one name."""
+_VERSION = re.compile(r"(?:[ \-_]?(?:[A-Za-z]{0,2}[0-9]{1,3}[A-Za-z]?|[Vv][0-9]))+(?![\w.])")
+_VARIANT = re.compile(r"[ \-_](?:small|large|tiny|base|huge|nano|medium|mini)\b", re.IGNORECASE)
 _QUANTITY = re.compile(r"^[0-9]+(?:\.[0-9]+)?(?:[a-z]{1,3}|x[0-9]+)?$")
 _QUOTED = re.compile(r"\"([^\"\n]{1,200})\"|'([^'\n]{2,200})'")
 _NONFINITE = {"nan": None, "null": None, "inf": math.inf, "-inf": -math.inf}
@@ -225,14 +232,35 @@ def read_mentions(text: str, known: frozenset[str] = frozenset()) -> Mentions:
             parts = tuple(int(part) for part in _SIZE_PARTS.findall(match.group()))
             found.sizes.append(Size(match.start(), match.end(), parts))
             take(*match.span())
+    stems = _stems(known)
     for match in _NAME.finditer(text):
         token = re.sub(r"['’]s$", "", match.group())
-        if free(match.start(), match.end()) and (is_name_like(token) or _norm(token) in known):
-            found.names.append(Name(match.start(), match.start() + len(token), token))
-            take(match.start(), match.end())
+        if not free(match.start(), match.end()):
+            continue
+        end = match.start() + len(token)
+        if token == match.group() and _norm(token) in stems:
+            version = _VERSION.match(text, end)
+            if version is not None and free(*version.span()):
+                end = version.end()
+        joined = end > match.start() + len(token)
+        named = joined or is_name_like(token) or _norm(token) in known
+        variant = _VARIANT.match(text, end) if named else None
+        if variant is not None:
+            end = variant.end()
+        token = text[match.start() : end]
+        if (named and (joined or variant is not None)) or is_name_like(token) or _norm(token) in known:
+            found.names.append(Name(match.start(), end, token))
+            take(match.start(), max(end, match.end()))
     numbers = [number for number in _numbers(text) if free(number.start, number.end)]
     _group_runs(text, numbers, found)
     return found
+
+
+@lru_cache(maxsize=32)
+def _stems(known: frozenset[str]) -> frozenset[str]:
+    """Family names that may be written apart from their version ("resnet" in "resnet 101"): the entries of
+    ``known`` marked with :data:`STEM` (see :func:`agents.models.offline.reading.known_names`)."""
+    return frozenset(name[len(STEM) :] for name in known if name.startswith(STEM))
 
 
 def _norm(token: str) -> str:

@@ -74,7 +74,8 @@ def terms(text: str) -> list[str]:
         parts = [_stem(w) for w in _WORD.findall(lowered) if w not in STOP_WORDS and w not in _EXTRA_STOP]
         found.extend(parts)
         joined = norm(lowered.split("'", 1)[0])
-        if len(parts) > 1 and joined and any(c.isalpha() for c in joined):
+        # "warm-up" is also "warmup", though "up" alone is no term
+        if len(_WORD.findall(lowered)) > 1 and joined and any(c.isalpha() for c in joined):
             found.append(joined)
     return found
 

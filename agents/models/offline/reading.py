@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 from agents.models.offline.language import STOP_WORDS, fold, norm
-from agents.models.offline.mentions import Mentions, is_name_like, read_mentions
+from agents.models.offline.mentions import STEM, Mentions, is_name_like, read_mentions
 from agents.models.offline.schema import ToolView
 from agents.models.offline.vocabulary import translate
 
@@ -76,7 +76,17 @@ def _names_in(descriptions: tuple[str, ...]) -> frozenset[str]:
         for token in re.findall(r"[A-Za-z][A-Za-z0-9]*(?:[\-_/][A-Za-z0-9]+)*", description):
             if is_name_like(token) and (len(token) >= 6 or any(c.isdigit() for c in token)):
                 found.add(norm(token))
+            family = _FAMILY.match(token)
+            if family is not None:  # "ResNet-18", "ViT-B/16": "resnet 101" and "vit b16" are names too
+                found.add(STEM + family.group(1).lower())
     return frozenset(found)
+
+
+_FAMILY = re.compile(
+    r"((?=[A-Za-z]{3})(?:[A-Z][A-Za-z]*?[a-z][A-Za-z]*?|[A-Z]{3,}(?=[\-_]?[0-9]{2})))[\-_/]?[A-Za-z]?/?[0-9]+(?![a-z])"
+)
+"""A model family's name followed by its version ("ResNet-18", "ViT-B/16", "VGG16"), not a layer ("Conv2d") or
+a number format ("INT4", "FP16")."""
 
 
 _VARIANT = re.compile(r"([A-Za-z][\w.\-]*?\d+(?:\.\d+)?[bBmM])[-_][A-Za-z][\w.\-]*")

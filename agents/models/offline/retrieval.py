@@ -39,6 +39,8 @@ class _Offer:
 
     tools: tuple[ToolView, ...]
     known: frozenset[str]
+    abbreviations: frozenset[str]
+    """Short words of exactly one offered tool's name ("kl", "ood"): saying one names that tool."""
     document_frequency: Counter[str]
     phrase_frequency: Counter[str]
     presets: frozenset[str]
@@ -57,7 +59,17 @@ def _offer(tools: list[ToolView]) -> _Offer:
         _OFFERS.clear()
     offer = _OFFERS[key] = _Offer(
         tools=tuple(tools),
-        known=frozenset(k for tool in tools for k in (*tool.enum_values, norm(tool.name), *tool.name_words)),
+        # "IoU", "MACs": terms a tool's summary uses are not model names
+        known=frozenset(
+            k
+            for tool in tools
+            for k in (*tool.enum_values, norm(tool.name), *tool.name_words, *tool.summary_words)
+        ),
+        abbreviations=frozenset(
+            word
+            for word, count in Counter(w for tool in tools for w in set(tool.name_words)).items()
+            if count == 1 and len(word) <= 3
+        ),
         document_frequency=Counter(word for tool in tools for word in tool.desc_words | set(tool.name_words)),
         phrase_frequency=Counter(word for tool in tools for word in {w for p in tool.phrases for w in p}),
         presets=frozenset(
@@ -106,7 +118,7 @@ def rank_tools(reading: Reading, tools: list[ToolView]) -> list[Choice]:
             if part in request_words or (
                 part[:4] in prefixes and any(_prefix(w, part) for w in request_words)
             ):
-                score += 2.0 * min(1.5, idf(part))
+                score += 2.0 * min(1.5, idf(part)) + (3.0 if part in offer.abbreviations else 0.0)
                 triggers.add(part)
         for word in request_words:
             said = (

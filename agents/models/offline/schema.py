@@ -17,7 +17,7 @@ from agents.models.offline.language import fold, norm, words
 __all__ = ["Slot", "ToolView", "phrases", "spoken"]
 
 _CJK_TERM = re.compile(r"[A-Za-z]{0,4}[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_ARROW = re.compile(r"([\w.\-]+)\s*(?:→|->|=>|=|:)\s*([A-Za-z][\w\-]*)")
+_ARROW = re.compile(r"([\w.\-]+)\s*(?:→|->|=>|=|:)\s*([A-Za-z][\w\-]*)(?:\s*\(([A-Za-z][\w\-]*)\))?")
 
 
 @dataclass
@@ -37,6 +37,9 @@ class Slot:
     """For arrays: the item types (``array`` items mean a matrix)."""
     item_enum: list[Any] = field(default_factory=list)
     """For arrays of enum values (e.g. several model names)."""
+    item_vector: tuple[str, int] | None = None
+    """For arrays of objects whose one required field is a fixed-length list of numbers (``{"box": [4
+    numbers]}``): that field and its length, so a bare list of that length is one item."""
     minimum: float | None = None
     maximum: float | None = None
     synonyms: dict[str, Any] = field(default_factory=dict)
@@ -282,6 +285,8 @@ def _absorb(slot: Slot, branch: dict[str, Any], defs: dict[str, Any]) -> None:
                 slot.item_types.update(item_kind if isinstance(item_kind, list) else [item_kind])
             elif "properties" in item:
                 slot.item_types.add("object")
+            if "properties" in item:
+                slot.item_vector = slot.item_vector or _vector_field(item, defs)
     for bound, attr in (
         ("minimum", "minimum"),
         ("exclusiveMinimum", "minimum"),
@@ -290,6 +295,18 @@ def _absorb(slot: Slot, branch: dict[str, Any], defs: dict[str, Any]) -> None:
     ):
         if bound in branch and getattr(slot, attr) is None:
             setattr(slot, attr, branch[bound])
+
+
+def _vector_field(item: dict[str, Any], defs: dict[str, Any]) -> tuple[str, int] | None:
+    required = list(item.get("required") or ())
+    if len(required) != 1:
+        return None
+    field_schema = _resolve((item.get("properties") or {}).get(required[0]), defs)
+    length = field_schema.get("minItems")
+    numeric = _resolve(field_schema.get("items"), defs).get("type") in ("number", "integer")
+    if field_schema.get("type") == "array" and numeric and length and length == field_schema.get("maxItems"):
+        return required[0], int(length)
+    return None
 
 
 def _json_type(value: Any) -> str:
@@ -310,7 +327,9 @@ def _synonyms(slot: Slot) -> dict[str, Any]:
         return {}
     by_text = {str(value).lower(): value for value in slot.enum}
     found: dict[str, Any] = {}
-    for left, right in _ARROW.findall(slot.description):
+    for left, right, also in _ARROW.findall(slot.description):  # "2 → bits (log2)": bits and log2 mean 2
         if left.lower() in by_text and right.lower() not in by_text:
             found[fold(right)] = by_text[left.lower()]
+            if also:
+                found[fold(also)] = by_text[left.lower()]
     return found

@@ -26,6 +26,7 @@ from agents.models.offline.retrieval import MIN_SCORE, Choice, rank_tools
 from agents.models.offline.schema import ToolView
 from agents.models.offline.slots import Extraction, fill
 from agents.models.offline.state import ASK_USER, DialogueState, read_state
+from agents.models.offline.vocabulary import translate
 
 __all__ = ["Plan", "notes_tool", "plan"]
 
@@ -161,7 +162,7 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
         _from_previous_turn(candidate, state)
     top = candidates[0] if candidates else None
     best = _best(candidates)
-    hits = note_index().search(state.request, limit=_MAX_NOTES)
+    hits = note_index().search(_searched(state.request), limit=_MAX_NOTES)
     note = hits[0] if hits else None
     cues = message.cues
     # Notes answer an idea when a tool explains them, or (no tool offered for it) when no tool matches.
@@ -187,9 +188,16 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
     if can_explain and len(named) >= 2 and cues.comparison and not numeric:
         return _explain(state, hits, explainer, message)  # "prefix tuning versus prompt tuning"
     if top is not None and not top.computable:
-        # "QLoRA 是怎么省显存的？": an idea the question names, with no value for the tool to work on.
-        idea = cues.concept and bool(named) and can_explain and (not numeric or top.extraction.used == 0)
-        if (top.specific and not idea) or (numeric and not cues.concept):
+        # "QLoRA 是怎么省显存的？": an idea the question names, with no value for the tool to work on —
+        # unless the user asks to run it ("can you compute a cross entropy for me?").
+        demands = any(t.cue("demand", state.request) for t in _tables())
+        nameless = any(slot.wants_names for slot in top.extraction.missing)  # numbers, but no model named
+        idea = bool(named) and can_explain and not demands
+        # "flops vs macs?": two ideas side by side, not a model to count
+        idea = idea and (
+            (cues.concept and (not numeric or top.extraction.used == 0)) or (cues.comparison and nameless)
+        )
+        if (top.specific and not idea) or (numeric and not cues.concept and not idea) or demands:
             return _ask(table, top.choice.tool, top.extraction, views)
     if can_explain and note is not None and (cues.concept or note.named):
         return _explain(state, hits, explainer, message)
@@ -207,6 +215,13 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
 def _preset(slot: Any) -> bool:
     """A slot that takes a preset name or the description of one (a model, a GPU)."""
     return bool(slot.enum) and "object" in slot.types
+
+
+def _searched(request: str) -> str:
+    """What the notes are searched with: the request, and for Chinese also its English words (the notes are
+    written in English with the Chinese terms: "验证loss先降后升" meets "validation loss")."""
+    english = translate(request)
+    return request if english == request else f"{request}\n{english}"
 
 
 def _asks_for_quantity(choice: Choice) -> bool:
@@ -306,7 +321,8 @@ def _explain(state: DialogueState, hits: list[NoteHit], explainer: ToolView | No
     """The note the question names (else the best match), or every note a comparison names ("BLIP vs
     CLIP")."""
     named = [note for _, note in note_index().named(state.request)]
-    scores = {hit.note.slug: hit.score for hit in note_index().search(state.request, limit=len(named) + 3)}
+    found = note_index().search(_searched(state.request), limit=len(named) + 3)
+    scores = {hit.note.slug: hit.score for hit in found}
     # The subject is usually named first ("What does QLoRA add on top of LoRA?"), unless another named note
     # matches the question clearly better ("an agent card in A2A").
     best_named = max(

@@ -74,6 +74,8 @@ def _list_slot(slot: Slot) -> bool:
 def _same_kind(slot: Slot, value: Any) -> bool:
     if isinstance(value, list) and value and all(isinstance(row, list) for row in value):
         return slot.is_matrix
+    if slot.item_vector is not None and isinstance(value, list):
+        return len(value) == slot.item_vector[1]
     return slot.is_vector or slot.is_matrix
 
 

@@ -31,6 +31,7 @@ PHRASES = Phrases(
         r"numbers|values)?\s*(?:to be |expressed |given |shown )?(?:in|as|using)\s+(?P<value>[a-z][\w\-]*)"
         r"|\b(?:always |please )?(?:answer|reply|respond|give (?:me )?(?:answers|results))\s+(?:me\s+)?in\s+"
         r"(?P<value2>[a-z][\w\-]*)|\bi prefer\s+(?P<value3>[a-z][\w\-]*)"
+        r"|\bi (?:always )?(?:use|work (?:in|with)|think in|count in)\s+(?P<value4>bits?|nats?)\b"
     ),
     remember=(
         r"^\W*(?:please\s+|can you\s+|could you\s+)?(?:remember|memori[sz]e|note down|keep in mind|"
@@ -77,6 +78,10 @@ PHRASES = Phrases(
         r"^\W*(?:and|now|then|also|ok(?:ay)?|so|but|what about|how about|same (?:for|with|but|thing)"
         r"|instead|again|redo|repeat|try|with|in|for|using|make it|change|switch|give (?:me )?(?:that|it)"
         r"|show (?:me )?(?:that|it)|that|it)\b|\b(?:instead|as well|too|that one|the same)\W*$"
+    ),
+    demand=(
+        r"\b(?:compute|calculate|work out|figure out|check|diagnose|evaluate|measure|run)(?![\w\-])"
+        r"(?! (?:the )?(?:idea|intuition|concept)\b)"
     ),
     section_hints=(
         SectionHint(

@@ -97,6 +97,9 @@ class Phrases:
     """Words of this language → the English words schemas use (empty for English)."""
     equivalents: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """English words people use for a quantity → the words schemas describe it with ("layer" → depth)."""
+    demand: str = r"(?!)"
+    """The user asks to run a calculation or a check ("compute …", "check my loss curves", "帮我算"): a
+    missing value is asked for, though the question also names an idea."""
 
     @cached_property
     def compiled(self) -> dict[str, re.Pattern[str]]:
@@ -104,7 +107,7 @@ class Phrases:
         names = [
             *("small_talk", "capabilities", "name_intro", "preference", "remember", "recall_self"),
             *("recall_topic", "name_question", "forget", "concept", "explanatory", "quantity"),
-            *("comparison", "follow_up"),
+            *("comparison", "follow_up", "demand"),
         ]
         return {name: re.compile(getattr(self, name), re.IGNORECASE) for name in names}
 

@@ -125,3 +125,47 @@ def test_a_missing_value_is_reported_never_invented(views):
 def test_a_lone_number_for_a_list_of_labels(views):
     found = filled(views, "classification_loss", "loss of logits [1.0, 2.0, 3.0] if the true class is 2")
     assert found.arguments == {"logits": [[1, 2, 3]], "labels": [2]}
+
+
+def test_a_family_written_apart_from_its_version_is_one_name(views):
+    assert filled(views, "model_complexity", "resnet 101 params").arguments == {"model": "resnet 101"}
+    assert filled(views, "model_complexity", "vit b16 flops?").arguments == {"model": "vit b16"}
+    assert filled(views, "model_complexity", "mobilenet v3 small 参数量").arguments == {
+        "model": "mobilenet v3 small"
+    }
+    # a layer type or a number format is no family: "conv2d 3" is a layer and a number
+    assert filled(views, "conv2d_params", "conv2d 3 to 64 channels kernel 3").arguments == {
+        "kernel_size": 3,
+        "in_channels": 3,
+        "out_channels": 64,
+    }
+
+
+def test_a_boolean_said_with_its_value_and_a_chinese_negation(views):
+    assert (
+        filled(views, "conv2d_params", "3 -> 64 channels, 3x3 kernel, bias=False").arguments["bias"] is False
+    )
+    assert filled(views, "linear_params", "输入 256 输出 10，不要 bias").arguments["bias"] is False
+
+
+def test_units_written_as_the_logarithm_and_its_base(views):
+    assert filled(views, "entropy", "[0.6,0.4]的熵，用log2算").arguments["base"] == "2"
+    assert filled(views, "entropy", "熵 [0.5,0.5] 底数为2").arguments["base"] == "2"
+
+
+def test_chinese_counts_and_hidden_size(views):
+    found = filled(views, "rnn_params", "两层的 GRU，输入 32 维，隐藏层 64")
+    assert found.arguments == {"kind": "gru", "input_size": 32, "hidden_size": 64, "num_layers": 2}
+
+
+def test_a_list_of_four_numbers_is_a_box(views):
+    found = filled(views, "detection_metrics", "IoU between box [0, 0, 10, 10] and box [5, 5, 15, 15]")
+    assert found.arguments == {
+        "predictions": [{"box": [0, 0, 10, 10]}],
+        "ground_truth": [{"box": [5, 5, 15, 15]}],
+    }
+
+
+def test_scientific_notation_is_a_number_not_a_name(views):
+    found = filled(views, "learning_rate_sweep", "sweep lr 1e-4, 1e-3 and 1e-2 for sgd")
+    assert found.arguments == {"optimizer": "sgd", "lrs": [0.0001, 0.001, 0.01]}

@@ -198,3 +198,65 @@ def test_tool_choice_none_required_and_forced(catalogue_specs):
         [user("entropy of [0.5, 0.5]")], catalogue_specs, tool_choice=forced
     ).tool_calls
     assert name == "conv2d_params"
+
+
+@pytest.mark.parametrize(
+    ("question", "tool"),
+    [
+        ("kl(p||q) with p = [0.4, 0.6] and q = [0.5, 0.5]", "kl_divergence"),
+        ("What's the relative entropy of P=[0.3, 0.7] w.r.t. Q=[0.6, 0.4]?", "kl_divergence"),
+        ("IoU between box [0, 0, 10, 10] and box [5, 5, 15, 15]?", "detection_metrics"),
+        ("训练 GAN 用什么优化器比较好？", "recommend_optimizer"),
+    ],
+)
+def test_loose_wordings_reach_the_tool(catalogue_specs, question, tool):
+    assert [name for name, _ in reply(catalogue_specs, user(question)).tool_calls] == [tool]
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("为什么要用warmup", "optimizers"),
+        ("flops vs macs — is 1 MAC = 2 FLOPs?", "model-complexity"),
+        ("why do my gradients explode and what can I do about it", "vanishing-exploding-gradients"),
+    ],
+)
+def test_ideas_without_values_go_to_the_notes(catalogue_specs, question, topic):
+    assert reply(catalogue_specs, user(question)).tool_calls == [("explain", {"topic": topic})]
+
+
+@pytest.mark.parametrize(
+    ("question", "tool"),
+    [
+        ("can you compute a cross entropy for me?", "cross_entropy"),
+        ("is my model overfitting? can you check my loss curves", "diagnose_training"),
+    ],
+)
+def test_a_request_to_run_a_tool_asks_for_its_values_though_it_names_an_idea(catalogue_specs, question, tool):
+    ((name, arguments),) = reply(catalogue_specs, user(question)).tool_calls
+    assert name == "ask_user" and arguments["question"].startswith(f"To run `{tool}` I need:")
+
+
+def test_who_am_i_in_chinese_and_a_unit_the_user_uses(catalogue_specs):
+    answer = reply(
+        catalogue_specs, user("我叫小王"), {"role": "assistant", "content": "很高兴认识你"}, user("我是谁？")
+    )
+    assert "小王" in (answer.text or "")
+    ((name, arguments),) = reply(
+        catalogue_specs,
+        user("I use bits"),
+        {"role": "assistant", "content": "Noted"},
+        user("entropy of [0.5, 0.5]"),
+    ).tool_calls
+    assert name == "entropy" and arguments["base"] == "2"
+
+
+def test_a_chinese_question_is_searched_in_the_notes_with_its_english_words_too(catalogue_specs):
+    assert reply(catalogue_specs, user("训练loss一直降，验证loss先降后升，怎么办")).tool_calls == [
+        ("explain", {"topic": "overfitting"})
+    ]
+
+
+def test_compute_bound_is_no_request_to_compute(catalogue_specs):
+    question = "explain the roofline model — why is LLM decoding memory-bound while prefill is compute-bound?"
+    assert reply(catalogue_specs, user(question)).tool_calls == [("explain", {"topic": "roofline"})]
