@@ -14,7 +14,7 @@ from typing import Any
 
 from agents.models.offline.language import STOP_WORDS, fold
 
-__all__ = ["Constraint", "conclude", "parse_constraints"]
+__all__ = ["Constraint", "conclude", "match_column", "parse_constraints"]
 
 _NUMBER = r"(?<![\d.,])(?P<num>\d+(?:[.,]\d+)*(?:e[+-]?\d+)?)"
 _SCALE = r"(?P<scale>thousand|million|billion|[kmbgtKMBGT](?![a-zA-Z])|百万|千万|万|亿|千)?"
@@ -272,7 +272,7 @@ def _column_family(column: str) -> tuple[str | None, float]:
     return None, 1.0
 
 
-def _match_column(constraint: Constraint, columns: list[str]) -> tuple[str, float] | None:
+def match_column(constraint: Constraint, columns: list[str]) -> tuple[str, float] | None:
     """The numeric column a constraint is about, and the factor from its values to the constraint's units."""
     word = fold(constraint.word.lower())
     candidates: list[tuple[int, str, float]] = []
@@ -341,7 +341,7 @@ def _conclude_rows(constraints: list[Constraint], rows: list[dict[str, Any]], *,
     matched = [
         (constraint, found)
         for constraint in constraints
-        if (found := _match_column(constraint, columns)) is not None
+        if (found := match_column(constraint, columns)) is not None
     ]
     if not matched:
         return None
@@ -422,7 +422,7 @@ def _conclude_scalar(constraints: list[Constraint], data: dict[str, Any], *, chi
     columns = [key for key, value in data.items() if _numeric(value) is not None]
     lines = []
     for constraint in constraints:
-        found = _match_column(constraint, columns)
+        found = match_column(constraint, columns)
         if found is None:
             continue
         column, factor = found

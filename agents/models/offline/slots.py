@@ -3,7 +3,8 @@ from the tool's own JSON schema.
 
 Evidence, strongest first: ``name=value`` (or "kernel size 3"), lists and sizes placed by the words around
 them, enum values (and the other names the notes give them: "低秩适配" is ``lora``), numbers placed by the
-words around them (units included: "24 GB", "20-layer", "7B"), booleans named with or without a negation,
+words around them (units included: "24 GB", "20-layer", "7B"), bounds on a quantity into its budget slot
+("at most 5 M params" → ``max_params_millions=5``), booleans named with or without a negation,
 names for slots that take names ("VGG16's"), and for a lone free-text slot the rest of the request. A
 required slot nothing fills is reported missing — the model asks for it; it never guesses a value.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents.models.offline.budgets import place_budgets
 from agents.models.offline.choices import (
     place_booleans,
     place_choices,
@@ -56,6 +58,7 @@ def fill(tool: ToolView, reading: Reading) -> Extraction:
     place_lists(state)
     place_sizes(state)
     place_choices(state)
+    place_budgets(state)
     place_numbers(state)
     place_booleans(state)
     place_names(state)

@@ -220,7 +220,7 @@ def test_deploy_7b_plans_serving_under_a_latency_target(demo_runs):
     )
     fit = llm_inference_memory(model="llama-2-7b", batch_size=4, context_len=768, gpu="l4")
     assert fit.fits and fit.summary in memory
-    assert 'running explain(topic="roofline model")' in notes and "Full note: `notes://roofline`" in notes
+    assert 'running explain(topic="roofline' in notes and "Full note: `notes://roofline`" in notes
     assert "[3] coordinator → user [completed]" in notes
     assert "mcp → protoplay  tools/call" in trace
 

@@ -169,3 +169,26 @@ def test_a_list_of_four_numbers_is_a_box(views):
 def test_scientific_notation_is_a_number_not_a_name(views):
     found = filled(views, "learning_rate_sweep", "sweep lr 1e-4, 1e-3 and 1e-2 for sgd")
     assert found.arguments == {"optimizer": "sgd", "lrs": [0.0001, 0.001, 0.01]}
+
+
+@pytest.mark.parametrize(
+    ("text", "budget"),
+    [
+        ("Compare MobileNetV2 and ResNet-18 with at most 5 million params", {"max_params_millions": 5.0}),
+        ("compare resnet18 and mobilenet_v2 under 5M parameters", {"max_params_millions": 5.0}),
+        ("比较 resnet18 和 mobilenet_v2，参数量小于5M", {"max_params_millions": 5.0}),
+        ("compare resnet18, vgg16 and mobilenet_v2 under 2 GMACs", {"max_gmacs": 2.0}),
+        ("compare resnet18 and vgg16 under 300M MACs", {"max_gmacs": 0.3}),
+    ],
+)
+def test_a_stated_bound_fills_the_budget_slot_of_its_quantity_in_the_slots_unit(views, text, budget):
+    found = filled(views, "compare_models", text)
+    assert {name: found.arguments.get(name) for name in budget} == budget  # hand: 5e6 / 1e6; 3e8 / 1e9
+    assert "input_size" not in found.arguments  # the bound's number is not read as another value
+
+
+def test_a_lower_bound_is_no_budget_and_a_tool_without_one_gets_none(views):
+    found = filled(views, "compare_models", "compare resnet18 and vgg16, more than 5M params")
+    assert "max_params_millions" not in found.arguments
+    plain = filled(views, "conv2d_params", "conv2d params with 64 in and 128 out channels, under 5M params")
+    assert not any(name.startswith(("max_", "min_")) for name in plain.arguments)
