@@ -28,12 +28,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/protoplay demo backbone-for-phone
 
-# The whole gate: lint (style, format, types) and the test suite.
+# The whole gate: lint (style, format, types) and the test suite. The suite runs in three worker processes
+# (most tests wait on servers and subprocesses, so three keep two cores busy); each test file stays in one
+# worker, in order (the README doctest is one user's session, top to bottom).
 test: lint
 	@$(MAKE) --no-print-directory mcp-node || echo "note: the Node MCP clients could not be installed; their tests skip"
 	@$(MAKE) --no-print-directory a2a-js || echo "note: the A2A JS clients could not be installed; their tests skip"
 	@$(MAKE) --no-print-directory openai-agents || echo "note: openai-agents could not be installed; its tests skip"
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 3 --dist loadfile
 
 mcp-node: $(MCP_NODE_STAMP)
 
