@@ -67,7 +67,7 @@ def meta_model() -> None:
 
 
 def main() -> int:
-    from tools._common import render_png
+    from tools.plotting import render_png
     from tools.catalog import call_tool
 
     tool_ms = {name: median_ms(lambda n=name, a=args: call_tool(n, a)) for name, args in CALLS.items()}
