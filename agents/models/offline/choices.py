@@ -33,7 +33,8 @@ def place_explicit(state: FillState) -> None:
     starts = _mention_starts(state.reading.mentions)
     for slot in state.tool.slots:
         named_by, named_word = _explicit_patterns(slot)
-        for pattern in named_by:
+        short = _short_form(state, slot)
+        for pattern in [*named_by, *([short] if short is not None else [])]:
             for match in pattern.finditer(work):
                 item = starts.get(match.end())
                 if item is None or item[0] in state.taken or slot.name in state.found:
@@ -61,6 +62,18 @@ def place_explicit(state: FillState) -> None:
 
 
 _PATTERNS: dict[tuple[str, str], tuple[list[re.Pattern[str]], re.Pattern[str]]] = {}
+
+
+def _short_form(state: FillState, slot: Slot) -> re.Pattern[str] | None:
+    """ "batch=4", "context: 8k": the first word of a longer slot name, assigned with "=" or ":", names the
+    slot when no other slot of the tool starts with (or is) that word (words before a "=" are cut from a
+    value's context, so only this reads them)."""
+    first = slot.name.split("_", 1)[0]
+    if "_" not in slot.name or len(first) < 4:
+        return None
+    if any(other is not slot and other.name.split("_", 1)[0] == first for other in state.tool.slots):
+        return None
+    return re.compile(rf"(?<![\w\-]){re.escape(first)}\s*[=:]\s*", re.IGNORECASE)
 
 
 def _explicit_patterns(slot: Slot) -> tuple[list[re.Pattern[str]], re.Pattern[str]]:

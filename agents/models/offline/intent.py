@@ -120,7 +120,8 @@ def _remember_after(text: str) -> re.Match[str] | None:
 
 
 _ABOUT_USER = re.compile(
-    r"^(?:hi|hello|hey|你好|您好)?\W*(?:(?:my name(?:'s| is)|call me|i am|i'm|我叫|我的名字是|我是)\s*[\w\-]+"
+    r"^(?:hi|hello|hey|你好|您好|嗨|哈喽)?\W*"
+    r"(?:(?:my name(?:'s| is)|call me|i am|i'm|我叫|我的名字是|我是)\s*[\w\-]+"
     r"|i (?:would |'d )?(?:prefer|like|want)[^.!?;]*|(?:please )?(?:always )?(?:answer|reply) in [\w\-]+"
     r"|我(?:更)?(?:喜欢|习惯|希望)[^。!！?？]*|请用[^。!！?？]*)(?:\W+(?:and|但|和|,)?\W*|$)",
     re.IGNORECASE,

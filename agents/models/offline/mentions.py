@@ -56,11 +56,14 @@ _NUMBER = re.compile(
 )
 _AFTER = re.compile(
     r"[ ]?(?P<scale>thousand|million|billion|trillion|bn|百万|千万|万|亿|千|[kKmMbBgGtT](?![a-zA-Z]))?"
-    r"(?P<percent>%)?[ \-]?(?P<unit>[A-Za-z][A-Za-z\-]{0,15}|[\u4e00-\u9fff]{1,2})?"
+    # a word followed by "=" or ":" names the next value ("p=0.3,0.7 q=0.5,0.5"), it is no unit of this one
+    r"(?P<percent>%)?[ \-]?(?P<unit>[A-Za-z][A-Za-z\-]{0,15}(?![A-Za-z\-])(?!\s*[=:])|[\u4e00-\u9fff]{1,2})?"
 )
 _SIZE = re.compile(r"(?<![A-Za-z0-9_.])([0-9]{1,6})(?:[ ]?[x×X*][ ]?([0-9]{1,6})){1,3}(?![0-9.])")
 _SIZE_PARTS = re.compile(r"[0-9]{1,6}")
-_RUN_GAP = re.compile(r"[ \t]*(?:[,;/]|->|→|=>|\band\b)?[ \t]*")
+_RUN_GAP = re.compile(r"[ \t]*(?:[,;/]|->|→|=>|\band\b|和|与|及)?[ \t]*")
+_CONJUNCTION = ("and", "和", "与", "及")
+"""Words that join two values into one list ("labels 0 and 1", "标签 0 和 1")."""
 _NAME = re.compile(r"(?<![0-9])[A-Za-z][A-Za-z0-9]*(?:[\-_/.][A-Za-z0-9]+)*(?:'s|’s)?")
 # A family name written apart from its version and variant: "resnet 101", "vit b16", "mobilenet v3 small".
 STEM = "~"
@@ -279,6 +282,8 @@ def _numbers(text: str) -> list[Number]:
             numbers.append(Number(match.start(), match.end(), _NONFINITE[word], match.group()))
             continue
         raw = match.group(1)
+        if text[max(0, match.start() - 3) : match.start()].rstrip().endswith("第"):
+            continue  # "第3个 epoch": an ordinal says which one, it is no quantity
         try:
             value = float(raw.replace(",", ""))
         except ValueError:
@@ -319,7 +324,7 @@ def _group_runs(text: str, numbers: list[Number], found: Mentions) -> None:
             and not run[-1].percent
             and not number.scale
             and _RUN_GAP.fullmatch(text, run[-1].end, number.start) is not None
-            and (run[-1].unit == "" or run[-1].unit in ("and",))
+            and (run[-1].unit == "" or run[-1].unit in _CONJUNCTION)
         )
         if not joins:
             close()
@@ -331,4 +336,5 @@ def _listy(text: str, pair: list[Number]) -> bool:
     """Two numbers are a list (not two separate values) when a comma-like mark joins them and no word
     follows the second ("val loss 2.2, 1.7")."""
     gap = text[pair[0].end : pair[1].start]
-    return ("," in gap or ";" in gap) and not pair[1].unit
+    joined = pair[0].unit in _CONJUNCTION or any(word in gap for word in _CONJUNCTION)
+    return ("," in gap or ";" in gap or joined) and not pair[1].unit

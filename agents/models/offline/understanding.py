@@ -174,6 +174,11 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
     # "Why does DenseNet need fewer parameters?": a reason asked about an idea the question names is an
     # idea, though it mentions a quantity.
     reason = cues.explanatory and bool(named) and can_explain
+    demands = any(t.cue("demand", state.request) for t in _tables())
+    # a question ("what's a good …", "…一般设多少"), not an order ("Compare optimizers on rosenbrock")
+    question = (cues.concept or cues.quantity) and not cues.comparison
+    if best is not None and can_explain and named and question and not demands and _idle_experiment(best):
+        return _explain(state, hits, explainer, message)  # "adam 学习率一般设多少", "a good lr for adam"
     if best is not None:
         quantity_words = _asks_for_quantity(best.choice) and not reason
         # Lists and sizes are data to compute with; a lone number ("a 7B model") may be incidental to an
@@ -190,7 +195,6 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
     if top is not None and not top.computable:
         # "QLoRA 是怎么省显存的？": an idea the question names, with no value for the tool to work on —
         # unless the user asks to run it ("can you compute a cross entropy for me?").
-        demands = any(t.cue("demand", state.request) for t in _tables())
         nameless = any(slot.wants_names for slot in top.extraction.missing)  # numbers, but no model named
         idea = bool(named) and can_explain and not demands
         # "flops vs macs?": two ideas side by side, not a model to count
@@ -210,6 +214,16 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
     if top is not None and not top.computable:
         return _ask(table, top.choice.tool, top.extraction, views)
     return Plan(text=replies.cannot(table, callable_views))
+
+
+def _idle_experiment(candidate: _Candidate) -> bool:
+    """A tool that runs an experiment ("Run one optimizer at several learning rates"), given no value and at
+    most one choice to run it with: a question the notes answer (a typical learning rate), not a request to
+    run it — unless the user asks to run it (a demand cue)."""
+    extraction = candidate.extraction
+    choices = sum(len(value) if isinstance(value, list) else 1 for value in extraction.arguments.values())
+    experiment = re.match(r"\s*run\b", candidate.choice.tool.description, re.IGNORECASE) is not None
+    return experiment and extraction.used_values == 0 and choices <= 1
 
 
 def _preset(slot: Any) -> bool:

@@ -150,14 +150,14 @@ def place_sizes(state: FillState) -> None:
 
 
 _FROM_TO = re.compile(
-    r"(?:\bfrom\s+)?(?<![\w.])(\d[\d,]*)\s*(?:\bto\b|->|→|=>)\s*(\d[\d,]*)(?![\w.])"
+    r"(?:\bfrom\s+)?(?<![\w.])(\d[\d,]*)\s*(?:[A-Za-z]{3,16}\s+)?(?:\bto\b|->|→|=>)\s*(\d[\d,]*)(?![\w.])"
     r"|(?<![\w.])[A-Za-z_][\w.]{0,40}\(\s*(\d+)\s*,\s*(\d+)"
 )
 
 
 def _from_to(state: FillState) -> None:
-    """ "from 256 to 64 channels", "4096 → 1000": the first number to an ``in_…`` slot, the second to its
-    ``out_…`` twin."""
+    """ "from 256 to 64 channels", "256 channels to 64", "4096 → 1000": the first number to an ``in_…`` slot,
+    the second to its ``out_…`` twin."""
     pairs = [
         (inner, outer)
         for inner in state.open()

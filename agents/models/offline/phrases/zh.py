@@ -32,6 +32,8 @@ _DICTIONARY = {
     "比特": "bits",
     "纳特": "nats",
     "为底": "base",
+    # "以2为底": the base is written before 为底; read it as "base 2" (the entropy tools' log bases)
+    **{f"以{spaced}为底": f"base {base}" for base in ("2", "e", "10") for spaced in (base, f" {base} ")},
     "底数为": "base =",
     "底数是": "base =",
     "底数": "base",
@@ -136,6 +138,16 @@ _DICTIONARY = {
     "图片": "image",
     "图像": "image",
     # negations ("不要 bias" reads "without bias")
+    # "把 256 通道降到 64": from one value to another
+    "降到": "to",
+    "降至": "to",
+    "减到": "to",
+    "压到": "to",
+    "升到": "to",
+    "升至": "to",
+    "扩到": "to",
+    "映射到": "to",
+    "投影到": "to",
     "不要": "without",
     "不带": "without",
     "不加": "without",
@@ -148,6 +160,21 @@ _DICTIONARY = {
     "列出": "list",
     "列表": "list",
     "推荐": "recommend",
+    # recommend_optimizer's choices (task, data, priority) as students write them
+    "推荐系统": "recommendation",
+    "图像分类": "image classification",
+    "强化学习": "reinforcement learning",
+    "表格数据": "tabular",
+    "稀疏": "sparse",
+    "稠密": "dense",
+    "噪声": "noisy",
+    "数据量小": "small data",
+    "数据很少": "small data",
+    "数据量大": "large data",
+    "泛化": "generalization",
+    "收敛快": "fast convergence",
+    "收敛更快": "fast convergence",
+    "省显存": "low memory",
     "扫描": "sweep",
     "诊断": "diagnose",
     "计算": "compute",
@@ -170,6 +197,9 @@ _DICTIONARY = {
     "首 token": "first token",
     "首token": "first token",
     "每秒": "per second",
+    "每秒钟": "per second",
+    "一秒": "per second",
+    "一秒钟": "per second",
     "毫秒": "ms",
     "生成": "generate",
     "量化": "quantization",
@@ -222,32 +252,39 @@ PHRASES = Phrases(
         r"|你是谁|你好吗|在吗|你叫什么)(?:啊|呀|呢|哦|你|您|啦)*\W*$"
     ),
     capabilities=r"你能做什么|你会什么|你可以做什么|能帮我做什么|你能干什么|你有什么功能|怎么用你|我可以问什么",
-    name_intro=r"我叫(?P<name>[\w\-]{1,12}?)(?=$|[,.!?;，。！？\s]|我|，)|我的名字(?:是|叫)(?P<name2>[\w\-]{1,12}?)(?=$|[,.!?;，。！？\s]|我)",
+    name_intro=(
+        r"我叫(?P<name>[\w\-]{1,12}?)(?=$|[,.!?;，。！？\s]|我|，)"
+        r"|我的名字(?:是|叫)(?P<name2>[\w\-]{1,12}?)(?=$|[,.!?;，。！？\s]|我)"
+        # "嗨，我是阿杰": after a greeting, "我是" + a short word alone is a name ("我是学生" alone is not)
+        r"|^\W*(?:你好|您好|嗨|哈喽|hi|hello|hey)[\s,，!！~]*我是(?P<name3>[\u4e00-\u9fff]{1,3}|[A-Za-z][\w\-]{0,11})\W*$"
+    ),
     preference=(
         r"(?:我(?:更)?(?:喜欢|习惯|希望|想要?)|请|以后|总是)(?:用|以)?(?P<value>比特|纳特|bits?|nats?|中文|英文"
         r"|english|chinese)(?:为单位|作为单位|单位|表示|回答|来回答)?"
     ),
     remember=r"^\W*(?:请|麻烦)?(?:帮我)?(?:记住|记下|记一下|记着|别忘了|不要忘记)[\s:：,，]*(?P<fact>.*)$",
     recall_self=(
-        r"我叫什么|我的名字(?:是什么|叫什么)?[?？]|你(?:还)?记得我(?:吗|是谁|什么)|你(?:还)?记得关于我的|关于我你(?:知道|记得)"
+        r"我叫(?:什么|啥)|我的名字(?:是什么|叫什么)?[?？]|你(?:都|还)?记得(?:我|关于我)(?:的)?(?:吗|是谁|什么|哪些|啥)"
+        r"|你(?:都|还)?记得关于我的|关于我你(?:都)?(?:知道|记得)"
         r"|你知道我(?:是谁|什么)|我是谁"
         r"|我(?:之前|以前)?(?:告诉|跟)你(?:说)?(?:过)?什么"
     ),
     recall_topic=r"(?:你(?:还)?记得|我(?:之前|以前)?(?:说过|提过|告诉过你))(?:关于)?(?P<topic>[^?？。!！]{1,40}?)(?:吗|呢)?(?:$|[?？。!！])",
-    name_question=r"我叫什么|我是谁|我的名字(?:是什么|叫什么)?[?？]|你知道我(?:的名字|叫什么)",
+    name_question=r"我叫(?:什么|啥)|我是谁|我的名字(?:是什么|叫什么)?[?？]|你知道我(?:的名字|叫什么)",
     forget=r"(?:忘记|忘掉|删除|删掉)(?:记忆|第)?\s*#?(?P<id>\d{1,12})",
     concept=(
         r"什么|是啥|为啥|怎么|如何|怎样|哪些|哪几|哪个|哪种|吗|区别|不同|差别|差异|原理|解释|介绍|讲讲|讲一下|说说"
-        r"|理解|作用|意思|含义|定义|概念|优缺点|优点|缺点|好处|直观|通俗|干嘛|啥意思"
+        r"|理解|作用|意思|含义|定义|概念|优缺点|优点|缺点|好处|直观|通俗|干嘛|啥意思|是不是|关系|联系|怎么回事"
     ),
     explanatory=r"为什么|为啥|为何|原理|是怎么|怎么做到|如何做到|解释",
     quantity=(
         r"多少|几个|几层|多大|计算|算一下|算算|求|估算|估计|能不能|能否|够不够|放得下|装得下|能跑|跑得动|跑得起来|够吗"
         r"|够用|几张|多快|速度|带宽瓶颈|算力瓶颈|计算瓶颈|带宽受限|计算受限"
     ),
-    comparison=r"区别|不同|差别|差异|对比|相比|比较(?!好|快|慢|大|小|多|少|高|低|合适|常用|稳)|还是|哪个好|优劣|[和跟与].{1,16}?比",
+    comparison=r"区别|不同|差别|差异|对比|相比|比较(?!好|快|慢|大|小|多|少|高|低|合适|常用|稳)|还是|哪个好|优劣|[和跟与].{1,16}?(?:比|关系|联系)",
     follow_up=r"^\W*(?:那|那么|换成|改成|改为|换为|如果|要是|再|还有|同样|换)|呢\W*$",
-    demand=r"计算|算一下|算算|帮我算|诊断|检查|测一下",
+    # "计算" asks to compute at the start or after a please ("帮我计算"), not in "省计算" (saves compute)
+    demand=r"(?:^|[请帮我麻烦]|[,，。]\s*)计算|算一下|算算|帮我算|诊断|检查|测一下|扫一下|跑一下|跑跑|试一下|试试",
     section_hints=(
         SectionHint(
             r"怎么|如何|原理|工作|机制|过程|步骤|学习",
