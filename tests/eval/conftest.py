@@ -15,15 +15,20 @@ from servers.eval.runner import Report, run_questions
 from servers.mcp.server import build_server
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def offline_report() -> Callable[[Path], Report]:
-    """Run a question set on the offline model and return its report."""
+    """Run a question set on the offline model and return its report (each set once per session)."""
+    reports: dict[Path, Report] = {}
 
     def run(path: Path) -> Report:
+        if path in reports:
+            return reports[path]
+
         async def go() -> Report:
             async with connect_mcp(build_server()) as toolbox:
                 return await run_questions(load_questions(path), model=OfflineModel(), toolbox=toolbox)
 
-        return asyncio.run(go())
+        reports[path] = asyncio.run(go())
+        return reports[path]
 
     return run

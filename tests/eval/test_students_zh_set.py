@@ -1,4 +1,5 @@
-"""The Chinese student set through the whole agent on the built-in offline model: the suite fails below 95 %.
+"""The Chinese student set through the whole agent on the built-in offline model: below 85 % fails the suite;
+the 95 % mark is an expected failure until the model reaches it.
 
 ``tests/eval/students_zh.jsonl`` asks every theme the way Chinese ML students write — 口语, 中英混写
 with English model and method names, full-width punctuation, numbers such as 7B / 4bit / 2k / 1e-4 —
@@ -18,6 +19,8 @@ from servers.eval.report import report_text
 
 STUDENTS_ZH = Path(__file__).with_name("students_zh.jsonl")
 PASS_MARK = 0.95
+FLOOR = 0.85
+"""Until the set passes: what it scores today (87/97) less a few questions, so a regression still fails."""
 
 
 def test_the_chinese_student_set_covers_every_theme_and_is_mostly_computation():
@@ -48,6 +51,11 @@ def test_the_chinese_student_set_covers_every_theme_and_is_mostly_computation():
     assert themes <= tools, sorted(themes - tools)
     kinds = Counter(q.kind for q in questions)
     assert kinds["follow_up"] and kinds["small_talk"] and kinds["out_of_scope"]
+
+
+def test_the_offline_model_holds_its_score_on_the_chinese_student_set(offline_report):
+    report = offline_report(STUDENTS_ZH)
+    assert report.score >= FLOOR, report_text(report)
 
 
 @pytest.mark.xfail(
