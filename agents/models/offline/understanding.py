@@ -58,7 +58,8 @@ def plan(state: DialogueState, views: list[ToolView]) -> Plan:
     callable_views = [view for view in views if view.name != ASK_USER]
     table = phrases_for(state.language)
     message = classify(state)
-    if state.pending is not None:
+    # "what's my name?" after a question this model asked is a new turn of the conversation, not the answer
+    if state.pending is not None and message.intent is Intent.REQUEST:
         merged = _answer_to_question(state, views)
         if merged is not None:
             return merged
@@ -174,6 +175,9 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
     # "Why does DenseNet need fewer parameters?": a reason asked about an idea the question names is an
     # idea, though it mentions a quantity.
     reason = cues.explanatory and bool(named) and can_explain
+    demands = any(t.cue("demand", state.request) for t in _tables())
+    if best is not None and _idle_experiment(best, cues, named=bool(named), demands=demands):
+        best = None  # "what's a good learning rate for adam?" asks the notes, not for a sweep to run
     if best is not None:
         quantity_words = _asks_for_quantity(best.choice) and not reason
         # Lists and sizes are data to compute with; a lone number ("a 7B model") may be incidental to an
@@ -190,7 +194,6 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
     if top is not None and not top.computable:
         # "QLoRA 是怎么省显存的？": an idea the question names, with no value for the tool to work on —
         # unless the user asks to run it ("can you compute a cross entropy for me?").
-        demands = any(t.cue("demand", state.request) for t in _tables())
         nameless = any(slot.wants_names for slot in top.extraction.missing)  # numbers, but no model named
         idea = bool(named) and can_explain and not demands
         # "flops vs macs?": two ideas side by side, not a model to count
@@ -210,6 +213,15 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
     if top is not None and not top.computable:
         return _ask(table, top.choice.tool, top.extraction, views)
     return Plan(text=replies.cannot(table, callable_views))
+
+
+def _idle_experiment(best: _Candidate, cues: Any, *, named: bool, demands: bool) -> bool:
+    """A tool that runs an experiment ("Run one optimizer at several learning rates …") chosen for a question
+    about an idea the notes name, with no value of the request to run it on and no request to run it."""
+    experiment = best.choice.tool.summary.lower().startswith("run ")
+    extraction = best.extraction
+    idle = extraction.used_values == 0 and len(extraction.arguments) <= 1  # "on the quadratic" sets one up
+    return experiment and cues.concept and named and idle and not demands
 
 
 def _preset(slot: Any) -> bool:
@@ -269,7 +281,7 @@ def _best(candidates: list[_Candidate]) -> _Candidate | None:
     top = computable[0].choice.score
     close = [c for c in computable if c.choice.score >= 0.6 * top]
 
-    def quality(candidate: _Candidate) -> tuple[int, int, int, int, float]:
+    def quality(candidate: _Candidate) -> tuple[int, int, int, int, int, float]:
         extraction = candidate.extraction
         lonely = any(
             slot.wants_names and "array" in slot.types and len(extraction.arguments.get(slot.name) or ()) == 1
@@ -280,6 +292,8 @@ def _best(candidates: list[_Candidate]) -> _Candidate | None:
             # of two about as likely tools, the one that computes what is asked ("latency")
             int(_asks_for_quantity(candidate.choice) and candidate.choice.score >= 0.85 * top),
             extraction.used,
+            # a tool the request names choices for ("sgd, adam on rosenbrock") over one it gives nothing
+            int(bool(extraction.arguments)),
             -int(lonely),
             candidate.choice.score,
         )
