@@ -56,7 +56,25 @@ def read(text: str, known: frozenset[str] = frozenset(), reserved: frozenset[str
     are names the offered tools' descriptions list (see :func:`known_names`), ``reserved`` their enum values
     (see :func:`enum_words`)."""
     work = translate(text)
-    return Reading(text, work, read_mentions(work, known), reserved)
+    mentions = read_mentions(work, known)
+    mentions.names = [name for name in mentions.names if not _idea_name(name.text, known)]
+    return Reading(text, work, mentions, reserved)
+
+
+def _idea_name(text: str, known: frozenset[str]) -> bool:
+    """A name-like word that is a note's name for an idea ("SmoothQuant", "ChatGPT"), not a model the offered
+    tools know ("ResNet-50", "VGG16", "AlexNet"): no value for a slot that takes model names."""
+    key = norm(text)
+    if key not in _note_names() or key in known:
+        return False
+    return not any(name.startswith(STEM) and key.startswith(name[len(STEM) :]) for name in known)
+
+
+@lru_cache(maxsize=1)
+def _note_names() -> frozenset[str]:
+    from agents.models.offline.notes import note_index
+
+    return frozenset(norm(name) for note in note_index().notes for name in note.names)
 
 
 def enum_words(tools: list[ToolView]) -> frozenset[str]:
