@@ -1,8 +1,9 @@
 """The English student set through the whole agent on the built-in offline model: the suite fails below 95 %.
 
 ``tests/eval/students_en.jsonl`` asks, in English as students worldwide write it (terse, chatty, typos,
-non-native grammar, loose model names and units, follow-ups), about every theme of the catalogue and every note,
-plus memory, small talk and requests the model should decline. It was written before the model was run on it.
+non-native grammar, loose model names and units, follow-ups), about every theme of the catalogue and every
+note, plus memory, small talk and requests the model should decline. It was written before the model was run
+on it.
 """
 
 from __future__ import annotations

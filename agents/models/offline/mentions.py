@@ -259,9 +259,11 @@ def read_mentions(text: str, known: frozenset[str] = frozenset()) -> Mentions:
         token = text[match.start() : end]
         head = _HEAD.match(token)
         # "convnext-tiny", "swin_t": a known family with its variant written onto it
-        dashed = head is not None and len(head.group()) < len(token) and _known_head(head.group(), known, stems)
+        dashed = head is not None and len(head.group()) < len(token)
+        dashed = dashed and _known_head(head.group() if head else "", known, stems)
         dashed = dashed and _TAIL.fullmatch(token, head.end() if head else 0) is not None
-        if (named and (joined or variant is not None)) or dashed or is_name_like(token) or _norm(token) in known:
+        named_here = dashed or is_name_like(token) or _norm(token) in known
+        if (named and (joined or variant is not None)) or named_here:
             found.names.append(Name(match.start(), end, token))
             take(match.start(), max(end, match.end()))
     numbers = [number for number in _numbers(text) if free(number.start, number.end)]

@@ -112,7 +112,7 @@ _FAMILY = re.compile(
 a number format ("INT4", "FP16")."""
 
 _SIZE_CODE = re.compile(r"([A-Z][a-z]{2,}[A-Za-z]*)[\-_][A-Z][0-9]?")
-"""A family name with a one-letter size code ("Swin-T", "DeiT-S"): the letter alone does not look like a name."""
+"""A family name with a one-letter size code ("Swin-T", "DeiT-S"): the letter alone looks like no name."""
 
 
 _VARIANT = re.compile(r"([A-Za-z][\w.\-]*?\d+(?:\.\d+)?[bBmM])[-_][A-Za-z][\w.\-]*")

@@ -236,7 +236,8 @@ _COUNT_PREFIXES = frozenset({"num", "max", "min", "n"})
 
 
 def _same_word(said: str, part: str) -> bool:
-    return said == part or (len(said) >= 3 and len(part) >= 3 and (said.startswith(part) or part.startswith(said)))
+    long_enough = len(said) >= 3 and len(part) >= 3
+    return said == part or (long_enough and (said.startswith(part) or part.startswith(said)))
 
 
 def place_numbers(state: FillState) -> None:

@@ -12,8 +12,10 @@ PHRASES = Phrases(
     language="en",
     small_talk=(
         r"^\W*(?:(?:hi|hello|hey|hiya|howdy|yo|greetings|good (?:morning|afternoon|evening)"
-        r"|(?:thanks?|thx|thnx|thanx|ty|tysm)(?: you)?(?: (?:a lot|so much|very much|again|for (?:the|your) help))?"
-        r"|that (?:helped|helps|was (?:very |really |super )?(?:helpful|useful|clear))(?: (?:a lot|me|so much))?"
+        r"|(?:thanks?|thx|thnx|thanx|ty|tysm)(?: you)?"
+        r"(?: (?:a lot|so much|very much|again|for (?:the|your) help))?"
+        r"|that (?:helped|helps|was (?:very |really |super )?(?:helpful|useful|clear))"
+        r"(?: (?:a lot|me|so much))?"
         r"|thank you(?: (?:so|very) much)?|cheers|ok(?:ay)?|cool|great|nice|awesome|got it|bye|goodbye"
         r"|see you|how are you(?: doing)?(?: today)?|who are you|what are you|are you there|you there"
         r"|nice to meet you)(?:\W+(?:there|again|all|everyone|protoplay|bot|buddy|friend))?\W*)+$"
@@ -35,11 +37,13 @@ PHRASES = Phrases(
         r"|\bi (?:always )?(?:use|work (?:in|with)|think in|count in)\s+(?P<value4>bits?|nats?)\b"
     ),
     remember=(
-        r"^\W*(?:(?:please|pls|plz)\s+|can (?:you|u)\s+|could (?:you|u)\s+)?(?:remember|memori[sz]e|note down|keep in mind|"
+        r"^\W*(?:(?:please|pls|plz)\s+|can (?:you|u)\s+|could (?:you|u)\s+)?"
+        r"(?:remember|memori[sz]e|note down|keep in mind|"
         r"don't forget|save (?:this|that)|store (?:this|that))\b[\s:,]*(?:that\s+)?(?P<fact>.*)$"
     ),
     recall_self=(
-        r"\bwhat(?:'?s| is| do (?:you|u) (?:remember|know|recall)(?: about)?| have i told (?:you|u))\s+(?:about\s+)?"
+        r"\bwhat(?:'?s| is| do (?:you|u) (?:remember|know|recall)(?: about)?| have i told (?:you|u))"
+        r"\s+(?:about\s+)?"
         r"(?:me|myself)\b|\bwho am i\b|\bdo you (?:remember|know) (?:me|who i am|anything about me)"
         r"|\bwhat do you remember\??$|\bwhat have you (?:remembered|stored|saved)"
     ),
