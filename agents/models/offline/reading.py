@@ -63,9 +63,10 @@ def read(text: str, known: frozenset[str] = frozenset(), reserved: frozenset[str
 
 def _idea_name(text: str, known: frozenset[str]) -> bool:
     """A name-like word that is a note's name for an idea ("SmoothQuant", "ChatGPT"), not a model the offered
-    tools know ("ResNet-50", "VGG16", "AlexNet"): no value for a slot that takes model names."""
+    tools know ("AlexNet") or a versioned one ("ResNet-50", "VGG16"): no value for a slot that takes model
+    names."""
     key = norm(text)
-    if key not in _note_names() or key in known:
+    if any(c.isdigit() for c in key) or key not in _note_names() or key in known:
         return False
     return not any(name.startswith(STEM) and key.startswith(name[len(STEM) :]) for name in known)
 
