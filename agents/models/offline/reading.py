@@ -68,7 +68,13 @@ def _idea_name(text: str, known: frozenset[str]) -> bool:
     key = norm(text)
     if any(c.isdigit() for c in key) or key not in _note_names() or key in known:
         return False
-    return not any(name.startswith(STEM) and key.startswith(name[len(STEM) :]) for name in known)
+    stems = _family_stems(known)
+    return not any(key[:end] in stems for end in range(3, len(key) + 1))
+
+
+@lru_cache(maxsize=32)
+def _family_stems(known: frozenset[str]) -> frozenset[str]:
+    return frozenset(name[len(STEM) :] for name in known if name.startswith(STEM))
 
 
 @lru_cache(maxsize=1)
