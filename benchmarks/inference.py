@@ -67,8 +67,8 @@ def meta_model() -> None:
 
 
 def main() -> int:
-    from tools.plotting import render_png
     from tools.catalog import call_tool
+    from tools.plotting import render_png
 
     tool_ms = {name: median_ms(lambda n=name, a=args: call_tool(n, a)) for name, args in CALLS.items()}
     torch_free = "torch" not in sys.modules

@@ -295,11 +295,11 @@ def llm_throughput(
 ) -> ThroughputResult:
     """Throughput, latency and speed (吞吐量 / 延迟 / 速度) of serving an LLM: roofline bounds, tokens/s.
 
-    Time to first token (prefill), time per output token (decode), tokens/s per sequence and for the batch,
-    end-to-end latency; how batching (continuous batching), quantisation (量化), an fp8 KV cache and tensor
-    parallelism (张量并行) move them; the largest batch meeting a latency target; and speculative decoding's
-    expected speed-up for an acceptance rate and draft cost (Leviathan et al. 2023). How many tokens per
-    second can an H100 give a 7B model?
+    Time to first token (prefill), time per output token (decode, ms per token), tokens/s per sequence and
+    for the batch, end-to-end latency; how batching (continuous batching), quantisation (量化), an fp8 KV
+    cache and tensor parallelism (张量并行) move them; the largest batch meeting a latency target; and
+    speculative decoding's expected speed-up for an acceptance rate and draft cost (Leviathan et al. 2023).
+    How many tokens per second can an H100 give a 7B model?
     """
     dep = resolve_deployment(
         model=model,

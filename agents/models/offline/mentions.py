@@ -70,6 +70,12 @@ STEM = "~"
 """Marks a family name in the ``known`` names ("~resnet"): written apart from a version, they are one name."""
 _VERSION = re.compile(r"(?:[ \-_]?(?:[A-Za-z]{0,2}[0-9]{1,3}[A-Za-z]?|[Vv][0-9]))+(?![\w.])")
 _VARIANT = re.compile(r"[ \-_](?:small|large|tiny|base|huge|nano|medium|mini)\b", re.IGNORECASE)
+_SIZE_LETTER = re.compile(r"[ \-_]([A-Za-z][0-9]?)(?![\w\-])")
+_HEAD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_TAIL = re.compile(
+    r"(?:[\-_](?:small|large|tiny|base|huge|nano|medium|mini|[A-Za-z]{0,2}[0-9]{1,3}[A-Za-z]?|[A-Za-z]))+",
+    re.IGNORECASE,
+)
 _QUANTITY = re.compile(r"^[0-9]+(?:\.[0-9]+)?(?:[a-z]{1,3}|x[0-9]+)?$")
 _QUOTED = re.compile(r"\"([^\"\n]{1,200})\"|'([^'\n]{2,200})'")
 _NONFINITE = {"nan": None, "null": None, "inf": math.inf, "-inf": -math.inf}
@@ -245,18 +251,31 @@ def read_mentions(text: str, known: frozenset[str] = frozenset()) -> Mentions:
             version = _VERSION.match(text, end)
             if version is not None and free(*version.span()):
                 end = version.end()
+            code = _SIZE_LETTER.match(text, end)  # "swin t": a known name with its size letter apart
+            if version is None and code is not None and _norm(token + code.group(1)) in known:
+                end = code.end()
         joined = end > match.start() + len(token)
         named = joined or is_name_like(token) or _norm(token) in known
         variant = _VARIANT.match(text, end) if named else None
         if variant is not None:
             end = variant.end()
         token = text[match.start() : end]
-        if (named and (joined or variant is not None)) or is_name_like(token) or _norm(token) in known:
+        head = _HEAD.match(token)
+        # "convnext-tiny", "swin_t": a known family with its variant written onto it
+        dashed = head is not None and len(head.group()) < len(token)
+        dashed = dashed and _known_head(head.group() if head else "", known, stems)
+        dashed = dashed and _TAIL.fullmatch(token, head.end() if head else 0) is not None
+        named_here = dashed or is_name_like(token) or _norm(token) in known
+        if (named and (joined or variant is not None)) or named_here:
             found.names.append(Name(match.start(), end, token))
             take(match.start(), max(end, match.end()))
     numbers = [number for number in _numbers(text) if free(number.start, number.end)]
     _group_runs(text, numbers, found)
     return found
+
+
+def _known_head(head: str, known: frozenset[str], stems: frozenset[str]) -> bool:
+    return _norm(head) in known or _norm(head) in stems
 
 
 @lru_cache(maxsize=32)

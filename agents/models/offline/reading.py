@@ -15,6 +15,7 @@ from agents.models.offline.vocabulary import translate
 __all__ = ["Reading", "enum_words", "known_names", "model_stem", "read", "token_keys"]
 
 _WORD = re.compile(r"[A-Za-z][\w\-]*")
+_ASSIGNED = re.compile(r"(?<=[A-Za-z])[ \t]*[=:][ \t]*$")
 _BOUNDARY = re.compile(r"[\[\]{};.:=]|,(?! ?[0-9])|\b(?:and|with|plus|while|but|for another|for the other)\b")
 
 
@@ -38,7 +39,8 @@ class Reading:
 
     def words_before(self, start: int, limit: int = 4) -> list[str]:
         """Content words just before ``start``, back to the previous clause boundary."""
-        chunk = _BOUNDARY.split(self.work[max(0, start - 48) : start])[-1]
+        # "rank=16", "lr: 0.1": the word the value is assigned to is its name, not a clause boundary
+        chunk = _BOUNDARY.split(_ASSIGNED.sub(" ", self.work[max(0, start - 48) : start]))[-1]
         # numbers with the unit written onto them ("24gb" is its own number's unit), not the digits of "A100"
         chunk = re.sub(r"(?<![\w.])-?[0-9][0-9.,]*(?:[A-Za-z]+\b)?", " ", chunk)
         return [fold(w) for w in _WORD.findall(chunk.lower()) if w not in STOP_WORDS and len(w) > 1][-limit:]
@@ -54,7 +56,32 @@ def read(text: str, known: frozenset[str] = frozenset(), reserved: frozenset[str
     are names the offered tools' descriptions list (see :func:`known_names`), ``reserved`` their enum values
     (see :func:`enum_words`)."""
     work = translate(text)
-    return Reading(text, work, read_mentions(work, known), reserved)
+    mentions = read_mentions(work, known)
+    mentions.names = [name for name in mentions.names if not _idea_name(name.text, known)]
+    return Reading(text, work, mentions, reserved)
+
+
+def _idea_name(text: str, known: frozenset[str]) -> bool:
+    """A name-like word that is a note's name for an idea ("SmoothQuant", "ChatGPT"), not a model the offered
+    tools know ("AlexNet") or a versioned one ("ResNet-50", "VGG16"): no value for a slot that takes model
+    names."""
+    key = norm(text)
+    if any(c.isdigit() for c in key) or key not in _note_names() or key in known:
+        return False
+    stems = _family_stems(known)
+    return not any(key[:end] in stems for end in range(3, len(key) + 1))
+
+
+@lru_cache(maxsize=32)
+def _family_stems(known: frozenset[str]) -> frozenset[str]:
+    return frozenset(name[len(STEM) :] for name in known if name.startswith(STEM))
+
+
+@lru_cache(maxsize=1)
+def _note_names() -> frozenset[str]:
+    from agents.models.offline.notes import note_index
+
+    return frozenset(norm(name) for note in note_index().notes for name in note.names)
 
 
 def enum_words(tools: list[ToolView]) -> frozenset[str]:
@@ -79,6 +106,9 @@ def _names_in(descriptions: tuple[str, ...]) -> frozenset[str]:
             family = _FAMILY.match(token)
             if family is not None:  # "ResNet-18", "ViT-B/16": "resnet 101" and "vit b16" are names too
                 found.add(STEM + family.group(1).lower())
+            sized = _SIZE_CODE.fullmatch(token)
+            if sized is not None:  # "Swin-T": a family with a size letter; "swin t" and "swin_t" name it too
+                found.update((norm(token), STEM + sized.group(1).lower()))
     return frozenset(found)
 
 
@@ -87,6 +117,9 @@ _FAMILY = re.compile(
 )
 """A model family's name followed by its version ("ResNet-18", "ViT-B/16", "VGG16"), not a layer ("Conv2d") or
 a number format ("INT4", "FP16")."""
+
+_SIZE_CODE = re.compile(r"([A-Z][a-z]{2,}[A-Za-z]*)[\-_][A-Z][0-9]?")
+"""A family name with a one-letter size code ("Swin-T", "DeiT-S"): the letter alone looks like no name."""
 
 
 _VARIANT = re.compile(r"([A-Za-z][\w.\-]*?\d+(?:\.\d+)?[bBmM])[-_][A-Za-z][\w.\-]*")

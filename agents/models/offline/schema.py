@@ -18,6 +18,8 @@ __all__ = ["Slot", "ToolView", "phrases", "spoken"]
 
 _CJK_TERM = re.compile(r"[A-Za-z]{0,4}[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _ARROW = re.compile(r"([\w.\-]+)\s*(?:→|->|=>|=|:)\s*([A-Za-z][\w\-]*)(?:\s*\(([A-Za-z][\w\-]*)\))?")
+_ONLY_ARROW = re.compile(r"([\w.\-]+)\s*(?:→|->|=>)\s*([A-Za-z][\w\-]*)(?:\s*\(([A-Za-z][\w\-]*)\))?")
+"""Arrows alone, read first: in "Log base: e → nats" the colon must not take the "e" that the arrow maps."""
 
 
 @dataclass
@@ -327,8 +329,9 @@ def _synonyms(slot: Slot) -> dict[str, Any]:
         return {}
     by_text = {str(value).lower(): value for value in slot.enum}
     found: dict[str, Any] = {}
-    for left, right, also in _ARROW.findall(slot.description):  # "2 → bits (log2)": bits and log2 mean 2
-        if left.lower() in by_text and right.lower() not in by_text:
+    pairs = [*_ONLY_ARROW.findall(slot.description), *_ARROW.findall(slot.description)]
+    for left, right, also in pairs:  # "2 → bits (log2)": bits and log2 mean 2
+        if left.lower() in by_text and right.lower() not in by_text and fold(right) not in found:
             found[fold(right)] = by_text[left.lower()]
             if also:
                 found[fold(also)] = by_text[left.lower()]

@@ -148,7 +148,8 @@ def _about_user(state: DialogueState) -> None:
                 name = next((g for g in match.groups() if g), None)
                 if name and re.search(r"什么|谁|啥|what", name, re.IGNORECASE):
                     continue  # "我叫什么名字？" asks for the name
-                casual = match.group(0)[:3].lower() in ("i a", "i'm")  # "I am …", "I'm …": a capitalised name
+                # "I am …", "I'm …", "im …": a capitalised name
+                casual = match.group(0)[:3].lower() in ("i a", "i'm", "i’m", "im ")
                 if name and (not casual or (name[:1].isupper() and name.lower() not in _NOT_NAMES)):
                     state.name = name.strip().capitalize() if name.isascii() else name.strip()
             preference = table.cue("preference", text)

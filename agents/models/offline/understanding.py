@@ -58,7 +58,8 @@ def plan(state: DialogueState, views: list[ToolView]) -> Plan:
     callable_views = [view for view in views if view.name != ASK_USER]
     table = phrases_for(state.language)
     message = classify(state)
-    if state.pending is not None:
+    # "what's my name?" after a question this model asked is a new turn of the conversation, not the answer
+    if state.pending is not None and message.intent is Intent.REQUEST:
         merged = _answer_to_question(state, views)
         if merged is not None:
             return merged
@@ -283,7 +284,7 @@ def _best(candidates: list[_Candidate]) -> _Candidate | None:
     top = computable[0].choice.score
     close = [c for c in computable if c.choice.score >= 0.6 * top]
 
-    def quality(candidate: _Candidate) -> tuple[int, int, int, int, float]:
+    def quality(candidate: _Candidate) -> tuple[int, int, int, int, int, float]:
         extraction = candidate.extraction
         lonely = any(
             slot.wants_names and "array" in slot.types and len(extraction.arguments.get(slot.name) or ()) == 1
@@ -294,6 +295,8 @@ def _best(candidates: list[_Candidate]) -> _Candidate | None:
             # of two about as likely tools, the one that computes what is asked ("latency")
             int(_asks_for_quantity(candidate.choice) and candidate.choice.score >= 0.85 * top),
             extraction.used,
+            # a tool the request names choices for ("sgd, adam on rosenbrock") over one it gives nothing
+            int(bool(extraction.arguments)),
             -int(lonely),
             candidate.choice.score,
         )

@@ -221,6 +221,25 @@ def _names_it(state: FillState, slot: Slot, number: Number) -> bool:
     return score >= 3 and max(rivals, default=0.0) < score
 
 
+def _partly_named(state: FillState, slot: Slot, number: Number) -> bool:
+    """The words around ``number`` say a several-word slot name's trailing word but not its head word
+    ("index" but not "ignore" of ``ignore_index``; "batch" of ``batch_size`` is its head)."""
+    parts = [part for part in slot.name_words if part not in _COUNT_PREFIXES]
+    if len(parts) < 2:
+        return False
+    said = [*state.reading.words_before(number.start), *state.reading.words_after(number.end)]
+    heard = [part for part in parts if any(_same_word(word, part) for word in said)]
+    return bool(heard) and parts[0] not in heard
+
+
+_COUNT_PREFIXES = frozenset({"num", "max", "min", "n"})
+
+
+def _same_word(said: str, part: str) -> bool:
+    long_enough = len(said) >= 3 and len(part) >= 3
+    return said == part or (long_enough and (said.startswith(part) or part.startswith(said)))
+
+
 def place_numbers(state: FillState) -> None:
     """Numbers, each to the numeric slot the words around it (and its unit) name best."""
     _from_to(state)
@@ -238,6 +257,8 @@ def place_numbers(state: FillState) -> None:
             score = around(state, slot, number.start, number.end) + (3.0 if unit_named(slot, number) else 0.0)
             if index_list(slot) and not slot.required:
                 score *= 0.5  # an optional list takes a lone number only when no scalar slot claims it
+            if not slot.required and _partly_named(state, slot, number):
+                score *= 0.75  # "class index 1" is a label, not ignore_index: half a name is weaker evidence
             if not slot.required and score < 1.5:
                 continue  # an optional value needs its name said ("epoch 1" is no patience of 1)
             if score > 0:

@@ -12,7 +12,10 @@ PHRASES = Phrases(
     language="en",
     small_talk=(
         r"^\W*(?:(?:hi|hello|hey|hiya|howdy|yo|greetings|good (?:morning|afternoon|evening)"
-        r"|thanks?(?: you)?(?: (?:a lot|so much|very much|again|for (?:the|your) help))?"
+        r"|(?:thanks?|thx|thnx|thanx|ty|tysm)(?: you)?"
+        r"(?: (?:a lot|so much|very much|again|for (?:the|your) help))?"
+        r"|that (?:helped|helps|was (?:very |really |super )?(?:helpful|useful|clear))"
+        r"(?: (?:a lot|me|so much))?"
         r"|thank you(?: (?:so|very) much)?|cheers|ok(?:ay)?|cool|great|nice|awesome|got it|bye|goodbye"
         r"|see you|how are you(?: doing)?(?: today)?|who are you|what are you|are you there|you there"
         r"|nice to meet you)(?:\W+(?:there|again|all|everyone|protoplay|bot|buddy|friend))?\W*)+$"
@@ -24,7 +27,7 @@ PHRASES = Phrases(
     ),
     name_intro=(
         rf"\bmy name(?:'s| is)\s+{_NAME.format(group='name')}|\bcall me\s+{_NAME.format(group='name1')}"
-        r"|\bi(?: a|')m\s+(?P<name2>[A-Z][a-z]{1,20})\b"
+        r"|\bi(?: a|['’])?m\s+(?P<name2>[A-Z][a-z]{1,20})\b"
     ),
     preference=(
         r"\bi (?:(?:would|'d) )?(?:prefer|like|want)\s+(?:my |the )?(?:answers?|results?|it|things|"
@@ -34,11 +37,13 @@ PHRASES = Phrases(
         r"|\bi (?:always )?(?:use|work (?:in|with)|think in|count in)\s+(?P<value4>bits?|nats?)\b"
     ),
     remember=(
-        r"^\W*(?:please\s+|can you\s+|could you\s+)?(?:remember|memori[sz]e|note down|keep in mind|"
+        r"^\W*(?:(?:please|pls|plz)\s+|can (?:you|u)\s+|could (?:you|u)\s+)?"
+        r"(?:remember|memori[sz]e|note down|keep in mind|"
         r"don't forget|save (?:this|that)|store (?:this|that))\b[\s:,]*(?:that\s+)?(?P<fact>.*)$"
     ),
     recall_self=(
-        r"\bwhat(?:'s| is| do you (?:remember|know|recall)(?: about)?| have i told you)\s+(?:about\s+)?"
+        r"\bwhat(?:'?s| is| do (?:you|u) (?:remember|know|recall)(?: about)?| have i told (?:you|u))"
+        r"\s+(?:about\s+)?"
         r"(?:me|myself)\b|\bwho am i\b|\bdo you (?:remember|know) (?:me|who i am|anything about me)"
         r"|\bwhat do you remember\??$|\bwhat have you (?:remembered|stored|saved)"
     ),
@@ -46,7 +51,7 @@ PHRASES = Phrases(
         r"\b(?:do you (?:remember|recall)|what did i (?:say|tell you|mention)|recall|what do you remember)"
         r"\s+(?:what i (?:said|told you) )?(?:about\s+)?(?P<topic>[^?.!]{2,80})"
     ),
-    name_question=r"\bwhat(?:'s| is) my name\b|\bwho am i\b|\bdo you (?:know|remember) my name\b",
+    name_question=r"\bwhat(?:'?s| is) my name\b|\bwho am i\b|\bdo you (?:know|remember) my name\b",
     forget=r"\b(?:forget|delete|remove)\s+(?:memory\s+)?(?:#|id\s*|number\s*)?(?P<id>\d{1,12})\b",
     concept=(
         r"^\W*(?:does|do|did|is|are|was|were|can|could|should|would|will|has|have)\b"
@@ -66,8 +71,9 @@ PHRASES = Phrases(
         r"work out|figure out|total|size of|value of|give me the|what would .{0,30} be|fits?|"
         r"bigger|smaller|larger|heavier|lighter|fewer|more (?:parameters|params|flops|macs|memory)|"
         r"will it fit|can i (?:fine-?tune|train|fit|run)"
-        r"|can\b.{0,40}\b(?:run|serve|host|fit|handle|load|fine-?tune|finetune|train)"
+        r"|can\b.{0,40}\b(?:run|serve|host|fit|handle|load|fine-?tun(?:e|ing)|train(?:ing)?)"
         r"|enough (?:memory|vram|gpu)|vram|tokens?/s|tokens? per second|latency|throughput|memory[- ]bound"
+        r"|ms (?:per|/|a) token|ms/token|tok/s|ttft|tpot|time (?:per|to first) (?:output )?token"
         r"|compute[- ]bound)\b"
     ),
     comparison=(
@@ -205,6 +211,8 @@ PHRASES = Phrases(
         "concurrent": ("batch",),
         "concurrency": ("batch",),
         "user": ("batch",),
+        "parallel": ("batch",),
+        "simultaneous": ("batch",),
         "request": ("batch",),
     },
     flags={
