@@ -311,7 +311,11 @@ class WebhookSender(PushNotificationSender):
     async def send_notification(self, task_id: str, event: Any) -> None:
         if self._closed:
             return
-        configs = await self.configs.get_info_for_dispatch(task_id)
+        try:
+            configs = await self.configs.get_info_for_dispatch(task_id)
+        except Exception:  # a store that cannot say must not stall the task: its webhooks miss this update
+            log.exception("push: could not read the webhooks of task %s; this update is not sent", task_id)
+            return
         if not configs:
             return
         legacy = {config.id for config in configs if self.configs.is_legacy(config)}

@@ -283,6 +283,20 @@ async def test_the_policy_is_checked_again_before_each_delivery():
     assert len(hook.received) == 1  # only from the sender whose policy allows loopback
 
 
+async def test_a_store_that_cannot_list_the_webhooks_costs_the_update_not_the_task(caplog):
+    """The task's work never waits on its webhooks: a failing lookup is logged and the update skipped."""
+
+    class Failing:
+        async def get_info_for_dispatch(self, task_id):
+            raise ConnectionError("the database went away")
+
+    sender = WebhookSender(Failing(), policy=WebhookPolicy(), retry=FAST)
+    event = TaskStatusUpdateEvent(task_id="t1", context_id="c")
+    await asyncio.wait_for(sender.send_notification("t1", event), timeout=5)  # returns, raises nothing
+    await sender.aclose()
+    assert "could not read the webhooks of task t1" in caplog.text
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 async def test_push_configs_live_beside_the_tasks_in_the_database(tmp_path, request, backend):
     """They survive a restart, and with PostgreSQL a replica sees a config registered through another."""
