@@ -59,7 +59,7 @@ class Env(StrEnum):
     OTEL_SDK_DISABLED = "OTEL_SDK_DISABLED"
     """``true`` keeps OpenTelemetry export off whatever else is set."""
     A2A_SDK_SPANS = "OTEL_INSTRUMENTATION_A2A_SDK_ENABLED"
-    """a2a-sdk's own method-level spans; protoplay sets it to ``false`` when it exports (unless it is set)."""
+    """a2a-sdk's own method-level spans; protoplay sets it to ``false`` (unless set) before the SDK loads."""
 
 
 @dataclass(frozen=True)
