@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.models.offline.language import STOP_WORDS, fold
+from agents.models.offline.mentions import SCALES
 
 __all__ = ["Constraint", "conclude", "match_column", "parse_constraints"]
 
@@ -101,21 +102,6 @@ _ZH_TAIL = re.compile(
     rf"\s{{0,3}}(?P<op>{_alternation(list(_ZH_SUFFIX))})"
 )
 
-_SCALES = {
-    "k": 1e3,
-    "thousand": 1e3,
-    "千": 1e3,
-    "万": 1e4,
-    "m": 1e6,
-    "million": 1e6,
-    "百万": 1e6,
-    "千万": 1e7,
-    "亿": 1e8,
-    "b": 1e9,
-    "g": 1e9,
-    "billion": 1e9,
-    "t": 1e12,
-}
 
 # Quantity families: a word of the request and a column name meet when they fold to the same family.
 # "compute" is either MACs or FLOPs (users say 计算量 for both).
@@ -213,7 +199,7 @@ def _make(op: str, op_text: str, match: re.Match[str], word: str, *, chinese: bo
     if value is None or not word:
         return None
     scale = match.group("scale") or ""
-    factor = _SCALES.get(scale.lower(), 1.0)
+    factor = SCALES.get(scale.lower(), 1.0)
     family = _family(word)
     if family is None and word.lower().startswith("g") and _family(word[1:]) in ("mac", "flop"):
         family, factor = _family(word[1:]), factor * 1e9  # "0.5 GMACs"

@@ -30,7 +30,7 @@ from agents.models.offline.reading import known_names, read
 from agents.models.offline.retrieval import rank_tools
 from agents.models.offline.schema import ToolView
 from agents.models.offline.slots import fill
-from agents.models.offline.state import ASK_USER, MEMORY_TOOLS, content_of, read_state
+from agents.models.offline.state import ASK_USER, MEMORY_TOOLS, call_arguments, content_of, read_state
 from agents.models.offline.understanding import notes_tool, plan
 
 __all__ = ["OfflineBrain", "OfflineReply"]
@@ -130,7 +130,7 @@ class OfflineBrain:
             function = calls.get(result.get("tool_call_id"), {})
             name = str(function.get("name", "tool"))
             content = content_of(result)
-            arguments = _arguments(function)
+            arguments = call_arguments(function)
             if name == ASK_USER:
                 answer = _ask_user_answer(content)
                 if answer is not None:
@@ -198,14 +198,6 @@ def _forced_name(tool_choice: Any) -> str | None:
         if isinstance(function, dict) and isinstance(function.get("name"), str):
             return str(function["name"])
     return None
-
-
-def _arguments(function: dict[str, Any]) -> dict[str, Any]:
-    try:
-        arguments = json.loads(function.get("arguments") or "{}")
-    except (TypeError, ValueError):
-        return {}
-    return arguments if isinstance(arguments, dict) else {}
 
 
 def _ask_user_answer(content: str) -> str | None:

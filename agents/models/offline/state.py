@@ -14,7 +14,16 @@ from typing import Any
 from agents.models.offline.language import Language, language_of, prepare
 from agents.models.offline.phrases import all_phrases
 
-__all__ = ["ASK_USER", "MEMORY_TOOLS", "DialogueState", "PastCall", "Pending", "content_of", "read_state"]
+__all__ = [
+    "ASK_USER",
+    "MEMORY_TOOLS",
+    "DialogueState",
+    "PastCall",
+    "Pending",
+    "call_arguments",
+    "content_of",
+    "read_state",
+]
 
 ASK_USER = "ask_user"
 MEMORY_TOOLS = frozenset({"remember", "recall", "forget"})
@@ -96,7 +105,7 @@ def read_state(messages: list[dict[str, Any]]) -> DialogueState:
         elif role == "assistant":
             for call in message.get("tool_calls") or ():
                 function = call.get("function") or {}
-                calls_by_id[str(call.get("id"))] = (str(function.get("name")), _arguments(function))
+                calls_by_id[str(call.get("id"))] = (str(function.get("name")), call_arguments(function))
         elif role == "tool":
             name, arguments = calls_by_id.get(str(message.get("tool_call_id")), ("", {}))
             if name and name != ASK_USER and name not in MEMORY_TOOLS:
@@ -108,7 +117,8 @@ def read_state(messages: list[dict[str, Any]]) -> DialogueState:
     return state
 
 
-def _arguments(function: dict[str, Any]) -> dict[str, Any]:
+def call_arguments(function: dict[str, Any]) -> dict[str, Any]:
+    """A tool call's JSON arguments as a dict (``{}`` when they are not a JSON object)."""
     try:
         arguments = json.loads(function.get("arguments") or "{}")
     except (TypeError, ValueError):
@@ -128,7 +138,7 @@ def _pending(messages: list[dict[str, Any]]) -> Pending | None:
     for call in assistant.get("tool_calls") or ():
         function = call.get("function") or {}
         if function.get("name") == ASK_USER:
-            question = str(_arguments(function).get("question", ""))
+            question = str(call_arguments(function).get("question", ""))
     match = _PENDING.search(question)
     if match is None:
         return None
