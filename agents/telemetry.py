@@ -10,12 +10,11 @@ provider configured those are no-op spans that go nowhere.)
 OTLP/HTTP (protobuf) exporter, and
 
 - writes the traces URL into the environment, so a process this one spawns (the stdio MCP server) exports to
-  the same collector.
-
-a2a-sdk's own spans stay off (:mod:`agents.a2a` sets ``OTEL_INSTRUMENTATION_A2A_SDK_ENABLED=false`` unless
-it is set, before the SDK loads): the SDK opens one span per internal method (≈100 per request, all marked
-SERVER) and propagates no context; protoplay opens one CLIENT and one SERVER span per A2A request instead
-(:mod:`agents.a2a.spans`, :mod:`servers.telemetry`).
+  the same collector;
+- turns a2a-sdk's own spans off (``OTEL_INSTRUMENTATION_A2A_SDK_ENABLED=false`` unless already set): the SDK
+  opens one span per internal method (≈100 per request, all marked SERVER) and propagates no context;
+  protoplay opens one CLIENT and one SERVER span per A2A request instead (:mod:`agents.a2a.spans`,
+  :mod:`servers.telemetry`).
 
 W3C trace context crosses processes in MCP requests' ``params._meta`` (the mcp SDK does it) and in the HTTP
 headers of A2A and model requests (:func:`inject_headers`, :func:`http_hooks`).
@@ -141,6 +140,8 @@ def _start(value: str, source: str, service: str) -> Any:
         raise TelemetryError(
             f"{source}: exporting OpenTelemetry spans needs the otel extra: pip install 'protoplay[otel]'"
         ) from None
+    # Before a2a-sdk is imported (the CLI imports it inside commands, after this): its switch is read once.
+    os.environ.setdefault(Env.A2A_SDK_SPANS, "false")
     os.environ[Env.OTLP_TRACES_ENDPOINT] = url  # a spawned MCP server exports to the same collector
     attributes = {"service.version": _version()}
     if not os.environ.get(Env.OTEL_SERVICE_NAME):
