@@ -23,6 +23,7 @@ GpuName = Literal[
     "t4",
     "l4",
     "a10g",
+    "rtx-3090",
     "rtx-4090",
     "rtx-a6000",
     "l40s",
@@ -119,6 +120,15 @@ GPUS: dict[str, GpuSpec] = {
         "AWS publishes no A10G datasheet: 24 GB GDDR6 at 600 GB/s (AWS EC2 G5) and FP32 35, FP16/BF16 tensor "
         "70, INT8 140 dense as tabulated by Baseten, 'NVIDIA A10 vs A10G for ML model inference' (the A10's "
         "datasheet: 125 / 250)",
+    ),
+    "rtx-3090": _gpu(
+        "NVIDIA GeForce RTX 3090",
+        24,
+        936,
+        (35.6, 71.0, 71.0, None, 284.0),
+        _PCIE4,
+        "NVIDIA Ampere GA102 GPU architecture whitepaper, RTX 3090: FP16/BF16 tensor with FP32 accumulate "
+        "71, INT8 284 (dense), FP32 35.6 TFLOPS, 24 GB GDDR6X, 936 GB/s",
     ),
     "rtx-4090": _gpu(
         "NVIDIA GeForce RTX 4090",

@@ -205,3 +205,11 @@ def test_decoding_does_one_flop_per_byte_of_fp16_weights():
     assert step_cost(dep, batch=1, new_tokens=1, context=1).intensity == pytest.approx(1.0, rel=0.02)
     assert step_cost(dep, batch=16, new_tokens=1, context=1).intensity == pytest.approx(16, rel=0.05)
     assert GPUS["a100-80gb"].ridge_bf16 == pytest.approx(153.0, abs=0.1)
+
+
+def test_the_rtx_3090_preset():
+    # NVIDIA Ampere GA102 whitepaper, RTX 3090: 71 dense FP16/BF16 tensor TFLOPS (FP32 accumulate), 936 GB/s,
+    # 24 GB; ridge 71e12 / 936e9 ≈ 75.9 FLOPs/byte (hand).
+    gpu = GPUS["rtx-3090"]
+    assert (gpu.memory_gib, gpu.bandwidth_gb_s, gpu.tflops["bf16"]) == (24, 936, 71.0)
+    assert gpu.ridge_bf16 == pytest.approx(75.85, abs=0.01)

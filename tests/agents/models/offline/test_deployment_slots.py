@@ -80,3 +80,9 @@ def test_projections_written_as_letters(views):
     assert filled(views, "peft_trainable_params", "lora on llama-2-7b, all-linear").arguments[
         "target_modules"
     ] == ("all-linear")
+
+
+def test_two_3090s_are_two_rtx_3090s_in_chinese(views):
+    found = filled(views, "llm_inference_memory", "两张 3090 能跑 qwen2.5-72b int4 吗")
+    assert found.arguments["gpu"] == "rtx-3090" and "gpu_memory_gb" not in found.arguments
+    assert found.arguments["num_gpus"] == 2
