@@ -121,8 +121,9 @@ def _notify(event: TraceEvent) -> None:
 class TraceWriter:
     """Appends trace events to ``<directory>/<session>.jsonl``.
 
-    Safe to share between threads and asyncio tasks: each event is one ``write`` of one line under a lock and
-    is flushed before :meth:`record` returns, so a killed process loses at most the event being written.
+    Safe to share between threads and asyncio tasks: each event is one unbuffered ``write`` of one line under
+    a lock, in the file before :meth:`record` returns, so a killed process loses at most the event being
+    written.
     Files stay open until :meth:`close`; a closed writer reopens them on the next record. At most ``max_open``
     files are open at once (the least recently written is closed first), so a server recording one session per
     conversation does not run out of file descriptors. ``agent`` names whom the writer records for (written as
@@ -169,7 +170,7 @@ class TraceWriter:
         }
         if self.agent:
             event["agent"] = self.agent
-        line = json.dumps(event, ensure_ascii=False, default=str) + "\n"
+        line = (json.dumps(event, ensure_ascii=False, default=str) + "\n").encode()
         with self._lock:
             try:
                 self._write(session, line)
@@ -186,16 +187,25 @@ class TraceWriter:
             if _observers:
                 _notify(TraceEvent(**event))
 
-    def _write(self, session: str, line: str) -> None:
+    def _write(self, session: str, line: bytes) -> None:
         handle = self._files.pop(session, None)
         if handle is None:
             while len(self._files) >= self.max_open:
                 self._files.pop(next(iter(self._files))).close()
-            self.directory.mkdir(parents=True, exist_ok=True)
-            handle = self.path_for(session).open("a", encoding="utf-8")
+            handle = self._open(self.path_for(session))
         self._files[session] = handle  # most recently written last
-        handle.write(line)
-        handle.flush()
+        view = memoryview(line)
+        while view:  # unbuffered: a line is one write(2) to a file opened for appending (unless cut short)
+            view = view[handle.write(view) :]
+
+    def _open(self, path: Path) -> Any:
+        try:
+            return path.open("ab", buffering=0)
+        except FileNotFoundError:
+            self.directory.mkdir(
+                parents=True, exist_ok=True
+            )  # the first trace here (or the folder was removed)
+            return path.open("ab", buffering=0)
 
     def path_for(self, session: str) -> Path:
         return _trace_file(self.directory, session)
