@@ -5,11 +5,12 @@ Every server is its own process (one uvicorn worker on 127.0.0.1, no token, A2A 
 - ``echo``: the SDK alone (its request handler and JSON-RPC routes) around the minimal task-producing agent
   on the in-memory store (creates the task, adds one text artifact, completes) — the SDK's own cost, baseline
   of the adapter goal;
-- the protoplay specialist (protoplay's endpoint with its request checks and push notifications, executor,
-  agent loop, in-process MCP connection, trace) with a trivial model that answers at once, so the figure is
-  the A2A stack's cost, not a model's — on the in-memory store, on SQLite (WAL, the default), on PostgreSQL,
-  and as two replicas sharing one PostgreSQL database, each client alternating between them as a load
-  balancer without stickiness would.
+- the protoplay specialist, started as ``protoplay serve a2a specialist`` starts it (protoplay's endpoint with
+  its request checks and push notifications, executor, agent loop, in-process MCP connection, trace; its
+  start-up heap settled, see ``servers.serving.settle_heap``) with a trivial model that answers at once, so
+  the figure is the A2A stack's cost, not a model's — on the in-memory store, on SQLite (WAL, the default),
+  on PostgreSQL, and as two replicas sharing one PostgreSQL database, each client alternating between them
+  as a load balancer without stickiness would.
 
 Messages are A2A 1.0 ``SendMessage``; echo and the specialist on the in-memory store also take a round of
 A2A 0.3 ``message/send`` without a version header (--compat-requests).
@@ -98,19 +99,19 @@ def echo_executor():  # type: ignore[no-untyped-def]
 
 
 async def serve(kind: str, port: int, store_url: str) -> None:
-    from servers.a2a.app import listen, public_url
+    from servers.a2a.app import listen, public_url, run_server
     from servers.a2a.app import serve as serve_app
     from servers.a2a.card import agent_card
     from servers.a2a.store import open_task_store
 
-    sock = listen("127.0.0.1", port)
-    url = public_url("127.0.0.1", port)
-    if kind == "specialist":
+    if kind == "specialist":  # as `protoplay serve a2a specialist` runs it
         from servers.a2a.specialist import open_specialist
 
-        async with open_specialist(url=url, task_store=store_url, model_override=TrivialModel()) as a2a:
-            await serve_app(a2a.app, sock)
+        options = {"task_store": store_url, "model_override": TrivialModel()}
+        await run_server(open_specialist, host="127.0.0.1", port=port, **options)
         return
+    sock = listen("127.0.0.1", port)
+    url = public_url("127.0.0.1", port)
     from a2a.types import AgentSkill
 
     skill = AgentSkill(id="echo", name="Echo", description="Returns the message.", tags=["echo"])

@@ -31,6 +31,7 @@ __all__ = [
     "http_url_problem",
     "is_loopback",
     "parse_size",
+    "settle_heap",
     "transport_security",
 ]
 
@@ -45,6 +46,20 @@ def fail(message: str, *, code: int = 2) -> typer.Exit:
     """Print a one-line error to stderr and return the exit to raise."""
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
+
+
+def settle_heap() -> None:
+    """Call once a server has started, before it serves: what starting it built (the tool catalogue, schemas,
+    the SDKs' classes, the model) lives as long as the process, so it leaves the garbage collector's reach.
+
+    Without this, every full collection while serving walks those hundreds of thousands of objects again:
+    on the A2A specialist that made collection a large share of each request's CPU time, and its pauses the
+    p99 latency (``benchmarks/a2a.py``). Garbage left from starting is collected first, so none is kept.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def is_loopback(host: str) -> bool:

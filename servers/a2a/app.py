@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from servers.a2a.auth import ANONYMOUS, BearerAuth
 from servers.a2a.replicas import Replica
 from servers.a2a.store import TaskStorage
-from servers.serving import DEFAULT_MAX_BODY, BodyLimit
+from servers.serving import DEFAULT_MAX_BODY, BodyLimit, settle_heap
 
 if TYPE_CHECKING:
     import httpx
@@ -198,13 +198,16 @@ async def run_server(
 
     ``url`` is what the card advertises (``advertised_url``, else ``http://host:port/``); ``replica`` names
     this server by its host and port (a later server there is this one restarted); ``on_ready(url)`` is
-    called and ``ready`` set once the server accepts connections; ``handle_signals``: see :func:`serve`.
+    called and ``ready`` set once the server accepts connections; ``handle_signals``: see :func:`serve`. What
+    opening the app built is moved out of the garbage collector's reach first
+    (:func:`servers.serving.settle_heap`).
     """
     sock = listen(host, port)
     try:
         url = advertised_url or public_url(host, sock.getsockname()[1])
         replica = Replica.listening_on(sock.getsockname()[1])
         async with open_app(url=url, replica=replica, **options) as a2a:
+            settle_heap()
             started = ready or asyncio.Event()
             waiter = asyncio.create_task(_announce(started, on_ready, url))
             try:

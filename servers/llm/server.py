@@ -38,7 +38,7 @@ from agents.models.offline.wire import (
     sse,
 )
 from servers.llm.responses import responses_routes
-from servers.serving import DEFAULT_MAX_BODY, BodyLimit
+from servers.serving import DEFAULT_MAX_BODY, BodyLimit, settle_heap
 from servers.telemetry import llm_server_spans
 
 __all__ = ["build_app", "routes", "serve"]
@@ -129,4 +129,6 @@ def serve(
     """Run the endpoint under uvicorn until interrupted."""
     import uvicorn
 
-    uvicorn.run(build_app(max_body_bytes=max_body_bytes), host=host, port=port, log_level=log_level)
+    app = build_app(max_body_bytes=max_body_bytes)
+    settle_heap()
+    uvicorn.run(app, host=host, port=port, log_level=log_level)

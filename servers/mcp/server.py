@@ -196,7 +196,10 @@ def serve_http(
     """Serve streamable HTTP on ``host:port`` until interrupted."""
     import uvicorn
 
+    from servers.serving import settle_heap
+
     app = http_app(server, host=host, allowed_hosts=allowed_hosts)
+    settle_heap()
     uvicorn.run(app, host=host, port=port, log_level=log_level.lower(), lifespan="on")
 
 

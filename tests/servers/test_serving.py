@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+import weakref
 
 import httpx
 import pytest
 import typer
 
-from servers.serving import BodyLimit, check_bind, configure_logging, format_size, is_loopback, parse_size
+from servers.serving import (
+    BodyLimit,
+    check_bind,
+    configure_logging,
+    format_size,
+    is_loopback,
+    parse_size,
+    settle_heap,
+)
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"])
@@ -139,3 +149,25 @@ async def test_a_body_within_the_limit_reaches_the_app_whole():
         bytes([65 + i]) * 100 for i in range(10)
     )
     assert echo.calls == 2
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.me = self
+
+
+@pytest.fixture
+def unfrozen():
+    yield
+    gc.unfreeze()  # the rest of the test process collects as before
+
+
+def test_settle_heap_freezes_what_lives_and_collects_what_is_garbage_first(unfrozen):
+    living = _Node()
+    garbage = _Node()  # a reference cycle: only the collector can free it
+    dead = weakref.ref(garbage)
+    del garbage
+    settle_heap()
+    assert dead() is None, "garbage from start-up must be collected, not frozen for ever"
+    assert gc.get_freeze_count() > 0
+    assert all(obj is not living for obj in gc.get_objects(generation=2)), "what lives is out of reach"
