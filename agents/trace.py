@@ -13,10 +13,13 @@ process records, as it is written.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import queue
 import re
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -121,9 +124,13 @@ def _notify(event: TraceEvent) -> None:
 class TraceWriter:
     """Appends trace events to ``<directory>/<session>.jsonl``.
 
-    Safe to share between threads and asyncio tasks: each event is one unbuffered ``write`` of one line under
-    a lock, in the file before :meth:`record` returns, so a killed process loses at most the event being
-    written.
+    Safe to share between threads and asyncio tasks: each event is one unbuffered ``write`` of one line,
+    in the file before :meth:`record` returns, so a killed process loses at most the event being written.
+    ``background=True`` (the A2A servers) hands the file work — creating a file per new conversation costs
+    more than the rest of recording — to one writer thread instead, in order: :meth:`record` returns at once,
+    the event reaches the file within moments, :meth:`flush`, :meth:`close`, :func:`read_trace` and the end
+    of the process wait for what is pending, and a killed process may lose the events not yet written.
+    Observers (:func:`watch_traces`) see each event when it is recorded either way.
     Files stay open until :meth:`close`; a closed writer reopens them on the next record. At most ``max_open``
     files are open at once (the least recently written is closed first), so a server recording one session per
     conversation does not run out of file descriptors. ``agent`` names whom the writer records for (written as
@@ -138,13 +145,17 @@ class TraceWriter:
         enabled: bool = True,
         max_open: int = 64,
         agent: str | None = None,
+        background: bool = False,
     ) -> None:
         self.directory = directory or traces_dir()
         self.enabled = enabled
         self.agent = agent
         self.max_open = max(1, max_open)
+        self.background = background
         self._files: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._pending: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
+        self._writer: threading.Thread | None = None
 
     def record(
         self,
@@ -172,20 +183,46 @@ class TraceWriter:
             event["agent"] = self.agent
         line = (json.dumps(event, ensure_ascii=False, default=str) + "\n").encode()
         with self._lock:
-            try:
-                self._write(session, line)
-            except OSError as exc:
-                self.enabled = False
-                blocked = self.directory.exists() and not self.directory.is_dir()
-                reason = f"{self.directory} is not a directory" if blocked else exc.strerror or str(exc)
-                log.warning(
-                    "cannot write the trace %s (%s); tracing is off from here on",
-                    self.path_for(session),
-                    reason,
-                )
+            if self.background:
+                self._start_writer()
+                self._pending.put((session, line))
+            elif not self._written(session, line):
                 return
             if _observers:
                 _notify(TraceEvent(**event))
+
+    def flush(self) -> None:
+        """Return once every event recorded so far is in its file (at once for a writer in the foreground)."""
+        if self._writer is not None:
+            self._pending.join()
+
+    def _written(self, session: str, line: bytes) -> bool:
+        try:
+            self._write(session, line)
+        except OSError as exc:
+            self.enabled = False
+            blocked = self.directory.exists() and not self.directory.is_dir()
+            reason = f"{self.directory} is not a directory" if blocked else exc.strerror or str(exc)
+            log.warning(
+                "cannot write the trace %s (%s); tracing is off from here on", self.path_for(session), reason
+            )
+            return False
+        return True
+
+    def _start_writer(self) -> None:
+        if self._writer is None:
+            self._writer = threading.Thread(target=self._drain, name="protoplay-trace", daemon=True)
+            self._writer.start()
+            _background_writers.add(self)
+
+    def _drain(self) -> None:
+        while (item := self._pending.get()) is not None:
+            try:
+                if self.enabled:
+                    self._written(*item)
+            finally:
+                self._pending.task_done()
+        self._pending.task_done()
 
     def _write(self, session: str, line: bytes) -> None:
         handle = self._files.pop(session, None)
@@ -211,14 +248,31 @@ class TraceWriter:
         return _trace_file(self.directory, session)
 
     def close(self) -> None:
+        """Write what is pending, close every file (a later record opens them again)."""
         with self._lock:
+            if self._writer is not None:
+                self._pending.put(None)
+                self._writer.join()
+                self._writer = None
             for handle in self._files.values():
                 handle.close()
             self._files.clear()
 
 
+_background_writers: weakref.WeakSet[TraceWriter] = weakref.WeakSet()
+
+
+def _flush_background_writers() -> None:
+    for writer in list(_background_writers):
+        writer.flush()
+
+
+atexit.register(_flush_background_writers)  # a writer nobody closed still leaves no event behind
+
+
 def list_traces(home: Path | None = None) -> list[tuple[str, int, float]]:
     """``(session, event count, modification time)`` for every trace file, newest first."""
+    _flush_background_writers()
     directory = traces_dir(home)
     if not directory.is_dir():
         return []
@@ -259,6 +313,7 @@ def read_trace(session: str, home: Path | None = None) -> TraceEvents:
 
     Raises :class:`FileNotFoundError` when the session has no trace.
     """
+    _flush_background_writers()  # what this process recorded is in the file before it is read
     path = _trace_file(traces_dir(home), session)
     if not path.is_file():
         raise FileNotFoundError(session)

@@ -242,7 +242,7 @@ async def open_coordinator(
     async with AsyncExitStack() as stack:
         tasks = await stack.enter_async_context(open_task_store(task_store, table="coordinator_tasks"))
         recovery = await stack.enter_async_context(recovery_for(tasks, replica, replica_timeout_s))
-        trace = TraceWriter(enabled=trace_enabled, agent=COORDINATOR_NAME)
+        trace = TraceWriter(enabled=trace_enabled, agent=COORDINATOR_NAME, background=True)
         stack.callback(trace.close)
         memory = await stack.enter_async_context(open_memory(memory_store))
         clients = []

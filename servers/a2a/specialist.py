@@ -183,7 +183,7 @@ async def open_specialist(
     async with AsyncExitStack() as stack:
         store = await stack.enter_async_context(open_task_store(task_store, table="specialist_tasks"))
         recovery = await stack.enter_async_context(recovery_for(store, replica, replica_timeout_s))
-        trace = TraceWriter(enabled=trace_enabled, agent=SPECIALIST_NAME)
+        trace = TraceWriter(enabled=trace_enabled, agent=SPECIALIST_NAME, background=True)
         stack.callback(trace.close)
         toolbox = await stack.enter_async_context(
             connect_mcp(mcp if mcp is not None else build_server(), token=resolve_mcp_token(mcp_token))

@@ -187,3 +187,63 @@ def test_a_failing_watcher_never_breaks_the_recording(tmp_path, caplog):
         stop()
     assert len(read_trace("safe", home=tmp_path)) == 1
     assert "a trace observer failed" in caplog.text
+
+
+# ------------------------------------------------------------------ a writer in the background (A2A servers)
+
+
+def test_a_background_writer_keeps_each_sessions_order_and_loses_nothing_when_closed(tmp_path):
+    writer = TraceWriter(tmp_path / "traces", background=True)
+
+    def spam(n: int) -> None:
+        for i in range(150):
+            writer.record("a2a", "in", f"client{n}", "SendMessage", {"i": i}, None, f"ctx-{n % 3}")
+
+    threads = [threading.Thread(target=spam, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    writer.close()
+    for session in range(3):
+        events = list(read_trace(f"ctx-{session}", home=tmp_path))
+        assert len(events) == 300
+        for peer in {e.peer for e in events}:  # each recording thread's events stay in the order recorded
+            assert [e.payload["i"] for e in events if e.peer == peer] == list(range(150))
+
+
+def test_a_background_writer_is_read_back_without_being_closed_and_reopens_after_close(tmp_path):
+    writer = TraceWriter(tmp_path / "traces", background=True)
+    writer.record("a2a", "in", "client", "SendMessage", {"n": 1}, None, "open")
+    assert [e.payload for e in read_trace("open", home=tmp_path)] == [{"n": 1}]  # reading flushes first
+    writer.record("a2a", "out", "client", "SendMessage", {"n": 2}, 1.0, "open")
+    writer.flush()
+    assert len((tmp_path / "traces" / "open.jsonl").read_text().splitlines()) == 2
+    writer.close()
+    writer.record("a2a", "in", "client", "SendMessage", {"n": 3}, None, "open")  # a closed writer reopens
+    writer.close()
+    assert [e.payload["n"] for e in read_trace("open", home=tmp_path)] == [1, 2, 3]
+
+
+def test_watchers_see_a_background_writers_events_as_they_are_recorded(tmp_path):
+    seen = []
+    stop = watch_traces(seen.append)
+    try:
+        writer = TraceWriter(tmp_path / "traces", background=True, agent="bg")
+        writer.record("a2a", "in", "client", "SendMessage", {"summary": "now"}, None, "live")
+        assert [(e.agent, e.payload["summary"]) for e in seen] == [("bg", "now")]  # before any flush
+    finally:
+        stop()
+        writer.close()
+
+
+def test_a_background_writer_that_cannot_write_turns_tracing_off_with_one_warning(tmp_path, caplog):
+    blocked = tmp_path / "traces"
+    blocked.write_text("a file where the folder should be")
+    writer = TraceWriter(blocked, background=True)
+    writer.record("a2a", "in", "client", "SendMessage", {}, None, "one")
+    writer.record("a2a", "in", "client", "SendMessage", {}, None, "two")
+    writer.close()
+    assert not writer.enabled
+    warnings = [r for r in caplog.records if "tracing is off" in r.getMessage()]
+    assert len(warnings) == 1 and "is not a directory" in warnings[0].getMessage()
