@@ -55,6 +55,26 @@ def test_a_comparison_of_two_ideas_explains_both(catalogue_specs):
 
 
 @pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # "vs" is in the roofline tool's description ("compute vs bandwidth"): no evidence for it
+        ("tensor parallel vs pipeline parallel?", "parallelism"),
+        # two values of a tool's choice, with no model to compute for: the idea behind them
+        ("awq vs gptq for inference quant", "inference-quantization"),
+    ],
+)
+def test_a_bare_comparison_of_two_ideas_is_explained(catalogue_specs, question, topic):
+    assert reply(catalogue_specs, user(question)).tool_calls == [("explain", {"topic": topic})]
+
+
+def test_logits_with_labels_are_a_classification_loss_in_chinese(catalogue_specs):
+    calls = reply(
+        catalogue_specs, user("logits是[0.5, 2.0, -1.0]和[1,1,1]，标签分别是1和2，交叉熵损失多少")
+    ).tool_calls
+    assert calls == [("classification_loss", {"logits": [[0.5, 2, -1], [1, 1, 1]], "labels": [1, 2]})]
+
+
+@pytest.mark.parametrize(
     ("question", "tool"),
     [
         ("What are VGG16's parameter count and FLOPs for a 224x224 image?", "model_complexity"),
