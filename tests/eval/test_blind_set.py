@@ -15,7 +15,7 @@ from servers.eval.questions import load_questions
 from servers.eval.report import report_text
 
 BLIND = Path(__file__).with_name("blind.jsonl")
-PASS_MARK = 0.92  # 171/180 (95.0 %) when written; the held-out standard is 95 %
+PASS_MARK = 0.92  # 170/180 (94.4 %) when written; the held-out standard is 95 %
 
 
 def test_the_blind_set_is_bilingual_broad_and_mostly_computation():

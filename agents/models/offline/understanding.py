@@ -196,8 +196,7 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
     if top is not None and not top.computable:
         # "QLoRA 是怎么省显存的？": an idea the question names, with no value for the tool to work on —
         # unless the user asks to run it ("can you compute a cross entropy for me?").
-        # numbers or a choice ("awq vs gptq"), but no model named to compute for
-        nameless = any(slot.wants_names or _preset(slot) for slot in top.extraction.missing)
+        nameless = any(slot.wants_names for slot in top.extraction.missing)  # numbers, but no model named
         idea = bool(named) and can_explain and not demands
         # "flops vs macs?": two ideas side by side, not a model to count
         idea = idea and (
