@@ -177,7 +177,7 @@ def classification_loss(
         ),
     ] = -100,
 ) -> ClassificationLossResult:
-    """Cross-entropy classification loss of logits against labels, exactly as torch's F.cross_entropy.
+    """Cross-entropy loss (交叉熵损失) of classification logits against labels, as torch F.cross_entropy.
 
     The SFT / intent-classification loss: per row −log softmax(z)_y = logsumexp(z) − z_y (nats), then the mean
     over rows whose label is not ignore_index. Returns the mean, each row's loss, target probability and

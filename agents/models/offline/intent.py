@@ -99,7 +99,8 @@ def classify(state: DialogueState) -> Message:
         return Message(Intent.RECALL, cues, "")
     recall = _first("recall_topic", stripped)
     if recall is not None and not cues.quantity:
-        return Message(Intent.RECALL, cues, recall.group("topic").strip())
+        topic = next(value for key, value in recall.groupdict().items() if key.startswith("topic") and value)
+        return Message(Intent.RECALL, cues, topic.strip())
     if _first("capabilities", stripped):
         return Message(Intent.CAPABILITIES, cues)
     intro = _first("name_intro", stripped) or _first("preference", stripped)

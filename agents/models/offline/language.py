@@ -68,7 +68,7 @@ STOP_WORDS = frozenset(
     those what which who whom how much many does do did can could would should will shall may might please me
     my i you your we our us give show tell let use using want need know about some any than then there here
     also just into per each all both via one be has have having i'd i'm it's what's whats so if but not no
-    yes like get got am very really quite between""".split()  # noqa: SIM905 - a word list reads best as words
+    yes like get got am very really quite between vs versus""".split()  # noqa: SIM905 - a word list reads best as words
 )
 """English function words: never evidence for a tool, a note or a slot."""
 

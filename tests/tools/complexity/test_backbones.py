@@ -197,6 +197,25 @@ def test_names_are_case_and_separator_insensitive(alias, canonical):
     assert resolve_architecture(alias).name == canonical
 
 
+@pytest.mark.parametrize(
+    ("shorthand", "canonical"),
+    [
+        ("r18", "ResNet-18"),
+        ("R-50", "ResNet-50"),
+        ("rn101", "ResNet-101"),
+        ("effnet-b0", "EfficientNet-B0"),
+        ("EffNet B3", "EfficientNet-B3"),
+        ("mbv2", "MobileNetV2"),
+        ("mbv3-small", "MobileNetV3-Small"),
+        ("dn121", "DenseNet-121"),
+        ("shufflenet v2", "ShuffleNetV2 1.0x"),  # torchvision's and the paper's main width
+        ("r3d_18", "R3D-18"),  # a zoo name is never read as a shorthand
+    ],
+)
+def test_common_shorthands_name_their_family(shorthand, canonical):
+    assert resolve_architecture(shorthand).name == canonical
+
+
 def test_alias_reports_the_canonical_name():
     assert model_complexity("vgg_16").model == "VGG16"
 

@@ -282,15 +282,29 @@ def _closest(key: str) -> list[str]:
     return list(dict.fromkeys(_BY_KEY[k].name for k in ranked))[:5]
 
 
+#: Family names people shorten ("effnet-b0", "r50", "mbv2"), as a key prefix → the family's key. A shorthand
+#: is tried only when the name as written is not in the zoo ("r2plus1d_18" stays a video model).
+_SHORTHANDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^effnet(?=[bv]\d)"), "efficientnet"),
+    (re.compile(r"^(?:r|rn|res)(?=(?:18|34|50|101|152)$)"), "resnet"),
+    (re.compile(r"^(?:mbv|mnv|mobilev)(?=[123])"), "mobilenetv"),
+    (re.compile(r"^(?:dn|dense)(?=(?:121|161|169|201)$)"), "densenet"),
+)
+
+
 def resolve_architecture(name: str, *, field: str = "model") -> Architecture:
     """The zoo entry called ``name`` (case and separators ignored: "resnet50", "ResNet-50", "vit_b_16",
-    "resnext50_32x4d", "Swin-T").
+    "resnext50_32x4d", "Swin-T"; common shorthands: "r50", "effnet-b0", "mbv2").
 
     An unknown name raises :class:`ToolInputError` on ``field`` listing the closest canonical names.
     """
     key = _key(name)
     if key in _BY_KEY:
         return _BY_KEY[key]
+    for shorthand, family in _SHORTHANDS:
+        expanded = shorthand.sub(family, key, count=1)
+        if expanded != key and expanded in _BY_KEY:
+            return _BY_KEY[expanded]
     close = _closest(key)
     hint = f"closest: {', '.join(close)}" if close else "no close name"
     raise ToolInputError(

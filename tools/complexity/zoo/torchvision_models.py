@@ -50,7 +50,9 @@ _ROWS: tuple[tuple[str, str, str, Task, int, int, tuple[str, ...]], ...] = (
     ("resnext101_64x4d", "ResNeXt-101 64x4d", "ResNeXt", _CLS, 224, 1, ()),
     *(
         (f"shufflenet_v2_x{w.replace('.', '_')}", f"ShuffleNetV2 {w}x", "ShuffleNetV2", _CLS, 224, 1,
-         (f"shufflenetv2 x{w}", f"shufflenet v2 {w}", f"shufflenetv2 {w}x"))
+         (f"shufflenetv2 x{w}", f"shufflenet v2 {w}", f"shufflenetv2 {w}x",
+          # the paper's main model, and torchvision's: what "ShuffleNet V2" with no width means
+          *(("shufflenet v2",) if w == "1.0" else ())))
         for w in ("0.5", "1.0", "1.5", "2.0")
     ),
     ("squeezenet1_0", "SqueezeNet 1.0", "SqueezeNet", _CLS, 224, 21, ("squeezenet v1.0",)),

@@ -6,7 +6,11 @@ from agents.models.offline.phrases.table import Phrases, SectionHint
 
 __all__ = ["PHRASES"]
 
-_NAME = r"(?P<{group}>[A-Z][a-zA-Z\-]{{1,30}}|[a-z][a-z\-]{{1,30}}(?=\s*(?:$|[.,!?;]|\band\b)))"
+# names in any Latin script ("Tomás", "Zoë", "Anne-Marie")
+_NAME = (
+    r"(?P<{group}>[A-ZÀ-Þ][^\W\d_]{{1,30}}(?:-[^\W\d_]{{1,30}})?"
+    r"|[a-z][^\W\d_]{{1,30}}(?:-[^\W\d_]{{1,30}})?(?=\s*(?:$|[.,!?;]|\band\b)))"
+)
 
 PHRASES = Phrases(
     language="en",
@@ -27,7 +31,7 @@ PHRASES = Phrases(
     ),
     name_intro=(
         rf"\bmy name(?:'s| is)\s+{_NAME.format(group='name')}|\bcall me\s+{_NAME.format(group='name1')}"
-        r"|\bi(?: a|['’])?m\s+(?P<name2>[A-Z][a-z]{1,20})\b"
+        r"|\bi(?: a|['’])?m\s+(?P<name2>[A-ZÀ-Þ][^\W\d_]{1,20})(?![\w\-])"
     ),
     preference=(
         r"\bi (?:(?:would|'d) )?(?:prefer|like|want)\s+(?:my |the )?(?:answers?|results?|it|things|"
@@ -50,6 +54,9 @@ PHRASES = Phrases(
     recall_topic=(
         r"\b(?:do you (?:remember|recall)|what did i (?:say|tell you|mention)|recall|what do you remember)"
         r"\s+(?:what i (?:said|told you) )?(?:about\s+)?(?P<topic>[^?.!]{2,80})"
+        # "which framework do I use?", "what gpu have I got?": a fact about the user, asked back
+        r"|^\W*(?:which|what)\s+(?P<topic2>[a-z][\w\- ]{1,30}?)\s+(?:do|did)\s+i\s+"
+        r"(?:use|have|prefer|work with|like|own)\b"
     ),
     name_question=r"\bwhat(?:'?s| is) my name\b|\bwho am i\b|\bdo you (?:know|remember) my name\b",
     forget=r"\b(?:forget|delete|remove)\s+(?:memory\s+)?(?:#|id\s*|number\s*)?(?P<id>\d{1,12})\b",

@@ -60,6 +60,25 @@ def test_a_recall_about_a_topic_keeps_the_topic():
 
 
 @pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("which framework do I use?", "framework"),
+        ("what GPU do i have", "GPU"),
+        ("我用的什么显卡", "显卡"),
+        ("我的框架是什么？", "框架"),
+    ],
+)
+def test_a_fact_about_the_user_asked_back_is_a_recall(text, topic):
+    message = intent(text)
+    assert message.intent is Intent.RECALL and message.detail == topic
+
+
+def test_names_in_any_latin_script_are_kept():
+    assert read_state([{"role": "user", "content": "hey i'm Tomás, nice to meet u"}]).name == "Tomás"
+    assert read_state([{"role": "user", "content": "my name is Zoë"}]).name == "Zoë"
+
+
+@pytest.mark.parametrize(
     ("text", "concept", "quantity", "comparison", "follow_up"),
     [
         ("Why does VGG use 3x3 kernels?", True, False, False, False),

@@ -54,6 +54,20 @@ def test_a_comparison_of_two_ideas_explains_both(catalogue_specs):
     ]
 
 
+def test_vs_is_no_evidence_for_a_tool_that_says_it(catalogue_specs):
+    # the roofline tool's description says "compute vs bandwidth"; two ideas compared are explained
+    assert reply(catalogue_specs, user("tensor parallel vs pipeline parallel?")).tool_calls == [
+        ("explain", {"topic": "parallelism"})
+    ]
+
+
+def test_logits_with_labels_are_a_classification_loss_in_chinese(catalogue_specs):
+    calls = reply(
+        catalogue_specs, user("logits是[0.5, 2.0, -1.0]和[1,1,1]，标签分别是1和2，交叉熵损失多少")
+    ).tool_calls
+    assert calls == [("classification_loss", {"logits": [[0.5, 2, -1], [1, 1, 1]], "labels": [1, 2]})]
+
+
 @pytest.mark.parametrize(
     ("question", "tool"),
     [
