@@ -23,6 +23,9 @@ _NEGATIONS = frozenset(
 )
 
 
+_JOINED = re.compile(r"(?<=[a-z])-(?=[a-z])")
+
+
 def _spoken(name: str) -> str:
     return r"[\s_\-]*".join(re.escape(part) for part in name.split("_") if part)
 
@@ -233,8 +236,9 @@ def _family_names(options: list[Any]) -> dict[str, Any]:
 
 
 def place_booleans(state: FillState) -> None:
-    """A boolean slot named in the text is true, unless a negation comes just before it."""
-    lowered = state.reading.work.lower()
+    """A boolean slot named in the text is true, unless a negation comes just before it; a hyphen inside a word
+    is no break in it ("bi-directional" names ``bidirectional``, "pre-trained" ``pretrained``)."""
+    lowered = _JOINED.sub("", state.reading.work.lower())
     for slot in state.open():
         if slot.types - {"null"} != {"boolean"}:
             continue

@@ -97,6 +97,8 @@ def test_words_the_description_ties_to_a_choice(views):
 def test_booleans_with_and_without_a_negation(views):
     assert filled(views, "rnn_params", "a bidirectional LSTM, input 10, hidden 20").arguments["bidirectional"]
     assert filled(views, "linear_params", "784 to 10 without bias").arguments["bias"] is False
+    # a hyphen inside the word is no break in it
+    assert filled(views, "rnn_params", "bi-directional LSTM, input 300, hidden 128").arguments["bidirectional"]
 
 
 def test_a_layer_count_is_a_depth(views):
