@@ -120,7 +120,15 @@ def _positive(name: str, value: int) -> None:
 def conv2d_params(
     kernel_size: Annotated[Side | SidePair, Field(description="Kernel size k or [k_h, k_w].")],
     in_channels: Annotated[int, Field(ge=1, le=MAX_CHANNELS, description="C_in, channels of the input.")],
-    out_channels: Annotated[int, Field(ge=1, le=MAX_CHANNELS, description="C_out, number of filters.")],
+    out_channels: Annotated[
+        int | None,
+        Field(
+            ge=1,
+            le=MAX_CHANNELS,
+            description="C_out, number of filters; required unless depthwise (a depthwise layer left without "
+            "it keeps C_out = C_in).",
+        ),
+    ] = None,
     bias: Annotated[bool, Field(description="Whether the layer has one bias per output channel.")] = True,
     groups: Annotated[
         int,
@@ -130,6 +138,13 @@ def conv2d_params(
             description="Channel groups; must divide both C_in and C_out (groups = C_in: depthwise).",
         ),
     ] = 1,
+    depthwise: Annotated[
+        bool,
+        Field(
+            description="A depthwise convolution (MobileNet, Xception): groups = C_in, one filter per input "
+            "channel unless out_channels asks for a multiple."
+        ),
+    ] = False,
     input_size: Annotated[
         Spatial | SpatialPair | None,
         Field(description="Input height and width, H or [H, W], to get the output shape and MACs."),
@@ -151,8 +166,22 @@ def conv2d_params(
     s_h, s_w = _pair("stride", stride, 1)
     d_h, d_w = _pair("dilation", dilation, 1)
     _positive("in_channels", in_channels)
-    _positive("out_channels", out_channels)
     _positive("groups", groups)
+    if depthwise:
+        if groups not in (1, in_channels):
+            raise ToolInputError(
+                "groups", f"a depthwise convolution has groups = in_channels = {in_channels} (got {groups})"
+            )
+        groups = in_channels
+    if out_channels is None:
+        if groups != in_channels:
+            raise ToolInputError(
+                "out_channels",
+                "is needed: only a depthwise convolution (depthwise=true, or groups = in_channels) "
+                "keeps C_out = C_in when it is left out",
+            )
+        out_channels = in_channels
+    _positive("out_channels", out_channels)
     for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
         if channels % groups:
             raise ToolInputError(

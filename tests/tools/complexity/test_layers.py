@@ -73,6 +73,26 @@ def test_depthwise_is_named_in_the_note():
     assert "depthwise" in conv2d_params(3, 32, 32, groups=32).note
 
 
+def test_a_depthwise_layer_keeps_its_channels_when_out_channels_is_left_out():
+    # Hand derivation (MobileNet's 3×3 depthwise layer on 32 channels): (3·3·32/32 + 1)·32 = 320,
+    # as torch.nn.Conv2d(32, 32, 3, groups=32) holds it.
+    said_as_flag = conv2d_params(3, 32, depthwise=True)
+    said_as_groups = conv2d_params(3, 32, groups=32)
+    assert said_as_flag.params == said_as_groups.params == 320
+    assert said_as_flag.formula == said_as_groups.formula
+    # a channel multiplier of 2: (3·3·1 + 1)·64 = 640
+    assert conv2d_params(3, 32, 64, depthwise=True).params == 640
+
+
+def test_out_channels_is_needed_unless_the_layer_is_depthwise():
+    with pytest.raises(ToolInputError, match="depthwise") as caught:
+        conv2d_params(3, 32)
+    assert caught.value.field == "out_channels"
+    with pytest.raises(ToolInputError, match="groups = in_channels = 32") as caught:
+        conv2d_params(3, 32, depthwise=True, groups=4)
+    assert caught.value.field == "groups"
+
+
 def test_groups_must_divide_both_channel_counts():
     with pytest.raises(ToolInputError, match="must divide in_channels") as caught:
         conv2d_params(3, 6, 8, groups=4)
