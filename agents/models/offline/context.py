@@ -26,6 +26,8 @@ class FillState:
     taken: set[int] = field(default_factory=set)
     """Start offsets of the mentions already placed."""
     extra: dict[str, list[Any]] = field(default_factory=dict)
+    chosen_at: dict[int, str] = field(default_factory=dict)
+    """Where a choice was read ("3090" in "two 3090s") → the slot it filled ("gpu")."""
 
     def open(self) -> list[Slot]:
         return [slot for slot in self.tool.slots if slot.name not in self.found]
@@ -105,7 +107,15 @@ def around(state: FillState, slot: Slot, start: int, end: int) -> float:
     before = state.reading.words_before(start, 4)
     before = joined_phrases(_own_words(state, start, before) if after else before)
     score = context_score(slot, before) + 0.8 * context_score(slot, list(reversed(after)))
-    return score + (3.0 if after and _counts(state, slot, after[0]) else 0.0)
+    counted = _NEXT.match(state.reading.work, end)  # "2x A100", "two 3090s": the next word, digits and all
+    things = [after[0]] if after else []
+    if counted:
+        things += [re.sub(r"(?<=[0-9])s$", "", counted.group(1).lower())]
+        things += [state.chosen_at[counted.start(1)]] if counted.start(1) in state.chosen_at else []
+    return score + (3.0 if any(_counts(state, slot, thing) for thing in things) else 0.0)
+
+
+_NEXT = re.compile(r"[ \t]*(?:[x×][ \t]*)?([A-Za-z0-9][\w\-]*)")
 
 
 def _counts(state: FillState, slot: Slot, word: str) -> bool:

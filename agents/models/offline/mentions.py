@@ -59,6 +59,30 @@ _AFTER = re.compile(
     # a word followed by "=" or ":" names the next value ("p=0.3,0.7 q=0.5,0.5"), it is no unit of this one
     r"(?P<percent>%)?[ \-]?(?P<unit>[A-Za-z][A-Za-z\-]{0,15}(?![A-Za-z\-])(?!\s*[=:])|[\u4e00-\u9fff]{1,2})?"
 )
+_WORD_NUMBERS: dict[str, float] = {
+    **{word: float(i) for i, word in enumerate("zero one two three four five six seven eight nine ten".split())},
+    **{word: float(i) for i, word in enumerate("eleven twelve thirteen fourteen fifteen".split(), start=11)},
+    **{word: float(i) for i, word in enumerate("sixteen seventeen eighteen nineteen twenty".split(), start=16)},
+    "thirty": 30.0,
+    "forty": 40.0,
+    "fifty": 50.0,
+    "sixty": 60.0,
+    "dozen": 12.0,
+    "pair of": 2.0,
+    "dual": 2.0,
+    "double": 2.0,
+}
+"""Counts written as words ("two 3090s", "a pair of H100", "sixteen images"). "one" is left out: it is far
+more often a pronoun ("which one is bigger") than a count."""
+_WORD_NUMBER = re.compile(
+    r"(?<![\w\-])(" + "|".join(sorted((w.replace(" ", r"\s+") for w in _WORD_NUMBERS if w != "one"), key=len, reverse=True)) + r")"
+    r"(?:-(one|two|three|four|five|six|seven|eight|nine))?(?![\w\-])",
+    re.IGNORECASE,
+)
+_CJK_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CJK_COUNT = re.compile(r"(?<![\u4e00-\u9fff0-9])(十?[一二两三四五六七八九]?十?|单|双)(?=[张块卡台路类层位种])")
+"""A Chinese count before its measure word ("两张", "四卡", "八类", "单卡", "十六路"); "一个" is left out
+("一个公平骰子" is "a fair die")."""
 _SIZE = re.compile(r"(?<![A-Za-z0-9_.])([0-9]{1,6})(?:[ ]?[x×X*][ ]?([0-9]{1,6})){1,3}(?![0-9.])")
 _SIZE_PARTS = re.compile(r"[0-9]{1,6}")
 _RUN_GAP = re.compile(r"[ \t]*(?:[,;/]|->|→|=>|\band\b|和|与|及)?[ \t]*")
@@ -293,8 +317,36 @@ def _float(item: Any) -> float | None:
     return None if item is None else float(item)
 
 
+def _cjk_count(written: str) -> float | None:
+    if written in ("单", "双"):
+        return 1.0 if written == "单" else 2.0
+    if not written or written == "一":
+        return None
+    tens, _, units = written.rpartition("十")
+    if "十" not in written:
+        return float(_CJK_DIGITS[written])
+    return float((_CJK_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CJK_DIGITS.get(units, 0) if units else 0))
+
+
+def _word_numbers(text: str) -> list[Number]:
+    """Counts written as words, each with the word after it as its unit ("two 3090s", "四卡")."""
+    found = []
+    for match in _WORD_NUMBER.finditer(text):
+        value = _WORD_NUMBERS[" ".join(match.group(1).lower().split())]
+        if match.group(2):
+            value += _WORD_NUMBERS[match.group(2).lower()]
+        after = _AFTER.match(text, match.end())
+        unit = (after.group("unit") or "").lower() if after is not None else ""
+        found.append(Number(match.start(), match.end(), value, match.group(), unit=unit))
+    for match in _CJK_COUNT.finditer(text):
+        value = _cjk_count(match.group(1))
+        if value is not None:
+            found.append(Number(match.start(), match.end(), value, match.group(), unit=text[match.end()]))
+    return found
+
+
 def _numbers(text: str) -> list[Number]:
-    numbers = []
+    numbers = _word_numbers(text)
     for match in _NUMBER.finditer(text):
         if match.group(2):
             word = match.group(2).lower()
@@ -319,7 +371,7 @@ def _numbers(text: str) -> list[Number]:
                 unit = ""  # "7B", "24G": the slot decides whether it means billions/gigabytes
             end = max(after.end("scale"), after.end("percent"), match.end())
         numbers.append(Number(match.start(), end, value, raw, scale, unit, percent))
-    return numbers
+    return sorted(numbers, key=lambda number: number.start)
 
 
 def _group_runs(text: str, numbers: list[Number], found: Mentions) -> None:

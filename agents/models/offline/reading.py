@@ -141,6 +141,8 @@ def token_keys(work: str) -> dict[str, tuple[int, int]]:
         stem = model_stem(match.group())
         if stem:
             keys.setdefault(stem, match.span())
+        if re.fullmatch(r"[A-Za-z]{0,4}[0-9]{1,4}s", match.group()):  # "3090s", "A100s": one GPU, several
+            keys.setdefault(norm(match.group()[:-1]), match.span())
     for i, first in enumerate(matches):
         joined = ""
         for last in matches[i : i + 3]:
