@@ -381,6 +381,8 @@ def _group_runs(text: str, numbers: list[Number], found: Mentions) -> None:
     def close() -> None:
         if len(run) >= 3 or (len(run) == 2 and _listy(text, run)):
             values = tuple(number.value for number in run)
+            if all(number.percent for number in run):  # "20% 和 80%": probabilities
+                values = tuple(None if value is None else value / 100 for value in values)
             found.vectors.append(Vector(run[0].start, run[-1].end, values, False, tuple(run)))
         else:  # a lone "nan" or "inf" is a word, not a value
             found.numbers.extend(
@@ -392,7 +394,7 @@ def _group_runs(text: str, numbers: list[Number], found: Mentions) -> None:
         joins = (
             run
             and not run[-1].scale
-            and not run[-1].percent
+            and run[-1].percent == number.percent
             and not number.scale
             and _RUN_GAP.fullmatch(text, run[-1].end, number.start) is not None
             and (run[-1].unit == "" or run[-1].unit in _CONJUNCTION)
@@ -408,4 +410,9 @@ def _listy(text: str, pair: list[Number]) -> bool:
     follows the second ("val loss 2.2, 1.7")."""
     gap = text[pair[0].end : pair[1].start]
     joined = pair[0].unit in _CONJUNCTION or any(word in gap for word in _CONJUNCTION)
-    return ("," in gap or ";" in gap or joined) and not pair[1].unit
+    named = _NAMED.search(text, max(0, pair[0].start - 12), pair[0].start) is not None and not gap.strip()
+    return ("," in gap or ";" in gap or joined or named) and pair[1].unit in ("", *_CONJUNCTION)
+
+
+_NAMED = re.compile(r"(?<![A-Za-z])[A-Za-z]{1,12}[ \t]*[=:][ \t]*$")
+"""A list's name assigned right before it ("q = 0.5 0.5"): two numbers apart by a space are its values."""
