@@ -293,9 +293,40 @@ def read_mentions(text: str, known: frozenset[str] = frozenset()) -> Mentions:
         if (named and (joined or variant is not None)) or named_here:
             found.names.append(Name(match.start(), end, token))
             take(match.start(), max(end, match.end()))
+    found.names = _shared_family(text, found.names, take)
     numbers = [number for number in _numbers(text) if free(number.start, number.end)]
     _group_runs(text, numbers, found)
     return found
+
+
+_FAMILY = re.compile(r"([A-Za-z][A-Za-z_\-]*?)[ \-_]?([0-9]{1,3})")
+_SIBLING = re.compile(
+    r"[ \t]*(?:[,/、]|\band\b|\bor\b|\bvs\.?|[和与或])[ \t]*([0-9]{1,3})(?![0-9.%])"
+    r"(?![ \t]*(?!(?:and|or|vs)\b)[A-Za-z])"
+)
+
+
+def _shared_family(text: str, names: list[Name], take: Any) -> list[Name]:
+    """Versions written after one family name are names of their own: "resnet18/34/50", "resnet 18、34、50"
+    (ResNet-18, -34 and -50). A version followed by a word ("resnet50 and 8 images") is a number."""
+    expanded: list[Name] = []
+    for name in names:
+        parts = name.text.split("/")
+        family = _FAMILY.fullmatch(parts[0])
+        if family is None or not all(part.isdigit() and len(part) <= 3 for part in parts[1:]):
+            expanded.append(name)  # "ViT-B/16" is one name
+            continue
+        start = name.start
+        for part in parts:
+            text_of = part if part is parts[0] else family.group(1) + part
+            expanded.append(Name(start, start + len(part), text_of))
+            start += len(part) + 1
+        end = name.end
+        while (sibling := _SIBLING.match(text, end)) is not None:
+            expanded.append(Name(sibling.start(1), sibling.end(1), family.group(1) + sibling.group(1)))
+            take(sibling.start(1), sibling.end(1))
+            end = sibling.end(1)
+    return expanded
 
 
 def _known_head(head: str, known: frozenset[str], stems: frozenset[str]) -> bool:
@@ -411,7 +442,11 @@ def _listy(text: str, pair: list[Number]) -> bool:
     gap = text[pair[0].end : pair[1].start]
     joined = pair[0].unit in _CONJUNCTION or any(word in gap for word in _CONJUNCTION)
     named = _NAMED.search(text, max(0, pair[0].start - 12), pair[0].start) is not None and not gap.strip()
-    return ("," in gap or ";" in gap or joined or named) and pair[1].unit in ("", *_CONJUNCTION)
+    return ("," in gap or ";" in gap or joined or named) and pair[1].unit in _NO_UNIT
+
+
+_NO_UNIT = frozenset({"", *_CONJUNCTION, "on", "in", "at", "for", "with", "of", "to", "from", "by", "each"})
+"""Words after a number that are no unit of it ("lr 0.5 and 2e-1 on beale")."""
 
 
 _NAMED = re.compile(r"(?<![A-Za-z])[A-Za-z]{1,12}[ \t]*[=:][ \t]*$")

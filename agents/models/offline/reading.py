@@ -15,7 +15,7 @@ from agents.models.offline.vocabulary import translate
 __all__ = ["Reading", "enum_words", "known_names", "model_stem", "read", "token_keys"]
 
 _WORD = re.compile(r"[A-Za-z][\w\-]*")
-_ASSIGNED = re.compile(r"(?<=[A-Za-z])[ \t]*[=:][ \t]*$")
+_ASSIGNED = re.compile(r"(?<=[A-Za-z\u4e00-\u9fff])[ \t]*[=:][ \t]*$")
 _BOUNDARY = re.compile(r"[\[\]{};.:=]|,(?! ?[0-9])|\b(?:and|with|plus|while|but|for another|for the other)\b")
 
 

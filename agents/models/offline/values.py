@@ -237,7 +237,7 @@ def _names_it(state: FillState, slot: Slot, number: Number) -> bool:
 def _partly_named(state: FillState, slot: Slot, number: Number) -> bool:
     """The words around ``number`` say a several-word slot name's trailing word but not its head word
     ("index" but not "ignore" of ``ignore_index``; "batch" of ``batch_size`` is its head)."""
-    parts = [part for part in slot.name_words if part not in _COUNT_PREFIXES]
+    parts = [part for part in slot.name.lower().split("_") if part and part not in _COUNT_PREFIXES]
     if len(parts) < 2:
         return False
     said = [*state.reading.words_before(number.start), *state.reading.words_after(number.end)]
