@@ -40,7 +40,8 @@ class FillState:
     def value_ends(self) -> list[int]:
         """Where each number, list and size of the request ends, in order (for :func:`around`)."""
         mentions = self.reading.mentions
-        ends = [item.end for item in (*mentions.numbers, *mentions.sizes, *mentions.vectors)]
+        ends = [number.end for number in mentions.numbers] + [size.end for size in mentions.sizes]
+        ends += [vector.end for vector in mentions.vectors]
         ends += [part.end for vector in mentions.vectors for part in vector.parts]
         return sorted(ends)
 
@@ -84,7 +85,7 @@ def _prefix(a: str, b: str) -> bool:
     return len(a) >= 3 and len(b) >= 3 and (a.startswith(b) or b.startswith(a))
 
 
-_LINK = frozenset("at of for per each to on in by from over across".split())
+_LINK = frozenset(["at", "of", "for", "per", "each", "to", "on", "in", "by", "from", "over", "across"])
 """Words that end one value's phrase and lead to the next ("32 users at 2k tokens")."""
 
 

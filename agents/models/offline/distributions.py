@@ -24,7 +24,7 @@ from agents.models.offline.schema import Slot
 __all__ = ["MAX_OUTCOMES", "place_distributions"]
 
 MAX_OUTCOMES = 4096
-"""The most outcomes a uniform distribution is written out for (a longer list is no answer a student reads)."""
+"""The most outcomes a uniform distribution is written out for (a longer list helps no student)."""
 
 _DISTRIBUTION = re.compile(r"distribution|probabilit", re.IGNORECASE)
 _TRUE = re.compile(r"\btrue\b|one-hot|reference|target", re.IGNORECASE)
@@ -51,15 +51,16 @@ def place_distributions(state: FillState) -> None:
     if not slots or len(slots) != len([s for s in state.tool.slots if _distribution_slot(s)]):
         return  # a list the request wrote fills one of them: the words describe nothing more
     text = state.reading.text
-    numbers = [n for n in state.reading.mentions.numbers if n.start not in state.taken and n.value is not None]
+    numbers = [
+        n for n in state.reading.mentions.numbers if n.start not in state.taken and n.value is not None
+    ]
     if len(slots) == 1 and _UNIFORM.search(text):
         outcomes, used = _outcomes(text, numbers)
         if outcomes is not None:
             state.place(slots[0], [1 / outcomes] * outcomes, used.start if used else -1)
     elif len(slots) == 2 and _CORRECT.search(text):
         truth = [slot for slot in slots if _TRUE.search(slot.description)]
-        chances = [(n, _probability(n)) for n in numbers]
-        chances = [(n, x) for n, x in chances if x is not None]
+        chances = [(n, x) for n in numbers if (x := _probability(n)) is not None]
         if len(truth) != 1 or len(chances) != 1:
             return
         number, x = chances[0]

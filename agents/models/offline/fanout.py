@@ -112,7 +112,9 @@ def fan_out(
     return [{**arguments, best_slot.name: value} for value in best_values[:MAX_CALLS]]
 
 
-def _listed_names(tool: ToolView, reading: Reading, arguments: dict[str, Any]) -> tuple[Slot | None, list[Any]]:
+def _listed_names(
+    tool: ToolView, reading: Reading, arguments: dict[str, Any]
+) -> tuple[Slot | None, list[Any]]:
     """The slot that took one name, and the names listed side by side with it ("resnet34 vs resnet50",
     "resnet18/34/50", "vit-b/16 和 vit-l/16"), in order; ``(None, [])`` when it is alone."""
     for slot in tool.slots:

@@ -60,27 +60,47 @@ _AFTER = re.compile(
     r"(?P<percent>%)?[ \-]?(?P<unit>[A-Za-z][A-Za-z\-]{0,15}(?![A-Za-z\-])(?!\s*[=:])|[\u4e00-\u9fff]{1,2})?"
 )
 _WORD_NUMBERS: dict[str, float] = {
-    **{word: float(i) for i, word in enumerate("zero one two three four five six seven eight nine ten".split())},
-    **{word: float(i) for i, word in enumerate("eleven twelve thirteen fourteen fifteen".split(), start=11)},
-    **{word: float(i) for i, word in enumerate("sixteen seventeen eighteen nineteen twenty".split(), start=16)},
+    "one": 1.0,
+    "two": 2.0,
+    "three": 3.0,
+    "four": 4.0,
+    "five": 5.0,
+    "six": 6.0,
+    "seven": 7.0,
+    "eight": 8.0,
+    "nine": 9.0,
+    "ten": 10.0,
+    "eleven": 11.0,
+    "twelve": 12.0,
+    "thirteen": 13.0,
+    "fourteen": 14.0,
+    "fifteen": 15.0,
+    "sixteen": 16.0,
+    "seventeen": 17.0,
+    "eighteen": 18.0,
+    "nineteen": 19.0,
+    "twenty": 20.0,
     "thirty": 30.0,
     "forty": 40.0,
     "fifty": 50.0,
     "sixty": 60.0,
     "dozen": 12.0,
     "pair of": 2.0,
-    "dual": 2.0,
-    "double": 2.0,
 }
-"""Counts written as words ("two 3090s", "a pair of H100", "sixteen images"). "one" is left out: it is far
-more often a pronoun ("which one is bigger") than a count."""
+"""Counts written as words ("two 3090s", "a pair of H100", "sixteen images"). Left out as words that are
+seldom counts: "one" ("which one is bigger"), "zero" ("zero-shot"), "double" and "dual" ("double
+quantization", "dual encoder")."""
 _WORD_NUMBER = re.compile(
-    r"(?<![\w\-])(" + "|".join(sorted((w.replace(" ", r"\s+") for w in _WORD_NUMBERS if w != "one"), key=len, reverse=True)) + r")"
+    r"(?<![\w\-])("
+    + "|".join(sorted((w.replace(" ", r"\s+") for w in _WORD_NUMBERS if w != "one"), key=len, reverse=True))
+    + r")"
     r"(?:-(one|two|three|four|five|six|seven|eight|nine))?(?![\w\-])",
     re.IGNORECASE,
 )
 _CJK_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CJK_COUNT = re.compile(r"(?<![\u4e00-\u9fff0-9])(十?[一二两三四五六七八九]?十?|单|双)(?=[张块卡台路类层位种])")
+_CJK_COUNT = re.compile(
+    r"(?<![\u4e00-\u9fff0-9])(十?[一二两三四五六七八九]?十?|单|双)(?=[张块卡台路类层位种])"
+)
 """A Chinese count before its measure word ("两张", "四卡", "八类", "单卡", "十六路"); "一个" is left out
 ("一个公平骰子" is "a fair die")."""
 _SIZE = re.compile(r"(?<![A-Za-z0-9_.])([0-9]{1,6})(?:[ ]?[x×X*][ ]?([0-9]{1,6})){1,3}(?![0-9.])")
@@ -370,9 +390,9 @@ def _word_numbers(text: str) -> list[Number]:
         unit = (after.group("unit") or "").lower() if after is not None else ""
         found.append(Number(match.start(), match.end(), value, match.group(), unit=unit))
     for match in _CJK_COUNT.finditer(text):
-        value = _cjk_count(match.group(1))
-        if value is not None:
-            found.append(Number(match.start(), match.end(), value, match.group(), unit=text[match.end()]))
+        count = _cjk_count(match.group(1))
+        if count is not None:
+            found.append(Number(match.start(), match.end(), count, match.group(), unit=text[match.end()]))
     return found
 
 
