@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.models.offline.language import STOP_WORDS, fold
-from agents.models.offline.mentions import SCALES
+from agents.models.offline.mentions import CJK_DIGITS, SCALES
 
 __all__ = ["Constraint", "conclude", "match_column", "parse_constraints"]
 
@@ -74,7 +74,6 @@ _ZH_OPS = {
 _ZH_SUFFIX = {"以内": "<=", "以下": "<=", "之内": "<=", "以上": ">="}
 
 
-_CJK_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CJK_LEAD = re.compile(r"([一二两三四五六七八九])(?=百万|千万|万|亿|千)")
 """A Chinese digit leading a scale ("一千万", "五百万", "两亿"): the number of the bound."""
 
@@ -227,7 +226,7 @@ def _english_word(phrase: str) -> str:
 
 def parse_constraints(text: str) -> list[Constraint]:
     """Every simple numeric bound in ``text`` (English or Chinese), in order of appearance."""
-    text = _CJK_LEAD.sub(lambda m: str(_CJK_DIGITS[m.group(1)]), text)  # "一千万" is 1 千万 (same length)
+    text = _CJK_LEAD.sub(lambda m: str(CJK_DIGITS[m.group(1)]), text)  # "一千万" is 1 千万 (same length)
     found: list[tuple[int, Constraint]] = []
     taken = bytearray(len(text) + 1)  # 1 where a bound was already read: each check costs its own span
 

@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 __all__ = [
+    "CJK_DIGITS",
     "SCALES",
     "STEM",
     "Mentions",
@@ -97,7 +98,18 @@ _WORD_NUMBER = re.compile(
     r"(?:-(one|two|three|four|five|six|seven|eight|nine))?(?![\w\-])",
     re.IGNORECASE,
 )
-_CJK_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+CJK_DIGITS: dict[str, int] = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CJK_COUNT = re.compile(
     r"(?<![\u4e00-\u9fff0-9])(十?[一二两三四五六七八九]?十?|单|双)(?=[张块卡台路类层位种])"
 )
@@ -375,8 +387,8 @@ def _cjk_count(written: str) -> float | None:
         return None
     tens, _, units = written.rpartition("十")
     if "十" not in written:
-        return float(_CJK_DIGITS[written])
-    return float((_CJK_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CJK_DIGITS.get(units, 0) if units else 0))
+        return float(CJK_DIGITS[written])
+    return float((CJK_DIGITS.get(tens, 1) if tens else 1) * 10 + (CJK_DIGITS.get(units, 0) if units else 0))
 
 
 def _word_numbers(text: str) -> list[Number]:
