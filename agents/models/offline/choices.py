@@ -136,6 +136,7 @@ def place_choices(state: FillState) -> None:
             continue
         state.found[slot.name] = list(dict.fromkeys(hit[2] for hit in kept)) if listed else kept[0][2]
         spans.update((start, end) for start, end, _ in kept)
+        state.chosen_at.update((start, slot.name) for start, _, _ in kept)
     # the numbers of a name that is a choice ("4090", "llama 3 70b") are not values of their own
     for number in state.reading.mentions.numbers:
         if any(start <= number.start < end for start, end in spans.items()):

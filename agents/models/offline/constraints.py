@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.models.offline.language import STOP_WORDS, fold
-from agents.models.offline.mentions import SCALES
+from agents.models.offline.mentions import CJK_DIGITS, SCALES
 
 __all__ = ["Constraint", "conclude", "match_column", "parse_constraints"]
 
@@ -72,6 +72,10 @@ _ZH_OPS = {
     "多于": ">",
 }
 _ZH_SUFFIX = {"以内": "<=", "以下": "<=", "之内": "<=", "以上": ">="}
+
+
+_CJK_LEAD = re.compile(r"([一二两三四五六七八九])(?=百万|千万|万|亿|千)")
+"""A Chinese digit leading a scale ("一千万", "五百万", "两亿"): the number of the bound."""
 
 
 def _alternation(words: list[str]) -> str:
@@ -182,9 +186,12 @@ def _zh_word(before: str, after: str) -> str:
     """The bounded quantity around a Chinese operator: right after the number ("5M参数以内"), else right
     before the operator ("参数量小于5M"); the longest vocabulary word wins, else the nearest characters."""
     members = _members()
+    lowered = after.lower()
     for member in members:
-        if after.lower().startswith(member):
+        if lowered.startswith(member):
             return after[: len(member)]
+        if lowered.startswith("g" + member) and _family(member) in ("mac", "flop"):
+            return after[: len(member) + 1]  # "2 GMACs": the G is the unit's, as in English
     if before.isascii() and _family(before):
         return before
     hits = [(before.rfind(member), member) for member in members if member in before]
@@ -219,6 +226,7 @@ def _english_word(phrase: str) -> str:
 
 def parse_constraints(text: str) -> list[Constraint]:
     """Every simple numeric bound in ``text`` (English or Chinese), in order of appearance."""
+    text = _CJK_LEAD.sub(lambda m: str(CJK_DIGITS[m.group(1)]), text)  # "一千万" is 1 千万 (same length)
     found: list[tuple[int, Constraint]] = []
     taken = bytearray(len(text) + 1)  # 1 where a bound was already read: each check costs its own span
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from agents.models.offline.language import fold, norm
@@ -23,6 +26,8 @@ class FillState:
     taken: set[int] = field(default_factory=set)
     """Start offsets of the mentions already placed."""
     extra: dict[str, list[Any]] = field(default_factory=dict)
+    chosen_at: dict[int, str] = field(default_factory=dict)
+    """Where a choice was read ("3090" in "two 3090s") → the slot it filled ("gpu")."""
 
     def open(self) -> list[Slot]:
         return [slot for slot in self.tool.slots if slot.name not in self.found]
@@ -30,6 +35,15 @@ class FillState:
     def place(self, slot: Slot, value: Any, start: int) -> None:
         self.found[slot.name] = value
         self.taken.add(start)
+
+    @cached_property
+    def value_ends(self) -> list[int]:
+        """Where each number, list and size of the request ends, in order (for :func:`around`)."""
+        mentions = self.reading.mentions
+        ends = [number.end for number in mentions.numbers] + [size.end for size in mentions.sizes]
+        ends += [vector.end for vector in mentions.vectors]
+        ends += [part.end for vector in mentions.vectors for part in vector.parts]
+        return sorted(ends)
 
 
 def context_score(slot: Slot, context: list[str]) -> float:
@@ -71,11 +85,38 @@ def _prefix(a: str, b: str) -> bool:
     return len(a) >= 3 and len(b) >= 3 and (a.startswith(b) or b.startswith(a))
 
 
+_LINK = frozenset(["at", "of", "for", "per", "each", "to", "on", "in", "by", "from", "over", "across"])
+"""Words that end one value's phrase and lead to the next ("32 users at 2k tokens")."""
+
+
+def _own_words(state: FillState, start: int, before: list[str]) -> list[str]:
+    """``before`` without the unit of the value just before ("32 concurrent users at 2k tokens": "users"
+    counts the 32, not the 2k). Only when a linking word stands between that unit and this value: in
+    "train 1.9 val 2.0" the "val" is 2.0's label."""
+    at = bisect.bisect_right(state.value_ends, start) - 1
+    if at < 0 or not before:
+        return before
+    gap = state.reading.work[state.value_ends[at] : start].split()
+    if len(gap) < 2 or gap[-1].lower() not in _LINK or any(re.search(r"[0-9,;:=]", word) for word in gap):
+        return before
+    unit = {fold(word) for word in re.findall(r"[^\W\d_]+", " ".join(gap[:-1]).lower())}
+    return [word for word in before if word not in unit]
+
+
 def around(state: FillState, slot: Slot, start: int, end: int) -> float:
-    before = joined_phrases(state.reading.words_before(start, 4))
     after = joined_phrases(state.reading.words_after(end, 3))
+    before = state.reading.words_before(start, 4)
+    before = joined_phrases(_own_words(state, start, before) if after else before)
     score = context_score(slot, before) + 0.8 * context_score(slot, list(reversed(after)))
-    return score + (3.0 if after and _counts(state, slot, after[0]) else 0.0)
+    counted = _NEXT.match(state.reading.work, end)  # "2x A100", "two 3090s": the next word, digits and all
+    things = [after[0]] if after else []
+    if counted:
+        things += [re.sub(r"(?<=[0-9])s$", "", counted.group(1).lower())]
+        things += [state.chosen_at[counted.start(1)]] if counted.start(1) in state.chosen_at else []
+    return score + (3.0 if any(_counts(state, slot, thing) for thing in things) else 0.0)
+
+
+_NEXT = re.compile(r"[ \t]*(?:[x×][ \t]*)?([A-Za-z0-9][\w\-]*)")
 
 
 def _counts(state: FillState, slot: Slot, word: str) -> bool:

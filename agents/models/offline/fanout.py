@@ -20,7 +20,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from agents.models.offline.language import STOP_WORDS, fold, words
+from agents.models.offline.language import STOP_WORDS, fold, norm, words
 from agents.models.offline.reading import Reading
 from agents.models.offline.retrieval import MIN_SCORE, Choice
 from agents.models.offline.schema import Slot, ToolView
@@ -93,18 +93,45 @@ def listed_values(slot: Slot, request: str) -> list[Any]:
     return best if len(best) >= 2 else []
 
 
-def fan_out(tool: ToolView, request: str, arguments: dict[str, Any]) -> list[dict[str, Any]]:
+def fan_out(
+    tool: ToolView, request: str, arguments: dict[str, Any], *, reading: Reading | None = None
+) -> list[dict[str, Any]]:
     """One argument set per value of the enum parameter the request lists several values of (the parameter
-    with the most such values; the others shared), or just ``[arguments]``."""
+    with the most such values; the others shared) — or, given the ``reading``, per name the request lists
+    for a slot that takes one name ("resnet34 vs resnet50") — or just ``[arguments]``."""
     best_slot: Slot | None = None
     best_values: list[Any] = []
     for slot in tool.slots:
         values = listed_values(slot, request)
         if len(values) > len(best_values):
             best_slot, best_values = slot, values
+    if best_slot is None and reading is not None:
+        best_slot, best_values = _listed_names(tool, reading, arguments)
     if best_slot is None:
         return [arguments]
     return [{**arguments, best_slot.name: value} for value in best_values[:MAX_CALLS]]
+
+
+def _listed_names(
+    tool: ToolView, reading: Reading, arguments: dict[str, Any]
+) -> tuple[Slot | None, list[Any]]:
+    """The slot that took one name, and the names listed side by side with it ("resnet34 vs resnet50",
+    "resnet18/34/50", "vit-b/16 和 vit-l/16"), in order; ``(None, [])`` when it is alone."""
+    for slot in tool.slots:
+        if not slot.wants_names or "array" in slot.types or not isinstance(arguments.get(slot.name), str):
+            continue
+        names = [name for name in reading.mentions.names if norm(name.text) not in reading.reserved]
+        run: list[Any] = []
+        best: list[Any] = []
+        for index, name in enumerate(names):
+            gap = reading.work[names[index - 1].end : name.start] if index else ""
+            run = [*run, name] if index and (not gap.strip() or _linked(gap) or gap == "/") else [name]
+            if any(item.text == arguments[slot.name] for item in run) and len(run) > len(best):
+                best = list(run)
+        texts = list(dict.fromkeys(name.text for name in best))
+        if len(texts) >= 2:
+            return slot, texts
+    return None, []
 
 
 def _distinct_name_words(

@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 __all__ = [
+    "CJK_DIGITS",
     "SCALES",
     "STEM",
     "Mentions",
@@ -59,6 +60,61 @@ _AFTER = re.compile(
     # a word followed by "=" or ":" names the next value ("p=0.3,0.7 q=0.5,0.5"), it is no unit of this one
     r"(?P<percent>%)?[ \-]?(?P<unit>[A-Za-z][A-Za-z\-]{0,15}(?![A-Za-z\-])(?!\s*[=:])|[\u4e00-\u9fff]{1,2})?"
 )
+_WORD_NUMBERS: dict[str, float] = {
+    "one": 1.0,
+    "two": 2.0,
+    "three": 3.0,
+    "four": 4.0,
+    "five": 5.0,
+    "six": 6.0,
+    "seven": 7.0,
+    "eight": 8.0,
+    "nine": 9.0,
+    "ten": 10.0,
+    "eleven": 11.0,
+    "twelve": 12.0,
+    "thirteen": 13.0,
+    "fourteen": 14.0,
+    "fifteen": 15.0,
+    "sixteen": 16.0,
+    "seventeen": 17.0,
+    "eighteen": 18.0,
+    "nineteen": 19.0,
+    "twenty": 20.0,
+    "thirty": 30.0,
+    "forty": 40.0,
+    "fifty": 50.0,
+    "sixty": 60.0,
+    "dozen": 12.0,
+    "pair of": 2.0,
+}
+"""Counts written as words ("two 3090s", "a pair of H100", "sixteen images"). Left out as words that are
+seldom counts: "one" ("which one is bigger"), "zero" ("zero-shot"), "double" and "dual" ("double
+quantization", "dual encoder")."""
+_WORD_NUMBER = re.compile(
+    r"(?<![\w\-])("
+    + "|".join(sorted((w.replace(" ", r"\s+") for w in _WORD_NUMBERS if w != "one"), key=len, reverse=True))
+    + r")"
+    r"(?:-(one|two|three|four|five|six|seven|eight|nine))?(?![\w\-])",
+    re.IGNORECASE,
+)
+CJK_DIGITS: dict[str, int] = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_CJK_COUNT = re.compile(
+    r"(?<![\u4e00-\u9fff0-9])(十?[一二两三四五六七八九]?十?|单|双)(?=[张块卡台路类层位种])"
+)
+"""A Chinese count before its measure word ("两张", "四卡", "八类", "单卡", "十六路"); "一个" is left out
+("一个公平骰子" is "a fair die")."""
 _SIZE = re.compile(r"(?<![A-Za-z0-9_.])([0-9]{1,6})(?:[ ]?[x×X*][ ]?([0-9]{1,6})){1,3}(?![0-9.])")
 _SIZE_PARTS = re.compile(r"[0-9]{1,6}")
 _RUN_GAP = re.compile(r"[ \t]*(?:[,;/]|->|→|=>|\band\b|和|与|及)?[ \t]*")
@@ -269,9 +325,40 @@ def read_mentions(text: str, known: frozenset[str] = frozenset()) -> Mentions:
         if (named and (joined or variant is not None)) or named_here:
             found.names.append(Name(match.start(), end, token))
             take(match.start(), max(end, match.end()))
+    found.names = _shared_family(text, found.names, take)
     numbers = [number for number in _numbers(text) if free(number.start, number.end)]
     _group_runs(text, numbers, found)
     return found
+
+
+_FAMILY = re.compile(r"([A-Za-z][A-Za-z_\-]*?)[ \-_]?([0-9]{1,3})")
+_SIBLING = re.compile(
+    r"[ \t]*(?:[,/、]|\band\b|\bor\b|\bvs\.?|[和与或])[ \t]*([0-9]{1,3})(?![0-9.%])"
+    r"(?![ \t]*(?!(?:and|or|vs)\b)[A-Za-z])"
+)
+
+
+def _shared_family(text: str, names: list[Name], take: Any) -> list[Name]:
+    """Versions written after one family name are names of their own: "resnet18/34/50", "resnet 18、34、50"
+    (ResNet-18, -34 and -50). A version followed by a word ("resnet50 and 8 images") is a number."""
+    expanded: list[Name] = []
+    for name in names:
+        parts = name.text.split("/")
+        family = _FAMILY.fullmatch(parts[0])
+        if family is None or not all(part.isdigit() and len(part) <= 3 for part in parts[1:]):
+            expanded.append(name)  # "ViT-B/16" is one name
+            continue
+        start = name.start
+        for part in parts:
+            text_of = part if part is parts[0] else family.group(1) + part
+            expanded.append(Name(start, start + len(part), text_of))
+            start += len(part) + 1
+        end = name.end
+        while (sibling := _SIBLING.match(text, end)) is not None:
+            expanded.append(Name(sibling.start(1), sibling.end(1), family.group(1) + sibling.group(1)))
+            take(sibling.start(1), sibling.end(1))
+            end = sibling.end(1)
+    return expanded
 
 
 def _known_head(head: str, known: frozenset[str], stems: frozenset[str]) -> bool:
@@ -293,8 +380,36 @@ def _float(item: Any) -> float | None:
     return None if item is None else float(item)
 
 
+def _cjk_count(written: str) -> float | None:
+    if written in ("单", "双"):
+        return 1.0 if written == "单" else 2.0
+    if not written or written == "一":
+        return None
+    tens, _, units = written.rpartition("十")
+    if "十" not in written:
+        return float(CJK_DIGITS[written])
+    return float((CJK_DIGITS.get(tens, 1) if tens else 1) * 10 + (CJK_DIGITS.get(units, 0) if units else 0))
+
+
+def _word_numbers(text: str) -> list[Number]:
+    """Counts written as words, each with the word after it as its unit ("two 3090s", "四卡")."""
+    found = []
+    for match in _WORD_NUMBER.finditer(text):
+        value = _WORD_NUMBERS[" ".join(match.group(1).lower().split())]
+        if match.group(2):
+            value += _WORD_NUMBERS[match.group(2).lower()]
+        after = _AFTER.match(text, match.end())
+        unit = (after.group("unit") or "").lower() if after is not None else ""
+        found.append(Number(match.start(), match.end(), value, match.group(), unit=unit))
+    for match in _CJK_COUNT.finditer(text):
+        count = _cjk_count(match.group(1))
+        if count is not None:
+            found.append(Number(match.start(), match.end(), count, match.group(), unit=text[match.end()]))
+    return found
+
+
 def _numbers(text: str) -> list[Number]:
-    numbers = []
+    numbers = _word_numbers(text)
     for match in _NUMBER.finditer(text):
         if match.group(2):
             word = match.group(2).lower()
@@ -319,7 +434,7 @@ def _numbers(text: str) -> list[Number]:
                 unit = ""  # "7B", "24G": the slot decides whether it means billions/gigabytes
             end = max(after.end("scale"), after.end("percent"), match.end())
         numbers.append(Number(match.start(), end, value, raw, scale, unit, percent))
-    return numbers
+    return sorted(numbers, key=lambda number: number.start)
 
 
 def _group_runs(text: str, numbers: list[Number], found: Mentions) -> None:
@@ -329,6 +444,8 @@ def _group_runs(text: str, numbers: list[Number], found: Mentions) -> None:
     def close() -> None:
         if len(run) >= 3 or (len(run) == 2 and _listy(text, run)):
             values = tuple(number.value for number in run)
+            if all(number.percent for number in run):  # "20% 和 80%": probabilities
+                values = tuple(None if value is None else value / 100 for value in values)
             found.vectors.append(Vector(run[0].start, run[-1].end, values, False, tuple(run)))
         else:  # a lone "nan" or "inf" is a word, not a value
             found.numbers.extend(
@@ -340,7 +457,7 @@ def _group_runs(text: str, numbers: list[Number], found: Mentions) -> None:
         joins = (
             run
             and not run[-1].scale
-            and not run[-1].percent
+            and run[-1].percent == number.percent
             and not number.scale
             and _RUN_GAP.fullmatch(text, run[-1].end, number.start) is not None
             and (run[-1].unit == "" or run[-1].unit in _CONJUNCTION)
@@ -356,4 +473,13 @@ def _listy(text: str, pair: list[Number]) -> bool:
     follows the second ("val loss 2.2, 1.7")."""
     gap = text[pair[0].end : pair[1].start]
     joined = pair[0].unit in _CONJUNCTION or any(word in gap for word in _CONJUNCTION)
-    return ("," in gap or ";" in gap or joined) and not pair[1].unit
+    named = _NAMED.search(text, max(0, pair[0].start - 12), pair[0].start) is not None and not gap.strip()
+    return ("," in gap or ";" in gap or joined or named) and pair[1].unit in _NO_UNIT
+
+
+_NO_UNIT = frozenset({"", *_CONJUNCTION, "on", "in", "at", "for", "with", "of", "to", "from", "by", "each"})
+"""Words after a number that are no unit of it ("lr 0.5 and 2e-1 on beale")."""
+
+
+_NAMED = re.compile(r"(?<![A-Za-z])[A-Za-z]{1,12}[ \t]*[=:][ \t]*$")
+"""A list's name assigned right before it ("q = 0.5 0.5"): two numbers apart by a space are its values."""

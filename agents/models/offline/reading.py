@@ -15,7 +15,7 @@ from agents.models.offline.vocabulary import translate
 __all__ = ["Reading", "enum_words", "known_names", "model_stem", "read", "token_keys"]
 
 _WORD = re.compile(r"[A-Za-z][\w\-]*")
-_ASSIGNED = re.compile(r"(?<=[A-Za-z])[ \t]*[=:][ \t]*$")
+_ASSIGNED = re.compile(r"(?<=[A-Za-z\u4e00-\u9fff])[ \t]*[=:][ \t]*$")
 _BOUNDARY = re.compile(r"[\[\]{};.:=]|,(?! ?[0-9])|\b(?:and|with|plus|while|but|for another|for the other)\b")
 
 
@@ -141,6 +141,8 @@ def token_keys(work: str) -> dict[str, tuple[int, int]]:
         stem = model_stem(match.group())
         if stem:
             keys.setdefault(stem, match.span())
+        if re.fullmatch(r"[A-Za-z]{0,4}[0-9]{1,4}s", match.group()):  # "3090s", "A100s": one GPU, several
+            keys.setdefault(norm(match.group()[:-1]), match.span())
     for i, first in enumerate(matches):
         joined = ""
         for last in matches[i : i + 3]:

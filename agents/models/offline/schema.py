@@ -49,7 +49,11 @@ class Slot:
 
     @cached_property
     def name_words(self) -> list[str]:
-        return [fold(part) for part in self.name.split("_") if part]
+        parts = [fold(part) for part in self.name.split("_") if part]
+        spelled = re.match(r"\s*([A-Za-z]{3,})\b", self.description)
+        if len(self.name) <= 2 and spelled and spelled.group(1).lower().startswith(self.name.lower()):
+            parts.append(fold(spelled.group(1).lower()))  # r: "Rank (…)": the word the letter stands for
+        return parts
 
     @cached_property
     def keywords(self) -> set[str]:

@@ -23,6 +23,7 @@ from agents.models.offline.choices import (
     place_quoted,
 )
 from agents.models.offline.context import FillState
+from agents.models.offline.distributions import place_distributions
 from agents.models.offline.reading import Reading
 from agents.models.offline.schema import Slot, ToolView
 from agents.models.offline.values import place_lists, place_numbers, place_sizes
@@ -57,6 +58,7 @@ def fill(tool: ToolView, reading: Reading) -> Extraction:
     place_explicit(state)
     place_lists(state)
     place_sizes(state)
+    place_distributions(state)
     place_choices(state)
     place_budgets(state)
     place_numbers(state)

@@ -185,6 +185,8 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
         # Lists and sizes are data to compute with; a lone number ("a 7B model") may be incidental to an
         # idea the question names ("Which PEFT method should I use for a 7B model?").
         has_data = best.extraction.used_lists > 0 or (best.extraction.used_values > 0 and not named)
+        # two checkpoints side by side ("densenet121 和 resnet50 哪个参数少") are models to count, not ideas
+        has_data = has_data or (_checkpoints(best) >= 2 and not reason)
         asks = quantity_words or (cues.quantity and not reason)
         if best.specific and (has_data or asks or not cues.concept):
             return _calls(best, reading, ranked)
@@ -215,6 +217,17 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
     if top is not None and not top.computable:
         return _ask(table, top.choice.tool, top.extraction, views)
     return Plan(text=replies.cannot(table, callable_views))
+
+
+def _checkpoints(candidate: _Candidate) -> int:
+    """How many versioned model names ("resnet50", "ViT-B/16", not "DenseNet") the candidate's name slots
+    took, counting each fanned-out name too."""
+    names: list[str] = []
+    for slot in candidate.choice.tool.slots:
+        value = candidate.extraction.arguments.get(slot.name)
+        if slot.wants_names:
+            names += value if isinstance(value, list) else [value] if isinstance(value, str) else []
+    return sum(1 for name in names if isinstance(name, str) and any(c.isdigit() for c in name))
 
 
 def _idle_experiment(candidate: _Candidate) -> bool:
@@ -316,7 +329,10 @@ def _best(candidates: list[_Candidate]) -> _Candidate | None:
 def _calls(best: _Candidate, reading: Reading, ranked: list[Choice]) -> Plan:
     tool = best.choice.tool
     extraction = best.extraction
-    calls = [(tool.name, arguments) for arguments in fan_out(tool, reading.work, extraction.arguments)]
+    calls = [
+        (tool.name, arguments)
+        for arguments in fan_out(tool, reading.work, extraction.arguments, reading=reading)
+    ]
     calls += [(tool.name, sample) for sample in extraction.samples]
     order = [best.choice, *[choice for choice in ranked if choice is not best.choice]]
     for companion, companion_extraction, _ in companion_tools(reading, order):

@@ -190,7 +190,20 @@ def _loose_numbers(state: FillState) -> list[Number]:
     for vector in state.reading.mentions.vectors:
         if vector.start not in state.taken and 0 < len(vector.parts) <= 4:
             numbers += [part for part in vector.parts if part.start not in state.taken]
+    numbers += [count for size in state.reading.mentions.sizes if (count := _count_of(state, size))]
     return sorted(numbers, key=lambda number: number.start)
+
+
+def _count_of(state: FillState, size: Size) -> Number | None:
+    """ "2x 3090", "4×A100" read as a size: the first number counts a choice the request names (a GPU)."""
+    if size.start in state.taken or len(size.parts) != 2:
+        return None
+    text = state.reading.work[size.start : size.end]
+    second = size.start + text.rfind(str(size.parts[1]))
+    if second not in state.chosen_at:
+        return None
+    first = str(size.parts[0])
+    return Number(size.start, size.start + len(first), float(size.parts[0]), first)
 
 
 def _series(state: FillState) -> None:
@@ -224,7 +237,7 @@ def _names_it(state: FillState, slot: Slot, number: Number) -> bool:
 def _partly_named(state: FillState, slot: Slot, number: Number) -> bool:
     """The words around ``number`` say a several-word slot name's trailing word but not its head word
     ("index" but not "ignore" of ``ignore_index``; "batch" of ``batch_size`` is its head)."""
-    parts = [part for part in slot.name_words if part not in _COUNT_PREFIXES]
+    parts = [part for part in slot.name.lower().split("_") if part and part not in _COUNT_PREFIXES]
     if len(parts) < 2:
         return False
     said = [*state.reading.words_before(number.start), *state.reading.words_after(number.end)]

@@ -194,3 +194,64 @@ def test_a_lower_bound_is_no_budget_and_a_tool_without_one_gets_none(views):
     assert "max_params_millions" not in found.arguments
     plain = filled(views, "conv2d_params", "conv2d params with 64 in and 128 out channels, under 5M params")
     assert not any(name.startswith(("max_", "min_")) for name in plain.arguments)
+
+
+# ------------------------------------------------------- numbers, counts and named items (numbers set)
+
+
+def test_a_count_in_words_is_the_gpu_count_and_a_plural_gpu_is_the_gpu(views):
+    found = filled(views, "llm_inference_memory", "will llama-3.1-70b in 4bit fit on two 3090s?")
+    assert found.arguments["num_gpus"] == 2 and found.arguments["gpu"] == "rtx-3090"
+    pair = filled(views, "llm_inference_memory", "a pair of H100s for llama-3.1-70b with 32k context")
+    assert pair.arguments["num_gpus"] == 2 and pair.arguments["context_len"] == 32768
+    times = filled(views, "llm_inference_memory", "llama-3.1-70b int4 on 2x 3090")
+    assert times.arguments["num_gpus"] == 2
+
+
+def test_concurrency_is_the_batch_and_tokens_each_the_context(views):
+    found = filled(views, "llm_inference_memory", "32 concurrent users at 2k tokens each on llama-3-8b")
+    assert found.arguments["batch_size"] == 32 and found.arguments["context_len"] == 2048
+    chinese = filled(views, "llm_inference_memory", "并发 16 路，每路 2k 上下文，llama-2-7b 的 KV cache 多大")
+    assert chinese.arguments["batch_size"] == 16 and chinese.arguments["context_len"] == 2048
+
+
+def test_a_uniform_distribution_is_built_from_its_count(views):
+    assert filled(views, "entropy", "entropy of 8 equally likely classes").arguments["p"] == [0.125] * 8
+    assert filled(views, "entropy", "10 个类别等概率，熵是多少").arguments["p"] == [0.1] * 10
+    assert len(filled(views, "entropy", "一个公平骰子的熵是多少比特？").arguments["p"]) == 6
+    assert filled(views, "entropy", "entropy of the sum of two fair dice").missing  # not uniform: asked for
+
+
+def test_the_correct_class_probability_is_a_one_hot_cross_entropy(views):
+    found = filled(views, "cross_entropy", "cross entropy if the model gives 0.7 to the right class")
+    assert found.arguments == {"p": [1, 0], "q": [0.7, 0.3]}
+    chinese = filled(views, "cross_entropy", "正确类别概率 80%，交叉熵损失多少")
+    assert chinese.arguments == {"p": [1, 0], "q": [0.8, 0.2]}
+
+
+def test_percent_runs_and_space_separated_named_pairs_are_lists(views):
+    found = filled(views, "kl_divergence", "p 是 20% 和 80%，q 是 50% 和 50%")
+    assert found.arguments == {"p": [0.2, 0.8], "q": [0.5, 0.5]}
+    spaced = filled(views, "kl_divergence", "KL with p = 0.2, 0.8 and q = 0.5 0.5")
+    assert spaced.arguments == {"p": [0.2, 0.8], "q": [0.5, 0.5]}
+
+
+def test_versions_after_one_family_name_are_each_a_model(views):
+    found = filled(views, "compare_models", "params of resnet18/34/50?")
+    assert found.arguments["models"] == ["resnet18", "resnet34", "resnet50"]
+    chinese = filled(views, "compare_models", "resnet 18、34、50 的参数量分别是多少")
+    assert chinese.arguments["models"][1:] == ["resnet34", "resnet50"]
+    assert filled(views, "model_complexity", "resnet50 MACs with 8 images").arguments["model"] == "resnet50"
+
+
+def test_budgets_in_chinese_numerals_and_gmacs_after_the_quantity(views):
+    found = filled(views, "compare_models", "参数量不到一千万的有哪些：resnet18、mobilenet_v2")
+    assert found.arguments["max_params_millions"] == 10
+    macs = filled(views, "compare_models", "计算量不超过 2 GMACs，比较 resnet18 和 densenet121")
+    assert macs.arguments["max_gmacs"] == 2
+
+
+def test_rank_names_r_and_lists_joined_by_and_are_learning_rates(views):
+    assert filled(views, "peft_trainable_params", "rank 4 lora on bert-base").arguments["r"] == 4
+    found = filled(views, "learning_rate_sweep", "try momentum sgd with lr 0.5 and 2e-1 on beale")
+    assert found.arguments["lrs"] == [0.5, 0.2]

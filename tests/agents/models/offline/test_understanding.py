@@ -274,3 +274,13 @@ def test_a_chinese_question_is_searched_in_the_notes_with_its_english_words_too(
 def test_compute_bound_is_no_request_to_compute(catalogue_specs):
     question = "explain the roofline model — why is LLM decoding memory-bound while prefill is compute-bound?"
     assert reply(catalogue_specs, user(question)).tool_calls == [("explain", {"topic": "roofline"})]
+
+
+def test_every_model_of_a_comparison_is_counted(catalogue_specs):
+    calls = reply(catalogue_specs, user("resnet34 vs resnet50 flops")).tool_calls
+    assert calls == [("model_complexity", {"model": "resnet34"}), ("model_complexity", {"model": "resnet50"})]
+    (name, arguments), *_ = reply(catalogue_specs, user("densenet121 和 resnet50 哪个参数少？")).tool_calls
+    assert name == "compare_models" and arguments["models"] == ["densenet121", "resnet50"]
+    assert reply(
+        catalogue_specs, user("resnet50 vs resnet101: why is the deeper one better?")
+    ).tool_calls == [("explain", {"topic": "resnet"})]
