@@ -125,8 +125,8 @@ def conv2d_params(
         Field(
             ge=1,
             le=MAX_CHANNELS,
-            description="C_out, number of filters; required unless depthwise (a depthwise layer left without "
-            "it keeps C_out = C_in).",
+            description="C_out, number of filters. Required unless depthwise, which by default keeps one "
+            "filter for each.",
         ),
     ] = None,
     bias: Annotated[bool, Field(description="Whether the layer has one bias per output channel.")] = True,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -57,7 +57,9 @@ class Slot:
 
     @cached_property
     def keywords(self) -> set[str]:
-        return set(self.name_words) | set(words(self.description))
+        """Its name and description words; not those of a "Required unless …" clause, which names another
+        slot (:func:`_conditions`)."""
+        return set(self.name_words) | set(words(_CONDITION.split(self.description, maxsplit=1)[0]))
 
     @cached_property
     def symbols(self) -> list[str]:
@@ -116,6 +118,9 @@ class ToolView:
     alternatives: list[tuple[str, str]] = field(default_factory=list)
     """Optional slots that stand in for each other ("Model size in billions, instead of base"): a call needs
     one of each pair even though the schema requires neither."""
+    conditions: list[tuple[str, str]] = field(default_factory=list)
+    """``(slot, flag)``: a slot the schema leaves optional that the call still needs unless the boolean
+    ``flag`` is on ("C_out …; Required unless depthwise"); the view marks it required."""
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> ToolView:
@@ -124,6 +129,11 @@ class ToolView:
         description = function.get("description") or ""
         schema = function.get("parameters") or {}
         slots = _slots(schema)
+        conditions = _conditions(slots)
+        needed = {
+            name for name, _ in conditions
+        }  # filled as required ones are; asked for unless the flag is on
+        slots = [replace(slot, required=True) if slot.name in needed else slot for slot in slots]
         enum_values: dict[str, list[str]] = {}
         for slot in slots:
             for value in [*slot.enum, *slot.item_enum]:
@@ -144,6 +154,7 @@ class ToolView:
             enum_values=enum_values,
             phrases=phrases(description),
             alternatives=_alternatives(slots),
+            conditions=conditions,
         )
 
     def slot(self, name: str) -> Slot | None:
@@ -197,6 +208,19 @@ def _alternatives(slots: list[Slot]) -> list[tuple[str, str]]:
         primary = by_name.get(match.group(1)) if match else None
         if primary is not None and not slot.required and not _has_default(primary):
             pairs.append((primary.name, slot.name))
+    return pairs
+
+
+_CONDITION = re.compile(r"\b[Rr]equired unless `?([a-z_][a-z0-9_]*)`?")
+
+
+def _conditions(slots: list[Slot]) -> list[tuple[str, str]]:
+    flags = {slot.name for slot in slots if slot.types - {"null"} == {"boolean"}}
+    pairs = []
+    for slot in slots:
+        match = _CONDITION.search(slot.description)
+        if match is not None and match.group(1) in flags and not slot.required:
+            pairs.append((slot.name, match.group(1)))
     return pairs
 
 

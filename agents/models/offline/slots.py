@@ -65,7 +65,8 @@ def fill(tool: ToolView, reading: Reading) -> Extraction:
     place_booleans(state)
     place_names(state)
     place_quoted(state)
-    missing = [slot for slot in tool.slots if slot.required and slot.name not in state.found]
+    excused = {name for name, flag in tool.conditions if state.found.get(flag) is True}
+    missing = [slot for slot in tool.slots if slot.required and slot.name not in {*state.found, *excused}]
     for primary, other in tool.alternatives:  # "params_billion … instead of base": one of the two
         if primary not in state.found and other not in state.found:
             slot = tool.slot(primary)

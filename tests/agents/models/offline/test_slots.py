@@ -98,7 +98,9 @@ def test_booleans_with_and_without_a_negation(views):
     assert filled(views, "rnn_params", "a bidirectional LSTM, input 10, hidden 20").arguments["bidirectional"]
     assert filled(views, "linear_params", "784 to 10 without bias").arguments["bias"] is False
     # a hyphen inside the word is no break in it
-    assert filled(views, "rnn_params", "bi-directional LSTM, input 300, hidden 128").arguments["bidirectional"]
+    assert filled(views, "rnn_params", "bi-directional LSTM, input 300, hidden 128").arguments[
+        "bidirectional"
+    ]
 
 
 def test_a_layer_count_is_a_depth(views):
@@ -255,3 +257,14 @@ def test_rank_names_r_and_lists_joined_by_and_are_learning_rates(views):
     assert filled(views, "peft_trainable_params", "rank 4 lora on bert-base").arguments["r"] == 4
     found = filled(views, "learning_rate_sweep", "try momentum sgd with lr 0.5 and 2e-1 on beale")
     assert found.arguments["lrs"] == [0.5, 0.2]
+
+
+def test_a_slot_required_unless_a_flag_is_asked_for_only_without_the_flag(views):
+    # conv2d_params: "C_out …; required unless depthwise"
+    depthwise = filled(views, "conv2d_params", "depthwise conv 3x3 on 32 channels")
+    assert depthwise.arguments == {"kernel_size": 3, "in_channels": 32, "depthwise": True}
+    assert depthwise.missing == []
+    plain = filled(views, "conv2d_params", "3x3 conv on 32 input channels")
+    assert [slot.name for slot in plain.missing] == ["out_channels"]
+    assert filled(views, "conv2d_params", "深度可分离卷积的 depthwise 部分，3x3，32 通道").missing == []
+    assert filled(views, "conv2d_params", "3x3 深度卷积，32 通道，参数量").arguments["depthwise"] is True
