@@ -237,8 +237,8 @@ def _family_names(options: list[Any]) -> dict[str, Any]:
 
 
 def place_booleans(state: FillState) -> None:
-    """A boolean slot named in the text is true, unless a negation comes just before it; a hyphen inside a word
-    is no break in it ("bi-directional" names ``bidirectional``, "pre-trained" ``pretrained``)."""
+    """A boolean slot named in the text is true, unless a negation comes just before it; a hyphen inside a
+    word is no break in it ("bi-directional" names ``bidirectional``, "pre-trained" ``pretrained``)."""
     lowered = _JOINED.sub("", state.reading.work.lower())
     for slot in state.open():
         if slot.types - {"null"} != {"boolean"}:
