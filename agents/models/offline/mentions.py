@@ -111,10 +111,11 @@ CJK_DIGITS: dict[str, int] = {
     "九": 9,
 }
 _CJK_COUNT = re.compile(
-    r"(?<![\u4e00-\u9fff0-9])(十?[一二两三四五六七八九]?十?|单|双)(?=[张块卡台路类层位种])"
+    r"(?<![\u4e00-\u9fff0-9])([一二两三四五六七八九]?十[一二三四五六七八九]?|[一二两三四五六七八九]|单|双)"
+    r"(?=[张块卡台路类层位种])"
 )
-"""A Chinese count before its measure word ("两张", "四卡", "八类", "单卡", "十六路"); "一个" is left out
-("一个公平骰子" is "a fair die")."""
+"""A Chinese count up to 99 before its measure word ("两张", "四卡", "八类", "单卡", "十六路", "二十四张");
+"一个" is left out ("一个公平骰子" is "a fair die")."""
 _SIZE = re.compile(r"(?<![A-Za-z0-9_.])([0-9]{1,6})(?:[ ]?[x×X*][ ]?([0-9]{1,6})){1,3}(?![0-9.])")
 _SIZE_PARTS = re.compile(r"[0-9]{1,6}")
 _RUN_GAP = re.compile(r"[ \t]*(?:[,;/]|->|→|=>|\band\b|和|与|及)?[ \t]*")

@@ -8,6 +8,15 @@ from agents.models.offline.phrases.table import Phrases, SectionHint
 __all__ = ["PHRASES"]
 
 # Longest entries win when the dictionary is applied, so 输入通道 is read before 通道.
+_DIGITS = "零一二三四五六七八九"
+
+
+def _cjk_number(count: int) -> str:
+    """10–99 as Chinese numerals: 十, 十六, 二十, 二十四."""
+    tens, units = divmod(count, 10)
+    return f"{_DIGITS[tens] if tens > 1 else ''}十{_DIGITS[units] if units else ''}"
+
+
 _DICTIONARY = {
     # information theory
     "信息熵": "entropy",
@@ -192,6 +201,8 @@ _DICTIONARY = {
     "并发数": "batch size",
     "并发": "batch size",
     "部署": "serving",
+    "推理": "inference",
+    "推断": "inference",
     "吞吐量": "throughput",
     "吞吐": "throughput",
     "延迟": "latency",
@@ -244,6 +255,13 @@ _DICTIONARY = {
         f"{numeral}{counter}": f"{count} cards"
         for count, numerals in enumerate(("一1", "二两2", "三3", "四4", "五5", "六6", "七7", "八8"), start=1)
         for numeral in numerals
+        for counter in "张块"
+    },
+    # "十六张", "二十四张", "16张": two-digit counts, whole (the longest term wins, so "四张" in "二十四张" does not)
+    **{
+        f"{numeral}{counter}": f"{count} cards"
+        for count in range(10, 100)
+        for numeral in (str(count), _cjk_number(count))
         for counter in "张块"
     },
 }

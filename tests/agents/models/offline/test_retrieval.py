@@ -73,6 +73,8 @@ def test_the_section_that_answers(slug, question, heading):
         ("计算分布 [0.5, 0.5] 的信息熵", "entropy"),
         ("用低秩适配微调 bert-base 要训练多少参数？", "peft_trainable_params"),
         ("推荐一个优化器：transformer 模型，NLP 任务", "recommend_optimizer"),
+        ("llama-3-70b 推理要多少显存？", "llm_inference_memory"),  # 推理 is inference, not fine-tuning
+        ("两张 A100 跑 llama-3-70b 推理，每张卡显存多少？", "llm_inference_memory"),
     ],
 )
 def test_the_best_tool_for_a_request(views, request_text, tool):

@@ -268,3 +268,16 @@ def test_a_slot_required_unless_a_flag_is_asked_for_only_without_the_flag(views)
     assert [slot.name for slot in plain.missing] == ["out_channels"]
     assert filled(views, "conv2d_params", "深度可分离卷积的 depthwise 部分，3x3，32 通道").missing == []
     assert filled(views, "conv2d_params", "3x3 深度卷积，32 通道，参数量").arguments["depthwise"] is True
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("二十四张 H100 跑 llama-3.1-405b 推理", 24),
+        ("十六张 A100 部署 llama-3-70b", 16),
+        ("16张 A100 部署 llama-3-70b", 16),
+        ("两张 A100 跑 llama-3-70b 推理", 2),
+    ],
+)
+def test_a_chinese_count_of_cards_is_read_whole(views, text, count):
+    assert filled(views, "llm_inference_memory", text).arguments["num_gpus"] == count
