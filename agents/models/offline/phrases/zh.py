@@ -257,7 +257,7 @@ _DICTIONARY = {
         for numeral in numerals
         for counter in "张块"
     },
-    # "十六张", "二十四张", "16张": two-digit counts, whole (the longest term wins, so "四张" in "二十四张" does not)
+    # "十六张", "二十四张", "16张": two-digit counts read whole (the longest term wins over "四张")
     **{
         f"{numeral}{counter}": f"{count} cards"
         for count in range(10, 100)
