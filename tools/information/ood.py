@@ -28,22 +28,26 @@ class OODSample(ResultModel):
     score: float = Field(
         description="The score compared with the threshold: max_softmax_prob (msp) or −energy (energy)."
     )
-    flagged: bool = Field(description="True when the sample is flagged out-of-distribution.")
+    flagged: bool | None = Field(
+        description="True when the sample is flagged out-of-distribution; null when no threshold was given "
+        "(energy scores only)."
+    )
 
 
 class OODResult(ResultModel):
     """Per-sample OOD scores, the decision rule and how many samples were flagged."""
 
     method: Literal["msp", "energy"] = Field(description="The score used for the decision.")
-    threshold: float = Field(
-        description="The threshold applied (for msp: a probability; energy: logit units)."
+    threshold: float | None = Field(
+        description="The threshold applied (for msp: a probability; energy: logit units); null when energy "
+        "scores were asked for without one (nothing is flagged then)."
     )
     temperature: float = Field(description="Temperature T the logits were divided by.")
     rule: str = Field(description="The decision rule in words.")
     num_samples: int = Field(description="Rows of logits.")
     num_classes: int = Field(description="Logits per row.")
-    flagged_count: int = Field(description="How many samples were flagged OOD.")
-    flagged_fraction: float = Field(description="flagged_count / num_samples.")
+    flagged_count: int | None = Field(description="How many samples were flagged OOD (null: no threshold).")
+    flagged_fraction: float | None = Field(description="flagged_count / num_samples (null: no threshold).")
     flagged_indices: list[int] = Field(description="0-based indices of the flagged samples.")
     samples: list[OODSample] = Field(description="One row per sample, in input order.")
 
@@ -66,7 +70,8 @@ def ood_detect(
             allow_inf_nan=False,
             description="msp: a probability in [0, 1], flagged when max softmax prob < threshold "
             "(default 0.8). energy: in logit units, flagged when −E(x) = T·logsumexp(logits/T) < threshold; "
-            "required (pick it on in-distribution data, e.g. the 5th percentile of −E so 95 % of them pass).",
+            "without one only the scores are returned (pick it on in-distribution data, e.g. the 5th "
+            "percentile of −E so 95 % of them pass).",
         ),
     ] = None,
     method: Annotated[
@@ -85,7 +90,8 @@ def ood_detect(
 
     msp (Hendrycks & Gimpel 2017): score = max softmax(logits/T); flagged when score < threshold (default
     0.8). energy (Liu et al. 2020): E(x) = −T·logsumexp(logits/T), score = −E(x) (higher = more
-    in-distribution); flagged when −E(x) < threshold, which must be given in logit units. Returns per sample
+    in-distribution); flagged when −E(x) < threshold, given in logit units (without one: the scores only,
+    nothing flagged — no threshold fits every model). Returns per sample
     the predicted class, max softmax probability, energy, score and flag, plus how many were flagged.
     Numerically stable for logits of any size: MSP as 1/Σexp(xᵢ − max), energy by float64 logsumexp.
     """
@@ -110,16 +116,17 @@ def ood_detect(
         )
     else:
         if threshold is None:
-            raise ToolInputError(
-                "threshold",
-                "method=energy needs a threshold on −E(x) = T·logsumexp(logits/T) in logit units "
-                "(higher = more in-distribution); choose it on in-distribution data, e.g. the 5th "
-                "percentile of −E so 95 % of them pass (Liu et al. 2020); 0.8 is only the msp default",
+            rule = (
+                f"scores only: −E(x) = {temperature:g}·logsumexp(logits/{temperature:g}), higher = more "
+                "in-distribution (energy score, Liu et al. 2020); nothing is flagged without a threshold in "
+                "logit units — choose it on in-distribution data, e.g. the 5th percentile of −E so 95 % of "
+                "them pass (0.8 is only the msp default)"
             )
-        rule = (
-            f"flagged OOD when −E(x) = {temperature:g}·logsumexp(logits/{temperature:g}) < {threshold:g} "
-            "(energy score, Liu et al. 2020)"
-        )
+        else:
+            rule = (
+                f"flagged OOD when −E(x) = {temperature:g}·logsumexp(logits/{temperature:g}) < {threshold:g} "
+                "(energy score, Liu et al. 2020)"
+            )
 
     import torch
 
@@ -131,7 +138,7 @@ def ood_detect(
     msp = 1.0 / torch.exp(scaled - top).sum(dim=1)
     energy = -temperature * torch.logsumexp(scaled, dim=1)
     score = msp if method == "msp" else -energy
-    flagged = score < threshold
+    flagged = (score < threshold).tolist() if threshold is not None else [None] * len(logits)
     predicted = torch.argmax(scaled, dim=1)
 
     samples = [
@@ -142,12 +149,13 @@ def ood_detect(
                 msp.tolist(),
                 energy.tolist(),
                 score.tolist(),
-                flagged.tolist(),
+                flagged,
                 strict=True,
             )
         )
     ]
     flagged_indices = [s.index for s in samples if s.flagged]
+    decided = threshold is not None
     return OODResult(
         method=method,
         threshold=threshold,
@@ -155,8 +163,8 @@ def ood_detect(
         rule=rule,
         num_samples=len(samples),
         num_classes=num_classes,
-        flagged_count=len(flagged_indices),
-        flagged_fraction=len(flagged_indices) / len(samples),
+        flagged_count=len(flagged_indices) if decided else None,
+        flagged_fraction=len(flagged_indices) / len(samples) if decided else None,
         flagged_indices=flagged_indices,
         samples=samples,
     )

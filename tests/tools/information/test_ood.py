@@ -102,10 +102,6 @@ def test_ood_semantic_errors_name_the_field() -> None:
         ood_detect([[1.0, 2.0], [1.0, 2.0, 3.0]])
     assert err.value.field == "logits[1]"
     with pytest.raises(ToolInputError) as err:
-        ood_detect([[1.0, 2.0]], method="energy")
-    assert err.value.field == "threshold"
-    assert "logit units" in err.value.reason
-    with pytest.raises(ToolInputError) as err:
         ood_detect([[1.0, 2.0]], threshold=1.5)
     assert err.value.field == "threshold"
     with pytest.raises(ToolInputError) as err:
@@ -136,3 +132,13 @@ def test_ood_through_the_catalogue() -> None:
     result = call_tool("ood_detect", {"logits": [[3, 0, 0], [0.1, 0, 0]], "threshold": 0.5})
     assert result.flagged_indices == [1]
     assert result.num_classes == 3
+
+
+def test_energy_without_a_threshold_gives_the_scores_and_flags_nothing() -> None:
+    # Hand derivation (Liu et al. 2020, T = 1): −E([3.0, 1.0, 0.2]) = log(e³ + e¹ + e^0.2) = 3.17910
+    result = ood_detect([[3.0, 1.0, 0.2], [0.0, 0.0, 0.0]], method="energy")
+    assert result.threshold is None and result.flagged_count is None and result.flagged_fraction is None
+    assert result.flagged_indices == [] and [s.flagged for s in result.samples] == [None, None]
+    assert result.samples[0].score == pytest.approx(3.17910, abs=5e-6)
+    assert result.samples[1].score == pytest.approx(math.log(3))
+    assert "logit units" in result.rule and "5th percentile" in result.rule
