@@ -52,8 +52,10 @@ def place_lists(state: FillState) -> None:
         score, _, best, converted = max(scored, key=lambda row: row[:2])
         if score <= 0:
             positional = [row for row in scored if row[2].required]
-            if not positional and (not isinstance(item, Vector) or item.bracketed):
-                positional = [row for row in scored if _same_kind(row[2], value)]  # a bare run: required only
+            if not positional and (not isinstance(item, Vector) or item.bracketed or len(candidates) == 1):
+                # a bare run goes to a required slot, or to the one list slot that takes it ("sweep 0.001,
+                # 0.01, 0.1" is the lrs to try)
+                positional = [row for row in scored if _same_kind(row[2], value)]
             if not positional:
                 continue
             _, _, best, converted = positional[0]

@@ -281,3 +281,11 @@ def test_a_slot_required_unless_a_flag_is_asked_for_only_without_the_flag(views)
 )
 def test_a_chinese_count_of_cards_is_read_whole(views, text, count):
     assert filled(views, "llm_inference_memory", text).arguments["num_gpus"] == count
+
+
+def test_a_bare_run_of_numbers_goes_to_the_one_list_slot_that_takes_it(views):
+    for text in (
+        "lr sweep for plain sgd on the quadratic: 0.001, 0.01, 0.1",
+        "学习率扫 1e-3、1e-2、1e-1，adam",
+    ):
+        assert filled(views, "learning_rate_sweep", text).arguments["lrs"] == [0.001, 0.01, 0.1]
