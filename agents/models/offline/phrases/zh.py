@@ -266,6 +266,69 @@ _DICTIONARY = {
     },
 }
 
+# Words students explain with that the notes write in English: they find the section that answers ("为什么要除以
+# 根号 d_k" meets "Why divide by √d_k"), and are never read into a tool's arguments.
+_GLOSSARY = {
+    "根号": "sqrt",
+    "除以": "divide",
+    "可靠": "reliable",
+    "合并": "merge",
+    "推理": "inference",
+    "冻结": "frozen",
+    "结构": "architecture",
+    "组成": "parts",
+    "连接": "connections",
+    "池化": "pooling",
+    "归一化": "normalisation",
+    "注意力": "attention",
+    "滑动窗口": "sliding window",
+    "序列标注": "sequence labelling",
+    "预训练": "pre-training",
+    "数据": "data",
+    "多标签": "multi-label",
+    "分类": "classification",
+    "遗忘门": "forget gate",
+    "门": "gate",
+    "调度": "schedule",
+    "加速": "speed",
+    "采样": "sampling",
+    "编码器": "encoder",
+    "解码器": "decoder",
+    "嵌入": "embedding",
+    "向量": "vector",
+    "矩阵": "matrix",
+    "矩阵乘法": "matmul",
+    "缩放": "scaling",
+    "幅度": "magnitude",
+    "方向": "direction",
+    "零点": "zero point",
+    "动量": "momentum",
+    "收敛": "convergence",
+    "默认": "default",
+    "超参数": "hyper-parameters",
+    "框": "box",
+    "置信度": "confidence",
+    "奖励": "reward",
+    "批处理": "batching",
+    "服务": "serving",
+    "适配器": "adapter",
+    "前缀": "prefix",
+    "长度": "length",
+    "提示": "prompt",
+    "协议": "protocol",
+    "资源": "resources",
+    "任务": "task",
+    "损失函数": "loss",
+    "缺点": "weaknesses",
+    "优点": "strengths",
+    "局限": "limitations",
+    "效果": "results",
+    "配置": "config",
+    "拆": "decompose",
+    "存": "store",
+    "重要性": "importance",
+}
+
 PHRASES = Phrases(
     language="zh",
     small_talk=(
@@ -351,7 +414,17 @@ PHRASES = Phrases(
             ("cost", "parameters", "memory", "arithmetic", "count", "size"),
         ),
         SectionHint(r"用在|应用|用途|用来", ("used", "where", "practice", "legacy", "today")),
+        SectionHint(
+            r"哪几类|哪些类|几类|几种|种类|变体|版本|系列",
+            ("families", "family", "kinds", "variants", "series"),
+        ),
         SectionHint(r"解决|缓解|避免|防止|怎么办|补救", ("remedies", "fix")),
+        SectionHint(
+            r"加速|变快|提速|减少|降低|缩小|压缩|省", ("remedies", "fix", "shrinking", "move", "reduce")
+        ),
+        SectionHint(
+            r"技巧|经验|建议|注意|可靠|稳定|坑", ("practical", "tips", "practice", "reliable", "choices")
+        ),
         SectionHint(r"原因|症状|表现", ("causes", "symptoms", "why")),
     ),
     hello="你好！我是 protoplay 的内置离线模型：可以根据项目笔记解释机器学习和智能体的概念，"
@@ -407,4 +480,5 @@ PHRASES = Phrases(
         "infinite": ("无穷大", "有限"),
     },
     dictionary=_DICTIONARY,
+    glossary=_GLOSSARY,
 )
