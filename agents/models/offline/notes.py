@@ -29,9 +29,14 @@ _WORD = re.compile(r"[a-z][a-z0-9]*|[0-9]+[a-z]*")
 _FIELD_WEIGHTS = {"names": 5.0, "title": 3.0, "summary": 2.0, "headings": 2.0, "body": 1.0}
 _K1, _B = 1.2, 0.75
 _SECTION_B = 0.5
-"""Length normalisation of sections: weaker than for notes, a long table row answers as well as a short list."""
+"""Length normalisation of sections: weaker than for notes (a long table's row answers like a short list)."""
 _HEADING_WEIGHT = 1.5
 """A question's word in a section's heading counts this many times its weight on top of the text."""
+_DEFINED_WEIGHT = 1.0
+"""A question's word a section sets in bold (defines) counts this many times its weight on top."""
+_BOLD = re.compile(r"\*\*([^*\n]{1,80})\*\*")
+_POINTER = re.compile(r"(?m)^In protoplay:.*(?:\n(?!\n).*)*")
+"""The closing "In protoplay: `tool` …" lines name tools, not what the section is about."""
 _HINT_BONUS = 1.5
 """A heading the question's kind points at ("why" → motivation): about one shared uncommon word."""
 _EXTRA_STOP = frozenset(
@@ -42,6 +47,9 @@ _EXTRA_STOP = frozenset(
 )
 """Words that carry no topic: question words and filler (the question's *kind* is read by the cues)."""
 
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+_CAMEL_BOUNDARY = re.compile(r"[a-z][A-Z][a-z]{3}")
+_CAMEL_PART = re.compile(r"[A-Z]?[a-z]{3,}")
 _CLITIC = re.compile(r"'(?:s|re|ve|ll|d|t|m)\b")
 """"what's", "didn't", "GPT's": the ending is no word of its own."""
 
@@ -59,6 +67,8 @@ _SUFFIXES = (
     "izes",
     "ise",
     "ize",
+    "itions",
+    "ition",
     "ings",
     "ing",
     "ed",
@@ -71,7 +81,7 @@ def _stem(word: str) -> str:
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) >= 5:
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) >= 4:
         word = word[:-1]
     if word.endswith("e") and len(word) >= 4:
         word = word[:-1]
@@ -89,6 +99,9 @@ def terms(text: str) -> list[str]:
         lowered = _CLITIC.sub("", run.lower()).strip(".'/-_")
         parts = [_stem(w) for w in _WORD.findall(lowered) if w not in STOP_WORDS and w not in _EXTRA_STOP]
         found.extend(parts)
+        # "PagedAttention" is also "paged attention", "AdaBelief" also "belief"
+        if _CAMEL_BOUNDARY.search(run):
+            found.extend(_stem(w.lower()) for w in _CAMEL_PART.findall(run))
         joined = norm(lowered.split("'", 1)[0])
         # "warm-up" is also "warmup", though "up" alone is no term
         if len(_WORD.findall(lowered)) > 1 and joined and any(c.isalpha() for c in joined):
@@ -165,9 +178,10 @@ class NoteIndex:
             self._sections[note.slug] = [
                 _IndexedSection(
                     section,
-                    Counter(terms(section.text)),
+                    Counter(terms(_POINTER.sub("", section.text))),
                     frozenset(terms(section.heading)),
                     frozenset(fold(w) for w in re.findall(r"[a-z]+", section.heading.lower())),
+                    frozenset(terms(" ; ".join(_BOLD.findall(section.text)))),
                 )
                 for section in note.sections
                 if section.heading.lower() not in ("related", "see also")
@@ -231,6 +245,14 @@ class NoteIndex:
         return cached
 
     def _find_named(self, text: str, generic_too: bool) -> list[tuple[int, Note]]:
+        seen: dict[str, tuple[int, Note]] = {}
+        for start, _, note in self._mentions(text, generic_too):
+            seen.setdefault(note.slug, (start, note))
+        return sorted(seen.values(), key=lambda item: item[0])
+
+    def _mentions(self, text: str, generic_too: bool) -> list[tuple[int, int, Note]]:
+        """Every mention of a note's name in ``text``: start, end and note, in order, longest first where
+        two overlap."""
         found: list[tuple[int, int, Note]] = []
         tokens = [(m.start(), m.end(), norm(m.group().split("'", 1)[0])) for m in _RUN.finditer(text)]
         tokens = [token for token in tokens if token[2] and not token[2][0] >= "\u3400"]
@@ -254,10 +276,7 @@ class NoteIndex:
             if kept and start < kept[-1][1]:
                 continue  # inside a longer name already taken ("QLoRA" within "QLoRA paper" is fine)
             kept.append((start, end, note))
-        seen: dict[str, tuple[int, Note]] = {}
-        for start, _, note in kept:
-            seen.setdefault(note.slug, (start, note))
-        return sorted(seen.values(), key=lambda item: item[0])
+        return kept
 
     def search(self, text: str, *, limit: int = 3) -> list[NoteHit]:
         """The notes best matching ``text``, best first (a note the text names gets a bonus)."""
@@ -290,6 +309,18 @@ class NoteIndex:
                 hits.append(NoteHit(note, score, note.slug in named, bool(asked & self._strong[index])))
         hits.sort(key=lambda hit: -hit.score)
         return hits[:limit]
+
+    def with_initials(self, text: str) -> str:
+        """``text`` and the initials of its runs of two or three content words that the notes write as a
+        term of their own: "learning rate" is also "lr", "batch norm" "bn", "weight decay" "wd"."""
+        content = [w.lower() for w in _LATIN_WORD.findall(text) if w.lower() not in STOP_WORDS]
+        found = {
+            "".join(word[0] for word in content[i : i + n])
+            for n in (2, 3)
+            for i in range(len(content) - n + 1)
+        }
+        known = sorted(term for term in found if term in self._section_idf)
+        return f"{text}\n{' '.join(known)}" if known else text
 
     def term_weight(self, note: Note, term: str) -> float:
         """How much sharing ``term`` says about which section of ``note`` answers: its rarity over all
@@ -337,6 +368,8 @@ class NoteIndex:
                 score += idf * count * (_K1 + 1) / (count + scale)
                 if term in row.heading:
                     score += _HEADING_WEIGHT * idf
+                elif term in row.defined:
+                    score += _DEFINED_WEIGHT * idf
             if wanted & row.heading_words:
                 score += _HINT_BONUS
             if score > 0:
@@ -363,6 +396,8 @@ class _IndexedSection:
     """Terms of its heading."""
     heading_words: frozenset[str]
     """Its heading's English words, plural folded (what question kinds point at)."""
+    defined: frozenset[str]
+    """Terms it sets in bold: what the notes define there ("**FPN** (特征金字塔网络) adds …")."""
 
     @property
     def length(self) -> int:

@@ -102,7 +102,8 @@ def excerpt(
 def _note_block(note: Note, question: str, language: Language, hints: Sequence[str], budget: int) -> str:
     table = phrases_for(language)
     index = note_index()
-    asked = with_english(question, glossary=True)  # a Chinese question meets the notes' English text too
+    # A Chinese question meets the notes' English text too, and "learning rate" their "lr".
+    asked = index.with_initials(with_english(question, glossary=True))
     ranked = index.rank_sections(note, asked, hints)
     opening = index.best_section(note, "")
     chosen = [section for score, section in ranked if score >= _CLOSE * ranked[0][0]][:2] if ranked else []

@@ -98,7 +98,8 @@ PHRASES = Phrases(
     ),
     section_hints=(
         SectionHint(
-            r"\bhow (?:does|do|is|are|can|did)\b|\bwork(?:s|ing)?\b|\blearn|mechanism|\bprocess|\bsteps?\b",
+            r"\bhow (?:does|do|is|are|can|did)\b|\bwork(?:s|ing)?\b|\blearn(?:s|ed)?\b|mechanism|\bprocess"
+            r"|\bsteps?\b",
             (
                 "method",
                 "how",
@@ -126,8 +127,8 @@ PHRASES = Phrases(
             ("differ", "comparison", "compared", "vs", "table", "relation", "relative"),
         ),
         SectionHint(
-            r"\bwhen (?:should|would|to|do|does|is|are|can)\b|\bwhich (?:one|should)|\bchoos|\bpick\b|\brecommend"
-            r"|\bselect|\bor\b.{1,40}\?",
+            r"\bwhen (?:should|would|to|do|does|is|are|can)\b|\bwhich (?:one|should)|\bchoos|\bpick\b"
+            r"|\brecommend|\bselect|\bor\b.{1,40}\?",
             ("choosing", "when", "practical", "choice", "use", "order"),
         ),
         SectionHint(
@@ -145,10 +146,14 @@ PHRASES = Phrases(
             ("used", "where", "practice", "legacy", "today", "fits"),
         ),
         SectionHint(
-            r"\bkinds? of\b|\btypes? of\b|\bfamil(?:y|ies)\b|\bvariants?\b|\bversions?\b|what .{1,30} are there",
+            r"\bkinds? of\b|\btypes? of\b|\bfamil(?:y|ies)\b|\bvariants?\b|\bversions?\b"
+            r"|what .{1,30} are there",
             ("families", "family", "kinds", "variants", "series"),
         ),
-        SectionHint(r"\bremed|\bfix|\bprevent|\bavoid|\bcure|\bdeal with|\bsolve", ("remedies", "fix")),
+        SectionHint(
+            r"\bremed|\bfix|\bprevent|\bavoid|\bcure|\bdeal with|\bsolve|\bhelps? (?:with|against)\b",
+            ("remedies", "fix"),
+        ),
         SectionHint(
             r"\bspeed (?:it )?up|\bfaster\b|\bimprove|\bshrink|\bsmaller\b|\breduce|\bcut (?:down|the)",
             ("remedies", "fix", "shrinking", "move", "reduce"),

@@ -266,8 +266,8 @@ _DICTIONARY = {
     },
 }
 
-# Words students explain with that the notes write in English: they find the section that answers ("为什么要除以
-# 根号 d_k" meets "Why divide by √d_k"), and are never read into a tool's arguments.
+# Words students explain with that the notes write in English: they find the section that answers
+# ("为什么要除以根号 d_k" meets "Why divide by √d_k"), and are never read into a tool's arguments.
 _GLOSSARY = {
     "根号": "sqrt",
     "除以": "divide",
@@ -325,6 +325,7 @@ _GLOSSARY = {
     "效果": "results",
     "配置": "config",
     "拆": "decompose",
+    "分解": "decompose",
     "存": "store",
     "重要性": "importance",
 }
@@ -370,7 +371,7 @@ PHRASES = Phrases(
         r"多少|几个|几层|多大|计算|算一下|算算|求|估算|估计|能不能|能否|够不够|放得下|装得下|能跑|跑得动|跑得起来|够吗"
         r"|够用|几张|多快|速度|带宽瓶颈|算力瓶颈|计算瓶颈|带宽受限|计算受限"
     ),
-    comparison=r"区别|不同|差别|差异|对比|相比|比较(?!好|快|慢|大|小|多|少|高|低|合适|常用|稳)|还是|哪个好|优劣|[和跟与].{1,16}?(?:比|关系|联系)",
+    comparison=r"区别|不同|差别|差异|对比|相比|比较(?!好|快|慢|大|小|多|少|高|低|合适|常用|稳)|还是|哪个好|优劣|[和跟与].{1,24}?(?:比|关系|联系)",
     follow_up=r"^\W*(?:那|那么|换成|改成|改为|换为|如果|要是|再|还有|同样|换)|呢\W*$",
     # "计算" asks to compute at the start or after a please ("帮我计算"), not in "省计算" (saves compute)
     demand=r"(?:^|[请帮我麻烦]|[,，。]\s*)计算|算一下|算算|帮我算|诊断|检查|测一下|扫一下|跑一下|跑跑|试一下|试试",
@@ -402,7 +403,8 @@ PHRASES = Phrases(
             r"区别|不同|差别|差异|对比|相比", ("differ", "comparison", "compared", "vs", "table", "relation")
         ),
         SectionHint(
-            r"什么时候|选择|怎么选|选哪个|推荐", ("choosing", "when", "practical", "choice", "use", "order")
+            r"什么时候|选择|怎么选|选哪个|推荐|还是",
+            ("choosing", "when", "practical", "choice", "use", "order"),
         ),
         SectionHint(
             r"缺点|局限|不足|问题|失败",
