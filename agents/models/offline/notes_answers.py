@@ -17,7 +17,7 @@ __all__ = ["answer_from_notes", "excerpt"]
 
 _BUDGET = 1100
 """Characters of a one-note answer's excerpt; a comparison splits it between its notes."""
-_CLOSE = 0.8
+_CLOSE = 0.75
 """A second section scoring this share of the best one's answers too, and is shown beside it."""
 
 
