@@ -273,7 +273,6 @@ _GLOSSARY = {
     "除以": "divide",
     "可靠": "reliable",
     "合并": "merge",
-    "推理": "inference",
     "冻结": "frozen",
     "结构": "architecture",
     "组成": "parts",
