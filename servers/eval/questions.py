@@ -10,7 +10,8 @@
 - ``language`` ``en`` or ``zh``; ``kind`` a free label to group scores by (explain, compare, compute,
   diagnose, remember, recall, small_talk, follow_up, ask …);
 - ``tool``: a tool (or a list of tools, all required) the last turn must call — ``ask_user`` for a question
-  that must be answered by asking; ``note``: a note the last turn must explain (``explain(topic=note)``);
+  that must be answered by asking; ``note``: a note the last turn must explain (``explain(topic=note)``), or a
+  list of notes (a comparison: all must be explained);
   ``arguments``: values the expected tool's arguments must hold (a subset, compared as JSON);
 - ``facts``: regexes the final answer must all match; ``forbidden``: regexes it must not match (both
   case-insensitive);
@@ -44,7 +45,7 @@ class Question(BaseModel):
     question: str | None = Field(None, min_length=1, max_length=20_000)
     turns: list[str] | None = Field(None, min_length=1, max_length=20)
     tool: str | list[str] | None = None
-    note: str | None = None
+    note: str | list[str] | None = None
     arguments: dict[str, Any] | None = None
     facts: list[str] = Field(default_factory=list)
     forbidden: list[str] = Field(default_factory=list)
@@ -70,6 +71,13 @@ class Question(BaseModel):
     def messages(self) -> list[str]:
         """The user messages, in order."""
         return list(self.turns) if self.turns is not None else [str(self.question)]
+
+    @property
+    def notes(self) -> list[str]:
+        """The notes the last turn must explain (none, one, or each of a comparison)."""
+        if self.note is None:
+            return []
+        return [self.note] if isinstance(self.note, str) else list(self.note)
 
     @property
     def tools(self) -> list[str]:

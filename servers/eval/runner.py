@@ -97,10 +97,10 @@ def score(question: Question, answer: str, calls: list[tuple[str, dict[str, Any]
     for tool in question.tools:
         if tool not in names:
             problems.append(f"expected a call to {tool}, got {names or 'none'}")
-    if question.note is not None:
-        topics = [str(a.get("topic", "")).lower() for name, a in calls if "topic" in a]
-        if question.note.lower() not in topics:
-            problems.append(f"expected the note {question.note!r}, got {topics or 'none'}")
+    topics = [str(a.get("topic", "")).lower() for name, a in calls if "topic" in a]
+    for note in question.notes:
+        if note.lower() not in topics:
+            problems.append(f"expected the note {note!r}, got {topics or 'none'}")
     if question.arguments is not None and question.tools:
         wanted = question.tools[0]
         if not any(name == wanted and _subset(question.arguments, args) for name, args in calls):

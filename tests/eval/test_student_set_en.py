@@ -26,7 +26,7 @@ def test_the_student_set_covers_every_note_and_is_mostly_computation():
     kinds = Counter(q.kind for q in questions)
     assert kinds["compute"] + kinds["diagnose"] >= 0.4 * len(questions)
     assert all(q.source for q in questions)
-    explained = {q.note for q in questions if q.note}
+    explained = {note for q in questions for note in q.notes}
     assert {topic.slug for topic in list_topics().topics} <= explained
 
 

@@ -28,12 +28,30 @@ _RUN = re.compile(rf"[{CJK_CHARS}]+|[A-Za-z0-9][A-Za-z0-9_\-/.']*")
 _WORD = re.compile(r"[a-z][a-z0-9]*|[0-9]+[a-z]*")
 _FIELD_WEIGHTS = {"names": 5.0, "title": 3.0, "summary": 2.0, "headings": 2.0, "body": 1.0}
 _K1, _B = 1.2, 0.75
+_SECTION_B = 0.5
+"""Length normalisation of sections: weaker than for notes (a long table's row answers like a short list)."""
+_HEADING_WEIGHT = 1.5
+"""A question's word in a section's heading counts this many times its weight on top of the text."""
+_DEFINED_WEIGHT = 1.0
+"""A question's word a section sets in bold (defines) counts this many times its weight on top."""
+_BOLD = re.compile(r"\*\*([^*\n]{1,80})\*\*")
+_POINTER = re.compile(r"(?m)^In protoplay:.*(?:\n(?!\n).*)*")
+"""The closing "In protoplay: `tool` …" lines name tools, not what the section is about."""
+_HINT_BONUS = 1.5
+"""A heading the question's kind points at ("why" → motivation): about one shared uncommon word."""
 _EXTRA_STOP = frozenset(
     """note notes explain tell mean meaning difference between go going goes went up down keep keeps kept
     while still even way ways thing things something someone actually basically plain terms simple
-    intuitively why when where which who""".split()  # noqa: SIM905 - a word list reads best as words
+    intuitively why when where which who good help helps any anything every everything new stuff etc pls plz
+    ppl people lot lots okay ok hey guys exactly didn doesn isn aren wasn don won couldn shouldn""".split()  # noqa: SIM905 - a word list reads best as words
 )
 """Words that carry no topic: question words and filler (the question's *kind* is read by the cues)."""
+
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+_CAMEL_BOUNDARY = re.compile(r"[a-z][A-Z][a-z]{3}")
+_CAMEL_PART = re.compile(r"[A-Z]?[a-z]{3,}")
+_CLITIC = re.compile(r"'(?:s|re|ve|ll|d|t|m)\b")
+""""what's", "didn't", "GPT's": the ending is no word of its own."""
 
 
 _SUFFIXES = (
@@ -45,20 +63,28 @@ _SUFFIXES = (
     "izing",
     "ised",
     "ized",
+    "ises",
+    "izes",
+    "ise",
+    "ize",
+    "itions",
+    "ition",
     "ings",
     "ing",
     "ed",
-    "es",
-    "s",
 )
 
 
 def _stem(word: str) -> str:
     """A light stemmer: "initialised" and "initialisation" meet at "initial", "trained" and "training" at
-    "train"."""
+    "train", "image" and "images" at "imag", "matches" and "match" at "match"."""
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) >= 4:
+        word = word[:-1]
+    if word.endswith("e") and len(word) >= 4:
+        word = word[:-1]
     return word
 
 
@@ -70,9 +96,12 @@ def terms(text: str) -> list[str]:
         if run[0] >= "\u3400":
             found.extend(run[i : i + 2] for i in range(len(run) - 1)) if len(run) > 1 else found.append(run)
             continue
-        lowered = run.lower().strip(".'/-_")
+        lowered = _CLITIC.sub("", run.lower()).strip(".'/-_")
         parts = [_stem(w) for w in _WORD.findall(lowered) if w not in STOP_WORDS and w not in _EXTRA_STOP]
         found.extend(parts)
+        # "PagedAttention" is also "paged attention", "AdaBelief" also "belief"
+        if _CAMEL_BOUNDARY.search(run):
+            found.extend(_stem(w.lower()) for w in _CAMEL_PART.findall(run))
         joined = norm(lowered.split("'", 1)[0])
         # "warm-up" is also "warmup", though "up" alone is no term
         if len(_WORD.findall(lowered)) > 1 and joined and any(c.isalpha() for c in joined):
@@ -129,7 +158,7 @@ class NoteIndex:
         self._lengths: list[float] = []
         self._postings: dict[str, list[tuple[int, float]]] = {}
         self._strong: list[frozenset[str]] = []
-        self._sections: dict[str, list[tuple[Section, Counter[str], set[str], set[str]]]] = {}
+        self._sections: dict[str, list[_IndexedSection]] = {}
         for index, note in enumerate(self.notes):
             weighted: dict[str, float] = {}
             parts = {
@@ -147,16 +176,30 @@ class NoteIndex:
             self._strong.append(frozenset(terms(parts["names"] + " ; " + parts["title"])))
             self._lengths.append(sum(weighted.values()))
             self._sections[note.slug] = [
-                (
+                _IndexedSection(
                     section,
-                    Counter(terms(section.text)),
-                    set(terms(section.heading)),
-                    {fold(w) for w in re.findall(r"[a-z]+", section.heading.lower())},
+                    Counter(terms(_POINTER.sub("", section.text))),
+                    frozenset(terms(section.heading)),
+                    frozenset(fold(w) for w in re.findall(r"[a-z]+", section.heading.lower())),
+                    frozenset(terms(" ; ".join(_BOLD.findall(section.text)))),
                 )
                 for section in note.sections
                 if section.heading.lower() not in ("related", "see also")
             ]
         self._average = sum(self._lengths) / max(len(self._lengths), 1)
+        # Sections are ranked against the other sections of every note: a word most sections use ("model")
+        # tells them apart less than one few use ("bubble").
+        indexed = [row for rows in self._sections.values() for row in rows]
+        spread = Counter(term for row in indexed for term in set(row.body) | row.heading)
+        self._section_idf = {
+            term: math.log(1 + (len(indexed) - count + 0.5) / (count + 0.5)) for term, count in spread.items()
+        }
+        self._section_length = sum(row.length for row in indexed) / max(len(indexed), 1)
+        # Within a note, a word most of its sections use (its own name, "LoRA" in the LoRA note) chooses none.
+        self._note_spread = {
+            slug: Counter(term for row in rows for term in set(row.body) | row.heading)
+            for slug, rows in self._sections.items()
+        }
         total = len(self.notes)
         self._idf = {
             term: math.log(1 + (total - len(rows) + 0.5) / (len(rows) + 0.5))
@@ -183,6 +226,7 @@ class NoteIndex:
         self._cjk_names.sort(key=lambda item: -len(item[0]))
         self._by_slug = {note.slug: note for note in self.notes}
         self._named: dict[tuple[str, bool], list[tuple[int, Note]]] = {}
+        self._own: dict[str, frozenset[str]] = {}
         self._searched: dict[tuple[str, int], list[NoteHit]] = {}
 
     def get(self, slug: str) -> Note | None:
@@ -201,6 +245,14 @@ class NoteIndex:
         return cached
 
     def _find_named(self, text: str, generic_too: bool) -> list[tuple[int, Note]]:
+        seen: dict[str, tuple[int, Note]] = {}
+        for start, _, note in self._mentions(text, generic_too):
+            seen.setdefault(note.slug, (start, note))
+        return sorted(seen.values(), key=lambda item: item[0])
+
+    def _mentions(self, text: str, generic_too: bool) -> list[tuple[int, int, Note]]:
+        """Every mention of a note's name in ``text``: start, end and note, in order, longest first where
+        two overlap."""
         found: list[tuple[int, int, Note]] = []
         tokens = [(m.start(), m.end(), norm(m.group().split("'", 1)[0])) for m in _RUN.finditer(text)]
         tokens = [token for token in tokens if token[2] and not token[2][0] >= "\u3400"]
@@ -224,10 +276,7 @@ class NoteIndex:
             if kept and start < kept[-1][1]:
                 continue  # inside a longer name already taken ("QLoRA" within "QLoRA paper" is fine)
             kept.append((start, end, note))
-        seen: dict[str, tuple[int, Note]] = {}
-        for start, _, note in kept:
-            seen.setdefault(note.slug, (start, note))
-        return sorted(seen.values(), key=lambda item: item[0])
+        return kept
 
     def search(self, text: str, *, limit: int = 3) -> list[NoteHit]:
         """The notes best matching ``text``, best first (a note the text names gets a bonus)."""
@@ -261,27 +310,98 @@ class NoteIndex:
         hits.sort(key=lambda hit: -hit.score)
         return hits[:limit]
 
-    def best_section(self, note: Note, text: str, hints: Iterable[str] = ()) -> Section | None:
-        """The section of ``note`` that best answers ``text``: shared words (not the note's own names, which
-        every section mentions) and heading words the question's kind points at (``hints``); the first
-        section when nothing points anywhere."""
-        own = set(terms(note.slug)) | set(terms(note.chinese_title))  # "梯度爆炸" names its note
-        own |= {term + "s" for term in own}  # "GANs" names the GAN note too
-        query = [term for term in dict.fromkeys(terms(text)) if term not in own]
+    def with_initials(self, text: str) -> str:
+        """``text`` and the initials of its runs of two or three content words that the notes write as a
+        term of their own: "learning rate" is also "lr", "batch norm" "bn", "weight decay" "wd"."""
+        content = [w.lower() for w in _LATIN_WORD.findall(text) if w.lower() not in STOP_WORDS]
+        found = {
+            "".join(word[0] for word in content[i : i + n])
+            for n in (2, 3)
+            for i in range(len(content) - n + 1)
+        }
+        known = sorted(term for term in found if term in self._section_idf)
+        return f"{text}\n{' '.join(known)}" if known else text
+
+    def term_weight(self, note: Note, term: str) -> float:
+        """How much sharing ``term`` says about which section of ``note`` answers: its rarity over all
+        sections of all notes ("bubble" over "model"), times its rarity among this note's sections (the
+        note's own name, which most of its sections use, says almost nothing)."""
+        spread = self._note_spread.get(note.slug)
+        count = spread.get(term, 0) if spread else 0
+        if not count or term in self._own_terms(note):
+            return 0.0  # "Where CLIP is used" is not about CLIP more than the other sections are
+        sections = len(self._sections[note.slug])
+        local = math.log(1 + (sections - count + 0.5) / (count + 0.5)) / math.log(1 + (sections - 0.5) / 1.5)
+        return self._section_idf[term] * local
+
+    def _own_terms(self, note: Note) -> frozenset[str]:
+        """The terms naming the note itself: its slug, its English title when that names one thing
+        ("Parameter-efficient fine-tuning", not "Over- and under-fitting"), and each part of its Chinese
+        title that titles no section ("梯度爆炸"; not the "张量并行" of "张量并行与流水线并行")."""
+        own = self._own.get(note.slug)
+        if own is None:
+            named = set(terms(note.slug))
+            headings = {term for row in self._sections.get(note.slug, []) for term in row.heading}
+            head = note.title.split("(")[0].split(":")[0]
+            if not re.search(r",|/|&|\band\b|\bvs\b", head):  # "MobileNet V1, V2, V3" names three
+                named |= set(terms(head))
+            for part in re.split(r"[与和及、：:,，]", note.chinese_title):
+                if not set(terms(part)) <= headings:
+                    named |= set(terms(part))
+            own = self._own[note.slug] = frozenset(named | {term + "s" for term in named})  # "GANs"
+        return own
+
+    def rank_sections(self, note: Note, text: str, hints: Iterable[str] = ()) -> list[tuple[float, Section]]:
+        """The sections of ``note`` that answer ``text``, best first, each with its score (> 0): BM25 over the
+        section's text (words weighed by :meth:`term_weight`), the question's words in its heading counting
+        most, and a small bonus for a heading the question's kind points at (``hints``: "why" → motivation,
+        problem …). Linear in the length of ``text``."""
+        weights = {term: self.term_weight(note, term) for term in terms(text)}
+        query = [(term, weight) for term, weight in weights.items() if weight > 0]
         wanted = {fold(word) for word in hints}
-        best: tuple[float, Section | None] = (0.0, None)
+        ranked: list[tuple[float, Section]] = []
+        for row in self._sections.get(note.slug, []):
+            scale = _K1 * (1 - _SECTION_B + _SECTION_B * row.length / self._section_length)
+            score = 0.0
+            for term, idf in query:
+                count = row.body.get(term, 0)
+                score += idf * count * (_K1 + 1) / (count + scale)
+                if term in row.heading:
+                    score += _HEADING_WEIGHT * idf
+                elif term in row.defined:
+                    score += _DEFINED_WEIGHT * idf
+            if wanted & row.heading_words:
+                score += _HINT_BONUS
+            if score > 0:
+                ranked.append((score, row.section))
+        ranked.sort(key=lambda item: -item[0])
+        return ranked
+
+    def best_section(self, note: Note, text: str, hints: Iterable[str] = ()) -> Section | None:
+        """The section of ``note`` that best answers ``text`` (see :meth:`rank_sections`); the first section
+        — the note's opening — when nothing points anywhere."""
+        ranked = self.rank_sections(note, text, hints)
+        if ranked:
+            return ranked[0][1]
         sections = self._sections.get(note.slug, [])
-        for section, body, heading, heading_words in sections:
-            score = sum(self._idf.get(term, 1.0) * min(body.get(term, 0), 3) / 3 for term in query)
-            score += sum(2.0 * self._idf.get(term, 1.0) for term in query if term in heading)
-            score += (
-                1.0 if wanted & heading_words else 0.0
-            )  # a tie-breaker: what the section says counts more
-            if score > best[0]:
-                best = (score, section)
-        if best[1] is None and sections:
-            return sections[0][0]
-        return best[1]
+        return sections[0].section if sections else None
+
+
+@dataclass(frozen=True)
+class _IndexedSection:
+    section: Section
+    body: Counter[str]
+    """Term counts of the section's text."""
+    heading: frozenset[str]
+    """Terms of its heading."""
+    heading_words: frozenset[str]
+    """Its heading's English words, plural folded (what question kinds point at)."""
+    defined: frozenset[str]
+    """Terms it sets in bold: what the notes define there ("**FPN** (特征金字塔网络) adds …")."""
+
+    @property
+    def length(self) -> int:
+        return self.body.total()
 
 
 def _sections(markdown: str) -> tuple[Section, ...]:

@@ -6,16 +6,19 @@ is. A comparison ("BLIP vs CLIP") gets both notes, shorter each.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from agents.models.offline.language import Language
 from agents.models.offline.notes import Note, note_index, terms
 from agents.models.offline.phrases import phrases_for
+from agents.models.offline.vocabulary import with_english
 
 __all__ = ["answer_from_notes", "excerpt"]
 
 _BUDGET = 1100
 """Characters of a one-note answer's excerpt; a comparison splits it between its notes."""
+_CLOSE = 0.75
+"""A second section scoring this share of the best one's answers too, and is shown beside it."""
 
 
 def _blocks(text: str) -> list[str]:
@@ -55,17 +58,24 @@ def _blocks(text: str) -> list[str]:
     return [block for block in blocks if block]
 
 
-def excerpt(text: str, question: str, *, own: Iterable[str] = (), budget: int = _BUDGET) -> str:
-    """The blocks of ``text`` that share most words with ``question`` (words of ``own``, the note's names,
-    do not count), in their original order, within ``budget`` characters; the first blocks when nothing
-    matches."""
+def excerpt(
+    text: str,
+    question: str,
+    *,
+    own: Iterable[str] = (),
+    budget: int = _BUDGET,
+    weight: Callable[[str], float] = lambda term: 1.0,
+) -> str:
+    """The blocks of ``text`` that share most with ``question`` (each shared word counted by ``weight``;
+    words of ``own``, the note's names, do not count), in their original order, within ``budget``
+    characters; the first blocks when nothing matches."""
     blocks = _blocks(text)
     if not blocks:
         return ""
     skip = set(own)
     wanted = {term for term in terms(question) if term not in skip}
     header = next((b for b in blocks if re.match(r"\s*\|.*\|\s*\n\s*\|[\s:\-|]+\|", b)), None)
-    scored = [(len(wanted & set(terms(block))), i) for i, block in enumerate(blocks)]
+    scored = [(sum(weight(term) for term in wanted & set(terms(block))), i) for i, block in enumerate(blocks)]
     order = [i for score, i in sorted(scored, key=lambda row: (-row[0], row[1])) if score > 0]
     order += [i for i in range(len(blocks)) if i not in order]  # then the section from its start
     chosen: list[int] = []
@@ -91,14 +101,24 @@ def excerpt(text: str, question: str, *, own: Iterable[str] = (), budget: int = 
 
 def _note_block(note: Note, question: str, language: Language, hints: Sequence[str], budget: int) -> str:
     table = phrases_for(language)
-    title = note.title
-    section = note_index().best_section(note, question, hints)
-    own = set(terms(note.slug))
-    lines = [f"**{title}**", note.summary]
-    if section is not None:
-        shown = excerpt(section.text, question, own=own, budget=budget)
+    index = note_index()
+    # A Chinese question meets the notes' English text too, and "learning rate" their "lr".
+    asked = index.with_initials(with_english(question, glossary=True))
+    ranked = index.rank_sections(note, asked, hints)
+    opening = index.best_section(note, "")
+    chosen = [section for score, section in ranked if score >= _CLOSE * ranked[0][0]][:2] if ranked else []
+    if not chosen and opening is not None:
+        chosen = [opening]  # nothing points anywhere: the note from its start
+    lines = [f"**{note.title}**", note.summary]
+    left = budget
+    for rank, section in enumerate(chosen):
+        # Two sections that answer about equally share the room, the better one taking more.
+        room = left if rank == len(chosen) - 1 else int(budget * 0.6)
+        shown = excerpt(section.text, asked, budget=room, weight=lambda term: index.term_weight(note, term))
         lines.append(f"**{section.heading}**\n{shown}")
-        extra = _elsewhere(note, section.heading, question, own, budget - len(shown))
+        left -= len(shown)
+    if len(chosen) == 1:
+        extra = _elsewhere(note, chosen[0].heading, asked, left)
         if extra:
             lines.append(extra)
     headings = [s.heading for s in note.sections if s.heading.lower() != "related"]
@@ -106,19 +126,22 @@ def _note_block(note: Note, question: str, language: Language, hints: Sequence[s
     return "\n\n".join(lines)
 
 
-def _elsewhere(note: Note, shown: str, question: str, own: set[str], room: int) -> str | None:
-    """The one paragraph of another section that shares most words (two at least) with the question, when
+def _elsewhere(note: Note, shown: str, question: str, room: int) -> str | None:
+    """The one paragraph of another section that shares most with the question (two words at least), when
     there is room for it: "agent card" may be explained where the section about A2A is not."""
     if room < 250:
         return None
-    wanted = {term for term in terms(question) if term not in own}
-    best: tuple[int, str, str] = (1, "", "")
+    index = note_index()
+    wanted = {term for term in terms(question) if index.term_weight(note, term) > 0}
+    best: tuple[float, str, str] = (0.0, "", "")
     for section in note.sections:
         if section.heading == shown or section.heading.lower() == "related":
             continue
         for block in _blocks(section.text):
-            score = len(wanted & set(terms(block)))
-            if score > best[0] and len(block) <= room and not block.lstrip().startswith(("|", "```")):
+            shared = wanted & set(terms(block))
+            score = sum(index.term_weight(note, term) for term in shared)
+            fits = len(block) <= room and not block.lstrip().startswith(("|", "```"))
+            if len(shared) >= 2 and score > best[0] and fits:
                 best = (score, section.heading, block)
     return f"**{best[1]}**\n{best[2]}" if best[2] else None
 

@@ -26,7 +26,7 @@ from agents.models.offline.retrieval import MIN_SCORE, Choice, rank_tools
 from agents.models.offline.schema import ToolView
 from agents.models.offline.slots import Extraction, fill
 from agents.models.offline.state import ASK_USER, DialogueState, read_state
-from agents.models.offline.vocabulary import translate
+from agents.models.offline.vocabulary import with_english
 
 __all__ = ["Plan", "notes_tool", "plan"]
 
@@ -163,7 +163,7 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
         _from_previous_turn(candidate, state)
     top = candidates[0] if candidates else None
     best = _best(candidates)
-    hits = note_index().search(_searched(state.request), limit=_MAX_NOTES)
+    hits = note_index().search(with_english(state.request), limit=_MAX_NOTES)
     note = hits[0] if hits else None
     cues = message.cues
     # Notes answer an idea when a tool explains them, or (no tool offered for it) when no tool matches.
@@ -243,13 +243,6 @@ def _idle_experiment(candidate: _Candidate) -> bool:
 def _preset(slot: Any) -> bool:
     """A slot that takes a preset name or the description of one (a model, a GPU)."""
     return bool(slot.enum) and "object" in slot.types
-
-
-def _searched(request: str) -> str:
-    """What the notes are searched with: the request, and for Chinese also its English words (the notes are
-    written in English with the Chinese terms: "验证loss先降后升" meets "validation loss")."""
-    english = translate(request)
-    return request if english == request else f"{request}\n{english}"
 
 
 def _asks_for_quantity(choice: Choice) -> bool:
@@ -354,7 +347,7 @@ def _explain(state: DialogueState, hits: list[NoteHit], explainer: ToolView | No
     """The note the question names (else the best match), or every note a comparison names ("BLIP vs
     CLIP")."""
     named = [note for _, note in note_index().named(state.request)]
-    found = note_index().search(_searched(state.request), limit=len(named) + 3)
+    found = note_index().search(with_english(state.request), limit=len(named) + 3)
     scores = {hit.note.slug: hit.score for hit in found}
     # The subject is usually named first ("What does QLoRA add on top of LoRA?"), unless another named note
     # matches the question clearly better ("an agent card in A2A").

@@ -50,6 +50,14 @@ def test_an_expected_note_is_the_topic_explained():
     ]
 
 
+def test_a_comparison_expects_every_note_it_lists():
+    question = Question(id="c", language="en", kind="compare", question="q", note=["lora", "prefix-tuning"])
+    assert question.notes == ["lora", "prefix-tuning"]
+    both = [("explain", {"topic": "lora"}), ("explain", {"topic": "prefix-tuning"})]
+    assert score(question, "", both) == []
+    assert score(question, "", both[:1]) == ["expected the note 'prefix-tuning', got ['lora']"]
+
+
 def run(questions, model):
     async def go():
         async with connect_mcp(build_server()) as toolbox:

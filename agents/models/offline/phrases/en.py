@@ -98,7 +98,8 @@ PHRASES = Phrases(
     ),
     section_hints=(
         SectionHint(
-            r"\bhow (?:does|do|is|are|can|did)\b|\bwork(?:s|ing)?\b|\blearn|mechanism|\bprocess|\bsteps?\b",
+            r"\bhow (?:does|do|is|are|can|did)\b|\bwork(?:s|ing)?\b|\blearn(?:s|ed)?\b|mechanism|\bprocess"
+            r"|\bsteps?\b",
             (
                 "method",
                 "how",
@@ -126,11 +127,13 @@ PHRASES = Phrases(
             ("differ", "comparison", "compared", "vs", "table", "relation", "relative"),
         ),
         SectionHint(
-            r"\bwhen (?:should|to|do)|\bwhich (?:one|should)|\bchoos|\bpick\b|\brecommend|\bselect",
+            r"\bwhen (?:should|would|to|do|does|is|are|can)\b|\bwhich (?:one|should)|\bchoos|\bpick\b"
+            r"|\brecommend|\bselect|\bor\b.{1,40}\?",
             ("choosing", "when", "practical", "choice", "use", "order"),
         ),
         SectionHint(
-            r"limitation|weakness|drawback|downside|disadvantage|pitfall|caveat|\bfail|\bwrong\b|\bcons\b",
+            r"limitation|weakness|drawback|downside|disadvantage|pitfall|caveat|\bfail|\bwrong\b|\bcons\b"
+            r"|\bbad (?:at|for)\b|\bstruggles?\b|\bweak (?:at|on)\b|not good (?:at|for)",
             ("limitations", "weaknesses", "trade", "caveats", "pitfalls", "failure", "strengths"),
         ),
         SectionHint(r"\bresults?\b|performance|accuracy|benchmark|how well", ("results",)),
@@ -142,7 +145,23 @@ PHRASES = Phrases(
             r"\bused\b|use cases?|applications?|\bwhere\b|in practice|today",
             ("used", "where", "practice", "legacy", "today", "fits"),
         ),
-        SectionHint(r"\bremed|\bfix|\bprevent|\bavoid|\bcure|\bdeal with|\bsolve", ("remedies", "fix")),
+        SectionHint(
+            r"\bkinds? of\b|\btypes? of\b|\bfamil(?:y|ies)\b|\bvariants?\b|\bversions?\b"
+            r"|what .{1,30} are there",
+            ("families", "family", "kinds", "variants", "series"),
+        ),
+        SectionHint(
+            r"\bremed|\bfix|\bprevent|\bavoid|\bcure|\bdeal with|\bsolve|\bhelps? (?:with|against)\b",
+            ("remedies", "fix"),
+        ),
+        SectionHint(
+            r"\bspeed (?:it )?up|\bfaster\b|\bimprove|\bshrink|\bsmaller\b|\breduce|\bcut (?:down|the)",
+            ("remedies", "fix", "shrinking", "move", "reduce"),
+        ),
+        SectionHint(
+            r"\btips?\b|\badvice\b|best practices?|\breliabl|\brobust|\bstabl|\bgotchas?\b",
+            ("practical", "tips", "practice", "reliable", "choices"),
+        ),
         SectionHint(r"\bcause|\bwhy does .{0,40} happen|\bsymptom|\bsigns?\b", ("causes", "symptoms", "why")),
     ),
     hello="Hi! I'm protoplay's built-in offline model: I explain ML and agent ideas from the project's notes "

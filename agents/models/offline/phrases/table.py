@@ -95,6 +95,9 @@ class Phrases:
     """Outcome flags of results said as words: ``name → (when true, when false)``."""
     dictionary: dict[str, str] = field(default_factory=dict)
     """Words of this language → the English words schemas use (empty for English)."""
+    glossary: dict[str, str] = field(default_factory=dict)
+    """Words of this language → the English words the notes explain with ("根号" → sqrt): used to find the
+    section of a note that answers, never read into a tool's arguments."""
     equivalents: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """English words people use for a quantity → the words schemas describe it with ("layer" → depth)."""
     demand: str = r"(?!)"

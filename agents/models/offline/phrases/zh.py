@@ -266,6 +266,69 @@ _DICTIONARY = {
     },
 }
 
+# Words students explain with that the notes write in English: they find the section that answers
+# ("为什么要除以根号 d_k" meets "Why divide by √d_k"), and are never read into a tool's arguments.
+_GLOSSARY = {
+    "根号": "sqrt",
+    "除以": "divide",
+    "可靠": "reliable",
+    "合并": "merge",
+    "冻结": "frozen",
+    "结构": "architecture",
+    "组成": "parts",
+    "连接": "connections",
+    "池化": "pooling",
+    "归一化": "normalisation",
+    "注意力": "attention",
+    "滑动窗口": "sliding window",
+    "序列标注": "sequence labelling",
+    "预训练": "pre-training",
+    "数据": "data",
+    "多标签": "multi-label",
+    "分类": "classification",
+    "遗忘门": "forget gate",
+    "门": "gate",
+    "调度": "schedule",
+    "加速": "speed",
+    "采样": "sampling",
+    "编码器": "encoder",
+    "解码器": "decoder",
+    "嵌入": "embedding",
+    "向量": "vector",
+    "矩阵": "matrix",
+    "矩阵乘法": "matmul",
+    "缩放": "scaling",
+    "幅度": "magnitude",
+    "方向": "direction",
+    "零点": "zero point",
+    "动量": "momentum",
+    "收敛": "convergence",
+    "默认": "default",
+    "超参数": "hyper-parameters",
+    "框": "box",
+    "置信度": "confidence",
+    "奖励": "reward",
+    "批处理": "batching",
+    "服务": "serving",
+    "适配器": "adapter",
+    "前缀": "prefix",
+    "长度": "length",
+    "提示": "prompt",
+    "协议": "protocol",
+    "资源": "resources",
+    "任务": "task",
+    "损失函数": "loss",
+    "缺点": "weaknesses",
+    "优点": "strengths",
+    "局限": "limitations",
+    "效果": "results",
+    "配置": "config",
+    "拆": "decompose",
+    "分解": "decompose",
+    "存": "store",
+    "重要性": "importance",
+}
+
 PHRASES = Phrases(
     language="zh",
     small_talk=(
@@ -307,7 +370,7 @@ PHRASES = Phrases(
         r"多少|几个|几层|多大|计算|算一下|算算|求|估算|估计|能不能|能否|够不够|放得下|装得下|能跑|跑得动|跑得起来|够吗"
         r"|够用|几张|多快|速度|带宽瓶颈|算力瓶颈|计算瓶颈|带宽受限|计算受限"
     ),
-    comparison=r"区别|不同|差别|差异|对比|相比|比较(?!好|快|慢|大|小|多|少|高|低|合适|常用|稳)|还是|哪个好|优劣|[和跟与].{1,16}?(?:比|关系|联系)",
+    comparison=r"区别|不同|差别|差异|对比|相比|比较(?!好|快|慢|大|小|多|少|高|低|合适|常用|稳)|还是|哪个好|优劣|[和跟与].{1,24}?(?:比|关系|联系)",
     follow_up=r"^\W*(?:那|那么|换成|改成|改为|换为|如果|要是|再|还有|同样|换)|呢\W*$",
     # "计算" asks to compute at the start or after a please ("帮我计算"), not in "省计算" (saves compute)
     demand=r"(?:^|[请帮我麻烦]|[,，。]\s*)计算|算一下|算算|帮我算|诊断|检查|测一下|扫一下|跑一下|跑跑|试一下|试试",
@@ -339,7 +402,8 @@ PHRASES = Phrases(
             r"区别|不同|差别|差异|对比|相比", ("differ", "comparison", "compared", "vs", "table", "relation")
         ),
         SectionHint(
-            r"什么时候|选择|怎么选|选哪个|推荐", ("choosing", "when", "practical", "choice", "use", "order")
+            r"什么时候|选择|怎么选|选哪个|推荐|还是",
+            ("choosing", "when", "practical", "choice", "use", "order"),
         ),
         SectionHint(
             r"缺点|局限|不足|问题|失败",
@@ -351,7 +415,17 @@ PHRASES = Phrases(
             ("cost", "parameters", "memory", "arithmetic", "count", "size"),
         ),
         SectionHint(r"用在|应用|用途|用来", ("used", "where", "practice", "legacy", "today")),
+        SectionHint(
+            r"哪几类|哪些类|几类|几种|种类|变体|版本|系列",
+            ("families", "family", "kinds", "variants", "series"),
+        ),
         SectionHint(r"解决|缓解|避免|防止|怎么办|补救", ("remedies", "fix")),
+        SectionHint(
+            r"加速|变快|提速|减少|降低|缩小|压缩|省", ("remedies", "fix", "shrinking", "move", "reduce")
+        ),
+        SectionHint(
+            r"技巧|经验|建议|注意|可靠|稳定|坑", ("practical", "tips", "practice", "reliable", "choices")
+        ),
         SectionHint(r"原因|症状|表现", ("causes", "symptoms", "why")),
     ),
     hello="你好！我是 protoplay 的内置离线模型：可以根据项目笔记解释机器学习和智能体的概念，"
@@ -407,4 +481,5 @@ PHRASES = Phrases(
         "infinite": ("无穷大", "有限"),
     },
     dictionary=_DICTIONARY,
+    glossary=_GLOSSARY,
 )

@@ -57,9 +57,33 @@ def test_a_word_most_notes_use_does_not_name_a_note():
 )
 def test_the_section_that_answers(slug, question, heading):
     from agents.models.offline.intent import read_cues
+    from agents.models.offline.notes_answers import answer_from_notes
 
     note = note_index().get(slug)
-    assert note_index().best_section(note, question, read_cues(question).hints).heading == heading
+    hints = read_cues(question).hints
+    ranked = [section.heading for _, section in note_index().rank_sections(note, question, hints)]
+    assert heading in ranked[:2]  # the best, or a close second shown beside it
+    assert f"**{heading}**" in answer_from_notes([note], question, "en", hints)
+
+
+def test_a_question_pointing_nowhere_in_a_note_gets_its_opening():
+    from agents.models.offline.notes_answers import answer_from_notes
+
+    note = note_index().get("clip")
+    assert note_index().rank_sections(note, "tell me about clip") == []
+    assert note_index().best_section(note, "tell me about clip").heading == "Training"
+    assert "**Training**" in answer_from_notes([note], "tell me about clip", "en")
+
+
+def test_a_section_is_chosen_by_its_words_not_by_the_notes_name():
+    note = note_index().get("clip")
+    # "CLIP" is in the heading "Where CLIP is used", but every section is about CLIP
+    assert note_index().term_weight(note, "clip") == 0.0
+    assert note_index().best_section(note, "what is CLIP bad at", ("limitations",)).heading == "Limitations"
+    # a Chinese term of the title that titles a section of its own still points at it
+    parallelism = note_index().get("parallelism")
+    best = note_index().best_section(parallelism, "张量并行为什么需要 NVLink")
+    assert best.heading.startswith("Tensor parallelism")
 
 
 @pytest.mark.parametrize(
