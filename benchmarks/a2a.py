@@ -27,7 +27,7 @@ produced exactly one distinct task that ``ListTasks`` finds (0 lost, 0 duplicate
 their goals: specialist/echo on the in-memory store ≥ 0.85 (A2A 1.0 and 0.3), PostgreSQL/in-memory ≥ 0.6,
 two replicas/one ≥ 1.3. Exit 1 if a goal is missed.
 
-Run: .venv/bin/python benchmarks/a2a.py [--clients 32] [--requests 60] [--compat-requests 20]
+Run: .venv/bin/python benchmarks/a2a.py [--clients 32] [--requests 60] [--compat-requests 60]
                                      [--sqlite-requests 20] [--postgres URL]
 """
 
@@ -488,7 +488,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--requests", type=int, default=60, help="per client (in-memory, PostgreSQL)")
-    parser.add_argument("--compat-requests", type=int, default=20, help="per client, A2A 0.3, in-memory")
+    parser.add_argument("--compat-requests", type=int, default=60, help="per client, A2A 0.3, in-memory")
     parser.add_argument("--sqlite-requests", type=int, default=20, help="per client, SQLite store")
     parser.add_argument("--postgres", help="a PostgreSQL server URL to use instead of starting one")
     parser.add_argument("--serve", choices=["echo", "specialist"], help=argparse.SUPPRESS)
