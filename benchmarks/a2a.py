@@ -465,6 +465,7 @@ async def bench(options: argparse.Namespace) -> int:
             setups.append(
                 Setup("specialist, PostgreSQL ×2 (replicas)", "specialist", pair, 2, options.requests)
             )
+        setups = [setup for setup in setups if setup.requests > 0]  # "--sqlite-requests 0" leaves SQLite out
         with server_processes(setups, home):
             for setup in setups:
                 for port in setup.ports:
