@@ -1,6 +1,7 @@
 """Tiny transformers models of every family the architecture spec covers, each beside the spec that should
-describe it: BERT, GPT-2, LLaMA (GQA), Mistral, Qwen2 (q/k/v bias), Gemma (MQA, head_dim ≠ hidden/heads),
-Gemma-2 (four norms), Phi-3 (fused qkv and gate_up), T5 v1.0 and v1.1 and BART (encoder-decoders).
+describe it: BERT, GPT-2, LLaMA (GQA), Mistral, Qwen2 (q/k/v bias), Qwen3 (per-head q/k norms), Gemma (MQA,
+head_dim ≠ hidden/heads), Gemma-2 (four norms), Phi-3 (fused qkv and gate_up), T5 v1.0 and v1.1 and BART
+(encoder-decoders). The mixtures of experts are in :mod:`tests.tools.tiny_moe`.
 
 Shared by the fine-tuning tests (counts against peft) and the inference tests (KV cache against
 transformers' DynamicCache, FLOPs against torch's FlopCounterMode). transformers is a test-only dependency:
@@ -156,6 +157,18 @@ FAMILIES: dict[str, Family] = {
         "CAUSAL_LM",
         _DECODER_NAMES,
     ),
+    "qwen3": Family(
+        _llama_like(
+            transformers.Qwen3Config,
+            transformers.Qwen3ForCausalLM,
+            num_key_value_heads=2,
+            head_dim=12,  # 4 heads × 12 ≠ hidden 32, as Qwen3-32B's 64 × 128 ≠ 5120
+            tie_word_embeddings=False,
+        ),
+        _spec("tiny-qwen3", "qwen3", num_kv_heads=2, head_dim=12, qk_norm=True, **_DECODER),
+        "CAUSAL_LM",
+        _DECODER_NAMES,
+    ),
     "gemma": Family(
         _llama_like(
             transformers.GemmaConfig, transformers.GemmaForCausalLM, num_key_value_heads=1, head_dim=16
@@ -296,7 +309,7 @@ FAMILIES: dict[str, Family] = {
         },
     ),
 }
-DECODERS = ["gpt2", "llama", "mistral", "qwen2", "gemma", "gemma2", "phi3"]
+DECODERS = ["gpt2", "llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "phi3"]
 
 
 def build(name: str, **config_overrides: Any):

@@ -3,29 +3,30 @@
 The one architecture spec of the project: the fine-tuning calculators count adapters and training memory on
 it, the inference tools (:mod:`tools.inference`) read their KV cache, FLOPs and bytes from it, and the named
 presets (:mod:`tools.finetuning.presets`) are instances of it. The counts follow the HuggingFace
-implementations module by module (BERT, GPT-2, LLaMA/Mistral, Qwen2, Gemma/Gemma-2, Phi-3, T5, BART), so a
-spec built from a model's ``config.json`` counts exactly what ``sum(p.numel() for p in model.parameters())``
-gives.
+implementations module by module (BERT, GPT-2, LLaMA/Mistral, Qwen2/Qwen3, Gemma/Gemma-2, Phi-3, T5, BART,
+the mixtures of experts Mixtral, Qwen3-MoE and DeepSeek-V2/V3 with multi-head latent attention), so a spec
+built from a model's ``config.json`` counts exactly what ``sum(p.numel() for p in model.parameters())`` gives.
+The spec itself is defined in :mod:`tools.finetuning.spec` and re-exported here.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from tools.errors import ToolInputError
+from tools.finetuning.spec import Family, LinearKind, TransformerSpec
 
 __all__ = [
     "Family",
     "LinearKind",
     "LinearLayer",
     "TransformerSpec",
+    "active_params",
     "check_spec",
     "count_params",
     "embedding_params",
+    "head_norm_params",
     "head_params",
     "linear_layers",
     "norm_bias_params",
@@ -33,167 +34,6 @@ __all__ = [
     "notional_spec",
     "position_bias_params",
 ]
-
-#: Abstract names of the linear projections a transformer may have (peft's ``target_modules``, abstracted).
-#: ``qkv`` is a fused query/key/value projection (GPT-2 ``c_attn``, Phi-3 ``qkv_proj``); ``gate_up`` a fused
-#: gate and up projection (Phi-3 ``gate_up_proj``).
-LinearKind = Literal["q", "k", "v", "o", "qkv", "gate", "up", "gate_up", "down", "pooler"]
-
-#: The transformers ``model_type`` a spec follows, which decides peft's default target modules.
-Family = Literal["bert", "gpt2", "llama", "mistral", "qwen2", "gemma", "gemma2", "phi3", "t5", "bart"]
-
-
-class TransformerSpec(BaseModel):
-    """The architecture facts that decide parameter counts, adapters, memory and inference cost."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(
-        "custom", max_length=64, description="A label for this architecture (shown in results)."
-    )
-    family: Family | None = Field(
-        None,
-        description="The transformers model_type it follows (bert, gpt2, llama, mistral, qwen2, gemma, "
-        "gemma2, phi3, t5, bart): decides peft's default target modules. Null: defaults from the layout.",
-    )
-    hidden_size: int = Field(
-        ge=1, le=131_072, description="Model width d_model (BERT hidden_size, GPT-2 n_embd)."
-    )
-    num_layers: int = Field(
-        ge=1, le=4096, description="Number of transformer blocks (the encoder's, for encoder-decoders)."
-    )
-    num_heads: int = Field(ge=1, le=4096, description="Attention (query) heads per layer.")
-    num_kv_heads: int | None = Field(
-        None,
-        ge=1,
-        le=4096,
-        description="Key/value heads: fewer than num_heads is grouped-query attention (GQA), 1 is "
-        "multi-query (MQA); null = num_heads (MHA).",
-    )
-    head_dim: int | None = Field(
-        None, ge=1, le=4096, description="Per-head width; null = hidden_size / num_heads."
-    )
-    intermediate_size: int = Field(
-        ge=1, le=1_048_576, description="Feed-forward inner width (4·h in BERT/GPT-2)."
-    )
-    vocab_size: int = Field(ge=1, le=4_194_304, description="Token embedding rows.")
-    max_positions: int = Field(
-        0,
-        ge=0,
-        le=1_048_576,
-        description="Rows of a learned absolute position table (per stack); 0 for rotary/ALiBi/relative.",
-    )
-    type_vocab_size: int = Field(
-        0, ge=0, le=1024, description="Token-type (segment) embedding rows; BERT has 2."
-    )
-    attention: Literal["separate", "fused"] = Field(
-        "separate",
-        description="separate q/k/v/o projections, or one fused qkv projection plus o (GPT-2 c_attn, "
-        "Phi-3 qkv_proj).",
-    )
-    mlp: Literal["standard", "gated", "gated_fused"] = Field(
-        "standard",
-        description="standard up/down (BERT, GPT-2, T5 v1.0), gated gate/up/down (LLaMA SwiGLU, T5 v1.1 "
-        "wi_0/wi_1/wo) or gated with one fused gate_up projection (Phi-3).",
-    )
-    bias: bool | list[LinearKind] = Field(
-        True,
-        description="Which linear layers carry biases: true = all (BERT, GPT-2, BART), false = none (LLaMA), "
-        "or a list of projections, e.g. ['q', 'k', 'v'] for Qwen2.",
-    )
-    norm: Literal["layernorm", "rmsnorm"] = Field(
-        "layernorm", description="layernorm (weight and bias) or rmsnorm (weight only)."
-    )
-    norms_per_block: int = Field(
-        2,
-        ge=1,
-        le=8,
-        description="Norms in each block: 2 (before attention and FFN); Gemma-2 has 4. An encoder-decoder's "
-        "decoder blocks have one more, for cross-attention.",
-    )
-    embedding_norm: bool = Field(False, description="A norm right after the embeddings (BERT, BART).")
-    final_norm: bool = Field(True, description="A norm after the last block (GPT-2 ln_f, LLaMA norm, T5).")
-    output_head: Literal["none", "tied", "untied"] = Field(
-        "tied",
-        description="LM head: none (encoder only), tied to the token embeddings, or a separate matrix.",
-    )
-    pooler: bool = Field(False, description="BERT's pooler: one h×h linear on the first token.")
-    decoder_layers: int = Field(
-        0,
-        ge=0,
-        le=4096,
-        description="Encoder-decoder models (T5, BART): decoder blocks (self-attention, cross-attention, "
-        "FFN); num_layers then counts the encoder's. 0 = a single stack.",
-    )
-    relative_attention_buckets: int = Field(
-        0,
-        ge=0,
-        le=4096,
-        description="T5's relative position bias: buckets × heads in each stack's first block; 0 = none.",
-    )
-    max_context: int | None = Field(
-        None,
-        ge=1,
-        le=16_777_216,
-        description="Longest context in tokens (config max_position_embeddings); null = max_positions, or "
-        "unknown.",
-    )
-    sliding_window: int | None = Field(
-        None,
-        ge=1,
-        le=16_777_216,
-        description="Attention window of sliding-window layers (Mistral-7B-v0.1: 4096): their KV cache "
-        "keeps at most this many tokens. Null = full attention.",
-    )
-    sliding_window_layers: int | None = Field(
-        None,
-        ge=0,
-        le=4096,
-        description="How many layers use the window (Gemma-2: every other one); null = all.",
-    )
-
-    @property
-    def kv_heads(self) -> int:
-        return self.num_kv_heads or self.num_heads
-
-    @property
-    def head_width(self) -> int:
-        return self.head_dim or self.hidden_size // self.num_heads
-
-    @property
-    def q_width(self) -> int:
-        """Width of all query heads together (= hidden size unless head_dim says otherwise)."""
-        return self.num_heads * self.head_width
-
-    @property
-    def kv_width(self) -> int:
-        """Width of the keys (or the values) of one token in one layer: kv_heads × head_dim."""
-        return self.kv_heads * self.head_width
-
-    @property
-    def stacks(self) -> int:
-        """1 for encoder-only and decoder-only models, 2 for encoder-decoders (each stack has its own
-        position table, embedding norm, final norm and relative bias)."""
-        return 2 if self.decoder_layers else 1
-
-    @property
-    def context_limit(self) -> int | None:
-        """The longest context the model supports, where known."""
-        return self.max_context or self.max_positions or None
-
-    @property
-    def windowed_layers(self) -> int:
-        """Layers whose attention (and KV cache) is limited to the sliding window."""
-        if self.sliding_window is None:
-            return 0
-        return self.num_layers if self.sliding_window_layers is None else self.sliding_window_layers
-
-    def norm_params(self) -> int:
-        """Parameters of one norm over the hidden size."""
-        return (2 if self.norm == "layernorm" else 1) * self.hidden_size
-
-    def has_bias(self, kind: LinearKind) -> bool:
-        return self.bias if isinstance(self.bias, bool) else kind in self.bias
 
 
 @dataclass(frozen=True)
@@ -211,6 +51,9 @@ class LinearLayer:
     an encoder-decoder, which has self- and cross-attention — or one for the pooler)."""
     bias: bool
     """Whether each one has a bias vector."""
+    active: float = 1.0
+    """The share of them one token passes through: experts_per_token / num_experts for the routed experts'
+    projections, 1 for every other layer."""
 
     @property
     def params_each(self) -> int:
@@ -234,6 +77,8 @@ def check_spec(spec: TransformerSpec, *, field: str) -> None:
             f"{field}.sliding_window_layers",
             f"{spec.sliding_window_layers} exceeds num_layers {spec.num_layers}",
         )
+    _check_experts(spec, field)
+    _check_latent_attention(spec, field)
     if not isinstance(spec.bias, bool):
         have = {layer.kind for layer in linear_layers(spec)}
         unknown = [kind for kind in spec.bias if kind not in have]
@@ -243,6 +88,105 @@ def check_spec(spec: TransformerSpec, *, field: str) -> None:
             )
 
 
+_MOE_FIELDS = ("experts_per_token", "moe_intermediate_size", "shared_experts", "dense_layers")
+_MLA_FIELDS = ("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
+
+
+def _check_experts(spec: TransformerSpec, field: str) -> None:
+    if not spec.num_experts:
+        for name in _MOE_FIELDS:
+            if getattr(spec, name):
+                raise ToolInputError(
+                    f"{field}.{name}", "applies to a mixture of experts: give num_experts too"
+                )
+        return
+    k = spec.experts_per_token
+    if k is None or k > spec.num_experts:
+        raise ToolInputError(
+            f"{field}.experts_per_token",
+            f"give how many of the {spec.num_experts} experts each token is routed to (1–{spec.num_experts})",
+        )
+    if spec.dense_layers >= spec.num_layers:
+        raise ToolInputError(
+            f"{field}.dense_layers",
+            f"{spec.dense_layers} dense layers leave none of the {spec.num_layers} layers for the experts",
+        )
+    if spec.mlp != "gated" or spec.decoder_layers:
+        name = "mlp" if spec.mlp != "gated" else "decoder_layers"
+        raise ToolInputError(
+            f"{field}.{name}",
+            "experts are gated MLPs (gate, up, down) of a decoder-only model: use mlp='gated'",
+        )
+
+
+def _check_latent_attention(spec: TransformerSpec, field: str) -> None:
+    if spec.attention != "mla":
+        for name in _MLA_FIELDS:
+            if getattr(spec, name) is not None:
+                raise ToolInputError(
+                    f"{field}.{name}", "applies to multi-head latent attention: attention='mla'"
+                )
+        return
+    for name in _MLA_FIELDS[1:]:
+        if getattr(spec, name) is None:
+            raise ToolInputError(f"{field}.{name}", "multi-head latent attention (attention='mla') needs it")
+    if spec.decoder_layers or spec.num_kv_heads not in (None, spec.num_heads):
+        name = "decoder_layers" if spec.decoder_layers else "num_kv_heads"
+        raise ToolInputError(
+            f"{field}.{name}", "multi-head latent attention is for decoder-only models with one key per head"
+        )
+
+
+def _attention_layers(spec: TransformerSpec, count: int) -> list[LinearLayer]:
+    """The attention projections of one kind of block (``count`` of them)."""
+    h, has = spec.hidden_size, spec.has_bias
+    q_width, kv_width = spec.q_width, spec.kv_width
+    if spec.attention == "mla":
+        latent, rope = spec.kv_lora_rank or 0, spec.qk_rope_head_dim or 0
+        heads, nope = spec.num_heads, spec.qk_nope_head_dim or 0
+        if spec.q_lora_rank:
+            query = [
+                LinearLayer("q_a", h, spec.q_lora_rank, count, has("q_a")),
+                LinearLayer("q_b", spec.q_lora_rank, q_width, count, has("q_b")),
+            ]
+        else:
+            query = [LinearLayer("q", h, q_width, count, has("q"))]
+        return [
+            *query,
+            LinearLayer("kv_a", h, latent + rope, count, has("kv_a")),
+            LinearLayer("kv_b", latent, heads * (nope + spec.v_head_width), count, has("kv_b")),
+            LinearLayer("o", heads * spec.v_head_width, h, count, has("o")),
+        ]
+    if spec.attention == "fused":
+        qkv = [LinearLayer("qkv", h, q_width + 2 * kv_width, count, has("qkv"))]
+    else:
+        qkv = [
+            LinearLayer("q", h, q_width, count, has("q")),
+            LinearLayer("k", h, kv_width, count, has("k")),
+            LinearLayer("v", h, kv_width, count, has("v")),
+        ]
+    return [*qkv, LinearLayer("o", q_width, h, count, has("o"))]
+
+
+def _expert_layers(spec: TransformerSpec) -> list[LinearLayer]:
+    """The MoE layers' router, routed experts (each fused gate_up and down, per expert) and shared experts."""
+    h, has, layers, experts = spec.hidden_size, spec.has_bias, spec.moe_layers, spec.num_experts
+    width, share = spec.expert_width, (spec.experts_per_token or 0) / experts
+    out = [
+        LinearLayer("router", h, experts, layers, False),
+        LinearLayer("expert_gate_up", h, 2 * width, layers * experts, has("expert_gate_up"), share),
+        LinearLayer("expert_down", width, h, layers * experts, has("expert_down"), share),
+    ]
+    if spec.shared_experts:
+        shared = spec.shared_experts * width
+        out += [
+            LinearLayer("shared_gate", h, shared, layers, has("shared_gate")),
+            LinearLayer("shared_up", h, shared, layers, has("shared_up")),
+            LinearLayer("shared_down", shared, h, layers, has("shared_down")),
+        ]
+    return out
+
+
 def linear_layers(spec: TransformerSpec) -> list[LinearLayer]:
     """Every kind of linear projection the base has, in block order; the LM head is not one of them.
 
@@ -250,25 +194,19 @@ def linear_layers(spec: TransformerSpec) -> list[LinearLayer]:
     """
     h, has = spec.hidden_size, spec.has_bias
     attention_count = spec.num_layers + 2 * spec.decoder_layers  # decoder: self- and cross-attention
-    mlp_count = spec.num_layers + spec.decoder_layers
-    q_width, kv_width, inter = spec.q_width, spec.kv_width, spec.intermediate_size
-    layers: list[LinearLayer] = []
-    if spec.attention == "fused":
-        layers.append(LinearLayer("qkv", h, q_width + 2 * kv_width, attention_count, has("qkv")))
-    else:
-        layers += [
-            LinearLayer("q", h, q_width, attention_count, has("q")),
-            LinearLayer("k", h, kv_width, attention_count, has("k")),
-            LinearLayer("v", h, kv_width, attention_count, has("v")),
-        ]
-    layers.append(LinearLayer("o", q_width, h, attention_count, has("o")))
-    if spec.mlp == "gated_fused":
+    mlp_count = spec.num_layers - spec.moe_layers + spec.decoder_layers  # dense MLPs
+    inter = spec.intermediate_size
+    layers = _attention_layers(spec, attention_count)
+    if mlp_count and spec.mlp == "gated_fused":
         layers.append(LinearLayer("gate_up", h, 2 * inter, mlp_count, has("gate_up")))
-    else:
+    elif mlp_count:
         if spec.mlp == "gated":
             layers.append(LinearLayer("gate", h, inter, mlp_count, has("gate")))
         layers.append(LinearLayer("up", h, inter, mlp_count, has("up")))
-    layers.append(LinearLayer("down", inter, h, mlp_count, has("down")))
+    if mlp_count:
+        layers.append(LinearLayer("down", inter, h, mlp_count, has("down")))
+    if spec.num_experts:
+        layers += _expert_layers(spec)
     if spec.pooler:
         layers.append(LinearLayer("pooler", h, h, 1, has("pooler")))
     return layers
@@ -298,6 +236,15 @@ def norm_bias_params(spec: TransformerSpec) -> int:
     return norm_params(spec) // 2 if spec.norm == "layernorm" else 0
 
 
+def head_norm_params(spec: TransformerSpec) -> int:
+    """Norms inside attention: Qwen3's per-head RMSNorm on queries and keys (2·head_dim per layer) and MLA's
+    RMSNorms on the query and key/value latents (q_lora_rank + kv_lora_rank per layer)."""
+    per_layer = 2 * spec.head_width if spec.qk_norm else 0
+    if spec.attention == "mla":
+        per_layer += (spec.q_lora_rank or 0) + (spec.kv_lora_rank or 0)
+    return per_layer * (spec.num_layers + spec.decoder_layers)
+
+
 def head_params(spec: TransformerSpec) -> int:
     """The untied output head (vocab × hidden, no bias); a tied head shares the token embedding."""
     return spec.vocab_size * spec.hidden_size if spec.output_head == "untied" else 0
@@ -307,8 +254,26 @@ def count_params(spec: TransformerSpec) -> int:
     """Total parameters of the base, counted module by module."""
     linear = sum(layer.params_each * layer.count for layer in linear_layers(spec))
     return (
-        embedding_params(spec) + position_bias_params(spec) + norm_params(spec) + linear + head_params(spec)
+        embedding_params(spec)
+        + position_bias_params(spec)
+        + norm_params(spec)
+        + head_norm_params(spec)
+        + linear
+        + head_params(spec)
     )
+
+
+def active_params(spec: TransformerSpec) -> int:
+    """Parameters one token uses: all of them except the routed experts it is not sent to (experts_per_token
+    of num_experts per MoE layer). Embeddings and the head are included, as Mistral and Qwen count "active"
+    parameters; DeepSeek's "activated" figures leave out the input embedding table (a lookup). Dense models:
+    count_params."""
+    idle = sum(
+        round(layer.params_each * layer.count * (1 - layer.active))
+        for layer in linear_layers(spec)
+        if layer.active < 1
+    )
+    return count_params(spec) - idle
 
 
 def notional_spec(

@@ -133,6 +133,12 @@ def estimate_memory(
         adafactor_values = sum(
             (a.d_in + a.d_out + 2 * r) * a.count for a in adapted
         )  # A: r + d_in, B: d_out + r
+    if spec.num_experts:
+        out.notes.append(
+            f"Mixture of experts: all {spec.num_experts} experts of each MoE layer are held in memory (the "
+            f"weights line counts every parameter), though each token passes through "
+            f"{spec.experts_per_token} of them; the activation formula is the dense block's."
+        )
     _optimizer_states(out, optimizer, trainable, adafactor_values, exact)
     _activations(out, spec, precision, batch_size, seq_len, gradient_checkpointing, attention)
     out.notes.append(

@@ -20,6 +20,7 @@ from tools.finetuning.architecture import (
     LinearLayer,
     TransformerSpec,
     embedding_params,
+    head_norm_params,
     linear_layers,
     norm_bias_params,
     norm_params,
@@ -150,7 +151,8 @@ def _n(x: int) -> str:
 
 def _rank_rows(ranks: list[int], adapted: list[LinearLayer]) -> list[RankRow]:
     per_rank = sum((layer.d_in + layer.d_out) * layer.count for layer in adapted)
-    per_token = sum((layer.d_in + layer.d_out) * layer.count for layer in adapted if layer.kind != "pooler")
+    # a token passes through experts_per_token of the num_experts adapted experts (layer.active)
+    per_token = round(sum((a.d_in + a.d_out) * a.count * a.active for a in adapted if a.kind != "pooler"))
     counts = Counter(ranks)
     return [RankRow(r, counts[r], r * per_rank, 2 * r * per_token) for r in sorted(counts)]
 
@@ -335,9 +337,13 @@ def _longlora_unfrozen(spec: TransformerSpec, opts: PeftOptions) -> list[Part]:
         formula = f"(vocab + positions + token types)·h = {rows}·{spec.hidden_size} = {_n(emb)}"
         parts.append(Part("embeddings", "unfrozen base", None, spec.hidden_size, 1, emb, formula))
     if opts.train_norms:
-        norms = norm_params(spec)
+        norms, inner = norm_params(spec), head_norm_params(spec)
         count, each = norms // spec.norm_params(), spec.norm_params()
-        formula = f"{count} norms × {each} ({spec.norm}) = {_n(norms)}"
+        formula = f"{count} norms × {each} ({spec.norm})"
+        if inner:  # Qwen3's per-head q/k norms, MLA's latent norms
+            formula += f" + {_n(inner)} in attention (q/k or latent norms)"
+        norms += inner
+        formula += f" = {_n(norms)}"
         parts.append(Part("normalization layers", "unfrozen base", None, spec.hidden_size, 1, norms, formula))
     return parts
 

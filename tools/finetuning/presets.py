@@ -1,23 +1,38 @@
-"""Named architectures: the common checkpoints from BERT to 405B decoders, each transcribed from its
-``config.json`` with the total its framework reports.
+"""Named architectures: the common checkpoints from BERT to 405B decoders and 671B mixtures of experts, each
+transcribed from its ``config.json`` with the total its framework reports.
 
 One table for the whole project: the fine-tuning calculators (``base``) and the inference tools (``model``)
 both resolve names here. ``known_params`` is what ``sum(p.numel() for p in model.parameters())`` gives for the
 transformers model built from the config (checked on the meta device in the tests) and, where the model card
-publishes one, the published total.
+publishes one, the published total. Names resolve the way people write them: case, spaces, punctuation
+and variant suffixes do not matter ("Mixtral-8x7B-Instruct-v0.1", "qwen3 30b a3b", "DeepSeek-R1",
+"千问3-8B"), and a few short names are aliases (``PRESET_ALIASES``: "ds-v3", "ds-r1").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 from typing import Annotated, Literal, get_args
 
-from pydantic import Discriminator, Tag
+from pydantic import BeforeValidator, Discriminator, Tag
 
 from tools.errors import ToolInputError
-from tools.finetuning.architecture import Family, LinearKind, TransformerSpec, check_spec
+from tools.finetuning.architecture import check_spec
+from tools.finetuning.preset_types import Preset
+from tools.finetuning.preset_types import decoder as _decoder
+from tools.finetuning.presets_moe import MOE_PRESETS
+from tools.finetuning.spec import TransformerSpec
 
-__all__ = ["PRESETS", "BaseChoice", "Preset", "PresetName", "resolve_base"]
+__all__ = [
+    "PRESETS",
+    "PRESET_ALIASES",
+    "BaseChoice",
+    "Preset",
+    "PresetChoice",
+    "PresetName",
+    "canonical_preset",
+    "resolve_base",
+]
 
 PresetName = Literal[
     "bert-base",
@@ -43,6 +58,19 @@ PresetName = Literal[
     "qwen2.5-14b",
     "qwen2.5-32b",
     "qwen2.5-72b",
+    "qwen3-0.6b",
+    "qwen3-1.7b",
+    "qwen3-4b",
+    "qwen3-8b",
+    "qwen3-14b",
+    "qwen3-32b",
+    "qwen3-30b-a3b",
+    "qwen3-235b-a22b",
+    "mixtral-8x7b",
+    "mixtral-8x22b",
+    "deepseek-v2-lite",
+    "deepseek-v3",
+    "deepseek-r1",
     "gemma-2b",
     "gemma-7b",
     "gemma-2-2b",
@@ -58,19 +86,12 @@ PresetName = Literal[
     "flan-t5-xl",
     "bart-base",
     "bart-large",
+    "ds-v3",
+    "ds-r1",
 ]
 
-
-@dataclass(frozen=True)
-class Preset:
-    """A named architecture with the source of its numbers."""
-
-    spec: TransformerSpec
-    """The architecture."""
-    source: str
-    """The config it is transcribed from."""
-    known_params: int
-    """The framework-reported (and, where published, the model card's) total, to check the counts against."""
+#: Short names people write that are not spellings of a preset's name (schema choices, like the GPUs' "a100").
+PRESET_ALIASES: dict[str, str] = {"ds-v3": "deepseek-v3", "ds-r1": "deepseek-r1"}
 
 
 def _bert(name: str, h: int, layers: int, heads: int) -> TransformerSpec:
@@ -102,44 +123,6 @@ def _gpt2(name: str, h: int, layers: int, heads: int) -> TransformerSpec:
         vocab_size=50257,
         max_positions=1024,
         attention="fused",
-    )
-
-
-def _decoder(
-    name: str,
-    family: Family,
-    shape: tuple[int, int, int, int, int, int],
-    *,
-    context: int,
-    tied: bool = False,
-    bias: bool | list[LinearKind] = False,
-    head_dim: int | None = None,
-    fused: bool = False,
-    norms_per_block: int = 2,
-    window: int | None = None,
-    window_layers: int | None = None,
-) -> TransformerSpec:
-    """A LLaMA-like decoder; ``shape`` is (hidden, layers, heads, kv heads, intermediate, vocab)."""
-    h, layers, heads, kv, inter, vocab = shape
-    return TransformerSpec(
-        name=name,
-        family=family,
-        hidden_size=h,
-        num_layers=layers,
-        num_heads=heads,
-        num_kv_heads=kv,
-        head_dim=head_dim,
-        intermediate_size=inter,
-        vocab_size=vocab,
-        attention="fused" if fused else "separate",
-        mlp="gated_fused" if fused else "gated",
-        bias=bias,
-        norm="rmsnorm",
-        norms_per_block=norms_per_block,
-        output_head="tied" if tied else "untied",
-        max_context=context,
-        sliding_window=window,
-        sliding_window_layers=window_layers,
     )
 
 
@@ -393,8 +376,40 @@ PRESETS: dict[str, Preset] = {
     ),
 }
 
-if set(get_args(PresetName)) != set(PRESETS):  # the Literal is the schema's enum; the table is the data
+PRESETS.update(MOE_PRESETS)
+
+# the Literal is the schema's enum (presets and their aliases); the table is the data
+if set(get_args(PresetName)) != set(PRESETS) | set(PRESET_ALIASES):
     raise RuntimeError("PresetName and PRESETS list different names")
+
+#: What people add to a checkpoint's name: a variant suffix (instruct, chat, base, hf, it, the version).
+_VARIANT = re.compile(r"[-_ ]+(instruct|chat|base|hf|it)([-_ ]?v?\d+(\.\d+)*)?$")
+_CHINESE = {"通义千问": "qwen", "千问": "qwen", "深度求索": "deepseek"}
+
+
+def _key(text: str) -> str:
+    """A spelling reduced to what tells presets apart: lower case, Chinese names in Latin letters, the variant
+    suffix dropped, only letters, digits and dots kept ("Mixtral-8x7B-Instruct-v0.1" → "mixtral8x7b")."""
+    text = text.strip().lower()
+    for chinese, latin in _CHINESE.items():
+        text = text.replace(chinese, f" {latin}")
+    text = _VARIANT.sub("", text)
+    return re.sub(r"[^a-z0-9.]", "", text)
+
+
+_BY_KEY: dict[str, str] = {_key(name): PRESET_ALIASES.get(name, name) for name in get_args(PresetName)}
+
+
+def canonical_preset(value: object) -> object:
+    """The preset a spelling names ("Qwen3-30B-A3B", "qwen3 30b a3b", "ds-v3" → its preset name); anything
+    else is returned unchanged for the schema to judge."""
+    if isinstance(value, str):
+        return _BY_KEY.get(_key(value), value)
+    return value
+
+
+#: A preset name, however it is written (the schema's enum lists the canonical spellings).
+PresetChoice = Annotated[PresetName, BeforeValidator(canonical_preset)]
 
 
 def _tag(value: object) -> str:
@@ -405,20 +420,22 @@ def _tag(value: object) -> str:
 #: A preset name or a full architecture: a tagged choice, so a bad value is reported against one branch
 #: (``base.name`` / ``model.spec.num_heads``). The fine-tuning and inference tools take it alike.
 BaseChoice = Annotated[
-    Annotated[PresetName, Tag("name")] | Annotated[TransformerSpec, Tag("spec")], Discriminator(_tag)
+    Annotated[PresetChoice, Tag("name")] | Annotated[TransformerSpec, Tag("spec")], Discriminator(_tag)
 ]
 
 
 def resolve_base(base: str | TransformerSpec, *, field: str = "base") -> tuple[TransformerSpec, str]:
-    """The spec behind ``base`` (a preset name or a spec) and a label saying where it comes from.
+    """The spec behind ``base`` (a preset name, however written, or a spec) and a label saying where it comes
+    from.
 
     Checks that the spec is self-consistent; a problem is a :class:`ToolInputError` naming ``field.<attr>``.
     """
     if isinstance(base, str):
+        name = str(canonical_preset(base))
         try:
-            preset = PRESETS[base]
+            preset = PRESETS[name]
         except KeyError:
             raise ToolInputError(field, f"unknown preset {base!r}; known: {', '.join(PRESETS)}") from None
-        return preset.spec, f"{base} ({preset.source})"
+        return preset.spec, f"{name} ({preset.source})"
     check_spec(base, field=field)
     return base, f"{base.name} (custom spec)"

@@ -18,7 +18,7 @@ from peft.utils import constants as peft_constants  # noqa: E402
 
 from tests.tools.tiny_models import FAMILIES, build  # noqa: E402
 from tools.errors import ToolInputError  # noqa: E402
-from tools.finetuning.architecture import count_params  # noqa: E402
+from tools.finetuning.architecture import active_params, count_params  # noqa: E402
 from tools.finetuning.calculators import peft_trainable_params  # noqa: E402
 from tools.finetuning.presets import PRESETS  # noqa: E402
 from tools.finetuning.targets import IA3_FEEDFORWARD, PEFT_TARGETS  # noqa: E402
@@ -251,6 +251,65 @@ def _preset_config(name: str):
             max_position_embeddings=spec.max_context,
         )
         return config, transformers.BartForConditionalGeneration
+    if family in ("deepseek_v2", "deepseek_v3"):
+        v3 = family == "deepseek_v3"
+        config = (transformers.DeepseekV3Config if v3 else transformers.DeepseekV2Config)(
+            hidden_size=spec.hidden_size,
+            intermediate_size=spec.intermediate_size,
+            moe_intermediate_size=spec.moe_intermediate_size,
+            num_hidden_layers=spec.num_layers,
+            num_attention_heads=spec.num_heads,
+            num_key_value_heads=spec.kv_heads,
+            n_shared_experts=spec.shared_experts,
+            n_routed_experts=spec.num_experts,
+            num_experts_per_tok=spec.experts_per_token,
+            first_k_dense_replace=spec.dense_layers,
+            q_lora_rank=spec.q_lora_rank,
+            kv_lora_rank=spec.kv_lora_rank,
+            qk_nope_head_dim=spec.qk_nope_head_dim,
+            qk_rope_head_dim=spec.qk_rope_head_dim,
+            v_head_dim=spec.v_head_dim,
+            vocab_size=spec.vocab_size,
+            max_position_embeddings=spec.max_context,
+            **({} if v3 else {"topk_method": "greedy"}),
+        )
+        return config, (transformers.DeepseekV3ForCausalLM if v3 else transformers.DeepseekV2ForCausalLM)
+    if family == "mixtral":
+        config = transformers.MixtralConfig(
+            hidden_size=spec.hidden_size,
+            intermediate_size=spec.intermediate_size,
+            num_hidden_layers=spec.num_layers,
+            num_attention_heads=spec.num_heads,
+            num_key_value_heads=spec.kv_heads,
+            vocab_size=spec.vocab_size,
+            num_local_experts=spec.num_experts,
+            num_experts_per_tok=spec.experts_per_token,
+            max_position_embeddings=spec.max_context,
+        )
+        return config, transformers.MixtralForCausalLM
+    if family in ("qwen3", "qwen3_moe"):
+        moe = family == "qwen3_moe"
+        config = (transformers.Qwen3MoeConfig if moe else transformers.Qwen3Config)(
+            hidden_size=spec.hidden_size,
+            intermediate_size=spec.intermediate_size,
+            num_hidden_layers=spec.num_layers,
+            num_attention_heads=spec.num_heads,
+            num_key_value_heads=spec.kv_heads,
+            head_dim=spec.head_width,
+            vocab_size=spec.vocab_size,
+            tie_word_embeddings=spec.output_head == "tied",
+            max_position_embeddings=spec.max_context,
+            **(
+                {
+                    "num_experts": spec.num_experts,
+                    "num_experts_per_tok": spec.experts_per_token,
+                    "moe_intermediate_size": spec.moe_intermediate_size,
+                }
+                if moe
+                else {}
+            ),
+        )
+        return config, (transformers.Qwen3MoeForCausalLM if moe else transformers.Qwen3ForCausalLM)
     classes = {
         "llama": (transformers.LlamaConfig, transformers.LlamaForCausalLM),
         "mistral": (transformers.MistralConfig, transformers.MistralForCausalLM),
@@ -289,6 +348,15 @@ def test_preset_total_equals_transformers_model_on_meta_and_the_published_total(
     # LLaMA-7B 6,738,415,616 (Touvron et al. 2023 "6.7B"); Qwen2.5-7B 7.61B (model card); the rest as
     # transformers reports them.
     assert count_params(spec) == hf_total == PRESETS[name].known_params
+    if spec.num_experts:
+        # A token uses experts_per_token of the num_experts routed experts: the rest of the 3-D expert tensors
+        # (mlp.experts.gate_up_proj / down_proj) is what it skips.
+        experts = sum(p.numel() for n, p in model.named_parameters() if ".mlp.experts." in n)
+        assert experts % spec.num_experts == 0
+        hf_active = hf_total - experts // spec.num_experts * (spec.num_experts - spec.experts_per_token)
+        assert active_params(spec) == hf_active == PRESETS[name].known_active
+    else:
+        assert active_params(spec) == hf_total and PRESETS[name].known_active is None
 
 
 def test_hf_target_regexes_select_what_their_abstract_names_mean():
