@@ -74,8 +74,8 @@ def test_lora_on_every_expert_and_the_router_matches_peft_target_parameters(name
 @pytest.mark.parametrize("name", ["deepseek_v3", "deepseek_v2"])
 def test_lora_on_shared_experts_and_dense_mlps_counts_the_transformers_modules(name):
     # peft 0.21 cannot be the reference here: for these model types it converts the names gate_proj /
-    # up_proj / down_proj to the fused routed experts (transformers_weight_conversion), so the dense and shared
-    # MLPs are not adapted by name. The reference is r·(in + out) over the transformers model's own modules.
+    # up_proj / down_proj to the fused routed experts (transformers_weight_conversion), so the dense and
+    # shared MLPs are not adapted by name. The reference: r·(in + out) over the transformers model's modules.
     family = MOE_FAMILIES[name]
     kinds = ["gate", "up", "down", "shared_gate", "shared_up", "shared_down"]
     ours = peft_trainable_params("lora", family.spec, r=4, target_modules=kinds)
