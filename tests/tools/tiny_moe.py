@@ -135,7 +135,9 @@ MOE_FAMILIES: dict[str, MoeFamily] = {
         _ATTENTION,
     ),
     "deepseek_v3": MoeFamily(
-        transformers.DeepseekV3Config(**_COMMON, **_MLA_CONFIG, q_lora_rank=12, n_shared_experts=1),
+        transformers.DeepseekV3Config(
+            **_COMMON, **_MLA_CONFIG, q_lora_rank=12, n_shared_experts=1, n_group=1, topk_group=1
+        ),
         transformers.DeepseekV3ForCausalLM,
         TransformerSpec(
             name="tiny-deepseek-v3",

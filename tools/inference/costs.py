@@ -8,8 +8,16 @@ Conventions (stated again in every result):
   FlopCounterMode counts it; FlashAttention's causal kernels skip about half of the prefill part.
 - Bytes moved by a step: every weight once (whatever the batch), the KV cache read and written, and the
   activations each linear layer reads and writes (the m·k + m·n of a GEMM).
-- Quantised formats store the block's linear layers in the format; embeddings, the LM head, norms and biases
-  stay in the activation dtype (GPTQ, AWQ, bitsandbytes and vLLM's FP8 all leave them so).
+- Quantised formats store the block's linear layers in the format; embeddings, the LM head, norms, biases and
+  MoE routers stay in the activation dtype (GPTQ, AWQ, bitsandbytes and vLLM's FP8 all leave them so).
+- Mixtures of experts: every expert is held in memory; a token's FLOPs count only the experts_per_token
+  experts it is routed to (2 × active parameters per token, plus attention); a step reads the dense weights
+  plus the experts its T tokens touch, E·(1 − (1 − k/E)^T) of E per MoE layer in expectation under uniform
+  routing.
+- Multi-head latent attention caches the compressed latent, kv_lora_rank + qk_rope_head_dim elements per
+  token per layer (vLLM, SGLang, transformers ≥ 5), whole on every GPU under tensor parallelism; its
+  attention is counted in the expanded form (each query against per-head keys of qk_nope + qk_rope and values
+  of v_head_dim).
 """
 
 from __future__ import annotations
@@ -22,7 +30,9 @@ from typing import Literal
 from tools.finetuning.architecture import (
     LinearLayer,
     TransformerSpec,
+    active_params,
     count_params,
+    head_norm_params,
     linear_layers,
     norm_params,
 )
@@ -39,8 +49,11 @@ __all__ = [
     "StepTime",
     "WeightBytes",
     "WeightFormat",
+    "experts_touched",
     "kv_bytes_per_token",
     "kv_cache_bytes",
+    "kv_formula",
+    "moe_assumption",
     "step_cost",
     "step_time",
     "weight_bytes",
@@ -108,6 +121,9 @@ class WeightBytes:
     norm_bytes: float
     """The norms among the plain bytes (replicated, not sharded, under tensor parallelism)."""
     formula: str
+    expert_bytes: float = 0.0
+    """The routed experts' share of the total (data and metadata): what a step reads only for the experts its
+    tokens are sent to."""
 
     @property
     def total(self) -> float:
@@ -126,13 +142,20 @@ def _block_linears(spec: TransformerSpec) -> list[LinearLayer]:
     return [layer for layer in linear_layers(spec) if layer.kind != "pooler"]
 
 
+def _expert_params(spec: TransformerSpec) -> int:
+    """Weights of the routed experts (their projections have no bias in any preset family)."""
+    return sum(a.params_each * a.count for a in linear_layers(spec) if a.active < 1)
+
+
 def weight_bytes(spec: TransformerSpec, fmt: WeightFormat) -> WeightBytes:
     """Bytes of the weights in ``fmt``, with the quantisation metadata of the format's real tensor layout."""
     params, b = count_params(spec), DTYPE_BYTES[fmt.dtype]
-    norms = norm_params(spec) * b
+    norms = (norm_params(spec) + head_norm_params(spec)) * b
+    experts = _expert_params(spec)
     if fmt.quantization == "none":
-        return WeightBytes(params, 0, 0.0, 0.0, params * b, norms, f"{params:,} params × {b} B ({fmt.dtype})")
-    linears = _block_linears(spec)
+        formula = f"{params:,} params × {b} B ({fmt.dtype})"
+        return WeightBytes(params, 0, 0.0, 0.0, params * b, norms, formula, experts * b)
+    linears = [a for a in _block_linears(spec) if a.kind != "router"]  # routers stay in 16 bits
     quantized = sum(a.d_in * a.d_out * a.count for a in linears)
     plain = (params - quantized) * b
     groups = sum(math.ceil(a.d_in / fmt.group_size) * a.d_out * a.count for a in linears)
@@ -156,19 +179,59 @@ def weight_bytes(spec: TransformerSpec, fmt: WeightFormat) -> WeightBytes:
             meta += 4.0 * sum(a.d_in * a.count for a in linears)  # g_idx: one int32 per input feature
             formula += " + 4 B g_idx per input feature"
     formula += f" + {params - quantized:,} other params × {b} B ({fmt.dtype})"
-    return WeightBytes(params, quantized, data, meta, plain, norms, formula)
+    # the experts' share of the quantised bytes (data and metadata), in proportion to their parameters
+    expert_bytes = (data + meta) * experts / quantized if quantized else 0.0
+    return WeightBytes(params, quantized, data, meta, plain, norms, formula, expert_bytes)
 
 
 def kv_bytes_per_token(spec: TransformerSpec, element_bytes: float) -> float:
-    """KV-cache bytes one token adds across all layers: layers × 2 (K and V) × kv_heads × head_dim × bytes."""
-    return spec.num_layers * 2 * spec.kv_width * element_bytes
+    """KV-cache bytes one token adds across all layers: layers × 2 (K and V) × kv_heads × head_dim × bytes;
+    for multi-head latent attention layers × (kv_lora_rank + qk_rope_head_dim) × bytes."""
+    return spec.num_layers * spec.kv_cache_width * element_bytes
+
+
+def kv_formula(spec: TransformerSpec, element_bytes: float) -> str:
+    """The per-token KV-cache formula with the model's numbers."""
+    per_token = f"{kv_bytes_per_token(spec, element_bytes):,.0f} B per token"
+    if spec.attention == "mla":
+        return (
+            f"MLA caches the compressed latent: {spec.num_layers} layers × ({spec.kv_lora_rank} kv_lora_rank "
+            f"+ {spec.qk_rope_head_dim} qk_rope_head_dim) × {element_bytes:g} B = {per_token} (as vLLM and "
+            "SGLang and transformers cache it)"
+        )
+    return (
+        f"{spec.num_layers} layers × 2 × {spec.kv_heads} KV heads × {spec.head_width} × {element_bytes:g} B "
+        f"= {per_token}"
+    )
 
 
 def kv_cache_bytes(spec: TransformerSpec, tokens: int, element_bytes: float) -> float:
     """The KV cache of one sequence of ``tokens`` tokens; sliding-window layers keep at most the window."""
     windowed = spec.windowed_layers
     held = (spec.num_layers - windowed) * tokens + windowed * min(tokens, spec.sliding_window or tokens)
-    return 2 * spec.kv_width * element_bytes * held
+    return spec.kv_cache_width * element_bytes * held
+
+
+def experts_touched(spec: TransformerSpec, tokens: int) -> float:
+    """Expected distinct experts per MoE layer that ``tokens`` tokens are routed to, each choosing k of E
+    uniformly at random: E·(1 − (1 − k/E)^T)."""
+    e, k = spec.num_experts, spec.experts_per_token or 0
+    return e * (1 - (1 - k / e) ** tokens) if e else 0.0
+
+
+def moe_assumption(spec: TransformerSpec, tokens: int) -> str | None:
+    """How the mixture of experts is costed, with the expected experts a step of ``tokens`` tokens reads."""
+    if not spec.num_experts:
+        return None
+    e, k = spec.num_experts, spec.experts_per_token
+    return (
+        f"Mixture of experts: all {e} experts per MoE layer are held in memory ({spec.moe_layers} MoE "
+        f"layers); each token passes through {k} of them, so FLOPs per token are 2 × active parameters "
+        f"({active_params(spec):,} of {count_params(spec):,}) plus attention; a step of {tokens:,} token(s) "
+        f"reads the dense weights plus the experts its tokens touch, E·(1 − (1 − k/E)^T) = "
+        f"{experts_touched(spec, tokens):,.1f} of {e} per layer, expected under uniform routing (a "
+        "skewed router touches fewer: uniform is the most bytes for independent tokens)."
+    )
 
 
 @dataclass(frozen=True)
@@ -193,7 +256,9 @@ class Deployment:
     @property
     def kv_replication(self) -> int:
         """Copies of each KV head: with more GPUs than KV heads every GPU keeps one head, so heads repeat
-        (vLLM replicates them)."""
+        (vLLM replicates them). An MLA latent is shared by all heads: every GPU keeps all of it."""
+        if self.spec.attention == "mla":
+            return self.tensor_parallel
         return max(1, self.tensor_parallel // self.spec.kv_heads)
 
     @property
@@ -206,13 +271,13 @@ class Deployment:
         return weight_bytes(self.spec, self.weights)
 
     @cached_property
-    def linear_sums(self) -> tuple[int, int]:
-        """Over the block's linear layers: Σ d_in·d_out (weights, 2 FLOPs each per token) and Σ (d_in + d_out)
-        (activation elements in and out per token)."""
+    def linear_sums(self) -> tuple[float, float]:
+        """Over the block's linear layers one token passes through (k of E experts): Σ d_in·d_out (weights,
+        2 FLOPs each per token) and Σ (d_in + d_out) (activation elements in and out per token)."""
         linears = _block_linears(self.spec)
         return (
-            sum(x.d_in * x.d_out * x.count for x in linears),
-            sum((x.d_in + x.d_out) * x.count for x in linears),
+            sum(x.d_in * x.d_out * x.count * x.active for x in linears),
+            sum((x.d_in + x.d_out) * x.count * x.active for x in linears),
         )
 
 
@@ -246,6 +311,15 @@ class StepCost:
         return self.flops / self.bytes_moved
 
 
+def _weights_read(dep: Deployment, tokens: int) -> float:
+    """Weight bytes a step over ``tokens`` tokens reads: all but the routed experts no token touches."""
+    stored, spec = dep.stored_weights, dep.spec
+    if not spec.num_experts:
+        return stored.total
+    idle = 1 - experts_touched(spec, tokens) / spec.num_experts
+    return stored.total - stored.expert_bytes * idle
+
+
 def _attended(spec: TransformerSpec, new_tokens: int, context: int) -> float:
     """Σ over layers of the query–key pairs a step computes: every new token against every key given."""
     full = spec.num_layers - spec.windowed_layers
@@ -261,7 +335,9 @@ def step_cost(dep: Deployment, *, batch: int, new_tokens: int, context: int, log
     tokens = batch * new_tokens
     weights, activation_elements = dep.linear_sums
     linear_flops = 2.0 * tokens * weights
-    attention_flops = 4.0 * batch * spec.q_width * _attended(spec, new_tokens, context)
+    # QKᵀ over qk_head_dim and AV over v_head_dim, per head (4·heads·head_dim when they are equal)
+    per_pair = 2.0 * spec.num_heads * (spec.qk_head_width + spec.v_head_width)
+    attention_flops = batch * per_pair * _attended(spec, new_tokens, context)
     head_flops = 2.0 * batch * logits * spec.vocab_size * spec.hidden_size
     activations = tokens * a * activation_elements
     kv = dep.kv_element_bytes
@@ -272,7 +348,7 @@ def step_cost(dep: Deployment, *, batch: int, new_tokens: int, context: int, log
         linear_flops=linear_flops,
         attention_flops=attention_flops,
         head_flops=head_flops,
-        weight_bytes=dep.stored_weights.total,
+        weight_bytes=_weights_read(dep, tokens),
         kv_read_bytes=batch * kv_cache_bytes(spec, context, kv),
         kv_write_bytes=batch
         * (kv_cache_bytes(spec, context + new_tokens, kv) - kv_cache_bytes(spec, context, kv)),

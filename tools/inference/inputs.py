@@ -43,9 +43,10 @@ Model = Annotated[
     BaseChoice | None,
     Field(
         description="The model (模型): a preset name (llama-2-7b, llama-3.1-8b, llama-3.1-70b, "
-        "llama-3.1-405b, mistral-7b, qwen2.5-7b, qwen2.5-72b, gemma-2-9b, phi-3-mini, …) or a decoder spec "
-        "(hidden_size, num_layers, num_heads, num_kv_heads, head_dim, intermediate_size, vocab_size, "
-        "max_context, …)."
+        "llama-3.1-405b, mistral-7b, qwen2.5-7b, qwen3-8b, qwen3-30b-a3b, mixtral-8x7b, deepseek-v3, "
+        "gemma-2-9b, phi-3-mini, …) or a decoder spec (hidden_size, num_layers, num_heads, num_kv_heads, "
+        "head_dim, intermediate_size, vocab_size, max_context, MoE: num_experts, experts_per_token, …; MLA: "
+        "attention='mla', kv_lora_rank, …)."
     ),
 ]
 ParamsBillion = Annotated[
@@ -189,7 +190,7 @@ def resolve_deployment(
         raise ToolInputError(
             "num_gpus", f"{spec.num_heads} attention heads do not split evenly over {num_gpus} GPUs"
         )
-    if spec.kv_heads % num_gpus and num_gpus % spec.kv_heads:
+    if spec.attention != "mla" and spec.kv_heads % num_gpus and num_gpus % spec.kv_heads:
         raise ToolInputError(
             "num_gpus", f"{spec.kv_heads} KV heads neither split over nor replicate onto {num_gpus} GPUs"
         )

@@ -9,8 +9,15 @@ from typing import Annotated
 from pydantic import Field
 
 from tools._common import FiniteFloat, ResultModel
-from tools.finetuning.architecture import TransformerSpec
-from tools.inference.costs import Deployment, WeightBytes, kv_bytes_per_token, kv_cache_bytes
+from tools.finetuning.architecture import TransformerSpec, active_params
+from tools.inference.costs import (
+    Deployment,
+    WeightBytes,
+    kv_bytes_per_token,
+    kv_cache_bytes,
+    kv_formula,
+    moe_assumption,
+)
 from tools.inference.inputs import (
     ContextLen,
     Dtype,
@@ -52,7 +59,11 @@ class InferenceMemoryResult(ResultModel):
 
     summary: str = Field(description="The answer in one sentence.")
     model: str = Field(description="The model and where its architecture comes from.")
-    params: int = Field(description="Parameters of the model.")
+    params: int = Field(description="Parameters of the model (every expert of a mixture of experts).")
+    active_params: int = Field(
+        description="Parameters one token passes through (mixture of experts: k of E routed experts); "
+        "= params for a dense model."
+    )
     weight_format: str = Field(description="How the weights are stored.")
     bits_per_weight: float = Field(
         description="Weight bytes × 8 / parameters, quantisation metadata included."
@@ -64,7 +75,8 @@ class InferenceMemoryResult(ResultModel):
     gpu: str | None = Field(description="The GPU, where one was given.")
     gpu_memory_gib: float | None = Field(description="Memory of each GPU, GiB (datasheet GB read as GiB).")
     kv_bytes_per_token: float = Field(
-        description="KV-cache bytes one token adds over all layers: layers × 2 × kv_heads × head_dim × bytes."
+        description="KV-cache bytes one token adds over all layers: layers × 2 × kv_heads × head_dim × "
+        "bytes, or for multi-head latent attention layers × (kv_lora_rank + qk_rope_head_dim) × bytes."
     )
     weights_gib: float = Field(description="All weights, GiB.")
     kv_cache_gib: float = Field(description="KV cache of the whole batch at context_len, GiB.")
@@ -123,6 +135,9 @@ def serving_memory(
     # each sequence's last position.
     h, act = spec.hidden_size, dep.act_bytes
     mlp = (3 if spec.mlp != "standard" else 2) * spec.intermediate_size
+    if spec.num_experts:  # a token's experts (routed and shared) side by side
+        routed = ((spec.experts_per_token or 0) + spec.shared_experts) * 3 * spec.expert_width
+        mlp = routed if not spec.dense_layers else max(mlp, routed)
     attention = 2 * spec.q_width + 2 * spec.kv_width
     activations = tokens * (2 * h + max(mlp, attention) / tp) * act + batch * spec.vocab_size * 4
     formula = (
@@ -142,7 +157,7 @@ def serving_memory(
 
 def _max_context(spec: TransformerSpec, budget: float, element: float) -> int:
     """Longest sequence whose KV cache fits in ``budget`` bytes (sliding-window layers stop growing)."""
-    per_token_all = 2 * spec.kv_width * element * spec.num_layers
+    per_token_all = spec.kv_cache_width * element * spec.num_layers
     window = spec.sliding_window
     if budget <= 0:
         return 0
@@ -151,7 +166,7 @@ def _max_context(spec: TransformerSpec, budget: float, element: float) -> int:
     elif spec.windowed_layers == spec.num_layers:
         tokens = math.inf
     else:
-        growing = 2 * spec.kv_width * element * (spec.num_layers - spec.windowed_layers)
+        growing = spec.kv_cache_width * element * (spec.num_layers - spec.windowed_layers)
         tokens = window + (budget - per_token_all * window) / growing
     limit = spec.context_limit
     if limit is not None:
@@ -229,6 +244,7 @@ def llm_inference_memory(
         summary="",
         model=dep.label,
         params=mem.weights.params,
+        active_params=active_params(dep.spec),
         weight_format=dep.weights.label,
         bits_per_weight=mem.weights.bits_per_param,
         kv_cache_dtype=dep.kv_dtype,
@@ -257,14 +273,12 @@ def llm_inference_memory(
 def _lines(dep: Deployment, mem: ServingMemory, context: int, batch: int) -> list[InferenceMemoryLine]:
     spec, tp, element = dep.spec, dep.tensor_parallel, dep.kv_element_bytes
     split = f"; ÷ {tp} GPUs" if tp > 1 else ""
-    kv = (
-        f"{spec.num_layers} layers × 2 × {spec.kv_heads} KV heads × {spec.head_width} × {element} B "
-        f"= {kv_bytes_per_token(spec, element):,.0f} B per token; × {context:,} tokens × {batch}"
-    )
+    kv = f"{kv_formula(spec, element)}; × {context:,} tokens × {batch}"
     if spec.windowed_layers:
         kv += f" ({spec.windowed_layers} layers keep only their {spec.sliding_window:,}-token window)"
     if dep.kv_replication > 1:
-        kv += f"; KV heads replicated {dep.kv_replication}×"
+        what = "the latent is whole on every GPU" if spec.attention == "mla" else "KV heads replicated"
+        kv += f"; {what} ({dep.kv_replication}×)"
     rows = [
         (
             "weights",
@@ -328,6 +342,18 @@ def _assumptions(dep: Deployment, gpu_note: str | None, default_context: bool, c
                 if dep.kv_replication > 1
                 else "."
             )
+        )
+    moe = moe_assumption(dep.spec, 1)
+    if moe:
+        notes.append(moe)
+    spec = dep.spec
+    if spec.attention == "mla":
+        expanded = spec.num_heads * (spec.qk_head_width + spec.v_head_width)
+        notes.append(
+            "Multi-head latent attention: the cache holds one compressed latent per token and layer "
+            f"({spec.kv_lora_rank} latent + {spec.qk_rope_head_dim} rotary key elements) instead of per-head "
+            f"keys and values ({expanded:,} elements per token and layer expanded), as vLLM, SGLang and "
+            "transformers ≥ 5 store it; under tensor parallelism each GPU keeps the whole latent."
         )
     if default_context:
         notes.append("No context_len given: planned for 4,096 tokens (or the model's maximum if smaller).")

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tools._common import PlotResult, ResultModel
 from tools.errors import ToolInputError
-from tools.inference.costs import DTYPE_BYTES, Deployment, step_cost, step_time
+from tools.inference.costs import DTYPE_BYTES, Deployment, moe_assumption, step_cost, step_time
 from tools.inference.gpus import GpuSpec
 from tools.inference.inputs import (
     ContextLen,
@@ -193,6 +193,20 @@ def roofline(
         timing = step_time(dep, cost, gpu_spec)
         phases.append(
             _phase(name, cost.flops, cost.bytes_moved, timing.seconds, timing.bound, peak, bw, **shape)
+        )
+    moe = moe_assumption(dep.spec, batch_size)  # a decode step routes batch_size tokens
+    if moe:
+        assumptions.append(moe + " Prefill's many tokens touch every expert.")
+    if dep.spec.attention == "mla":
+        spec = dep.spec
+        absorbed = 2 * (spec.kv_lora_rank or 0) + (spec.qk_rope_head_dim or 0)
+        expanded = spec.qk_head_width + spec.v_head_width
+        assumptions.append(
+            "Multi-head latent attention: the cache read is the latent, kv_lora_rank + qk_rope_head_dim per "
+            f"token and layer; attention FLOPs are counted expanded ({expanded} per head and cached token); "
+            "vLLM/SGLang's absorbed decode kernels attend over the latent instead "
+            f"({absorbed} per head, {absorbed / expanded:.1f}× the attention FLOPs, no re-expansion of the "
+            "cache)."
         )
     if dep.tensor_parallel > 1:
         assumptions.append(

@@ -11,8 +11,8 @@ from pydantic import Field
 
 from tools._common import FiniteFloat, ResultModel
 from tools.errors import ToolInputError
-from tools.finetuning.presets import PresetName
-from tools.inference.costs import Deployment, StepTime, WeightFormat, step_cost, step_time
+from tools.finetuning.presets import PresetChoice
+from tools.inference.costs import Deployment, StepTime, WeightFormat, moe_assumption, step_cost, step_time
 from tools.inference.gpus import GpuSpec
 from tools.inference.inputs import (
     Dtype,
@@ -282,7 +282,7 @@ def llm_throughput(
         Field(ge=1, le=_MAX_DRAFT, description="γ: tokens drafted per step; default: the best one."),
     ] = None,
     draft_model: Annotated[
-        PresetName | None,
+        PresetChoice | None,
         Field(
             description="The draft model (a smaller preset), timed on the same GPU; used with "
             "acceptance_rate (default: none, no speculative decoding)."
@@ -383,7 +383,7 @@ def llm_throughput(
         what_if=what_if,
         speculative=speculation,
         convention=CONVENTION,
-        assumptions=_assumptions(gpu_spec, gpu_note, dep),
+        assumptions=_assumptions(gpu_spec, gpu_note, dep, batch_size),
     )
     result.summary = _summary(result, dep)
     return result
@@ -411,7 +411,7 @@ def _summary(r: ThroughputResult, dep: Deployment) -> str:
     return text + "."
 
 
-def _assumptions(gpu: GpuSpec, gpu_note: str | None, dep: Deployment) -> list[str]:
+def _assumptions(gpu: GpuSpec, gpu_note: str | None, dep: Deployment, batch: int) -> list[str]:
     notes = [
         gpu.source,
         "Roofline bounds: each step takes max(FLOPs ÷ peak, bytes ÷ bandwidth); real kernels reach a "
@@ -421,6 +421,9 @@ def _assumptions(gpu: GpuSpec, gpu_note: str | None, dep: Deployment) -> list[st
         "(continuous batching keeps the batch full).",
         "Memory per GPU: weights, KV cache at prompt + output tokens, activations, 1 GiB overhead.",
     ]
+    moe = moe_assumption(dep.spec, batch)
+    if moe:
+        notes.append(moe)
     if dep.tensor_parallel > 1:
         notes.append(
             f"Tensor parallelism over {dep.tensor_parallel} GPUs: two all-reduces of the hidden state per "
