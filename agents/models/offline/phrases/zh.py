@@ -18,6 +18,10 @@ def _cjk_number(count: int) -> str:
 
 
 _DICTIONARY = {
+    # model names written in Chinese ("千问3-8B" is qwen3-8b; the presets resolve the Latin spelling)
+    "通义千问": "qwen",
+    "千问": "qwen",
+    "深度求索": "deepseek",
     # information theory
     "信息熵": "entropy",
     "交叉熵": "cross entropy",
