@@ -143,11 +143,16 @@ ALIASES: dict[str, str] = {
         "LLM; LLMs; large language model; large language models; 大模型; 大语言模型; tokenization; "
         "tokenisation; "
         "tokenizer; BPE; byte-pair encoding; 分词; decoding strategies; sampling; top-p; top-k; "
-        "nucleus sampling; 核采样; temperature sampling; greedy decoding; beam search; 束搜索; 解码策略"
+        "nucleus sampling; 核采样; temperature sampling; greedy decoding; beam search; 束搜索; 解码策略; "
+        "mixture of experts; mixture-of-experts; MoE; sparse MoE; 混合专家; 专家混合; 混合专家模型; "
+        "top-k routing; expert routing; 专家路由; active parameters; activated parameters; 激活参数; "
+        "Mixtral; Mixtral 8x7B; Mixtral 8x22B; Qwen3; Qwen3-MoE; 千问3; 通义千问; DeepSeek; DeepSeek-V3; "
+        "DeepSeek-R1; DeepSeek-V2"
     ),
     "kv-cache": (
         "KV cache; key-value cache; KV缓存; PagedAttention; paged attention; 分页注意力; vLLM; GQA; "
-        "grouped-query attention; 分组查询注意力; MQA; multi-query attention; prefix caching"
+        "grouped-query attention; 分组查询注意力; MQA; multi-query attention; prefix caching; MLA; "
+        "multi-head latent attention; latent attention; 多头潜在注意力; 潜在注意力; KV compression; FlashMLA"
     ),
     "flash-attention": (
         "FlashAttention; FlashAttention-2; flash attention; IO-aware attention; online softmax; 闪电注意力"

@@ -219,3 +219,44 @@ def test_every_inference_note_is_reachable_from_the_roofline_note():
     linked = set(re.findall(r"\]\(([a-z0-9-]+)\.md\)", note("roofline")))
     assert {"kv-cache", "continuous-batching", "inference-quantization", "flash-attention"} <= linked
     assert {"speculative-decoding", "parallelism"} <= linked
+
+
+def test_moe_section_numbers():
+    from tools.finetuning.architecture import active_params
+    from tools.inference.costs import experts_touched
+
+    text = " ".join(note("llm-basics").split())  # the note's lines rejoined
+    billions = {
+        name: (count_params(PRESETS[name].spec), active_params(PRESETS[name].spec)) for name in PRESETS
+    }
+    total, active = billions["mixtral-8x7b"]
+    assert f"{total / 1e9:.1f} B parameters in all, {active / 1e9:.1f} B **active**" in text
+    total, active = billions["qwen3-30b-a3b"]
+    assert f"{total / 1e9:.1f} B and {active / 1e9:.1f} B" in text
+    total, active = billions["deepseek-v3"]
+    assert f"{total / 1e9:.0f} B and {active / 1e9:.1f} B" in text
+    weights = call_tool("llm_inference_memory", {"model": "mixtral-8x7b"}).weights_gib
+    assert f"{weights:.1f} GiB of weights" in text
+    mixtral, v3 = PRESETS["mixtral-8x7b"].spec, PRESETS["deepseek-v3"].spec
+    touched = [experts_touched(mixtral, b) for b in (1, 4, 16)]
+    batches = (
+        f"{touched[0]:.0f} of 8 at batch 1, {touched[1]:.1f} at batch 4 and {touched[2]:.1f} at batch 16"
+    )
+    assert f"Mixtral reads {batches}" in text
+    v3_batches = (
+        f"{experts_touched(v3, 1):.0f} of 256 at batch 1 and {experts_touched(v3, 64):.0f} at batch 64"
+    )
+    assert f"touches {v3_batches}" in text
+    assert v3.moe_layers == 58 and "in 58 of 61 layers" in text
+
+
+def test_mla_section_numbers():
+    text = " ".join(note("kv-cache").split())
+    v3 = call_tool("llm_inference_memory", {"model": "deepseek-v3"})
+    llama = call_tool("llm_inference_memory", {"model": "llama-3-70b"})
+    assert f"= {v3.kv_bytes_per_token:,.0f} B ({v3.kv_bytes_per_token / 1024:.1f} KiB) per token" in text
+    assert f"LLaMA-3-70B's {llama.kv_bytes_per_token / 1024:.0f} KiB" in text
+    spec = PRESETS["deepseek-v3"].spec
+    expanded = spec.num_layers * spec.num_heads * (spec.qk_head_width + spec.v_head_width) * 2
+    assert f"× 2 B = {expanded:,} B)" in text
+    assert f"and {expanded / v3.kv_bytes_per_token:.0f}× less" in text
