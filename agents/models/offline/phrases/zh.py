@@ -4,6 +4,7 @@ schemas are written in ("输入通道 3" reads as "input channels 3")."""
 from __future__ import annotations
 
 from agents.models.offline.phrases.table import Phrases, SectionHint
+from agents.models.offline.phrases.zh_results import LABELS, VALUES
 
 __all__ = ["PHRASES"]
 
@@ -482,4 +483,6 @@ PHRASES = Phrases(
     },
     dictionary=_DICTIONARY,
     glossary=_GLOSSARY,
+    labels=LABELS,
+    values=VALUES,
 )
