@@ -76,6 +76,8 @@ class Phrases:
     remembered: str
     recalled: str
     recalled_none: str
+    recalled_other: str
+    """Nothing matched the query exactly; ``{items}`` is what is remembered all the same."""
     forgotten: str
     ask_head: str
     ask_tail_one: str
