@@ -34,6 +34,7 @@ from agents.models.offline.headline import (
 )
 from agents.models.offline.phrases import Phrases, phrases_for
 from agents.models.offline.prose import ANSWER_LIMIT, clip_lines, has_text, lead_key, sentences
+from agents.models.offline.relayed import image_lines, relayed_answer
 from agents.models.offline.state import DialogueState
 
 __all__ = ["format_value", "render_result", "render_results"]
@@ -41,7 +42,6 @@ __all__ = ["format_value", "render_result", "render_results"]
 # A false flag is noise ("infinite: no") unless the flag is the outcome the user asked about.
 _OUTCOME_FLAGS = frozenset({"fits", "feasible", "converged", "passed", "ok", "valid", "satisfied"})
 _ADVICE = re.compile(r"remed|recommend|suggest|advice|fix|next_step|action", re.IGNORECASE)
-_IMAGE_LINE = re.compile(r"^\s*(?:Plot saved to|图已保存到)[:：].*$", re.MULTILINE)
 _CJK_TERM = re.compile(r"[(（]([\u3400-\u9fff][^()（）]{0,20})[)）]")
 _MAX_COLUMNS = 6
 _NAMES_LINE = 360
@@ -117,7 +117,7 @@ def render_result(
         return f"{header}\n\n{clip_lines(content, ANSWER_LIMIT)}"
     images = [str(path) for path in data.pop("saved_images", None) or ()]
     if isinstance(data.get("agent"), str) and has_text(data.get("answer") or data.get("question")):
-        return _relayed(data, images, chinese=chinese)
+        return relayed_answer(data, images, chinese=chinese)
     if body_key(data) is not None:
         text = render_document(tool, data, chinese=chinese, arguments=arguments or {}, parameters=parameters)
     else:
@@ -135,7 +135,7 @@ def render_result(
         fields = headline_fields(tool, data, request, arguments, parameters)
         skip = frozenset(fields) if lead else frozenset()
         text = _summary(lead or header, data, request=request, chinese=chinese, skip=skip)
-    return "\n\n".join([text, *_image_lines(images, chinese=chinese)]) if images else text
+    return "\n\n".join([text, *image_lines(images, chinese=chinese)]) if images else text
 
 
 # ---------------------------------------------------------------------------------------------- results
@@ -373,7 +373,7 @@ def render_results(
         if len(text) <= ANSWER_LIMIT:
             break
     text = clip_lines(text, ANSWER_LIMIT)
-    return "\n\n".join([text, *_image_lines(images, chinese=chinese)]) if images else text
+    return "\n\n".join([text, *image_lines(images, chinese=chinese)]) if images else text
 
 
 def _call_labels(tool: str, members: list[tuple[dict[str, Any], dict[str, Any]]]) -> tuple[list[str], str]:
@@ -464,47 +464,3 @@ def _group_conclusion(
 
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-# ---------------------------------------------------------------------------------------------- relayed
-
-
-def _relayed(data: dict[str, Any], images: list[str], *, chinese: bool) -> str:
-    """Another agent's answer (or question) first, then who answered and what came with it."""
-    agent = data["agent"]
-    question = data.get("question") if not has_text(data.get("answer")) else None
-    text = (data.get("answer") or question or "").strip()
-    if images:  # the copies saved here replace the paths the other agent reported on its side
-        text = re.sub(r"\n{3,}", "\n\n", _IMAGE_LINE.sub("", text)).strip()
-    text = clip_lines(text, 2 * ANSWER_LIMIT)
-    state = data.get("state")
-    skill = data.get("skill")
-    who = [f"skill {skill}" if not chinese else f"技能 {skill}"] if skill else []
-    if state:
-        who.append(f"task {state}" if not chinese else f"任务 {state}")
-    elif isinstance(data.get("tasks"), int):
-        states = data["states"] if isinstance(data.get("states"), dict) else {}
-        counted = ", ".join(f"{count} {name}" for name, count in states.items())
-        tasks = f"{data['tasks']} tasks" if not chinese else f"{data['tasks']} 个任务"
-        who.append(f"{tasks}: {counted}" if counted else tasks)
-    attached = [str(item) for item in data.get("artifacts") or () if isinstance(item, str)]
-    if not attached and data.get("results"):
-        attached = ["structured results (data)" if not chinese else "结构化结果 (data)"]
-    if chinese:
-        line = f"— {'提问' if question else '回答'}：**{agent}**" + (f"（{'，'.join(who)}）" if who else "")
-        line += f" · 附件：{'、'.join(attached)}" if attached else ""
-    else:
-        line = f"— {'asked' if question else 'answered'} by **{agent}**" + (
-            f" ({', '.join(who)})" if who else ""
-        )
-        line += f" · artifacts: {', '.join(attached)}" if attached else ""
-    if question:
-        head = f"**{agent}** 需要更多信息：" if chinese else f"**{agent}** needs more information:"
-        ask = "请回复答案，我会转交给它。" if chinese else "Reply with the answer and I will pass it on."
-        return "\n\n".join([head, text, ask, line, *_image_lines(images, chinese=chinese)])
-    return "\n\n".join([text, line, *_image_lines(images, chinese=chinese)])
-
-
-def _image_lines(images: list[str], *, chinese: bool) -> list[str]:
-    label = "图已保存到" if chinese else "Plot saved to"
-    return ["\n".join(f"{label}: {path}" for path in images)] if images else []
