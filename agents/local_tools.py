@@ -118,8 +118,16 @@ def memory_tools(memory: LongTermBackend) -> list[LocalTool]:
         return _ok({"remembered": True, **saved.to_dict()})
 
     async def recall(args: RecallArguments, context: TurnContext) -> ToolOutcome:
-        found = await memory.recall(args.query, limit=args.limit, scope=MemoryScope.of(context))
-        return _ok({"query": args.query, "count": len(found), "memories": [m.to_dict() for m in found]})
+        scope = MemoryScope.of(context)
+        found = await memory.recall(args.query, limit=args.limit, scope=scope)
+        if found:
+            return _ok({"query": args.query, "count": len(found), "memories": [m.to_dict() for m in found]})
+        # Nothing matched: what is remembered at all answers better than nothing ("which OS do I use?"
+        # when only the framework was told), marked as not matching.
+        stored = await memory.newest(limit=args.limit, scope=scope)
+        return _ok(
+            {"query": args.query, "count": 0, "matched": False, "memories": [m.to_dict() for m in stored]}
+        )
 
     async def forget(args: ForgetArguments, context: TurnContext) -> ToolOutcome:
         if not await memory.forget(args.id, scope=MemoryScope.of(context)):
@@ -140,7 +148,7 @@ def memory_tools(memory: LongTermBackend) -> list[LocalTool]:
             "Recall what you remember from earlier conversations: the memories that match a query (long-term "
             "memory search, 回忆, 记得). Use it for questions like 'what do you remember about X?', "
             "'do you remember ...', or 'what did I tell you about ...'. Returns the best matches with their "
-            "ids.",
+            "ids; when nothing matches, the newest memories with matched=false.",
             RecallArguments,
             recall,
         ),

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import NamedTuple, cast
 
 from agents.memory.backend import Memory, MemoryScope
+from agents.memory.categories import asked_categories, fact_categories
 from agents.memory.store import SQLiteStore, index_pending
 from agents.messages import CJK_CHARS
 
@@ -104,12 +105,14 @@ def new_memory(text: str, kind: str, tags: Iterable[str]) -> NewMemory:
         raise ValueError("text: a memory needs some text")
     clean_tags = tuple(dict.fromkeys(tag.strip().lower() for tag in tags if tag.strip()))
     kind = kind.strip() or "fact"
-    return NewMemory(text, kind, clean_tags, " ".join(search_terms(f"{text} {' '.join(clean_tags)} {kind}")))
+    terms = search_terms(f"{text} {' '.join(clean_tags)} {kind}")
+    return NewMemory(text, kind, clean_tags, " ".join([*terms, *fact_categories(terms)]))
 
 
 def query_terms(query: str) -> list[str]:
     """The terms a recall looks for: :func:`search_terms` of the query, once each, without stop words."""
-    return [term for term in dict.fromkeys(search_terms(query)) if term not in _STOP_WORDS]
+    terms = search_terms(query)
+    return [term for term in dict.fromkeys([*terms, *asked_categories(terms)]) if term not in _STOP_WORDS]
 
 
 def _visible(scope: MemoryScope | None, kind: str | None, alias: str = "") -> tuple[str, tuple[object, ...]]:
@@ -259,13 +262,17 @@ class LongTermMemory:
         row = conn.execute(f"SELECT {_COLUMNS} FROM memories WHERE id = ?", (memory_id,)).fetchone()
         return _row(row) if row else None
 
-    async def newest(self, *, limit: int | None = 50, kind: str | None = None) -> list[Memory]:
-        """The newest memories first (all of them with ``limit=None``)."""
-        return await self.store.run(self._list, limit, kind)
+    async def newest(
+        self, *, limit: int | None = 50, kind: str | None = None, scope: MemoryScope | None = None
+    ) -> list[Memory]:
+        """The newest memories first (all of them with ``limit=None``), among those ``scope`` can see."""
+        return await self.store.run(self._list, limit, kind, scope)
 
-    def _list(self, conn: sqlite3.Connection, limit: int | None, kind: str | None) -> list[Memory]:
-        where, args = ("WHERE kind = ?", [kind]) if kind else ("", [])
-        sql = f"SELECT {_COLUMNS} FROM memories {where} ORDER BY id DESC LIMIT ?"
+    def _list(
+        self, conn: sqlite3.Connection, limit: int | None, kind: str | None, scope: MemoryScope | None
+    ) -> list[Memory]:
+        visible, args = _visible(scope, kind)
+        sql = f"SELECT {_COLUMNS} FROM memories WHERE 1{visible} ORDER BY id DESC LIMIT ?"
         return [_row(raw) for raw in conn.execute(sql, (*args, -1 if limit is None else limit))]
 
     async def count(self) -> int:

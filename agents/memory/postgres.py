@@ -185,9 +185,11 @@ class PostgresMemory:
         row = await self.pool.fetchrow(f"SELECT {_COLUMNS} FROM {MEMORIES} WHERE id = $1", memory_id)
         return _memory(row) if row is not None else None
 
-    async def newest(self, *, limit: int | None = 50, kind: str | None = None) -> list[Memory]:
+    async def newest(
+        self, *, limit: int | None = 50, kind: str | None = None, scope: MemoryScope | None = None
+    ) -> list[Memory]:
         args: list[Any] = []
-        visible = _visible(None, kind, args)
+        visible = _visible(scope, kind, args)
         args.append(limit)
         rows = await self.pool.fetch(
             f"SELECT {_COLUMNS} FROM {MEMORIES} WHERE true{visible} ORDER BY id DESC LIMIT ${len(args)}",

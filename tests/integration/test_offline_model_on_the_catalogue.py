@@ -372,7 +372,7 @@ def test_request_reaches_the_right_tool_with_the_right_arguments(offered_tools, 
         ),  # H = ½·1 + 2·¼·2 = 1.5 bits (hand derivation)
         (
             "计算分布 [0.5, 0.5] 的信息熵，单位比特",
-            "**entropy**：1 bit",
+            "**entropy**：熵 = 1 bit",
         ),  # a fair coin carries 1 bit (hand derivation); the quantity asked for leads the answer
         (
             "How many parameters does a conv2d layer with a 3x3 kernel, 64 input channels and 128 "

@@ -21,11 +21,20 @@ import re
 from collections.abc import Collection
 from typing import Any
 
+from agents.messages import has_cjk
 from agents.models.offline.constraints import conclude
 from agents.models.offline.documents import body_key, render_document
-from agents.models.offline.headline import headline, headline_fields, scalar_matrices, unit_of
-from agents.models.offline.phrases import phrases_for
+from agents.models.offline.headline import (
+    field_label,
+    headline,
+    headline_fields,
+    said_value,
+    scalar_matrices,
+    unit_of,
+)
+from agents.models.offline.phrases import Phrases, phrases_for
 from agents.models.offline.prose import ANSWER_LIMIT, clip_lines, has_text, lead_key, sentences
+from agents.models.offline.relayed import image_lines, relayed_answer
 from agents.models.offline.state import DialogueState
 
 __all__ = ["format_value", "render_result", "render_results"]
@@ -33,7 +42,7 @@ __all__ = ["format_value", "render_result", "render_results"]
 # A false flag is noise ("infinite: no") unless the flag is the outcome the user asked about.
 _OUTCOME_FLAGS = frozenset({"fits", "feasible", "converged", "passed", "ok", "valid", "satisfied"})
 _ADVICE = re.compile(r"remed|recommend|suggest|advice|fix|next_step|action", re.IGNORECASE)
-_IMAGE_LINE = re.compile(r"^\s*(?:Plot saved to|图已保存到)[:：].*$", re.MULTILINE)
+_CJK_TERM = re.compile(r"[(（]([\u3400-\u9fff][^()（）]{0,20})[)）]")
 _MAX_COLUMNS = 6
 _NAMES_LINE = 360
 """Characters of the line that still names the rows a table leaves out."""
@@ -108,7 +117,7 @@ def render_result(
         return f"{header}\n\n{clip_lines(content, ANSWER_LIMIT)}"
     images = [str(path) for path in data.pop("saved_images", None) or ()]
     if isinstance(data.get("agent"), str) and has_text(data.get("answer") or data.get("question")):
-        return _relayed(data, images, chinese=chinese)
+        return relayed_answer(data, images, chinese=chinese)
     if body_key(data) is not None:
         text = render_document(tool, data, chinese=chinese, arguments=arguments or {}, parameters=parameters)
     else:
@@ -126,7 +135,7 @@ def render_result(
         fields = headline_fields(tool, data, request, arguments, parameters)
         skip = frozenset(fields) if lead else frozenset()
         text = _summary(lead or header, data, request=request, chinese=chinese, skip=skip)
-    return "\n\n".join([text, *_image_lines(images, chinese=chinese)]) if images else text
+    return "\n\n".join([text, *image_lines(images, chinese=chinese)]) if images else text
 
 
 # ---------------------------------------------------------------------------------------------- results
@@ -136,13 +145,18 @@ def _summary(
     header: str, data: dict[str, Any], *, request: str, chinese: bool, skip: frozenset[str] = frozenset()
 ) -> str:
     conclusion = conclude(request, data, chinese=chinese) if request else None
+    table = phrases_for("zh" if chinese else "en")
     lead_field = lead_key(data)
     lead = sentences(data[lead_field], 500) if lead_field else None
-    facts = _facts(data, skip=set(skip) | ({lead_field} if lead_field else set()))
-    unit = next((fact for fact in facts if fact.startswith("- **unit**:")), None)
+    quoted = None
+    if chinese and lead and not has_cjk(lead):
+        # the tool's own sentence is English: the Chinese headline leads, the sentence follows as a quote
+        lead, quoted = None, f"_工具原文：{lead}_"
+    facts = _facts(data, skip=set(skip) | ({lead_field} if lead_field else set()), table=table)
+    unit = next((fact for fact in facts if fact.startswith(f"- **{field_label('unit', table)}**:")), None)
     if unit:  # the unit of every number above the cut: kept whatever else is left out
         facts.remove(unit)
-    advice = _advice(data)
+    advice = _advice(data, chinese=chinese)
     tables = [
         (key, value)
         for key, value in data.items()
@@ -157,9 +171,13 @@ def _summary(
         if advice:
             blocks.append("\n".join(advice))
         shown_tables = [
-            table for table in (_table(key, rows, n_rows) for key, rows in tables[:n_tables]) if table
+            shown
+            for shown in (_table(key, rows, n_rows, chinese=chinese) for key, rows in tables[:n_tables])
+            if shown
         ]
         blocks += shown_tables
+        if quoted:
+            blocks.append(quoted)
         hidden_facts = max(len(facts) - n_facts, 0)
         hidden_tables = [f"{key} ({len(rows)} rows)" for key, rows in tables[len(shown_tables) :]]
         more = _more(hidden_facts, hidden_tables, chinese=chinese)
@@ -175,18 +193,19 @@ def _is_id(key: str) -> bool:
     return key == "id" or key.endswith("_id") or key in ("session", "slug", "uri")
 
 
-def _facts(data: dict[str, Any], *, skip: set[str]) -> list[str]:
-    """``- **name**: value`` for the short scalar fields worth reading (no nulls, false flags, ids, prose)."""
+def _facts(data: dict[str, Any], *, skip: set[str], table: Phrases) -> list[str]:
+    """``- **name**: value`` for the short scalar fields worth reading (no nulls, false flags, ids, prose),
+    named and said in ``table``'s language."""
     facts = []
     for key, value in data.items():
         if key in skip or _is_id(key) or value in (None, "", [], {}):
             continue
         if isinstance(value, bool):
-            shown = format_value(value) if value or key in _OUTCOME_FLAGS else None
+            shown = (table.yes if value else table.no) if value or key in _OUTCOME_FLAGS else None
         elif isinstance(value, int | float):
             shown = format_value(value)
         elif isinstance(value, str):
-            shown = value if len(value) <= _SHORT_TEXT and "\n" not in value else None
+            shown = said_value(value, table) if len(value) <= _SHORT_TEXT and "\n" not in value else None
         elif isinstance(value, list) and all(not isinstance(item, dict | list) for item in value):
             long_items = any(isinstance(item, str) and len(item) > 40 for item in value)
             shown = None if long_items else format_value(value)
@@ -195,12 +214,13 @@ def _facts(data: dict[str, Any], *, skip: set[str]) -> list[str]:
         else:
             shown = None
         if shown and len(shown) <= 100:
-            facts.append(f"- **{key}**: {shown}")
+            facts.append(f"- **{field_label(key, table)}**: {shown}")
     return facts
 
 
-def _advice(data: dict[str, Any]) -> list[str]:
-    """The first few items of a list of advice sentences ("remedies", "recommendations")."""
+def _advice(data: dict[str, Any], *, chinese: bool) -> list[str]:
+    """The first few items of a list of advice sentences ("remedies", "recommendations"); for a Chinese
+    answer only the items that say something in Chinese (the tools write English)."""
     for key, value in data.items():
         if (
             _ADVICE.search(key)
@@ -208,6 +228,10 @@ def _advice(data: dict[str, Any]) -> list[str]:
             and value
             and all(has_text(item) for item in value)
         ):
+            if chinese:  # the Chinese terms the tool gives in brackets ("data augmentation (数据增强)")
+                terms = ["、".join(_CJK_TERM.findall(str(item))) for item in value]
+                said = [term for term in terms if term][:4]
+                return ["**建议**：" + "；".join(said)] if said else []
             return [f"**{key}**:"] + [f"- {sentences(item, 160)}" for item in value[:3]]
     return []
 
@@ -238,14 +262,19 @@ def _cell(value: Any, unit: str = "") -> str:
     return text
 
 
-def _table(key: str, rows: list[dict[str, Any]], limit: int) -> str | None:
+def _table(key: str, rows: list[dict[str, Any]], limit: int, *, chinese: bool = False) -> str | None:
     columns = _columns(rows)
     if not columns:
         return None
-    lines = [f"{key}:", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    table = phrases_for("zh" if chinese else "en")
+    head = [field_label(column, table) for column in columns]
+    title = f"{field_label(key, table)}：" if chinese else f"{key}:"
+    lines = [title, "| " + " | ".join(head) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(_cell(row.get(column)) for column in columns) + " |" for row in rows[:limit]]
     if len(rows) > limit:
-        lines.append(f"(… {len(rows) - limit} more rows)")
+        lines.append(
+            f"（……另有 {len(rows) - limit} 行）" if chinese else f"(… {len(rows) - limit} more rows)"
+        )
         label = next(
             (c for c in columns if all(isinstance(row.get(c), str) for row in rows)
              and len({row.get(c) for row in rows}) == len(rows)),
@@ -260,7 +289,11 @@ def _table(key: str, rows: list[dict[str, Any]], limit: int) -> str | None:
                 if room < 0:
                     break
                 shown.append(name)
-            rest = f", … ({len(names)} in all)" if len(shown) < len(names) else ""
+            rest = (
+                (f", … (共 {len(names)} 个)" if chinese else f", … ({len(names)} in all)")
+                if len(shown) < len(names)
+                else ""
+            )
             lines.append(f"{label}: " + ", ".join(shown) + rest)
     return "\n".join(lines)
 
@@ -340,7 +373,7 @@ def render_results(
         if len(text) <= ANSWER_LIMIT:
             break
     text = clip_lines(text, ANSWER_LIMIT)
-    return "\n\n".join([text, *_image_lines(images, chinese=chinese)]) if images else text
+    return "\n\n".join([text, *image_lines(images, chinese=chinese)]) if images else text
 
 
 def _call_labels(tool: str, members: list[tuple[dict[str, Any], dict[str, Any]]]) -> tuple[list[str], str]:
@@ -431,47 +464,3 @@ def _group_conclusion(
 
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-# ---------------------------------------------------------------------------------------------- relayed
-
-
-def _relayed(data: dict[str, Any], images: list[str], *, chinese: bool) -> str:
-    """Another agent's answer (or question) first, then who answered and what came with it."""
-    agent = data["agent"]
-    question = data.get("question") if not has_text(data.get("answer")) else None
-    text = (data.get("answer") or question or "").strip()
-    if images:  # the copies saved here replace the paths the other agent reported on its side
-        text = re.sub(r"\n{3,}", "\n\n", _IMAGE_LINE.sub("", text)).strip()
-    text = clip_lines(text, 2 * ANSWER_LIMIT)
-    state = data.get("state")
-    skill = data.get("skill")
-    who = [f"skill {skill}" if not chinese else f"技能 {skill}"] if skill else []
-    if state:
-        who.append(f"task {state}" if not chinese else f"任务 {state}")
-    elif isinstance(data.get("tasks"), int):
-        states = data["states"] if isinstance(data.get("states"), dict) else {}
-        counted = ", ".join(f"{count} {name}" for name, count in states.items())
-        tasks = f"{data['tasks']} tasks" if not chinese else f"{data['tasks']} 个任务"
-        who.append(f"{tasks}: {counted}" if counted else tasks)
-    attached = [str(item) for item in data.get("artifacts") or () if isinstance(item, str)]
-    if not attached and data.get("results"):
-        attached = ["structured results (data)" if not chinese else "结构化结果 (data)"]
-    if chinese:
-        line = f"— {'提问' if question else '回答'}：**{agent}**" + (f"（{'，'.join(who)}）" if who else "")
-        line += f" · 附件：{'、'.join(attached)}" if attached else ""
-    else:
-        line = f"— {'asked' if question else 'answered'} by **{agent}**" + (
-            f" ({', '.join(who)})" if who else ""
-        )
-        line += f" · artifacts: {', '.join(attached)}" if attached else ""
-    if question:
-        head = f"**{agent}** 需要更多信息：" if chinese else f"**{agent}** needs more information:"
-        ask = "请回复答案，我会转交给它。" if chinese else "Reply with the answer and I will pass it on."
-        return "\n\n".join([head, text, ask, line, *_image_lines(images, chinese=chinese)])
-    return "\n\n".join([text, line, *_image_lines(images, chinese=chinese)])
-
-
-def _image_lines(images: list[str], *, chinese: bool) -> list[str]:
-    label = "图已保存到" if chinese else "Plot saved to"
-    return ["\n".join(f"{label}: {path}" for path in images)] if images else []

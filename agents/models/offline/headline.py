@@ -21,7 +21,15 @@ from agents.models.offline.phrases import Phrases
 from agents.models.offline.state import DialogueState
 from agents.models.offline.vocabulary import translate
 
-__all__ = ["headline", "headline_fields", "quantity", "scalar_matrices", "unit_of"]
+__all__ = [
+    "field_label",
+    "headline",
+    "headline_fields",
+    "quantity",
+    "said_value",
+    "scalar_matrices",
+    "unit_of",
+]
 
 _VERDICT_KEYS = ("verdict", "diagnosis", "decision", "status", "label", "classification")
 _SUFFIX_UNITS = {"gib": "GiB", "mib": "MiB", "gb": "GB", "mb": "MB", "percent": "%", "pct": "%", "ms": "ms"}
@@ -172,6 +180,32 @@ def unit_of(key: str, data: dict[str, Any]) -> str:
     return ""
 
 
+def field_label(key: str, table: Phrases) -> str:
+    """What a result field is called in ``table``'s language: its whole name (unit suffix dropped), else
+    its words one by one; the field's own name when the table has no labels (English) or lacks a word."""
+    if not table.labels:
+        return key
+    parts = [part for part in key.lower().split("_") if part]
+    stem = parts[:-1] if len(parts) > 1 and parts[-1] in _SUFFIX_UNITS else parts
+    whole = table.labels.get(key.lower()) or table.labels.get("_".join(stem))
+    if whole:
+        return whole
+    said = [table.labels.get(part) for part in stem]
+    if not stem or any(word is None for word in said):
+        return key
+    text = ""
+    for word in said:
+        assert word is not None
+        # Latin labels ("KV", "MACs") keep a space from their neighbours; Chinese ones join directly
+        text += f" {word}" if text and (text[-1].isascii() or word[0].isascii()) else word
+    return text
+
+
+def said_value(value: Any, table: Phrases) -> Any:
+    """A short text value (a verdict) in ``table``'s language, when the table knows it."""
+    return table.values.get(value, value) if isinstance(value, str) else value
+
+
 def _flag_sentence(data: dict[str, Any], arguments: dict[str, Any], table: Phrases) -> str | None:
     for flag, (yes, no) in table.flags.items():
         value = data.get(flag)
@@ -179,7 +213,11 @@ def _flag_sentence(data: dict[str, Any], arguments: dict[str, Any], table: Phras
             continue
         bound = next(
             (
-                f"{key} = {data[key]:g}" if isinstance(data[key], float) else f"{key} = {data[key]}"
+                f"{field_label(key, table)} = {quantity(key, data[key], data, table)}"
+                if table.labels  # a label drops the field's unit suffix: say the unit with the value
+                else f"{key} = {data[key]:g}"
+                if isinstance(data[key], float)
+                else f"{key} = {data[key]}"
                 for key, argument in arguments.items()
                 if _number(argument) and data.get(key) == argument
             ),
@@ -206,8 +244,8 @@ def headline(
     # The quantity the tool is named after needs no label: "**entropy**: 1.5 bits".
     items = [
         quantity(key, data[key], data, table)
-        if key == tool
-        else f"{key} = {quantity(key, data[key], data, table)}"
+        if key == tool and not table.labels
+        else f"{field_label(key, table)} = {quantity(key, said_value(data[key], table), data, table)}"
         for key in keys
     ]
     flag = _flag_sentence(data, arguments, table)
@@ -216,9 +254,13 @@ def headline(
     if not items:
         return None
     subject = _subject(arguments)
+    if subject and table.language == "zh":
+        subject = f"（{subject}）"
+    elif subject:
+        subject = f" ({subject})"
     colon = "：" if table.language == "zh" else ": "
     separator = "；" if table.language == "zh" else "; "
-    line = f"**{tool}**{f' ({subject})' if subject else ''}{colon}" + separator.join(items)
+    line = f"**{tool}**{subject}{colon}" + separator.join(items)
     preference = _applied_preference(data, request, state, table)
     return f"{line} — {preference}" if preference else line
 

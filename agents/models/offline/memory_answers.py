@@ -58,4 +58,6 @@ def memory_answer(tool: str, arguments: dict[str, Any], content: str, table: Phr
         return table.recalled_none.format(about=about)
     joiner = "；" if table.language == "zh" else "; "
     items = joiner.join(second_person(str(m["text"]).rstrip(".。")) for m in memories[:5])
+    if data.get("matched") is False:  # nothing was about the query: say so, then what is remembered
+        return table.recalled_other.format(about=about, items=items)
     return table.recalled.format(about=about, items=items)

@@ -26,7 +26,14 @@ __all__ = ["Note", "NoteHit", "NoteIndex", "Section", "note_index", "terms"]
 
 _RUN = re.compile(rf"[{CJK_CHARS}]+|[A-Za-z0-9][A-Za-z0-9_\-/.']*")
 _WORD = re.compile(r"[a-z][a-z0-9]*|[0-9]+[a-z]*")
-_FIELD_WEIGHTS = {"names": 5.0, "title": 3.0, "summary": 2.0, "headings": 2.0, "body": 1.0}
+_FIELD_WEIGHTS = {
+    "names": 5.0,
+    "name_words": 1.0,
+    "title": 3.0,
+    "summary": 2.0,
+    "headings": 2.0,
+    "body": 1.0,
+}
 _K1, _B = 1.2, 0.75
 _SECTION_B = 0.5
 """Length normalisation of sections: weaker than for notes (a long table's row answers like a short list)."""
@@ -161,8 +168,13 @@ class NoteIndex:
         self._sections: dict[str, list[_IndexedSection]] = {}
         for index, note in enumerate(self.notes):
             weighted: dict[str, float] = {}
+            # A multi-word name counts as a name only as a whole ("in-flight batching"): its words weigh as
+            # text, so one of them ("flight") does not point at the note as its name would.
+            whole = [name for name in note.names if len(terms(name)) <= 1]
+            words_only = [name for name in note.names if len(terms(name)) > 1]
             parts = {
-                "names": " ; ".join(note.names),
+                "names": " ; ".join(whole),
+                "name_words": " ; ".join(words_only),
                 "title": note.title,
                 "summary": note.summary,
                 "headings": " ; ".join(section.heading for section in note.sections),

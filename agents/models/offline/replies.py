@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 import re
 
+from agents.models.offline.headline import field_label
 from agents.models.offline.phrases import Phrases
 from agents.models.offline.schema import Slot, ToolView
 
 __all__ = ["cannot", "capabilities", "examples", "greeting", "introduction", "question"]
+
+_CJK_TERM = re.compile(r"[(（]([\u3400-\u9fff][^()（）]{0,20})[)）]")
 
 
 def examples(table: Phrases, views: list[ToolView], *, count: int = 3) -> list[str]:
@@ -95,6 +98,10 @@ def question(table: Phrases, tool: ToolView, missing: list[Slot]) -> str:
             label = "可选" if table.language == "zh" else "one of"
             options = f" ({label}: {shown}{', …' if len(choices) > 8 else ''})"
         detail = re.split(r"(?<=\w{3}[.;])\s", slot.description.strip(), maxsplit=1)[0].rstrip(".;")
+        if table.labels:  # the schema describes in English: say the slot's name in the table's language
+            detail = _CJK_TERM.search(slot.description)
+            said = detail.group(1) if detail else field_label(slot.name, table)
+            return f"**{slot.name}**{f' — {said}' if said != slot.name else ''}{options}"
         return f"**{slot.name}** — {detail or slot.name}{options}"
 
     needed = "\n".join(f"- {describe(slot)}" for slot in missing)

@@ -390,3 +390,28 @@ async def test_a_stored_preference_is_recalled_into_every_turn_only_within_its_s
     assert await recalled("alice", "c2") == ["Reply in French"]  # the other one was for conversation c1
     assert await recalled("bob", "c1") == []  # another principal's preferences never
     memory.close()
+
+
+async def test_a_fact_is_recalled_by_what_it_is_about(memory):
+    pytorch = await memory.remember("I use PyTorch")
+    gpu = await memory.remember("我的显卡是 RTX 3090")
+    await memory.remember("Lunch is at noon")
+    assert [m.id for m in await memory.recall("which framework do I use?")] == [pytorch.id]
+    assert [m.id for m in await memory.recall("what gpu do I have")] == [gpu.id]
+    assert [m.id for m in await memory.recall("我的显卡是什么？")] == [gpu.id]
+    assert await memory.recall("which operating system?") == []  # no fact of that kind
+
+
+async def test_recall_that_matches_nothing_returns_what_the_principal_remembers(tmp_path):
+    memory = LongTermMemory(path=tmp_path / "m.db")
+    await memory.remember("Bob uses JAX", scope=MemoryScope("bob", None))
+    model = ScriptedModel(
+        [call("remember", {"text": "I use TensorFlow"}), "ok", call("recall", {"query": "dataset"}), "done"]
+    )
+    agent = Agent(model, memory=memory)
+    await agent.run("remember TensorFlow", principal="alice", session=Session.ephemeral())
+    result = await agent.run("my dataset?", principal="alice", session=Session.ephemeral())
+    recalled = result.tool_calls[0].outcome.structured
+    assert recalled["count"] == 0 and recalled["matched"] is False
+    assert [m["text"] for m in recalled["memories"]] == ["I use TensorFlow"]  # not Bob's
+    memory.close()

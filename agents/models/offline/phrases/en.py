@@ -55,8 +55,8 @@ PHRASES = Phrases(
         r"\b(?:do you (?:remember|recall)|what did i (?:say|tell you|mention)|recall|what do you remember)"
         r"\s+(?:what i (?:said|told you) )?(?:about\s+)?(?P<topic>[^?.!]{2,80})"
         # "which framework do I use?", "what gpu have I got?": a fact about the user, asked back
-        r"|^\W*(?:which|what)\s+(?P<topic2>[a-z][\w\- ]{1,30}?)\s+(?:do|did)\s+i\s+"
-        r"(?:use|have|prefer|work with|like|own)\b"
+        r"|^\W*(?:which|what)\s+(?P<topic2>[a-z][\w\- ]{1,30}?)\s+(?:(?:do|did)\s+i\s+"
+        r"(?:use|have|prefer|work with|like|own|run)|am i\s+(?:on|using|running)|have i got)\b"
     ),
     name_question=r"\bwhat(?:'?s| is) my name\b|\bwho am i\b|\bdo you (?:know|remember) my name\b",
     forget=r"\b(?:forget|delete|remove)\s+(?:memory\s+)?(?:#|id\s*|number\s*)?(?P<id>\d{1,12})\b",
@@ -195,6 +195,7 @@ PHRASES = Phrases(
     remembered="Noted — I'll remember that: “{text}” (memory {id}).",
     recalled="Here is what I remember{about}: {items}.",
     recalled_none="I don't remember anything{about} yet — tell me and say “remember …” to keep it.",
+    recalled_other="Nothing I remember is{about} exactly; what I do remember about you: {items}.",
     forgotten="Done — I forgot memory {id}.",
     ask_head="To run `{tool}` I need:",
     ask_tail_one="Please give it, e.g. `{example}`",

@@ -76,6 +76,8 @@ class Phrases:
     remembered: str
     recalled: str
     recalled_none: str
+    recalled_other: str
+    """Nothing matched the query exactly; ``{items}`` is what is remembered all the same."""
     forgotten: str
     ask_head: str
     ask_tail_one: str
@@ -98,6 +100,11 @@ class Phrases:
     glossary: dict[str, str] = field(default_factory=dict)
     """Words of this language → the English words the notes explain with ("根号" → sqrt): used to find the
     section of a note that answers, never read into a tool's arguments."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """Result field names (whole, or word by word) → this language's label (empty: fields keep their names,
+    as in English)."""
+    values: dict[str, str] = field(default_factory=dict)
+    """Short result values (verdicts such as ``overfitting``) → this language's words."""
     equivalents: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """English words people use for a quantity → the words schemas describe it with ("layer" → depth)."""
     demand: str = r"(?!)"

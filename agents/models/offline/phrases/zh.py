@@ -4,6 +4,7 @@ schemas are written in ("输入通道 3" reads as "input channels 3")."""
 from __future__ import annotations
 
 from agents.models.offline.phrases.table import Phrases, SectionHint
+from agents.models.offline.phrases.zh_results import LABELS, VALUES
 
 __all__ = ["PHRASES"]
 
@@ -462,6 +463,7 @@ PHRASES = Phrases(
     remembered="好的，我记住了：“{text}”（记忆 {id}）。",
     recalled="我记得{about}：{items}。",
     recalled_none="我还没有记住{about}任何内容——告诉我并说“记住……”就可以保存。",
+    recalled_other="我没有找到{about}的记忆；我记得的是：{items}。",
     forgotten="好的，已忘记记忆 {id}。",
     ask_head="要运行 `{tool}`，我还需要：",
     ask_tail_one="请补充，例如：`{example}`",
@@ -486,4 +488,6 @@ PHRASES = Phrases(
     },
     dictionary=_DICTIONARY,
     glossary=_GLOSSARY,
+    labels=LABELS,
+    values=VALUES,
 )

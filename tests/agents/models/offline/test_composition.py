@@ -43,7 +43,7 @@ def test_an_outcome_flag_is_said_with_the_bound_it_was_checked_against():
     zh = headline(
         "finetune_memory", {**data, "fits": True}, request="", arguments={"gpu_memory_gb": 16.0}, table=ZH
     )
-    assert zh == "**finetune_memory**：total_gib = 17 GiB；**放得下 (gpu_memory_gb = 16)**"
+    assert zh == "**finetune_memory**：总显存 = 17 GiB；**放得下 (显存 = 16 GB)**"
 
 
 def test_a_preferred_unit_is_said_when_the_request_did_not_ask_for_it():
@@ -102,4 +102,4 @@ def test_replies_without_a_tool(views):
     assert greeting(EN, offered, name=None, text="thanks!") == EN.thanks
     assert cannot(EN, offered).count("“") == 2 and "\n" not in cannot(EN, offered)
     asked = question(ZH, views["entropy"], [views["entropy"].slot("p")])
-    assert asked.startswith("要运行 `entropy`，我还需要：\n- **p** — Probabilities p_i")
+    assert asked.startswith("要运行 `entropy`，我还需要：\n- **p** — 概率分布 p")  # said in Chinese

@@ -184,7 +184,7 @@ def test_after_the_tool_result_it_writes_an_answer_from_the_structured_content()
         },
     ]
     reply = OfflineBrain().respond(messages, TOOLS)
-    assert reply.text.startswith("**entropy**：0.6931 nats")  # the quantity asked for leads
+    assert reply.text.startswith("**entropy**：熵 = 0.6931 nats")  # the quantity asked for leads, labelled
     assert "H = ln 2 for a fair coin." in reply.text
 
 

@@ -130,6 +130,35 @@ FOLLOW_UPS = [  # (tool, its previous arguments, the previous request, the follo
         "那 QLoRA 呢？",
         {"base": "llama-7b", "method": "qlora"},
     ),
+    # a variant of the previous model's family, named by what differs
+    (
+        "model_complexity",
+        {"model": "resnet50"},
+        "params of resnet50",
+        "what about 34?",
+        {"model": "resnet34"},
+    ),
+    (
+        "model_complexity",
+        {"model": "mobilenet_v3_small"},
+        "params of mobilenet_v3_small",
+        "and the large one?",
+        {"model": "mobilenet_v3_large"},
+    ),
+    (
+        "model_complexity",
+        {"model": "efficientnet_b0"},
+        "efficientnet_b0 参数量",
+        "b4 呢",
+        {"model": "efficientnet_b4"},
+    ),
+    (
+        "model_complexity",
+        {"model": "mobilenet_v2"},
+        "mobilenet_v2 的计算量",
+        "那 v3 small 呢",
+        {"model": "mobilenet_v3_small"},
+    ),
 ]
 
 
