@@ -28,7 +28,7 @@ def _zh_case(tool: str) -> tuple[str, dict[str, object]]:
 
 @pytest.mark.parametrize(
     "tool",
-    [spec.name for spec in TOOLS if spec.name not in _NOT_COMPUTED | _SLOW and spec.name != "ood_detect"],
+    [spec.name for spec in TOOLS if spec.name not in _NOT_COMPUTED | _SLOW],
 )
 def test_each_tools_headline_is_said_in_the_question_language(tool):
     request, arguments = _zh_case(tool)
