@@ -5,6 +5,8 @@ gives 0.7 to the right class", "正确类别概率 80%").
 - *Uniform*: one open distribution slot and a uniform cue ("uniform", "equally likely", "fair", "均匀",
   "等概率") with a count of outcomes (the one whole number of the request, or the outcomes of a die or coin,
   several of them a joint outcome) → ``[1/n] * n``.
+- *Two outcomes*: one open distribution slot, a two-outcome cue ("coin", "Bernoulli", "binary", "硬币") and
+  one probability → ``[x, 1 − x]``.
 - *The true class's probability*: two open distribution slots, one the true (one-hot / reference) one, and a
   cue naming the correct class with one probability ("0.7", "80%") → true ``[1, 0]``, model ``[x, 1 − x]``:
   the cross-entropy (or KL) of a one-hot target depends on the correct class's probability alone.
@@ -37,6 +39,8 @@ _OUTCOMES = (
     (re.compile(r"\bdi(?:e|ce)\b|骰子|色子", re.IGNORECASE), 6),
     (re.compile(r"\bcoins?\b|硬币", re.IGNORECASE), 2),
 )
+_BINARY = re.compile(r"\bcoins?\b|bernoulli|\bbinary\b|硬币|伯努利|二元|两点分布|0-1 ?分布", re.IGNORECASE)
+"""Two outcomes, one probability given: the other is its complement."""
 _SUM = re.compile(r"\bsum\b|\btotal\b|之和|点数和", re.IGNORECASE)
 _CORRECT = re.compile(
     r"\b(?:right|correct|true|target|gold|ground[ \-]truth)\s+(?:class|label|answer|token|category|one)"
@@ -58,6 +62,11 @@ def place_distributions(state: FillState) -> None:
         outcomes, used = _outcomes(text, numbers)
         if outcomes is not None:
             state.place(slots[0], [1 / outcomes] * outcomes, used.start if used else -1)
+    elif len(slots) == 1 and _BINARY.search(text):
+        chances = [(n, x) for n in numbers if (x := _probability(n)) is not None]
+        if len(chances) == 1:  # "a coin with p = 0.9", "Bernoulli(0.3)", "正面概率 0.8 的硬币"
+            number, x = chances[0]
+            state.place(slots[0], [x, round(1 - x, 12)], number.start)
     elif len(slots) == 2 and _CORRECT.search(text):
         truth = [slot for slot in slots if _TRUE.search(slot.description)]
         chances = [(n, x) for n in numbers if (x := _probability(n)) is not None]

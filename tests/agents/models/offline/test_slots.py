@@ -224,6 +224,12 @@ def test_a_uniform_distribution_is_built_from_its_count(views):
     assert filled(views, "entropy", "entropy of the sum of two fair dice").missing  # not uniform: asked for
 
 
+def test_two_outcomes_with_one_probability_are_that_and_its_complement(views):
+    assert filled(views, "entropy", "entropy of a coin with p=0.9 in bits").arguments["p"] == [0.9, 0.1]
+    assert filled(views, "entropy", "entropy of bernoulli(0.3)?").arguments["p"] == [0.3, 0.7]
+    assert filled(views, "entropy", "正面概率 80% 的硬币，熵是多少").arguments["p"] == [0.8, 0.2]
+
+
 def test_the_correct_class_probability_is_a_one_hot_cross_entropy(views):
     found = filled(views, "cross_entropy", "cross entropy if the model gives 0.7 to the right class")
     assert found.arguments == {"p": [1, 0], "q": [0.7, 0.3]}
