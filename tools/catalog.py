@@ -24,7 +24,7 @@ from tools.errors import ToolInputError
 from tools.finetuning import calculators as finetuning
 from tools.inference import memory as inference_memory
 from tools.inference import roofline, throughput
-from tools.information import losses, measures, ood
+from tools.information import gaussian, losses, measures, ood
 from tools.optimizers import choice as optimizer_choice
 from tools.optimizers import experiments as optimizers
 from tools.schema_guard import boolean_refusal
@@ -86,6 +86,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(measures.entropy, Theme.INFORMATION_THEORY),
     ToolSpec(measures.cross_entropy, Theme.INFORMATION_THEORY),
     ToolSpec(measures.kl_divergence, Theme.INFORMATION_THEORY),
+    ToolSpec(gaussian.gaussian_kl, Theme.INFORMATION_THEORY),
     ToolSpec(losses.classification_loss, Theme.INFORMATION_THEORY),
     ToolSpec(losses.distillation_loss, Theme.INFORMATION_THEORY),
     # layer calculators and backbones

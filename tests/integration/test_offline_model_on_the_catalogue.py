@@ -49,6 +49,12 @@ CASES = [  # (tool, request, arguments that must be read from it: read by hand f
     ),
     ("kl_divergence", "求 p=[0.5,0.5] 与 q=[0.9,0.1] 之间的KL散度", {"p": [0.5, 0.5], "q": [0.9, 0.1]}),
     (
+        "gaussian_kl",
+        "KL divergence between N(0, 1) and N(1, 1)?",
+        {"p_mean": 0.0, "p_var": 1.0, "q_mean": 1.0, "q_var": 1.0},
+    ),
+    ("gaussian_kl", "VAE 隐变量 N(0.5, 0.8²) 相对标准正态的 KL 散度", {"p_mean": 0.5, "p_std": 0.8}),
+    (
         "classification_loss",
         "classification loss for logits [[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]] with labels [0, 2]",
         {"logits": [[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]], "labels": [0, 2]},

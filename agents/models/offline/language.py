@@ -73,12 +73,17 @@ STOP_WORDS = frozenset(
 """English function words: never evidence for a tool, a note or a slot."""
 
 
+_POWERS = str.maketrans({"²": "^2", "³": "^3"})
+
+
 def prepare(text: str) -> str:
     """``text`` cut to :data:`MAX_CHARS`, NFKC-normalised (full-width letters, digits and punctuation become
-    ASCII), with the CJK punctuation NFKC keeps ("、" "。" "【】", curly quotes, the minus sign) made ASCII,
-    and long runs of spaces, blank lines or one punctuation mark shortened (they carry no meaning, and a
-    pattern that may end anywhere in such a run would try every end)."""
-    text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).translate(_MARKS)
+    ASCII; a superscript ² or ³ becomes ``^2``/``^3``), with the CJK punctuation NFKC keeps ("、" "。" "【】",
+    curly quotes, the minus sign) made ASCII, and long runs of spaces, blank lines or one punctuation mark
+    shortened (they carry no meaning, and a pattern that may end anywhere in such a run would try every
+    end)."""
+    # a square stays a square: NFKC would make "0.8²" the number 0.82
+    text = unicodedata.normalize("NFKC", text[:MAX_CHARS].translate(_POWERS)).translate(_MARKS)
     text = _SPACES.sub(" ", text)
     text = _BLANK_LINES.sub("\n\n", text)
     return _REPEATED_MARK.sub(r"\1\1\1", text)

@@ -24,6 +24,7 @@ from agents.models.offline.choices import (
 )
 from agents.models.offline.context import FillState
 from agents.models.offline.distributions import place_distributions
+from agents.models.offline.gaussians import place_gaussians
 from agents.models.offline.reading import Reading
 from agents.models.offline.schema import Slot, ToolView
 from agents.models.offline.values import place_lists, place_numbers, place_sizes
@@ -56,6 +57,7 @@ def fill(tool: ToolView, reading: Reading) -> Extraction:
     """Read ``tool``'s arguments from ``reading``."""
     state = FillState(tool, reading)
     place_explicit(state)
+    place_gaussians(state)
     place_lists(state)
     place_sizes(state)
     place_distributions(state)

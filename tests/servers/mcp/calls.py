@@ -13,6 +13,7 @@ VALID_CALLS: dict[str, dict[str, Any]] = {
     "entropy": {"p": [0.5, 0.25, 0.25], "base": "2"},
     "cross_entropy": {"p": [0.5, 0.5], "q": [0.25, 0.75]},
     "kl_divergence": {"p": [0.5, 0.5], "q": [0.9, 0.1], "base": "2"},
+    "gaussian_kl": {"p_mean": [0.5, -1.0], "p_var": [0.64, 0.25]},
     "classification_loss": {"logits": [[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]], "labels": [0, 2]},
     "distillation_loss": {
         "student_logits": [[1.0, 2.0, 0.5]],
