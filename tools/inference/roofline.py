@@ -44,8 +44,8 @@ _ParamsBillion = Annotated[
         gt=0,
         le=10_000,
         description="Model size in billions of parameters (e.g. 70 for a 70B model) for a model given by "
-        "size: a LLaMA-like decoder with grouped-query attention (8 KV heads) is assumed. With no model, size "
-        "or op: the GPU's own roofline (peak and ridge point per dtype).",
+        "size: a LLaMA-like decoder with grouped-query attention (8 KV heads) is assumed. With no model, "
+        "size or op: the GPU's own roofline (peak and ridge point per dtype).",
     ),
 ]
 
