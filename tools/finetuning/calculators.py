@@ -11,7 +11,7 @@ from tools._common import FiniteFloat, ResultModel
 from tools.errors import ToolInputError
 from tools.finetuning.architecture import LinearKind as TargetModule
 from tools.finetuning.architecture import count_params, notional_spec
-from tools.finetuning.fit import FinetuneMemoryResult, MemoryLine, Sharding, gpu_fit, shard
+from tools.finetuning.fit import FinetuneMemoryResult, MemoryLine, Sharding, fit_summary, gpu_fit, shard
 from tools.finetuning.memory import Attention, describe_setup, estimate_memory
 from tools.finetuning.methods import Method, PeftOptions, count_method
 from tools.finetuning.notes import METHODS
@@ -157,6 +157,7 @@ _METHOD_OPTIONS: dict[str, set[str]] = {
     "adapter_ranks": {"s_lora"},
     "num_adapters": {"s_lora"},
 }
+_METHOD_NAMES = {"full": "Full fine-tuning", "lora": "LoRA", "qlora": "QLoRA"}
 _DEFAULT_R = {"adalora": 12, "vera": 256, "qlora": 64}  # peft's AdaLoRA init_r and VeRA r; QLoRA paper r=64
 
 
@@ -346,7 +347,12 @@ def finetune_memory(
     ] = None,
     gpu_memory_gb: Annotated[
         FiniteFloat | None,
-        Field(gt=0, le=100_000, description="GPU memory to check the fit against, instead of gpu."),
+        Field(
+            gt=0,
+            le=100_000,
+            description="GPU memory in GB to check the fit against; given with gpu, it is that GPU's "
+            "memory (an A100 with 40 GB).",
+        ),
     ] = None,
     num_gpus: Annotated[
         int,
@@ -407,7 +413,9 @@ def finetune_memory(
     )
     assumptions = est.assumptions + shard(est, num_gpus=num_gpus, sharding=sharding) + card.assumptions
     total, size = est.total_gib, card.memory_gib
+    what = f"{_METHOD_NAMES[method]} of {label.split(' (')[0]}"
     result = FinetuneMemoryResult(
+        summary=fit_summary(what, total, card, num_gpus=num_gpus, sharding=sharding),
         base=label,
         method=method,
         setup=describe_setup(

@@ -16,7 +16,7 @@ from tools.errors import ToolInputError
 from tools.finetuning.memory import MemoryBreakdown, MemoryPart
 from tools.inference.gpus import CustomGpu, resolve_gpu
 
-__all__ = ["FinetuneMemoryResult", "GpuFit", "MemoryLine", "Sharding", "gpu_fit", "shard"]
+__all__ = ["FinetuneMemoryResult", "GpuFit", "MemoryLine", "Sharding", "fit_summary", "gpu_fit", "shard"]
 
 Sharding = Literal["none", "zero1", "zero2", "zero3"]
 
@@ -75,16 +75,40 @@ class GpuFit:
     memory_gib: float | None
     assumptions: list[str]
 
+    @property
+    def memory_gb_text(self) -> str:
+        return f"{self.memory_gib:g} GB"
+
 
 def gpu_fit(gpu: str | CustomGpu | None, gpu_memory_gb: float | None) -> GpuFit:
-    """The GPU size to compare with: a preset or custom GPU, or a bare size (not both)."""
-    if gpu is not None and gpu_memory_gb is not None:
-        raise ToolInputError("gpu_memory_gb", "give gpu (a preset or its numbers) or gpu_memory_gb, not both")
+    """The GPU size to compare with: a preset or custom GPU, or a bare size; a size given with a GPU is that
+    GPU's memory ("A100 40GB"), as in llm_inference_memory."""
     if gpu is None:
         return GpuFit(None, gpu_memory_gb, [])
     spec, note = resolve_gpu(gpu)
+    notes = [note] if note else []
+    if gpu_memory_gb is not None:
+        said = f"{spec.name} with {gpu_memory_gb:g} GB as given (the preset has {spec.memory_gib:g} GB)."
+        return GpuFit(spec.name, gpu_memory_gb, [said, *notes])
     said = f"{spec.name}: {spec.memory_gib:g} GB per GPU ({spec.source}), compared as GiB."
-    return GpuFit(spec.name, spec.memory_gib, [said] + ([note] if note else []))
+    return GpuFit(spec.name, spec.memory_gib, [said, *notes])
+
+
+def fit_summary(what: str, total_gib: float, card: GpuFit, *, num_gpus: int, sharding: Sharding) -> str:
+    """The answer in one sentence: the memory per GPU, whether it fits, and what several GPUs change."""
+    need = f"{what} needs {total_gib:,.1f} GiB per GPU"
+    if card.memory_gib is not None:
+        on = f"{card.name} ({card.memory_gb_text})" if card.name else f"{card.memory_gb_text} GPU"
+        verdict = "fits" if total_gib <= card.memory_gib else "does not fit"
+        need += f": it {verdict} on {'each' if num_gpus > 1 else 'one' if card.name else 'a'} {on}"
+    if num_gpus > 1 and sharding == "none":
+        need += (
+            f"; the {num_gpus} data-parallel GPUs each hold a whole replica (memory does not add up across "
+            "cards): sharding (ZeRO-3 / FSDP) splits the states"
+        )
+    elif num_gpus > 1:
+        need += f", with ZeRO-{sharding[-1]} over {num_gpus} GPUs"
+    return need + "."
 
 
 class MemoryLine(ResultModel):
@@ -101,6 +125,7 @@ class MemoryLine(ResultModel):
 class FinetuneMemoryResult(PlotResult):
     """GPU memory of a fine-tuning run, by component, in GiB per GPU."""
 
+    summary: str = Field(description="The answer in one sentence.")
     base: str = Field(description="The base model (or the parameter count given) and its source.")
     method: str = Field(description="full, lora or qlora.")
     setup: str = Field(

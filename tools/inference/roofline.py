@@ -170,7 +170,8 @@ def roofline(
     ] = None,
     plot: Annotated[bool, Field(description="Also draw the roofline (PNG) with each phase on it.")] = True,
 ) -> RooflineResult:
-    """Roofline model (屋顶线模型) of LLM inference on a GPU: compute-bound or memory-bound (算力 vs 带宽)?
+    """Roofline and ridge point (屋顶线模型, 屋脊点) of a GPU and of LLM inference on it: compute-bound or
+    memory-bound (算力 vs 带宽)?
 
     For prefill (the prompt, context_len tokens) and decode (one token after context_len cached tokens) of a
     model, or for one matmul: FLOPs, bytes moved, arithmetic intensity (算术强度) against the GPU's ridge
