@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from agents.models.offline.cards import card_counts
+
 __all__ = [
     "CJK_DIGITS",
     "SCALES",
@@ -293,14 +295,9 @@ def read_mentions(text: str, known: frozenset[str] = frozenset()) -> Mentions:
     for match in _QUOTED.finditer(text):
         if free(*match.span()):
             found.quoted.append((match.start(), match.end(), match.group(1) or match.group(2)))
-    cards = _card_numbers(known)
-    counted = text  # the text with the "x" of "2x24GB" blanked: a count and a memory size, two numbers
+    counted, count_starts = card_counts(text, known)  # "4x4090", "2x24GB": counts of cards, no sizes
     for match in _SIZE.finditer(text):
-        if _COUNTED_MEMORY.match(text, match.end()) and len(_SIZE_PARTS.findall(match.group())) == 2:
-            at = match.start() + next(i for i, c in enumerate(match.group()) if c in "x×X*")
-            counted = counted[:at] + " " + counted[at + 1 :]
-            continue
-        if free(*match.span()) and not _counted_card(match, cards):
+        if free(*match.span()) and match.start() not in count_starts:
             parts = tuple(int(part) for part in _SIZE_PARTS.findall(match.group()))
             found.sizes.append(Size(match.start(), match.end(), parts))
             take(*match.span())
@@ -336,22 +333,6 @@ def read_mentions(text: str, known: frozenset[str] = frozenset()) -> Mentions:
     numbers = [number for number in _numbers(counted) if free(number.start, number.end)]
     _group_runs(text, numbers, found)
     return found
-
-
-_COUNTED_MEMORY = re.compile(r"[ ]?(?:gb|gib|g)(?![A-Za-z0-9])", re.IGNORECASE)
-"""A size followed by gigabytes is a count of cards and the memory of each ("2x24GB", "8 x 80GB")."""
-
-
-@lru_cache(maxsize=32)
-def _card_numbers(known: frozenset[str]) -> frozenset[str]:
-    """The model numbers of the known names that are letters then digits ("rtx4090" → "4090", "a100")."""
-    return frozenset(m.group(1) for name in known if (m := re.fullmatch(r"[a-z]{1,4}([0-9]{2,5})", name)))
-
-
-def _counted_card(match: re.Match[str], cards: frozenset[str]) -> bool:
-    """ "4x4090" is four RTX 4090s, not a 4×4090 size: a small count times a known card's model number."""
-    parts = _SIZE_PARTS.findall(match.group())
-    return len(parts) == 2 and len(parts[0]) <= 2 and parts[1] in cards
 
 
 _FAMILY = re.compile(r"([A-Za-z][A-Za-z_\-]*?)[ \-_]?([0-9]{1,3})")

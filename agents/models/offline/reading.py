@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
+from agents.models.offline.cards import COUNTED_CARD
 from agents.models.offline.language import STOP_WORDS, fold, norm
 from agents.models.offline.mentions import STEM, Mentions, is_name_like, read_mentions
 from agents.models.offline.schema import ToolView
@@ -132,9 +133,6 @@ def model_stem(token: str) -> str | None:
     return norm(match.group(1)) if match else None
 
 
-_COUNTED_CARD = re.compile(r"[0-9]{1,2}[x×X*]([A-Za-z]{0,4}[0-9]{2,5})s?")
-
-
 def token_keys(work: str) -> dict[str, tuple[int, int]]:
     """Normalised runs of one to three adjacent words, with where the first one's run starts and ends (a
     checkpoint name also under its stem, see :func:`model_stem`)."""
@@ -146,7 +144,7 @@ def token_keys(work: str) -> dict[str, tuple[int, int]]:
             keys.setdefault(stem, match.span())
         if re.fullmatch(r"[A-Za-z]{0,4}[0-9]{1,4}s", match.group()):  # "3090s", "A100s": one GPU, several
             keys.setdefault(norm(match.group()[:-1]), match.span())
-        card = _COUNTED_CARD.fullmatch(match.group())
+        card = COUNTED_CARD.fullmatch(match.group())
         if card is not None:  # "4x4090", "8xH100", "2*A100": the card, apart from its count
             keys.setdefault(norm(card.group(1)), (match.start() + card.start(1), match.end()))
     for i, first in enumerate(matches):
