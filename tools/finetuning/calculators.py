@@ -7,14 +7,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Discriminator, Field, Tag
 
-from tools._common import FiniteFloat, PlotResult, ResultModel
+from tools._common import FiniteFloat, ResultModel
 from tools.errors import ToolInputError
 from tools.finetuning.architecture import LinearKind as TargetModule
 from tools.finetuning.architecture import count_params, notional_spec
+from tools.finetuning.fit import FinetuneMemoryResult, MemoryLine, Sharding, fit_summary, gpu_fit, shard
 from tools.finetuning.memory import Attention, describe_setup, estimate_memory
 from tools.finetuning.methods import Method, PeftOptions, count_method
 from tools.finetuning.notes import METHODS
 from tools.finetuning.presets import BaseChoice, resolve_base
+from tools.inference.gpus import GPU_DESCRIPTION, GpuChoice
 from tools.plotting import render_png
 
 __all__ = [
@@ -155,6 +157,7 @@ _METHOD_OPTIONS: dict[str, set[str]] = {
     "adapter_ranks": {"s_lora"},
     "num_adapters": {"s_lora"},
 }
+_METHOD_NAMES = {"full": "Full fine-tuning", "lora": "LoRA", "qlora": "QLoRA"}
 _DEFAULT_R = {"adalora": 12, "vera": 256, "qlora": 64}  # peft's AdaLoRA init_r and VeRA r; QLoRA paper r=64
 
 
@@ -306,44 +309,6 @@ def peft_trainable_params(
     )
 
 
-class MemoryLine(ResultModel):
-    """One line of the memory breakdown."""
-
-    name: str = Field(
-        description="Component: weights, adapter weights, gradients, master weights, optimizer states, "
-        "activations or logits."
-    )
-    gib: float = Field(description="Size in GiB (2^30 bytes).")
-    formula: str = Field(description="How it was computed.")
-
-
-class FinetuneMemoryResult(PlotResult):
-    """GPU memory of a fine-tuning run, by component, in GiB."""
-
-    base: str = Field(description="The base model (or the parameter count given) and its source.")
-    method: str = Field(description="full, lora or qlora.")
-    setup: str = Field(
-        description="The run estimated, in words: adapters, attention kernel, gradient checkpointing."
-    )
-    attention: str = Field(description="transformers' attn_implementation assumed (sdpa by default).")
-    gradient_checkpointing: bool = Field(description="Whether activations are recomputed in backward.")
-    params: int = Field(description="Parameters of the base.")
-    trainable_params: int = Field(description="Parameters receiving gradients.")
-    weights_gib: float = Field(description="Base model weights (frozen for LoRA/QLoRA).")
-    adapter_weights_gib: float = Field(description="LoRA adapter weights (0 for full fine-tuning).")
-    gradients_gib: float = Field(description="Gradients of the trainable parameters.")
-    optimizer_states_gib: float = Field(description="Optimizer states, plus the fp32 master copy if any.")
-    activations_gib: float = Field(description="Saved activations and logits (a stated approximation).")
-    total_gib: float = Field(description="Sum of the above.")
-    gpu_memory_gb: float | None = Field(
-        description="The GPU size compared against (GiB as nvidia-smi counts)."
-    )
-    fits: bool | None = Field(description="total ≤ GPU memory; null when no GPU size was given.")
-    headroom_gib: float | None = Field(description="GPU memory − total (negative: short by that much).")
-    lines: list[MemoryLine] = Field(description="Every component with its formula.")
-    assumptions: list[str] = Field(description="Every rule the estimate rests on, with sources.")
-
-
 def finetune_memory(
     base: Annotated[BaseChoice | None, Field(description=_BASE_DESCRIPTION)] = None,
     params_billion: Annotated[
@@ -377,9 +342,34 @@ def finetune_memory(
             "store the s×s attention scores; eager does."
         ),
     ] = "sdpa",
-    gpu_memory_gb: Annotated[
-        FiniteFloat | None, Field(gt=0, le=100_000, description="GPU memory to check the fit against.")
+    gpu: Annotated[
+        GpuChoice | None, Field(description=GPU_DESCRIPTION + " The fit is checked on it.")
     ] = None,
+    gpu_memory_gb: Annotated[
+        FiniteFloat | None,
+        Field(
+            gt=0,
+            le=100_000,
+            description="GPU memory in GB to check the fit against; given with gpu, it is that GPU's "
+            "memory (an A100 with 40 GB).",
+        ),
+    ] = None,
+    num_gpus: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=1024,
+            description="GPUs (cards) training together with data parallelism (数据并行): each holds a whole "
+            "replica unless sharding splits it; batch_size is per GPU.",
+        ),
+    ] = 1,
+    sharding: Annotated[
+        Sharding,
+        Field(
+            description="ZeRO stage over num_gpus (DeepSpeed; FSDP FULL_SHARD = zero3): zero1 splits the "
+            "optimizer states, zero2 also the gradients, zero3 also the weights."
+        ),
+    ] = "none",
     plot: Annotated[bool, Field(description="Also draw a PNG of the breakdown against the GPU size.")] = True,
 ) -> FinetuneMemoryResult:
     """GPU memory (显存) of fine-tuning a transformer: full, LoRA (低秩适配) or QLoRA (量化, NF4).
@@ -387,10 +377,12 @@ def finetune_memory(
     Breaks one training step down into weights (NF4 + double quantisation for QLoRA), gradients, optimizer
     states (AdamW, SGD with momentum, factored Adafactor; fp32 master weights in mixed precision), activations
     (Korthikanti et al. 2022 formula, with or without gradient checkpointing) and logits, in GiB, and says
-    whether it fits gpu_memory_gb. Defaults are what current trainers do: transformers' SDPA attention (no
-    s×s scores stored), gradient checkpointing for QLoRA only (peft turns it on). Single GPU, no sharding;
-    the setup and every assumption are stated in the result.
+    whether it fits the GPU named (gpu: 4090, A100, H100, …) or sized (gpu_memory_gb). Defaults are what
+    current trainers do: transformers' SDPA attention (no s×s scores stored), gradient checkpointing for
+    QLoRA only (peft turns it on). Memory is per GPU: num_gpus data-parallel replicas each hold the whole
+    model unless sharding (ZeRO 1-3 / FSDP) splits it; the setup and every assumption are in the result.
     """
+    card = gpu_fit(gpu, gpu_memory_gb)
     if (base is None) == (params_billion is None):
         raise ToolInputError("base", "give exactly one of base (preset or spec) and params_billion")
     if method == "full" and (r is not None or target_modules is not None):
@@ -419,8 +411,11 @@ def finetune_memory(
         gradient_checkpointing=checkpointing,
         attention=attention,
     )
-    total = est.total_gib
+    assumptions = est.assumptions + shard(est, num_gpus=num_gpus, sharding=sharding) + card.assumptions
+    total, size = est.total_gib, card.memory_gib
+    what = f"{_METHOD_NAMES[method]} of {label.split(' (')[0]}"
     result = FinetuneMemoryResult(
+        summary=fit_summary(what, total, card, num_gpus=num_gpus, sharding=sharding),
         base=label,
         method=method,
         setup=describe_setup(
@@ -442,11 +437,14 @@ def finetune_memory(
         optimizer_states_gib=est.gib("optimizer states", "master weights"),
         activations_gib=est.gib("activations", "logits"),
         total_gib=total,
-        gpu_memory_gb=gpu_memory_gb,
-        fits=None if gpu_memory_gb is None else total <= gpu_memory_gb,
-        headroom_gib=None if gpu_memory_gb is None else gpu_memory_gb - total,
+        num_gpus=num_gpus,
+        sharding=sharding,
+        gpu=card.name,
+        gpu_memory_gb=size,
+        fits=None if size is None else total <= size,
+        headroom_gib=None if size is None else size - total,
         lines=[MemoryLine(name=p.name, gib=p.gib, formula=p.formula) for p in est.parts],
-        assumptions=est.assumptions,
+        assumptions=assumptions,
     )
     if plot:
         result.with_png(render_png(lambda fig: _draw_memory(fig, result), height_px=320))
@@ -460,7 +458,7 @@ def _draw_memory(fig, result: FinetuneMemoryResult) -> None:
         ax.barh(0, line.gib, left=left, label=f"{line.name}: {line.gib:.2f} GiB")
         left += line.gib
     if result.gpu_memory_gb is not None:
-        label = f"GPU: {result.gpu_memory_gb:g} GB"
+        label = f"{result.gpu or 'GPU'}: {result.gpu_memory_gb:g} GB"
         ax.axvline(result.gpu_memory_gb, color="black", linestyle="--", label=label)
     ax.set_yticks([0], labels=[result.method])
     ax.set_ylabel("method")

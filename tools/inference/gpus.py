@@ -15,7 +15,16 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from tools.errors import ToolInputError
 
-__all__ = ["GPUS", "ComputeDtype", "CustomGpu", "GpuChoice", "GpuName", "GpuSpec", "resolve_gpu"]
+__all__ = [
+    "GPUS",
+    "GPU_DESCRIPTION",
+    "ComputeDtype",
+    "CustomGpu",
+    "GpuChoice",
+    "GpuName",
+    "GpuSpec",
+    "resolve_gpu",
+]
 
 ComputeDtype = Literal["fp32", "fp16", "bf16", "fp8", "int8"]
 
@@ -249,6 +258,15 @@ class CustomGpu(BaseModel):
             "given",
             "custom (numbers given by the caller)",
         )
+
+
+#: The ``gpu`` argument's description, for every tool that takes one (the presets and aliases listed from the
+#: tables above, so a new preset reaches every schema).
+GPU_DESCRIPTION = (
+    f"The GPU (显卡): {', '.join(GPUS)} ("
+    + ", ".join(f"{alias} = {name}" for alias, name in _ALIASES.items())
+    + "), or its numbers: memory_gb, bandwidth_gb_s, bf16_tflops (dense), …"
+)
 
 
 def _tag(value: object) -> str:

@@ -12,7 +12,7 @@ from tools.errors import ToolInputError
 from tools.finetuning.architecture import TransformerSpec, notional_spec
 from tools.finetuning.presets import BaseChoice, resolve_base
 from tools.inference.costs import ActivationDtype, Deployment, KvDtype, Quantization, WeightFormat
-from tools.inference.gpus import CustomGpu, GpuChoice, GpuSpec, resolve_gpu
+from tools.inference.gpus import GPU_DESCRIPTION, CustomGpu, GpuChoice, GpuSpec, resolve_gpu
 
 __all__ = [
     "DEFAULT_CONTEXT",
@@ -87,14 +87,9 @@ KvCacheDtype = Annotated[
         description="KV cache (KV缓存) element type: auto = the activation dtype, or fp8 / int8 to halve it."
     ),
 ]
-_GPU_DESCRIPTION = (
-    "The GPU (显卡): t4, l4, a10g, rtx-4090, rtx-a6000, l40s, a100-40gb, a100-80gb, h100-sxm, h100-pcie, "
-    "h200, mi300x (a100 = a100-80gb, h100 = h100-sxm), or its numbers: memory_gb, bandwidth_gb_s, "
-    "bf16_tflops (dense), …"
-)
 #: A GPU the tool cannot do without (its roofline); ``Gpu`` is the optional one.
-RequiredGpu = Annotated[GpuChoice, Field(description=_GPU_DESCRIPTION)]
-Gpu = Annotated[GpuChoice | None, Field(description=_GPU_DESCRIPTION)]
+RequiredGpu = Annotated[GpuChoice, Field(description=GPU_DESCRIPTION)]
+Gpu = Annotated[GpuChoice | None, Field(description=GPU_DESCRIPTION)]
 NumGpus = Annotated[
     int,
     Field(

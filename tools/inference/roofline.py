@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools._common import PlotResult, ResultModel
+from tools._common import FiniteFloat, PlotResult, ResultModel
 from tools.errors import ToolInputError
-from tools.inference.costs import DTYPE_BYTES, Deployment, moe_assumption, step_cost, step_time
+from tools.inference.costs import DTYPE_BYTES, Deployment, WeightFormat, moe_assumption, step_cost, step_time
 from tools.inference.gpus import GpuSpec
 from tools.inference.inputs import (
     ContextLen,
@@ -18,7 +18,6 @@ from tools.inference.inputs import (
     KvCacheDtype,
     Model,
     NumGpus,
-    ParamsBillion,
     QuantizationArg,
     RequiredGpu,
     WeightBits,
@@ -28,7 +27,7 @@ from tools.inference.inputs import (
 )
 from tools.plotting import render_png
 
-__all__ = ["MatmulOp", "RooflinePhase", "RooflineResult", "roofline"]
+__all__ = ["DtypeRoof", "MatmulOp", "RooflinePhase", "RooflineResult", "roofline"]
 
 CONVENTION = (
     "FLOPs: 2 per multiply-add of every matmul (torch FlopCounterMode's convention), attention over every "
@@ -36,6 +35,19 @@ CONVENTION = (
     "out of each linear layer. Peaks are dense datasheet figures: measured kernels reach less, so times are "
     "lower bounds and rates upper bounds."
 )
+
+
+# Not "instead of model" as in the other inference tools: here neither is needed, a GPU alone has a roofline.
+_ParamsBillion = Annotated[
+    FiniteFloat | None,
+    Field(
+        gt=0,
+        le=10_000,
+        description="Model size in billions of parameters (e.g. 70 for a 70B model) for a model given by "
+        "size: a LLaMA-like decoder with grouped-query attention (8 KV heads) is assumed. With no model, "
+        "size or op: the GPU's own roofline (peak and ridge point per dtype).",
+    ),
+]
 
 
 class MatmulOp(BaseModel):
@@ -69,6 +81,16 @@ class RooflinePhase(ResultModel):
     why: str = Field(description="Why it is bound the way it is.")
 
 
+class DtypeRoof(ResultModel):
+    """The GPU's roof at one compute dtype."""
+
+    dtype: str = Field(description="fp32, fp16, bf16, fp8 or int8.")
+    peak_tflops: float = Field(description="Dense datasheet peak (no 2:4 sparsity), TFLOP/s (TOPS for int8).")
+    ridge_flops_per_byte: float = Field(
+        description="Ridge point (屋脊点): peak ÷ bandwidth, FLOPs (int8: ops) per byte."
+    )
+
+
 class RooflineResult(PlotResult):
     """A roofline (屋顶线) analysis of LLM prefill and decode, or of one matmul, on a GPU."""
 
@@ -81,7 +103,10 @@ class RooflineResult(PlotResult):
     ridge_flops_per_byte: float = Field(description="Ridge point: peak ÷ bandwidth, FLOPs per byte.")
     model: str | None = Field(description="The model, when one was analysed.")
     weight_format: str | None = Field(description="How the weights are stored.")
-    phases: list[RooflinePhase] = Field(description="Each phase (or the matmul) on the roofline.")
+    phases: list[RooflinePhase] = Field(
+        description="Each phase (or the matmul) on the roofline; empty for the GPU alone."
+    )
+    roofs: list[DtypeRoof] = Field(description="The GPU's peak and ridge point at every dtype it has.")
     convention: str = Field(description="How FLOPs and bytes are counted.")
     assumptions: list[str] = Field(description="Other rules the numbers rest on.")
 
@@ -125,7 +150,7 @@ def _why(phase: RooflinePhase, ridge: float) -> str:
 def roofline(
     gpu: RequiredGpu,
     model: Model = None,
-    params_billion: ParamsBillion = None,
+    params_billion: _ParamsBillion = None,
     phase: Annotated[
         Literal["prefill", "decode", "both"],
         Field(
@@ -145,16 +170,30 @@ def roofline(
     ] = None,
     plot: Annotated[bool, Field(description="Also draw the roofline (PNG) with each phase on it.")] = True,
 ) -> RooflineResult:
-    """Roofline model (屋顶线模型) of LLM inference on a GPU: compute-bound or memory-bound (算力 vs 带宽)?
+    """Roofline and ridge point (屋顶线模型, 屋脊点) of a GPU and of LLM inference on it: compute-bound or
+    memory-bound (算力 vs 带宽)?
 
     For prefill (the prompt, context_len tokens) and decode (one token after context_len cached tokens) of a
     model, or for one matmul: FLOPs, bytes moved, arithmetic intensity (算术强度) against the GPU's ridge
     point (peak FLOP/s ÷ bandwidth), which roof bounds it and why, the attainable TFLOP/s and step time, and a
-    log-log roofline plot placing each phase on the GPU's roof. Explains why decoding is memory-bound.
+    log-log roofline plot placing each phase on the GPU's roof. Explains why decoding is memory-bound. With
+    only a GPU (no model, no op): the GPU's own roofline — dense peak per dtype, bandwidth, ridge points.
     """
     gpu_spec, gpu_note = required_gpu(gpu)
     bw = gpu_spec.bandwidth_gb_s * 1e9
     assumptions = [gpu_spec.source] + ([gpu_note] if gpu_note else [])
+    if op is None and model is None and params_billion is None:
+        fmt = WeightFormat(quantization or "none", dtype, group_size)
+        shown = fmt.compute_dtype
+        if gpu_spec.tflops.get(shown) is None and shown == "bf16" and gpu_spec.tflops.get("fp16"):
+            assumptions.append(f"The {gpu_spec.name} has no bf16 tensor-core rate: its fp16 roof is shown.")
+            shown = "fp16"
+        peak = gpu_spec.peak_flops(shown, field=fmt.dtype_field)
+        assumptions.append(
+            "Peaks are the datasheet's dense figures (half the 'with sparsity' numbers: 2:4 structured "
+            "sparsity doubles them); the ridge point is the intensity above which a kernel is compute-bound."
+        )
+        return _finish([], gpu_spec, peak, num_gpus, shown, None, None, assumptions, plot)
     if op is not None:
         if model is not None or params_billion is not None:
             raise ToolInputError("op", "give a model or an op, not both")
@@ -237,7 +276,13 @@ def _finish(
     assumptions: list[str],
     plot: bool,
 ) -> RooflineResult:
-    ridge = peak / (gpu.bandwidth_gb_s * 1e9)
+    bw = gpu.bandwidth_gb_s * 1e9
+    ridge = peak / bw
+    roofs = [
+        DtypeRoof(dtype=kind, peak_tflops=tflops, ridge_flops_per_byte=tflops * 1e12 / bw)
+        for kind, tflops in gpu.tflops.items()
+        if tflops is not None
+    ]
     for p in phases:
         p.why = _why(p, ridge)
     name = dep.spec.name if dep is not None else "the matmul"
@@ -247,6 +292,13 @@ def _finish(
     summary = (
         f"{name} on {gpu.name} (ridge {ridge:,.0f} FLOPs/byte at {compute_dtype}): " + "; ".join(parts) + "."
     )
+    if not phases:
+        others = ", ".join(f"{r.dtype} {r.ridge_flops_per_byte:,.0f}" for r in roofs)
+        summary = (
+            f"{gpu.name}: ridge point {ridge:,.0f} FLOPs/byte at {compute_dtype} ({peak / 1e12:,.1f} TFLOP/s "
+            f"dense ÷ {gpu.bandwidth_gb_s:,.0f} GB/s); per dtype: {others}. Below the ridge a kernel is "
+            "memory-bound, above it compute-bound."
+        )
     result = RooflineResult(
         summary=summary,
         gpu=gpu.name,
@@ -258,6 +310,7 @@ def _finish(
         model=dep.label if dep is not None else None,
         weight_format=dep.weights.label if dep is not None else None,
         phases=phases,
+        roofs=roofs,
         convention=CONVENTION,
         assumptions=assumptions,
     )

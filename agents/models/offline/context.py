@@ -116,7 +116,12 @@ def around(state: FillState, slot: Slot, start: int, end: int) -> float:
     return score + (3.0 if any(_counts(state, slot, thing) for thing in things) else 0.0)
 
 
-_NEXT = re.compile(r"[ \t]*(?:[x×][ \t]*)?([A-Za-z0-9][\w\-]*)")
+# "2x A100", "2*A100", and a card's memory between its count and it: "two 48gb cards", "2 张 24G 的 GPU"
+_NEXT = re.compile(
+    r"[ \t]*(?:[x×*][ \t]*)?(?:[0-9]{1,4}[ \t]?(?:gb|gib|g)(?![a-z0-9])[ \t]*(?:的[ \t]*)?)?"
+    r"([A-Za-z0-9][\w\-]*)",
+    re.IGNORECASE,
+)
 
 
 def _counts(state: FillState, slot: Slot, word: str) -> bool:
@@ -124,7 +129,7 @@ def _counts(state: FillState, slot: Slot, word: str) -> bool:
     cards", "2x A100" (a value of the tool's ``gpu`` slot is a GPU), "4 layers"."""
     if len(slot.name_words) < 2 or slot.name_words[0] != "num":
         return False
-    named = {word, *EQUIVALENTS.get(word, ())}
+    named = {word, fold(word), *EQUIVALENTS.get(word, ()), *EQUIVALENTS.get(fold(word), ())}  # "cards"
     named |= {fold(name) for name in state.tool.enum_values.get(norm(word), ())}
     return slot.name_words[-1].rstrip("s") in {
         name.rstrip("s") for name in named

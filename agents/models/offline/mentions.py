@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from agents.models.offline.cards import card_counts
+
 __all__ = [
     "CJK_DIGITS",
     "SCALES",
@@ -293,8 +295,9 @@ def read_mentions(text: str, known: frozenset[str] = frozenset()) -> Mentions:
     for match in _QUOTED.finditer(text):
         if free(*match.span()):
             found.quoted.append((match.start(), match.end(), match.group(1) or match.group(2)))
+    counted, count_starts = card_counts(text, known)  # "4x4090", "2x24GB": counts of cards, no sizes
     for match in _SIZE.finditer(text):
-        if free(*match.span()):
+        if free(*match.span()) and match.start() not in count_starts:
             parts = tuple(int(part) for part in _SIZE_PARTS.findall(match.group()))
             found.sizes.append(Size(match.start(), match.end(), parts))
             take(*match.span())
@@ -327,7 +330,7 @@ def read_mentions(text: str, known: frozenset[str] = frozenset()) -> Mentions:
             found.names.append(Name(match.start(), end, token))
             take(match.start(), max(end, match.end()))
     found.names = _shared_family(text, found.names, take)
-    numbers = [number for number in _numbers(text) if free(number.start, number.end)]
+    numbers = [number for number in _numbers(counted) if free(number.start, number.end)]
     _group_runs(text, numbers, found)
     return found
 

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
+from agents.models.offline.cards import COUNTED_CARD
 from agents.models.offline.language import STOP_WORDS, fold, norm
 from agents.models.offline.mentions import STEM, Mentions, is_name_like, read_mentions
 from agents.models.offline.schema import ToolView
@@ -143,6 +144,9 @@ def token_keys(work: str) -> dict[str, tuple[int, int]]:
             keys.setdefault(stem, match.span())
         if re.fullmatch(r"[A-Za-z]{0,4}[0-9]{1,4}s", match.group()):  # "3090s", "A100s": one GPU, several
             keys.setdefault(norm(match.group()[:-1]), match.span())
+        card = COUNTED_CARD.fullmatch(match.group())
+        if card is not None:  # "4x4090", "8xH100", "2*A100": the card, apart from its count
+            keys.setdefault(norm(card.group(1)), (match.start() + card.start(1), match.end()))
     for i, first in enumerate(matches):
         joined = ""
         for last in matches[i : i + 3]:
