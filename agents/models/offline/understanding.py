@@ -24,6 +24,7 @@ from agents.models.offline.phrases import phrases_for
 from agents.models.offline.reading import Reading, enum_words, known_names, read
 from agents.models.offline.retrieval import MIN_SCORE, Choice, rank_tools
 from agents.models.offline.schema import ToolView
+from agents.models.offline.scope import read_scope
 from agents.models.offline.slots import Extraction, fill
 from agents.models.offline.state import ASK_USER, DialogueState, read_state
 from agents.models.offline.vocabulary import with_english
@@ -153,6 +154,8 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
     follow = _follow_up(state, reading, callable_views, message)
     if follow is not None:
         return follow
+    if not message.cues.follow_up and read_scope(state.request, callable_views).outside:
+        return Plan(text=replies.cannot(table, callable_views))  # a train ticket, a joke: not the field
     explainer = notes_tool(callable_views)
     tools = [view for view in callable_views if view is not explainer]
     ranked = rank_tools(reading, tools)
