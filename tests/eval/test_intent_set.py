@@ -17,7 +17,7 @@ from servers.eval.questions import load_questions
 from servers.eval.report import report_text
 
 INTENT = Path(__file__).with_name("intent.jsonl")
-PASS_MARK = 0.0
+PASS_MARK = 0.85  # the offline model reaches 41/47 (0.87); 33/47 before the fixes
 
 
 def test_the_intent_set_is_bilingual_and_covers_each_cause():
