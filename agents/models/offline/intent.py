@@ -16,7 +16,7 @@ from agents.models.offline.language import words
 from agents.models.offline.phrases import all_phrases
 from agents.models.offline.state import DialogueState
 
-__all__ = ["Cues", "Intent", "Message", "classify", "read_cues", "wants_explanation"]
+__all__ = ["Cues", "Intent", "Message", "asks_about_idea", "classify", "read_cues", "wants_explanation"]
 
 
 class Intent(StrEnum):
@@ -153,3 +153,12 @@ def wants_explanation(cues: Cues, *, computable: bool, has_data: bool, quantity_
     if has_data:
         return False
     return cues.concept and not (quantity_words or cues.quantity)
+
+
+_QUESTION_MARK = re.compile(r"[?？]\s*$")
+
+
+def asks_about_idea(cues: Cues, text: str) -> bool:
+    """A question, not an order: a concept or reason cue, a kind of answer asked for (tips, causes, the
+    architecture …), or a question mark ("wrong argument order?")."""
+    return cues.concept or cues.explanatory or bool(cues.hints) or _QUESTION_MARK.search(text) is not None

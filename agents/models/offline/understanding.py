@@ -17,15 +17,18 @@ from typing import Any
 from agents.models.offline import replies
 from agents.models.offline.catalogue import named_tools
 from agents.models.offline.fanout import MAX_CALLS, companion_tools, fan_out
-from agents.models.offline.intent import Intent, Message, classify
-from agents.models.offline.language import words
+from agents.models.offline.intent import Intent, Message, asks_about_idea, classify
+from agents.models.offline.language import norm, words
+from agents.models.offline.mentions import STEM
 from agents.models.offline.notes import NoteHit, note_index
-from agents.models.offline.phrases import phrases_for
+from agents.models.offline.phrases import all_phrases, phrases_for
 from agents.models.offline.reading import Reading, enum_words, known_names, read
 from agents.models.offline.retrieval import MIN_SCORE, Choice, rank_tools
 from agents.models.offline.schema import ToolView
+from agents.models.offline.scope import read_scope
 from agents.models.offline.slots import Extraction, fill
 from agents.models.offline.state import ASK_USER, DialogueState, read_state
+from agents.models.offline.variants import variant
 from agents.models.offline.vocabulary import with_english
 
 __all__ = ["Plan", "notes_tool", "plan"]
@@ -98,7 +101,7 @@ def _memory(state: DialogueState, message: Message, views: list[ToolView]) -> Pl
         if "forget" not in offered:
             return Plan(text=replies.cannot(table, views))
         return Plan(calls=[("forget", {"id": int(message.detail)})])
-    asks_name = any(t.cue("name_question", state.request) for t in _tables())
+    asks_name = any(t.cue("name_question", state.request) for t in all_phrases())
     if asks_name and state.name:
         return Plan(text=table.name_known.format(name=state.name))
     if "recall" not in offered:
@@ -110,12 +113,6 @@ def _memory(state: DialogueState, message: Message, views: list[ToolView]) -> Pl
     else:
         query = "user name prefer"
     return Plan(calls=[("recall", {"query": query})])
-
-
-def _tables() -> tuple[Any, ...]:
-    from agents.models.offline.phrases import all_phrases
-
-    return all_phrases()
 
 
 # ------------------------------------------------------------------------------------------ requests
@@ -153,6 +150,8 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
     follow = _follow_up(state, reading, callable_views, message)
     if follow is not None:
         return follow
+    if not message.cues.follow_up and read_scope(state.request, callable_views).outside:
+        return Plan(text=replies.cannot(table, callable_views))  # a train ticket, a joke: not the field
     explainer = notes_tool(callable_views)
     tools = [view for view in callable_views if view is not explainer]
     ranked = rank_tools(reading, tools)
@@ -175,19 +174,35 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
     # "Why does DenseNet need fewer parameters?": a reason asked about an idea the question names is an
     # idea, though it mentions a quantity.
     reason = cues.explanatory and bool(named) and can_explain
-    demands = any(t.cue("demand", state.request) for t in _tables())
+    demands = any(t.cue("demand", state.request) for t in all_phrases())
     # a question ("what's a good …", "…一般设多少"), not an order ("Compare optimizers on rosenbrock")
     question = (cues.concept or cues.quantity) and not cues.comparison
     if best is not None and can_explain and named and question and not demands and _idle_experiment(best):
         return _explain(state, hits, explainer, message)  # "adam 学习率一般设多少", "a good lr for adam"
+    # "tips for training a GAN", "why does 4-bit decode faster": a question the best tool could only answer by
+    # asking for what it needs, about an idea a note holds; or "AlexNet 的参数在哪些层", which asks for parts
+    runnable = best is not None and best.specific
+    stuck = not runnable and top is not None and not top.computable
+    empty = stuck and not top.extraction.arguments and not top.extraction.used  # type: ignore[union-attr]
+    idle = (empty and (cues.concept or not cues.quantity)) or (stuck and cues.explanatory and bool(named))
+    parts = (
+        best is not None
+        and "architecture" in cues.hints
+        and not (cues.quantity or best.extraction.used_lists)
+    )
+    if can_explain and not demands and asks_about_idea(cues, state.request) and (idle or (parts and named)):
+        return _explain(state, hits, explainer, message)
     if best is not None:
         quantity_words = _asks_for_quantity(best.choice) and not reason
         # Lists and sizes are data to compute with; a lone number ("a 7B model") may be incidental to an
         # idea the question names ("Which PEFT method should I use for a 7B model?").
         has_data = best.extraction.used_lists > 0 or (best.extraction.used_values > 0 and not named)
-        # two checkpoints side by side ("densenet121 和 resnet50 哪个参数少") are models to count, not ideas
-        has_data = has_data or (_checkpoints(best) >= 2 and not reason)
         asks = quantity_words or (cues.quantity and not reason)
+        # two checkpoints side by side ("densenet121 和 resnet50 哪个参数少") are models to count, not ideas —
+        # unless the tools know not all of them and a note does ("what did GPT-3 show that GPT-2 didn't?")
+        checkpoints = _checkpoints(best)
+        zoo = all(_known(name, known_names(views)) for name in checkpoints) or not named
+        has_data = has_data or (len(checkpoints) >= 2 and not reason and zoo)
         if best.specific and (has_data or asks or not cues.concept):
             return _calls(best, reading, ranked)
         if not cues.concept and (quantity_words or not can_explain) and not named:
@@ -219,15 +234,22 @@ def _request(state: DialogueState, message: Message, views: list[ToolView]) -> P
     return Plan(text=replies.cannot(table, callable_views))
 
 
-def _checkpoints(candidate: _Candidate) -> int:
-    """How many versioned model names ("resnet50", "ViT-B/16", not "DenseNet") the candidate's name slots
-    took, counting each fanned-out name too."""
+def _known(name: str, known: frozenset[str]) -> bool:
+    """A model name the tools' descriptions list, or one of a family they list ("resnet50": ``~resnet``)."""
+    family = re.match(r"[a-z]+", name.lower())
+    stem = family.group() if family else norm(name)
+    return norm(name) in known or stem in known or STEM + stem in known
+
+
+def _checkpoints(candidate: _Candidate) -> list[str]:
+    """The versioned model names ("resnet50", "ViT-B/16", not "DenseNet") the candidate's name slots took,
+    each fanned-out name too."""
     names: list[str] = []
     for slot in candidate.choice.tool.slots:
         value = candidate.extraction.arguments.get(slot.name)
         if slot.wants_names:
             names += value if isinstance(value, list) else [value] if isinstance(value, str) else []
-    return sum(1 for name in names if isinstance(name, str) and any(c.isdigit() for c in name))
+    return [name for name in names if isinstance(name, str) and any(c.isdigit() for c in name)]
 
 
 def _idle_experiment(candidate: _Candidate) -> bool:
@@ -422,41 +444,6 @@ def _answer_to_question(state: DialogueState, views: list[ToolView]) -> Plan | N
     )
 
 
-_VARIANT_WORD = re.compile(
-    r"(?<![A-Za-z0-9])(?:[a-z]?\d{1,3}[a-z]?|large|small|medium|tiny|base|mini|huge)(?![A-Za-z0-9])",
-    re.IGNORECASE,
-)
-
-
-def _variant(tool: ToolView, arguments: dict[str, Any], request: str) -> dict[str, Any]:
-    """ "what about 34?", "and the large one?", "b4 呢", "那 v3 small 呢" after a call on a named model: the
-    previous name with the variant the message names put in place of its own (``resnet50`` → ``resnet34``,
-    ``efficientnet_b0`` → ``efficientnet_b4``, ``mobilenet_v3_small`` → ``mobilenet_v3_large``); the tool
-    itself checks the name (and suggests close ones)."""
-    wanted = [word.lower() for word in _VARIANT_WORD.findall(request)]
-    if not wanted:
-        return {}
-    for slot in tool.slots:
-        previous = arguments.get(slot.name)
-        if not slot.wants_names or not isinstance(previous, str) or not re.match(r"[a-z]{3}", previous, re.I):
-            continue
-        name = re.sub(r"\s+", "_", previous.lower())  # "mobilenet v2" is mobilenet_v2
-        for word in wanted:
-            if word.isalpha():  # a size: swap the one the name has, else add it
-                swapped = _SIZE.sub(word, name)
-                name = swapped if swapped != name else f"{name}_{word}"
-            elif word[0].isalpha():  # "b4", "v3": the name's token with the same letter
-                name = re.sub(rf"(?<=[_\- ]){word[0]}\d+|(?<=[a-z]){word[0]}\d+$", word, name, count=1)
-            else:  # a bare number: the name's last number ("resnet50" → "resnet34")
-                name = re.sub(r"\d+(?=\D*$)", word, name, count=1)
-        if name != re.sub(r"\s+", "_", previous.lower()):
-            return {slot.name: name}
-    return {}
-
-
-_SIZE = re.compile(r"(?<=[_\-])(?:large|small|medium|tiny|base|mini|huge)\b")
-
-
 def _follow_up(
     state: DialogueState, reading: Reading, views: list[ToolView], message: Message
 ) -> Plan | None:
@@ -480,7 +467,7 @@ def _follow_up(
             continue
         extraction = fill(tool, reading)
         changes = {k: v for k, v in extraction.arguments.items() if past.arguments.get(k) != v}
-        changes = changes or _variant(tool, past.arguments, state.request)
+        changes = changes or variant(tool, past.arguments, state.request)
         if changes:
             calls.append((tool.name, {**past.arguments, **changes}))
     if not calls:

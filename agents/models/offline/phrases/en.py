@@ -67,7 +67,8 @@ PHRASES = Phrases(
         r"|different from|intuition|in (?:plain|simple) (?:terms|english"
         r"|words)|what makes|when (?:should|would|do|to)|should i use|pros and cons|advantages?"
         r"|disadvantages?|trade-?offs?|idea behind|overview|walk me through|help me understand|eli5"
-        r"|purpose of|role of|what happens|is it (?:true|better)|which is better|how come)\b"
+        r"|purpose of|role of|what happens|is it (?:true|better)|which is better|how come"
+        r"|usually|typically)\b"
     ),
     explanatory=(
         r"\b(?:why|how come|what makes|explain|intuition|how (?:does|do|did|is|are|can|could|would)\b"
@@ -163,6 +164,12 @@ PHRASES = Phrases(
             ("practical", "tips", "practice", "reliable", "choices"),
         ),
         SectionHint(r"\bcause|\bwhy does .{0,40} happen|\bsymptom|\bsigns?\b", ("causes", "symptoms", "why")),
+        SectionHint(
+            r"\bwhich (?:layers?|parts?|blocks?|stages?)\b|\blayers? (?:by|one by one|in order)\b"
+            r"|\beach layer|\barchitecture\b|\bstructure\b"
+            r"|\bwhere .{0,30}\b(?:weights|parameters|params) (?:sit|live|are)\b",
+            ("architecture", "layer", "structure", "cost"),
+        ),
     ),
     hello="Hi! I'm protoplay's built-in offline model: I explain ML and agent ideas from the project's notes "
     "and compute exact numbers with its tools.",
