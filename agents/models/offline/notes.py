@@ -15,17 +15,17 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 
 from agents.messages import CJK_CHARS
 from agents.models.offline.language import STOP_WORDS, fold, norm
+from agents.models.offline.note_terms import RUN as _RUN
+from agents.models.offline.note_terms import terms
 
 __all__ = ["Note", "NoteHit", "NoteIndex", "Section", "note_index", "terms"]
 
-_RUN = re.compile(rf"[{CJK_CHARS}]+|[A-Za-z0-9][A-Za-z0-9_\-/.']*")
-_WORD = re.compile(r"[a-z][a-z0-9]*|[0-9]+[a-z]*")
 _FIELD_WEIGHTS = {
     "names": 5.0,
     "name_words": 1.0,
@@ -46,74 +46,14 @@ _POINTER = re.compile(r"(?m)^In protoplay:.*(?:\n(?!\n).*)*")
 """The closing "In protoplay: `tool` …" lines name tools, not what the section is about."""
 _HINT_BONUS = 1.5
 """A heading the question's kind points at ("why" → motivation): about one shared uncommon word."""
-_EXTRA_STOP = frozenset(
-    """note notes explain tell mean meaning difference between go going goes went up down keep keeps kept
-    while still even way ways thing things something someone actually basically plain terms simple
-    intuitively why when where which who good help helps any anything every everything new stuff etc pls plz
-    ppl people lot lots okay ok hey guys exactly didn doesn isn aren wasn don won couldn shouldn""".split()  # noqa: SIM905 - a word list reads best as words
-)
-"""Words that carry no topic: question words and filler (the question's *kind* is read by the cues)."""
+_SPECIFIC_WEIGHT = 1.5
+"""How much the words left once the question's note names are blanked out weigh in choosing its note."""
+_CLEAR_LEFT = 6.0
+"""The least match of the words left (names blanked out) for a note the question does not name to win."""
+_FIRST_MENTION = 5.0
+"""The named note mentioned first is usually the subject ("What does QLoRA add on top of LoRA?")."""
 
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
-_CAMEL_BOUNDARY = re.compile(r"[a-z][A-Z][a-z]{3}")
-_CAMEL_PART = re.compile(r"[A-Z]?[a-z]{3,}")
-_CLITIC = re.compile(r"'(?:s|re|ve|ll|d|t|m)\b")
-""""what's", "didn't", "GPT's": the ending is no word of its own."""
-
-
-_SUFFIXES = (
-    "isation",
-    "ization",
-    "ations",
-    "ation",
-    "ising",
-    "izing",
-    "ised",
-    "ized",
-    "ises",
-    "izes",
-    "ise",
-    "ize",
-    "itions",
-    "ition",
-    "ings",
-    "ing",
-    "ed",
-)
-
-
-def _stem(word: str) -> str:
-    """A light stemmer: "initialised" and "initialisation" meet at "initial", "trained" and "training" at
-    "train", "image" and "images" at "imag", "matches" and "match" at "match"."""
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) >= 4:
-        word = word[:-1]
-    if word.endswith("e") and len(word) >= 4:
-        word = word[:-1]
-    return word
-
-
-def terms(text: str) -> list[str]:
-    """BM25 terms of ``text``: stemmed English words, identifiers as one word, Chinese bigrams."""
-    found: list[str] = []
-    for match in _RUN.finditer(text):
-        run = match.group()
-        if run[0] >= "\u3400":
-            found.extend(run[i : i + 2] for i in range(len(run) - 1)) if len(run) > 1 else found.append(run)
-            continue
-        lowered = _CLITIC.sub("", run.lower()).strip(".'/-_")
-        parts = [_stem(w) for w in _WORD.findall(lowered) if w not in STOP_WORDS and w not in _EXTRA_STOP]
-        found.extend(parts)
-        # "PagedAttention" is also "paged attention", "AdaBelief" also "belief"
-        if _CAMEL_BOUNDARY.search(run):
-            found.extend(_stem(w.lower()) for w in _CAMEL_PART.findall(run))
-        joined = norm(lowered.split("'", 1)[0])
-        # "warm-up" is also "warmup", though "up" alone is no term
-        if len(_WORD.findall(lowered)) > 1 and joined and any(c.isalpha() for c in joined):
-            found.append(joined)
-    return found
 
 
 @dataclass(frozen=True)
@@ -240,6 +180,19 @@ class NoteIndex:
         self._named: dict[tuple[str, bool], list[tuple[int, Note]]] = {}
         self._own: dict[str, frozenset[str]] = {}
         self._searched: dict[tuple[str, int], list[NoteHit]] = {}
+        self._covers: dict[str, frozenset[str]] = {}
+
+    def _mentioned_by(self, note: Note) -> frozenset[str]:
+        """The other notes ``note``'s text names (its "Related" list aside): S-LoRA's text names vLLM and
+        LoRA, the KV-cache note names no S-LoRA."""
+        found = self._covers.get(note.slug)
+        if found is None:
+            body = "\n".join(
+                s.text for s in note.sections if s.heading.lower() not in ("related", "see also")
+            )
+            found = frozenset(n.slug for _, n in self.named(body, generic_too=True)) - {note.slug}
+            self._covers[note.slug] = found
+        return found
 
     def get(self, slug: str) -> Note | None:
         return self._by_slug.get(slug)
@@ -321,6 +274,84 @@ class NoteIndex:
                 hits.append(NoteHit(note, score, note.slug in named, bool(asked & self._strong[index])))
         hits.sort(key=lambda hit: -hit.score)
         return hits[:limit]
+
+    def without_names(self, text: str) -> str:
+        """``text`` with every note name it mentions blanked out: the words left say what is asked about
+        the named ideas ("why does a 4-bit … average more than 4 bits per weight")."""
+        parts, last = [], 0
+        for start, end, _ in self._mentions(text, True):
+            parts += [text[last:start], " "]
+            last = end
+        return "".join([*parts, text[last:]])
+
+    def subject(
+        self, text: str, *, translate: Callable[[str], str] = lambda text: text, candidates: int = 4
+    ) -> Note | None:
+        """The note ``text`` is about. Among the notes it names, the one whose text names most of the others
+        (S-LoRA's text names vLLM and LoRA: "vLLM … many LoRAs … S-LoRA?"), then the better match of the
+        whole question and of the words left once the names are blanked out ("paged" in "a paged optimizer
+        in QLoRA"), the first mention helped. A note the question does not name wins when its text names
+        every named note and it matches both better ("bits per weight" of a "4-bit" model, "bytes per
+        param" with "Adam", merging LoRA adapters "when serving"): a note whose sections answer the
+        question beats one that only shares a name. ``translate`` turns a Chinese question into the notes'
+        English (the caller's glossary)."""
+        named = self.named(text)
+        whole = {
+            hit.note.slug: hit.score for hit in self.search(translate(text), limit=len(named) + candidates)
+        }
+        rest = self.without_names(text)
+        left = {hit.note.slug: hit.score for hit in self.search(translate(rest), limit=len(self.notes))}
+
+        def fit(note: Note) -> float:
+            return whole.get(note.slug, 0.0) + _SPECIFIC_WEIGHT * left.get(note.slug, 0.0)
+
+        slugs = {note.slug for _, note in named}
+        own = {note.slug for _, note in named if self._named_by_own_name(text, note)}
+        best: Note | None = None
+        if named:
+
+            def rank(item: tuple[int, Note]) -> float:
+                start, note = item
+                first = _FIRST_MENTION if start == named[0][0] else 0.0
+                # the note named by its own name whose text names the other named ones relates them
+                covers = len(self._mentioned_by(note) & slugs) if note.slug in own else 0
+                return fit(note) + first + _FIRST_MENTION * covers
+
+            best = max(named, key=rank)[1]
+        top = max((fit(note) for _, note in named), default=0.0)
+        top_left = max((left.get(note.slug, 0.0) for _, note in named), default=0.0)
+        # A note the question does not name must relate every one it does (QLoRA's NF4 in the quantisation
+        # note), and the named ones must be named by an alias ("4-bit", "Adam") or by a word of its own title
+        # ("LoRA" of "S-LoRA: serving … LoRA adapters"): "ViT" asks about ViT whatever else matches.
+        others = [
+            self._by_slug[slug]
+            for slug in whole
+            if slug not in slugs
+            and slugs <= self._mentioned_by(self._by_slug[slug])
+            and not own - set(self._titled(text, self._by_slug[slug], slugs))
+            and left.get(slug, 0.0) >= max(_CLEAR_LEFT, 2 * top_left)
+        ]
+        challenger = max(others, key=fit, default=None)
+        if challenger is not None and (best is None or fit(challenger) > top):
+            return challenger
+        return best
+
+    def _named_by_own_name(self, text: str, note: Note) -> bool:
+        """Whether ``text`` mentions ``note`` by its own name (slug, title) rather than only by an alias."""
+        own = self._own_terms(note)
+        return any(
+            found.slug == note.slug and set(terms(text[start:end])) & own
+            for start, end, found in self._mentions(text, False)
+        )
+
+    def _titled(self, text: str, note: Note, slugs: set[str]) -> list[str]:
+        """The named notes (of ``slugs``) whose mentions in ``text`` are words of ``note``'s title."""
+        title = set(terms(note.title))
+        return [
+            found.slug
+            for start, end, found in self._mentions(text, False)
+            if found.slug in slugs and set(terms(text[start:end])) <= title
+        ]
 
     def with_initials(self, text: str) -> str:
         """``text`` and the initials of its runs of two or three content words that the notes write as a

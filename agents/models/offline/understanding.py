@@ -369,14 +369,7 @@ def _explain(state: DialogueState, hits: list[NoteHit], explainer: ToolView | No
     """The note the question names (else the best match), or every note a comparison names ("BLIP vs
     CLIP")."""
     named = [note for _, note in note_index().named(state.request)]
-    found = note_index().search(with_english(state.request), limit=len(named) + 3)
-    scores = {hit.note.slug: hit.score for hit in found}
-    # The subject is usually named first ("What does QLoRA add on top of LoRA?"), unless another named note
-    # matches the question clearly better ("an agent card in A2A").
-    best_named = max(
-        named, key=lambda note: scores.get(note.slug, 0.0) + (5.0 if note is named[0] else 0.0), default=None
-    )
-    chosen = [best_named or hits[0].note]
+    chosen = [note_index().subject(state.request, translate=with_english) or hits[0].note]
     if len(named) >= 2 and message.cues.comparison:
         chosen = named[:_MAX_NOTES]
     if explainer is None:
