@@ -29,11 +29,26 @@ def test_the_second_blind_set_is_bilingual_broad_and_mostly_computation():
     computing = [q for q in questions if q.kind in ("compute", "diagnose")]
     assert len(computing) >= 0.4 * len(questions)
     kinds = {q.kind for q in questions}
-    assert {"explain", "compare", "follow_up", "recall", "remember", "small_talk", "out_of_scope", "ask"} <= kinds
+    assert {
+        "explain",
+        "compare",
+        "follow_up",
+        "recall",
+        "remember",
+        "small_talk",
+        "out_of_scope",
+        "ask",
+    } <= kinds
     assert all(q.source for q in questions)
     asked_for = {tool for q in questions for tool in q.tools}
     # the newest themes are in it: MoE/MLA models, LLM inference, detection metrics, OOD
-    assert {"llm_inference_memory", "roofline", "llm_throughput", "detection_metrics", "ood_detect"} <= asked_for
+    assert {
+        "llm_inference_memory",
+        "roofline",
+        "llm_throughput",
+        "detection_metrics",
+        "ood_detect",
+    } <= asked_for
 
 
 def test_the_offline_model_passes_the_second_blind_set(offline_report):
