@@ -136,7 +136,10 @@ ALIASES: dict[str, str] = {
     "qa-lora": "quantization-aware LoRA; quantization-aware low-rank adaptation",
     "longlora": "long LoRA; S2-Attn; shifted sparse attention; long context; 长上下文",
     "vera": "vector-based random matrix adaptation",
-    "s-lora": "SLoRA; serving LoRA; multi-LoRA serving; LoRA serving; unified paging",
+    "s-lora": (
+        "SLoRA; serving LoRA; multi-LoRA serving; LoRA serving; unified paging; many LoRA adapters; "
+        "multiple LoRA adapters; thousands of LoRA adapters; 多个LoRA适配器"
+    ),
     "ia3": "(IA)³; IA^3; T-Few; infused adapter",
     "dora": "weight-decomposed low-rank adaptation; weight decomposition; 权重分解低秩适配",
     "llm-basics": (

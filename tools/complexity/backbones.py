@@ -175,8 +175,9 @@ def list_architectures(
         bool, Field(description="Only the curated backbones the notes discuss (year, paper, key idea).")
     ] = False,
 ) -> ArchitectureList:
-    """List the backbone zoo: every architecture with task, family, input size, and for the curated backbones
-    year, paper and key idea (经典骨干网络) — every torchvision model plus LeNet-5 and MobileNetV1.
+    """List the backbone zoo (which models are available): every architecture with task, family, input size,
+    and for the curated backbones year, paper and key idea (经典骨干网络) — every torchvision model plus
+    LeNet-5 and MobileNetV1.
 
     Curated (the notes discuss them): LeNet-5, AlexNet, VGG11/13/16/19, GoogLeNet, ResNet-18…152,
     DenseNet-121/169, MobileNetV1/V2/V3, EfficientNet-B0…B7, ViT-B/16. Also countable: ResNeXt, Wide ResNet,

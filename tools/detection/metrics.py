@@ -212,7 +212,7 @@ def detection_metrics(
     ] = 100,
 ) -> DetectionMetricsResult:
     """IoU matrix (交并比), non-maximum suppression (非极大值抑制), precision / recall / AP / mAP (平均精度)
-    of object detections (目标检测) against ground-truth boxes.
+    of an object detector's detections (目标检测) against ground-truth boxes.
 
     IoU and NMS are torchvision.ops (box_iou, batched_nms per image and class). Evaluation follows COCO:
     predictions of a class ranked by score, each matched to the unmatched ground-truth box of highest IoU ≥

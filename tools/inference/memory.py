@@ -215,7 +215,8 @@ def llm_inference_memory(
     kv_heads × head_dim × tokens (KV缓存, GQA/MQA aware, sliding windows capped); activations of the largest
     forward chunk; framework overhead as a stated assumption. Split over num_gpus with tensor parallelism
     (张量并行), it says whether it fits each card — 70B in 4-bit on two 48 GB cards with 32k context, 能跑吗?
-    — and how many sequences and how long a context would.
+    — and how many sequences and how long a context would. A mixture of experts (混合专家, MoE) reports its
+    total parameters and the active parameters per token (激活参数).
     """
     dep = resolve_deployment(
         model=model,

@@ -39,6 +39,9 @@ PHRASES = Phrases(
         r"|\b(?:always |please )?(?:answer|reply|respond|give (?:me )?(?:answers|results))\s+(?:me\s+)?in\s+"
         r"(?P<value2>[a-z][\w\-]*)|\bi prefer\s+(?P<value3>[a-z][\w\-]*)"
         r"|\bi (?:always )?(?:use|work (?:in|with)|think in|count in)\s+(?P<value4>bits?|nats?)\b"
+        # "I always want information measures in bits": a unit after a few words saying what it is for
+        r"|\bi (?:always |usually )?(?:prefer|like|want|need)\b[^.?!]{0,40}?\b(?:in|as)\s+"
+        r"(?P<value5>bits?|nats?)\b"
     ),
     remember=(
         r"^\W*(?:(?:please|pls|plz)\s+|can (?:you|u)\s+|could (?:you|u)\s+)?"
@@ -57,6 +60,9 @@ PHRASES = Phrases(
         # "which framework do I use?", "what gpu have I got?": a fact about the user, asked back
         r"|^\W*(?:which|what)\s+(?P<topic2>[a-z][\w\- ]{1,30}?)\s+(?:(?:do|did)\s+i\s+"
         r"(?:use|have|prefer|work with|like|own|run)|am i\s+(?:on|using|running)|have i got)\b"
+        # "what's my thesis about?", "what was my gpu again?"
+        r"|^\W*what(?:'?s| is| was)\s+my\s+(?P<topic3>[a-z][\w\- ]{1,30}?)"
+        r"\s*(?:about|again|called)?\s*\??\W*$"
     ),
     name_question=r"\bwhat(?:'?s| is) my name\b|\bwho am i\b|\bdo you (?:know|remember) my name\b",
     forget=r"\b(?:forget|delete|remove)\s+(?:memory\s+)?(?:#|id\s*|number\s*)?(?P<id>\d{1,12})\b",
@@ -68,7 +74,8 @@ PHRASES = Phrases(
         r"|words)|what makes|when (?:should|would|do|to)|should i use|pros and cons|advantages?"
         r"|disadvantages?|trade-?offs?|idea behind|overview|walk me through|help me understand|eli5"
         r"|purpose of|role of|what happens|is it (?:true|better)|which is better|how come"
-        r"|usually|typically)\b"
+        r"|usually|typically|(?:the )?same thing"
+        r"|(?:aren't|are|is|isn't) (?:they|these|those|it) (?:the same|related|different))\b"
     ),
     explanatory=(
         r"\b(?:why|how come|what makes|explain|intuition|how (?:does|do|did|is|are|can|could|would)\b"
@@ -78,7 +85,10 @@ PHRASES = Phrases(
         r"\b(?:how (?:many|much|big|large|long)|number of|count|compute|calculate|estimate|evaluate|"
         r"work out|figure out|total|size of|value of|give me the|what would .{0,30} be|fits?|"
         r"bigger|smaller|larger|heavier|lighter|fewer|more (?:parameters|params|flops|macs|memory)|"
-        r"will it fit|can i (?:fine-?tune|train|fit|run)"
+        r"will it fit|can i (?:fine-?tune|train|fit|run|q?lora|dora|peft)"
+        # a list of what is available ("which detection models do you have?")
+        r"|(?:which|what) (?:\w+ ){0,3}(?:do you have|are (?:there|available)|can you list)"
+        r"|\blist (?:all|every)"
         r"|can\b.{0,40}\b(?:run|serve|host|fit|handle|load|fine-?tun(?:e|ing)|train(?:ing)?)"
         r"|enough (?:memory|vram|gpu)|vram|tokens?/s|tokens? per second|latency|throughput|memory[- ]bound"
         r"|ms (?:per|/|a) token|ms/token|tok/s|ttft|tpot|time (?:per|to first) (?:output )?token"

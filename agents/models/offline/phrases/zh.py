@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from agents.models.offline.phrases.table import Phrases, SectionHint
 from agents.models.offline.phrases.zh_results import LABELS, VALUES
+from agents.models.offline.phrases.zh_words import MORE_WORDS
 
 __all__ = ["PHRASES"]
 
@@ -369,13 +370,14 @@ PHRASES = Phrases(
     concept=(
         r"什么|是啥|为啥|怎么|如何|怎样|哪些|哪几|哪个|哪种|吗|区别|不同|差别|差异|原理|解释|介绍|讲讲|讲一下|说说"
         r"|理解|作用|意思|含义|定义|概念|优缺点|优点|缺点|好处|直观|通俗|干嘛|啥意思|是不是|关系|联系|怎么回事"
-        r"|有啥|在哪|一般|通常"
+        r"|有啥|在哪|一般|通常|创新点?|亮点|贡献"
     ),
     explanatory=r"为什么|为啥|为何|原理|是怎么|怎么做到|如何做到|解释",
     quantity=(
         r"多少|几个|几层|多大|计算|算一下|算算|求|估算|估计|能不能|能否|够不够|放得下|装得下|能跑|跑得动|跑得起来|够吗"
         r"|够用|几张|多快|速度|带宽瓶颈|算力瓶颈|计算瓶颈|带宽受限|计算受限"
         r"|能[^，,。？?]{0,16}?(?:微调|训练)"  # "单张 4090 能全参微调 7b 吗": a fit question
+        r"|你(?:们)?的?[^，,。?？]{0,8}?都?有哪些|列出|列一下"  # what is available ("你的笔记都有哪些主题")
     ),
     comparison=r"区别|不同|不一样|差在|差别|差异|对比|相比|比较(?!好|快|慢|大|小|多|少|高|低|合适|常用|稳)|还是|哪个好|优劣|[和跟与].{1,24}?(?:比|关系|联系)",
     follow_up=r"^\W*(?:那|那么|换成|改成|改为|换为|如果|要是|再|还有|同样|换)|呢\W*$",
@@ -489,7 +491,7 @@ PHRASES = Phrases(
         "flagged": ("判为分布外", "未判为分布外"),
         "infinite": ("无穷大", "有限"),
     },
-    dictionary=_DICTIONARY,
+    dictionary={**_DICTIONARY, **MORE_WORDS},
     glossary=_GLOSSARY,
     labels=LABELS,
     values=VALUES,
