@@ -13,7 +13,7 @@ from pydantic import Field
 
 from tools._common import MAX_VECTOR, FiniteFloat, ResultModel
 from tools.errors import ToolInputError
-from tools.information.measures import _LOG_OF_BASE, _UNITS, Base
+from tools.information.measures import LOG_OF_BASE, UNITS, Base
 
 __all__ = ["GaussianKLResult", "gaussian_kl"]
 
@@ -122,7 +122,7 @@ def gaussian_kl(
     mean_q = _vector("q_mean", q_mean, size) or []
     std_p = _std("p_std", _vector("p_std", p_std, size), "p_var", _vector("p_var", p_var, size), size)
     std_q = _std("q_std", _vector("q_std", q_std, size), "q_var", _vector("q_var", q_var, size), size)
-    scale, unit = _LOG_OF_BASE[base], _UNITS[base]
+    scale, unit = LOG_OF_BASE[base], UNITS[base]
     forward = [_kl(a, s, b, t) / scale for a, s, b, t in zip(mean_p, std_p, mean_q, std_q, strict=True)]
     reverse = [_kl(b, t, a, s) / scale for a, s, b, t in zip(mean_p, std_p, mean_q, std_q, strict=True)]
     kl_pq, kl_qp = max(math.fsum(forward), 0.0), max(math.fsum(reverse), 0.0)  # ≥ 0; rounding may dip below

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from torch import Tensor
 
 __all__ = [
+    "LOG_OF_BASE",
+    "UNITS",
+    "Base",
     "CrossEntropyResult",
     "EntropyResult",
     "KLDivergenceResult",
@@ -29,8 +32,9 @@ __all__ = [
 #: How far from 1 a distribution's sum may be before it is rejected (unless normalize=true).
 SUM_TOLERANCE = 1e-6
 
-_UNITS = {"e": "nats", "2": "bits", "10": "hartleys"}
-_LOG_OF_BASE = {"e": 1.0, "2": math.log(2.0), "10": math.log(10.0)}
+#: The unit each log base gives, and the natural log of the base (divide nats by it).
+UNITS = {"e": "nats", "2": "bits", "10": "hartleys"}
+LOG_OF_BASE = {"e": 1.0, "2": math.log(2.0), "10": math.log(10.0)}
 
 Base = Annotated[
     Literal["e", "2", "10"],
@@ -201,8 +205,8 @@ def entropy(
     Terms with p_i = 0 contribute 0 (0·log 0 = 0). Up to 1,000,000 entries.
     """
     probs, rescaled = _checked("p", p, normalize)
-    scale = _LOG_OF_BASE[base]
-    unit = _UNITS[base]
+    scale = LOG_OF_BASE[base]
+    unit = UNITS[base]
     h_nats = _entropy_nats(probs)
     n = probs.numel()
     h, h_max = h_nats / scale, math.log(n) / scale
@@ -243,8 +247,8 @@ def cross_entropy(
     _same_length(p, q)
     p_probs, p_rescaled = _checked("p", p, normalize)
     q_probs, q_rescaled = _checked("q", q, normalize)
-    scale = _LOG_OF_BASE[base]
-    unit = _UNITS[base]
+    scale = LOG_OF_BASE[base]
+    unit = UNITS[base]
     h_p_nats = _entropy_nats(p_probs)
     h_p = h_p_nats / scale
     bad, bad_count = _zero_support(p_probs, q_probs)
@@ -295,8 +299,8 @@ def kl_divergence(
     _same_length(p, q)
     p_probs, p_rescaled = _checked("p", p, normalize)
     q_probs, q_rescaled = _checked("q", q, normalize)
-    scale = _LOG_OF_BASE[base]
-    unit = _UNITS[base]
+    scale = LOG_OF_BASE[base]
+    unit = UNITS[base]
     h_p = _entropy_nats(p_probs) / scale
     h_q = _entropy_nats(q_probs) / scale
     bad_pq, count_pq = _zero_support(p_probs, q_probs)
