@@ -13,4 +13,10 @@ MORE_WORDS = {
     "到": "to",
     # "你的知识笔记": the project's notes, not knowledge distillation (知识蒸馏)
     "知识笔记": "notes",
+    # the data splits and metrics a training question speaks of ("训练集准确率 99% 测试集才 70%")
+    "训练集": "training set",
+    "测试集": "test set",
+    "验证集": "validation set",
+    "准确率": "accuracy",
+    "正确率": "accuracy",
 }
